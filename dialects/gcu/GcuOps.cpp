@@ -1,0 +1,510 @@
+//===- GcuOps.cpp - Verifiers of the gcu kernel-call dialect ----------------------===//
+
+#include "dialects/gcu/GcuDialect.h"
+#include "vgcu/Support/Shapes.h"
+
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace gcu;
+using vgcu::compatibleDims;
+using vgcu::compatibleShapes;
+using vgcu::shapeString;
+
+static MemRefType bufferType(Value value) { return cast<MemRefType>(value.getType()); }
+static ArrayRef<int64_t> shapeOf(Value value) { return bufferType(value).getShape(); }
+static Type elementOf(Value value) { return bufferType(value).getElementType(); }
+
+static LogicalResult expectShape(Operation *op, StringRef name, Value value,
+                                 ArrayRef<int64_t> expected) {
+  if (!compatibleShapes(shapeOf(value), expected))
+    return op->emitOpError() << name << " shape " << shapeString(shapeOf(value))
+                             << " does not match the expected " << shapeString(expected);
+  return success();
+}
+
+static LogicalResult expectSameElement(Operation *op, ArrayRef<Value> values) {
+  for (Value value : values.drop_front())
+    if (elementOf(value) != elementOf(values.front()))
+      return op->emitOpError("element types of the float operands must agree");
+  return success();
+}
+
+static LogicalResult verifyNormWeight(Operation *op, Value input, Value weight) {
+  if (bufferType(input).getRank() < 1)
+    return op->emitOpError("input must have at least one dimension");
+  if (bufferType(weight).getRank() != 1 ||
+      !compatibleDims(shapeOf(weight)[0], shapeOf(input).back()))
+    return op->emitOpError("weight shape ") << shapeString(shapeOf(weight))
+                                            << " does not match the last input dimension "
+                                            << shapeOf(input).back();
+  return success();
+}
+
+static LogicalResult verifyEpsilon(Operation *op, APFloat epsilon) {
+  if (!(epsilon.convertToDouble() > 0.0))
+    return op->emitOpError("epsilon must be positive");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Buffers and views
+//===----------------------------------------------------------------------===//
+
+LogicalResult WeightOp::verify() {
+  if (getName().empty())
+    return emitOpError("name must not be empty");
+  if (!getResult().getType().hasStaticShape())
+    return emitOpError("weight shape must be static");
+  return success();
+}
+
+LogicalResult ConstantOp::verify() {
+  auto valueType = cast<ShapedType>(getValue().getType());
+  MemRefType resultType = getResult().getType();
+  if (valueType.getShape() != resultType.getShape() ||
+      valueType.getElementType() != resultType.getElementType())
+    return emitOpError("value type ") << valueType << " does not match the buffer type "
+                                      << resultType;
+  return success();
+}
+
+LogicalResult DimOp::verify() {
+  if (getIndex() < 0 || getIndex() >= bufferType(getSource()).getRank())
+    return emitOpError("dimension ") << getIndex() << " is out of range for rank "
+                                     << bufferType(getSource()).getRank();
+  return success();
+}
+
+LogicalResult AllocOp::verify() {
+  MemRefType type = getResult().getType();
+  if (static_cast<int64_t>(getDynamicSizes().size()) != type.getNumDynamicDims())
+    return emitOpError("needs ") << type.getNumDynamicDims() << " dynamic sizes, got "
+                                 << getDynamicSizes().size();
+  if (auto slot = getSlot(); slot && *slot < 0)
+    return emitOpError("slot must be non-negative");
+  return success();
+}
+
+LogicalResult KvCacheOp::verify() {
+  if (getLayer() < 0)
+    return emitOpError("layer must be non-negative");
+  MemRefType type = bufferType(getKeyCache());
+  if (type.getRank() != 4 || vgcu::isDynamicDim(type.getDimSize(1)) ||
+      vgcu::isDynamicDim(type.getDimSize(2)) || vgcu::isDynamicDim(type.getDimSize(3)))
+    return emitOpError("caches must be [blocks, block_size, kv_heads, head_dim] with static "
+                       "block_size, kv_heads and head_dim");
+  if (getValueCache().getType() != type)
+    return emitOpError("key and value caches must have the same type");
+  return success();
+}
+
+LogicalResult SliceViewOp::verify() {
+  ArrayRef<int64_t> shape = shapeOf(getSource());
+  auto dim = vgcu::normalizeDim(getDim(), shape.size());
+  if (!dim)
+    return emitOpError("dim ") << getDim() << " is out of range for rank " << shape.size();
+  if (getStep() < 1 || getStart() < 0 || getEnd() <= getStart())
+    return emitOpError("range [") << getStart() << ", " << getEnd() << ") with step "
+                                  << getStep() << " is invalid";
+  if (!vgcu::isDynamicDim(shape[*dim]) && getEnd() > shape[*dim])
+    return emitOpError("range end ") << getEnd() << " exceeds dimension size " << shape[*dim];
+  SmallVector<int64_t> expected(shape);
+  expected[*dim] = (getEnd() - getStart() + getStep() - 1) / getStep();
+  return expectShape(*this, "result", getResult(), expected);
+}
+
+LogicalResult LastTokenViewOp::verify() {
+  SmallVector<int64_t> expected(shapeOf(getSource()));
+  if (expected.empty())
+    return emitOpError("source must have a token dimension");
+  expected[0] = 1;
+  return expectShape(*this, "result", getResult(), expected);
+}
+
+LogicalResult ReshapeViewOp::verify() {
+  std::string error = vgcu::reshapeMismatch(shapeOf(getSource()), shapeOf(getResult()));
+  if (!error.empty())
+    return emitOpError(error);
+  return success();
+}
+
+LogicalResult TransposeViewOp::verify() {
+  SmallVector<int64_t> expected;
+  std::string error = vgcu::permutedShape(shapeOf(getSource()), getPermutation(), expected);
+  if (!error.empty())
+    return emitOpError(error);
+  return expectShape(*this, "result", getResult(), expected);
+}
+
+LogicalResult BroadcastViewOp::verify() {
+  std::string error = vgcu::broadcastToMismatch(shapeOf(getSource()), shapeOf(getResult()));
+  if (!error.empty())
+    return emitOpError(error);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel launches
+//===----------------------------------------------------------------------===//
+
+LogicalResult EmbeddingOp::verify() {
+  if (bufferType(getTable()).getRank() != 2)
+    return emitOpError("table must be [vocab, hidden]");
+  SmallVector<int64_t> expected(shapeOf(getIds()));
+  expected.push_back(shapeOf(getTable())[1]);
+  if (failed(expectShape(*this, "output", getOut(), expected)))
+    return failure();
+  return expectSameElement(*this, {getTable(), getOut()});
+}
+
+LogicalResult GemmOp::verify() {
+  if (bufferType(getWeight()).getRank() != 2)
+    return emitOpError("weight must be [N, K]");
+  int64_t outFeatures = shapeOf(getWeight())[0];
+  int64_t inFeatures = shapeOf(getWeight())[1];
+  if (bufferType(getInput()).getRank() < 1 ||
+      !compatibleDims(shapeOf(getInput()).back(), inFeatures))
+    return emitOpError("input features do not match the weight's ") << inFeatures;
+  bool halves = getEpilogue() == Epilogue::silu_and_mul ||
+                getEpilogue() == Epilogue::gelu_and_mul ||
+                getEpilogue() == Epilogue::gelu_tanh_and_mul;
+  if (halves && outFeatures % 2 != 0)
+    return emitOpError("a gated epilogue needs an even number of output features");
+  SmallVector<int64_t> expected(shapeOf(getInput()).drop_back());
+  expected.push_back(halves ? outFeatures / 2 : outFeatures);
+  if (failed(expectShape(*this, "output", getOut(), expected)))
+    return failure();
+  if (Value bias = getBias())
+    if (failed(expectShape(*this, "bias", bias, {outFeatures})))
+      return failure();
+  if (Value residual = getResidual())
+    if (failed(expectShape(*this, "residual", residual, shapeOf(getOut()))))
+      return failure();
+  return expectSameElement(*this, {getInput(), getWeight(), getOut()});
+}
+
+LogicalResult BatchMatmulOp::verify() {
+  ArrayRef<int64_t> lhs = shapeOf(getLhs());
+  ArrayRef<int64_t> rhs = shapeOf(getRhs());
+  if (lhs.size() < 2 || rhs.size() < 2)
+    return emitOpError("operands must have rank of at least 2");
+  if (!compatibleDims(lhs.back(), rhs[rhs.size() - 2]))
+    return emitOpError("contraction dimensions disagree");
+  auto batch = vgcu::broadcastShapes(lhs.drop_back(2), rhs.drop_back(2));
+  if (!batch)
+    return emitOpError("batch dimensions do not broadcast");
+  SmallVector<int64_t> expected(*batch);
+  expected.push_back(lhs[lhs.size() - 2]);
+  expected.push_back(rhs.back());
+  if (failed(expectShape(*this, "output", getOut(), expected)))
+    return failure();
+  return expectSameElement(*this, {getLhs(), getRhs(), getOut()});
+}
+
+LogicalResult RmsNormOp::verify() {
+  if (failed(verifyNormWeight(*this, getInput(), getWeight())) ||
+      failed(verifyEpsilon(*this, getEpsilon())) ||
+      failed(expectShape(*this, "output", getOut(), shapeOf(getInput()))))
+    return failure();
+  return expectSameElement(*this, {getInput(), getWeight(), getOut()});
+}
+
+template <typename FusedNormOp>
+static LogicalResult verifyFusedAddNorm(FusedNormOp op) {
+  if (failed(verifyNormWeight(op, op.getInput(), op.getWeight())) ||
+      failed(verifyEpsilon(op, op.getEpsilon())))
+    return failure();
+  if (op.getInput().getType() != op.getResidual().getType())
+    return op.emitOpError("input and residual must have the same type");
+  return expectSameElement(op, {op.getInput(), op.getWeight()});
+}
+
+LogicalResult FusedAddRmsNormOp::verify() { return verifyFusedAddNorm(*this); }
+LogicalResult AllReduceFusedAddRmsNormOp::verify() { return verifyFusedAddNorm(*this); }
+
+LogicalResult LayerNormOp::verify() {
+  if (failed(verifyNormWeight(*this, getInput(), getWeight())) ||
+      failed(verifyNormWeight(*this, getInput(), getBias())) ||
+      failed(verifyEpsilon(*this, getEpsilon())) ||
+      failed(expectShape(*this, "output", getOut(), shapeOf(getInput()))))
+    return failure();
+  return expectSameElement(*this, {getInput(), getWeight(), getBias(), getOut()});
+}
+
+static LogicalResult verifyRotaryParams(Operation *op, int64_t headDim, int64_t rotaryDim,
+                                        APFloat theta) {
+  if (headDim <= 0 || rotaryDim <= 0 || rotaryDim > headDim || rotaryDim % 2 != 0)
+    return op->emitOpError("rotary_dim ") << rotaryDim << " must be even and within (0, "
+                                          << headDim << "]";
+  if (!(theta.convertToDouble() > 0.0))
+    return op->emitOpError("theta must be positive");
+  return success();
+}
+
+static LogicalResult verifyHeads(Operation *op, StringRef name, Value value, int64_t heads,
+                                 int64_t headDim) {
+  ArrayRef<int64_t> shape = shapeOf(value);
+  if (shape.size() != 2 || !compatibleDims(shape[1], heads * headDim))
+    return op->emitOpError() << name << " must be [tokens, " << heads << " x " << headDim
+                             << "], got " << shapeString(shape);
+  return success();
+}
+
+LogicalResult RotaryEmbeddingOp::verify() {
+  if (failed(verifyRotaryParams(*this, getHeadDim(), getRotaryDim(), getTheta())))
+    return failure();
+  for (Value value : {getQuery(), getKey()}) {
+    ArrayRef<int64_t> shape = shapeOf(value);
+    if (shape.size() != 2 || (!vgcu::isDynamicDim(shape[1]) && shape[1] % getHeadDim() != 0))
+      return emitOpError("query and key must be [tokens, heads x head_dim]");
+  }
+  return expectSameElement(*this, {getQuery(), getKey()});
+}
+
+static LogicalResult verifyCache(Operation *op, Value cache, int64_t kvHeads,
+                                 int64_t headDim) {
+  ArrayRef<int64_t> shape = shapeOf(cache);
+  if (shape.size() != 4 || !compatibleDims(shape[2], kvHeads) ||
+      !compatibleDims(shape[3], headDim))
+    return op->emitOpError("cache shape ")
+           << shapeString(shape) << " is not [blocks, block_size, " << kvHeads << ", "
+           << headDim << "]";
+  return success();
+}
+
+LogicalResult ReshapeAndCacheOp::verify() {
+  ArrayRef<int64_t> cache = shapeOf(getKeyCache());
+  if (cache.size() != 4)
+    return emitOpError("caches must be [blocks, block_size, kv_heads, head_dim]");
+  if (getKeyCache().getType() != getValueCache().getType())
+    return emitOpError("key and value caches must have the same type");
+  if (failed(verifyHeads(*this, "key", getKey(), cache[2], cache[3])) ||
+      failed(verifyHeads(*this, "value", getValue(), cache[2], cache[3])))
+    return failure();
+  return expectSameElement(*this, {getKey(), getValue(), getKeyCache()});
+}
+
+template <typename AttentionLikeOp>
+static LogicalResult verifyAttentionAttrs(AttentionLikeOp op) {
+  int64_t heads = op.getNumHeads(), kvHeads = op.getNumKvHeads(), headDim = op.getHeadDim();
+  if (heads <= 0 || kvHeads <= 0 || headDim <= 0)
+    return op.emitOpError("num_heads, num_kv_heads and head_dim must be positive");
+  if (heads % kvHeads != 0)
+    return op.emitOpError("num_heads ") << heads << " is not divisible by num_kv_heads "
+                                        << kvHeads;
+  if (!(op.getScale().convertToDouble() > 0.0))
+    return op.emitOpError("scale must be positive");
+  if (auto window = op.getSlidingWindow(); window && *window <= 0)
+    return op.emitOpError("sliding_window must be positive");
+  if (failed(verifyHeads(op, "query", op.getQuery(), heads, headDim)) ||
+      failed(verifyHeads(op, "output", op.getOut(), heads, headDim)))
+    return failure();
+  return success();
+}
+
+LogicalResult PagedAttentionOp::verify() {
+  if (failed(verifyAttentionAttrs(*this)) ||
+      failed(verifyCache(*this, getKeyCache(), getNumKvHeads(), getHeadDim())) ||
+      failed(verifyCache(*this, getValueCache(), getNumKvHeads(), getHeadDim())))
+    return failure();
+  return expectSameElement(*this, {getQuery(), getKeyCache(), getValueCache(), getOut()});
+}
+
+LogicalResult ContextAttentionOp::verify() {
+  if (failed(verifyAttentionAttrs(*this)) ||
+      failed(verifyHeads(*this, "key", getKey(), getNumKvHeads(), getHeadDim())) ||
+      failed(verifyHeads(*this, "value", getValue(), getNumKvHeads(), getHeadDim())))
+    return failure();
+  return expectSameElement(*this, {getQuery(), getKey(), getValue(), getOut()});
+}
+
+LogicalResult FusedRopeCacheAttentionOp::verify() {
+  if (failed(verifyAttentionAttrs(*this)) ||
+      failed(verifyHeads(*this, "key", getKey(), getNumKvHeads(), getHeadDim())) ||
+      failed(verifyHeads(*this, "value", getValue(), getNumKvHeads(), getHeadDim())) ||
+      failed(verifyCache(*this, getKeyCache(), getNumKvHeads(), getHeadDim())) ||
+      failed(verifyCache(*this, getValueCache(), getNumKvHeads(), getHeadDim())))
+    return failure();
+  bool hasRotaryDim = getRotaryDim().has_value();
+  if (hasRotaryDim != getTheta().has_value() || hasRotaryDim != getRotaryStyle().has_value())
+    return emitOpError("rotary_style, rotary_dim and theta must be given together");
+  if (hasRotaryDim &&
+      failed(verifyRotaryParams(*this, getHeadDim(), *getRotaryDim(), *getTheta())))
+    return failure();
+  if (static_cast<bool>(getQNormWeight()) != static_cast<bool>(getKNormWeight()))
+    return emitOpError("q_norm and k_norm weights must be given together");
+  if (getQNormWeight()) {
+    if (!getNormEpsilon())
+      return emitOpError("q/k norm needs norm_epsilon");
+    for (Value weight : {getQNormWeight(), getKNormWeight()})
+      if (failed(expectShape(*this, "q/k norm weight", weight, {getHeadDim()})))
+        return failure();
+  }
+  return expectSameElement(*this, {getQuery(), getKey(), getValue(), getKeyCache(), getOut()});
+}
+
+template <typename GatedOp>
+static LogicalResult verifyGated(GatedOp op) {
+  SmallVector<int64_t> expected(shapeOf(op.getInput()));
+  if (expected.empty() || (!vgcu::isDynamicDim(expected.back()) && expected.back() % 2 != 0))
+    return op.emitOpError("last input dimension must be even");
+  if (!vgcu::isDynamicDim(expected.back()))
+    expected.back() /= 2;
+  if (failed(expectShape(op, "output", op.getOut(), expected)))
+    return failure();
+  return expectSameElement(op, {op.getInput(), op.getOut()});
+}
+
+LogicalResult SiluAndMulOp::verify() { return verifyGated(*this); }
+LogicalResult GeluAndMulOp::verify() { return verifyGated(*this); }
+LogicalResult GeluTanhAndMulOp::verify() { return verifyGated(*this); }
+
+LogicalResult AllReduceOp::verify() {
+  if (bufferType(getBuffer()).getRank() < 1)
+    return emitOpError("buffer must have at least one dimension");
+  return success();
+}
+
+LogicalResult AllGatherOp::verify() {
+  auto dim = vgcu::normalizeDim(getDim(), bufferType(getInput()).getRank());
+  if (!dim)
+    return emitOpError("dim ") << getDim() << " is out of range";
+  if (bufferType(getOut()).getRank() != bufferType(getInput()).getRank())
+    return emitOpError("input and output ranks must agree");
+  return expectSameElement(*this, {getInput(), getOut()});
+}
+
+//===----------------------------------------------------------------------===//
+// Generic kernels
+//===----------------------------------------------------------------------===//
+
+static LogicalResult verifyBroadcastOut(Operation *op, ArrayRef<Value> inputs, Value out) {
+  SmallVector<int64_t> shape;
+  for (Value input : inputs) {
+    auto broadcast = vgcu::broadcastShapes(shape, shapeOf(input));
+    if (!broadcast)
+      return op->emitOpError("operand shapes do not broadcast");
+    shape = *broadcast;
+  }
+  return expectShape(op, "output", out, shape);
+}
+
+static bool isComparison(BinaryKind kind) { return kind >= BinaryKind::eq; }
+
+LogicalResult BinaryOp::verify() {
+  if (elementOf(getLhs()) != elementOf(getRhs()))
+    return emitOpError("operand element types must agree");
+  Type expectedOut = isComparison(getKind()) ? IntegerType::get(getContext(), 1)
+                                             : elementOf(getLhs());
+  if (elementOf(getOut()) != expectedOut)
+    return emitOpError("output element type must be ") << expectedOut;
+  return verifyBroadcastOut(*this, {getLhs(), getRhs()}, getOut());
+}
+
+StringRef BinaryOp::getHardwareEntry() {
+  switch (getKind()) {
+  case BinaryKind::add: return "topsatenAdd";
+  case BinaryKind::sub: return "topsatenSub";
+  case BinaryKind::mul: return "topsatenMul";
+  case BinaryKind::div: return "topsatenDiv";
+  case BinaryKind::pow: return "topsatenPow";
+  case BinaryKind::maximum: return "topsatenMaximum";
+  case BinaryKind::eq: return "topsatenEq";
+  case BinaryKind::ne: return "topsatenNe";
+  case BinaryKind::lt: return "topsatenLt";
+  case BinaryKind::le: return "topsatenLe";
+  case BinaryKind::gt: return "topsatenGt";
+  case BinaryKind::ge: return "topsatenGe";
+  case BinaryKind::logical_or: return "topsatenLogicalOr";
+  }
+  llvm_unreachable("unknown binary kind");
+}
+
+LogicalResult UnaryOp::verify() {
+  if (failed(expectShape(*this, "output", getOut(), shapeOf(getInput()))))
+    return failure();
+  if (getKind() != UnaryKind::cast && elementOf(getInput()) != elementOf(getOut()))
+    return emitOpError("only a cast changes the element type");
+  return success();
+}
+
+StringRef UnaryOp::getHardwareEntry() {
+  switch (getKind()) {
+  case UnaryKind::neg: return "topsatenNeg";
+  case UnaryKind::rsqrt: return "topsatenRsqrt";
+  case UnaryKind::sqrt: return "topsatenSqrt";
+  case UnaryKind::exp: return "topsatenExp";
+  case UnaryKind::cos: return "topsatenCos";
+  case UnaryKind::sin: return "topsatenSin";
+  case UnaryKind::sigmoid: return "topsatenSigmoid";
+  case UnaryKind::tanh: return "topsatenTanh";
+  case UnaryKind::silu: return "topsatenSilu";
+  case UnaryKind::relu: return "topsatenRelu";
+  case UnaryKind::gelu: return "topsatenGelu";
+  case UnaryKind::gelu_tanh: return "topsatenGelu";
+  case UnaryKind::cast: return "topsatenTo";
+  case UnaryKind::copy: return "topsatenCopy";
+  }
+  llvm_unreachable("unknown unary kind");
+}
+
+LogicalResult WhereOp::verify() {
+  if (elementOf(getOnTrue()) != elementOf(getOnFalse()) ||
+      elementOf(getOnTrue()) != elementOf(getOut()))
+    return emitOpError("value and output element types must agree");
+  return verifyBroadcastOut(*this, {getCondition(), getOnTrue(), getOnFalse()}, getOut());
+}
+
+LogicalResult ReduceOp::verify() {
+  SmallVector<int64_t> expected;
+  std::string error = vgcu::reducedShape(shapeOf(getInput()), getDims(), getKeepdim(), expected);
+  if (!error.empty())
+    return emitOpError(error);
+  if (failed(expectShape(*this, "output", getOut(), expected)))
+    return failure();
+  return expectSameElement(*this, {getInput(), getOut()});
+}
+
+StringRef ReduceOp::getHardwareEntry() {
+  return getKind() == ReduceKind::sum ? "topsatenSum" : "topsatenMean";
+}
+
+LogicalResult SoftmaxOp::verify() {
+  if (!vgcu::normalizeDim(getDim(), bufferType(getInput()).getRank()))
+    return emitOpError("dim ") << getDim() << " is out of range";
+  if (failed(expectShape(*this, "output", getOut(), shapeOf(getInput()))))
+    return failure();
+  return expectSameElement(*this, {getInput(), getOut()});
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError("needs at least one input");
+  int64_t rank = bufferType(getOut()).getRank();
+  auto dim = vgcu::normalizeDim(getDim(), rank);
+  if (!dim)
+    return emitOpError("dim ") << getDim() << " is out of range";
+  for (Value input : getInputs()) {
+    if (bufferType(input).getRank() != rank || elementOf(input) != elementOf(getOut()))
+      return emitOpError("inputs and output must agree in rank and element type");
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != *dim && !compatibleDims(shapeOf(input)[i], shapeOf(getOut())[i]))
+        return emitOpError("inputs disagree with the output on dimension ") << i;
+  }
+  return success();
+}
+
+LogicalResult GatherOp::verify() {
+  auto dim = vgcu::normalizeDim(getDim(), bufferType(getInput()).getRank());
+  if (!dim)
+    return emitOpError("dim ") << getDim() << " is out of range";
+  if (bufferType(getIndices()).getRank() != 1)
+    return emitOpError("indices must be one-dimensional");
+  SmallVector<int64_t> expected(shapeOf(getInput()));
+  expected[*dim] = shapeOf(getIndices())[0];
+  return expectShape(*this, "output", getOut(), expected);
+}
+
+#define GET_OP_CLASSES
+#include "dialects/gcu/GcuOps.cpp.inc"

@@ -1,0 +1,713 @@
+//===- GcuOps.td - The gcu kernel-call dialect ------------------------*- tablegen -*-===//
+
+#ifndef GCU_OPS_TD
+#define GCU_OPS_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Gcu_Dialect : Dialect {
+  let name = "gcu";
+  let cppNamespace = "::gcu";
+  let summary = "Kernel launches on buffers, one op per launch";
+  let description = [{
+    A `gcu` program is what a GCU executes: every operation that implements
+    `KernelLaunchOpInterface` is one launch of a kernel-library entry (topsvllm / topsaten /
+    ECCL on GCU hardware, the ATen reference library on a CPU), reading and writing buffers
+    (`memref`s) in place. The remaining operations name weights, allocate or view buffers and
+    launch nothing. Counting launch operations per decoder layer is vgcu's fusion score.
+  }];
+}
+
+def Gcu_KernelLaunchOpInterface : OpInterface<"KernelLaunchOpInterface"> {
+  let cppNamespace = "::gcu";
+  let description = [{
+    An operation that is one kernel launch. `getHardwareEntry` names the kernel-library
+    entry it calls on GCU hardware (documented in docs/kernels.md).
+  }];
+  let methods = [
+    InterfaceMethod<"The kernel-library entry this launch calls on GCU hardware.",
+                    "::llvm::StringRef", "getHardwareEntry">
+  ];
+}
+
+class Gcu_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Gcu_Dialect, mnemonic, traits>;
+
+/// A kernel launch whose hardware entry does not depend on its attributes.
+class Gcu_KernelOp<string mnemonic, string entry, list<Trait> traits = []>
+    : Gcu_Op<mnemonic, !listconcat([DeclareOpInterfaceMethods<Gcu_KernelLaunchOpInterface>],
+                                   traits)> {
+  string hardwareEntry = entry;
+  let extraClassDefinition = [{
+    ::llvm::StringRef $cppClass::getHardwareEntry() { return "}] # entry # [{"; }
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def Gcu_Epilogue : I32EnumAttr<"Epilogue", "work fused after a GEMM", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"silu_and_mul", 1>,
+    I32EnumAttrCase<"gelu_and_mul", 2>,
+    I32EnumAttrCase<"gelu_tanh_and_mul", 3>,
+    I32EnumAttrCase<"relu", 4>,
+    I32EnumAttrCase<"gelu", 5>,
+    I32EnumAttrCase<"gelu_tanh", 6>
+  ]> {
+  let cppNamespace = "::gcu";
+  let genSpecializedAttr = 0;
+}
+
+def Gcu_AttentionPhase : I32EnumAttr<"AttentionPhase", "which step of generation", [
+    I32EnumAttrCase<"prefill", 0>,   // queries are the newest tokens, keys come with them
+    I32EnumAttrCase<"decode", 1>     // one query per sequence, keys come from the cache
+  ]> {
+  let cppNamespace = "::gcu";
+  let genSpecializedAttr = 0;
+}
+
+def Gcu_RotaryStyle : I32EnumAttr<"RotaryStyle", "how rotary pairs are formed", [
+    I32EnumAttrCase<"neox", 0>, I32EnumAttrCase<"gptj", 1>
+  ]> {
+  let cppNamespace = "::gcu";
+  let genSpecializedAttr = 0;
+}
+
+def Gcu_BinaryKind : I32EnumAttr<"BinaryKind", "elementwise binary function", [
+    I32EnumAttrCase<"add", 0>, I32EnumAttrCase<"sub", 1>, I32EnumAttrCase<"mul", 2>,
+    I32EnumAttrCase<"div", 3>, I32EnumAttrCase<"pow", 4>, I32EnumAttrCase<"maximum", 5>,
+    I32EnumAttrCase<"eq", 6>, I32EnumAttrCase<"ne", 7>, I32EnumAttrCase<"lt", 8>,
+    I32EnumAttrCase<"le", 9>, I32EnumAttrCase<"gt", 10>, I32EnumAttrCase<"ge", 11>,
+    I32EnumAttrCase<"logical_or", 12>
+  ]> {
+  let cppNamespace = "::gcu";
+  let genSpecializedAttr = 0;
+}
+
+def Gcu_UnaryKind : I32EnumAttr<"UnaryKind", "elementwise unary function", [
+    I32EnumAttrCase<"neg", 0>, I32EnumAttrCase<"rsqrt", 1>, I32EnumAttrCase<"sqrt", 2>,
+    I32EnumAttrCase<"exp", 3>, I32EnumAttrCase<"cos", 4>, I32EnumAttrCase<"sin", 5>,
+    I32EnumAttrCase<"sigmoid", 6>, I32EnumAttrCase<"tanh", 7>, I32EnumAttrCase<"silu", 8>,
+    I32EnumAttrCase<"relu", 9>, I32EnumAttrCase<"gelu", 10>, I32EnumAttrCase<"gelu_tanh", 11>,
+    I32EnumAttrCase<"cast", 12>, I32EnumAttrCase<"copy", 13>
+  ]> {
+  let cppNamespace = "::gcu";
+  let genSpecializedAttr = 0;
+}
+
+def Gcu_ReduceKind : I32EnumAttr<"ReduceKind", "reduction", [
+    I32EnumAttrCase<"sum", 0>, I32EnumAttrCase<"mean", 1>
+  ]> {
+  let cppNamespace = "::gcu";
+  let genSpecializedAttr = 0;
+}
+
+def Gcu_Buffer : MemRefOf<[F32, F16, BF16, I1, I32, I64]>;
+def Gcu_FloatBuffer : MemRefOf<[F32, F16, BF16]>;
+def Gcu_IndexBuffer : MemRefOf<[I32, I64]>;
+
+//===----------------------------------------------------------------------===//
+// Buffers and views (no launch)
+//===----------------------------------------------------------------------===//
+
+def Gcu_WeightOp : Gcu_Op<"weight", [Pure]> {
+  let summary = "a weight buffer of this rank, loaded from the artifact";
+  let description = [{
+    ```mlir
+    %w = gcu.weight "model.layers.0.self_attn.qkv_proj.weight" : memref<128x64xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs Gcu_FloatBuffer:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Gcu_ConstantOp : Gcu_Op<"constant", [Pure]> {
+  let summary = "a constant buffer";
+  let description = [{
+    ```mlir
+    %c = gcu.constant dense<2> : tensor<i64> -> memref<i64>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs Gcu_Buffer:$result);
+  let assemblyFormat = "$value attr-dict `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Gcu_DimOp : Gcu_Op<"dim", [Pure]> {
+  let summary = "the run-time size of one buffer dimension";
+  let description = [{
+    ```mlir
+    %tokens = gcu.dim %input_ids, 0 : memref<?xi64>
+    ```
+  }];
+  let arguments = (ins Gcu_Buffer:$source, I64Attr:$index);
+  let results = (outs Index:$result);
+  let assemblyFormat = "$source `,` $index attr-dict `:` type($source)";
+  let hasVerifier = 1;
+}
+
+def Gcu_AllocOp : Gcu_Op<"alloc", [MemoryEffects<[MemAlloc]>]> {
+  let summary = "a new buffer";
+  let description = [{
+    One size operand per dynamic dimension. After `vgcu-plan-buffers`, `slot` names the
+    arena slot the buffer lives in: buffers whose lifetimes do not overlap share a slot.
+
+    ```mlir
+    %b = gcu.alloc(%tokens) {slot = 3 : i64} : memref<?x4096xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Index>:$dynamic_sizes, OptionalAttr<I64Attr>:$slot);
+  let results = (outs Gcu_Buffer:$result);
+  let assemblyFormat = "`(` $dynamic_sizes `)` attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Gcu_KvCacheOp : Gcu_Op<"kv_cache", [Pure, AllTypesMatch<["key_cache", "value_cache"]>]> {
+  let summary = "the paged key and value caches of one attention layer";
+  let description = [{
+    Both caches are `[blocks, block_size, kv_heads, head_dim]`; the runtime owns them and
+    decides the number of blocks.
+
+    ```mlir
+    %kc, %vc = gcu.kv_cache {layer = 0 : i64} : memref<?x64x2x16xf32>
+    ```
+  }];
+  let arguments = (ins I64Attr:$layer);
+  let results = (outs Gcu_FloatBuffer:$key_cache, Gcu_FloatBuffer:$value_cache);
+  let assemblyFormat = "attr-dict `:` type($key_cache)";
+  let hasVerifier = 1;
+}
+
+def Gcu_SliceViewOp : Gcu_Op<"slice_view", [Pure]> {
+  let summary = "a view of a range of one dimension (no copy)";
+  let description = [{
+    ```mlir
+    %q = gcu.slice_view %qkv {dim = 1 : i64, start = 0 : i64, end = 64 : i64}
+         : memref<?x128xf32> -> memref<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Gcu_Buffer:$source, I64Attr:$dim, I64Attr:$start, I64Attr:$end,
+                       DefaultValuedAttr<I64Attr, "1">:$step);
+  let results = (outs Gcu_Buffer:$result);
+  let assemblyFormat = "$source attr-dict `:` type($source) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Gcu_LastTokenViewOp : Gcu_Op<"last_token_view", [Pure]> {
+  let summary = "a view of the last row (the newest token)";
+  let description = [{
+    ```mlir
+    %last = gcu.last_token_view %hidden : memref<?x64xf32> -> memref<1x64xf32>
+    ```
+  }];
+  let arguments = (ins Gcu_Buffer:$source);
+  let results = (outs Gcu_Buffer:$result);
+  let assemblyFormat = "$source attr-dict `:` type($source) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Gcu_ReshapeViewOp : Gcu_Op<"reshape_view", [Pure]> {
+  let summary = "the same elements seen with another shape (no copy)";
+  let description = [{
+    ```mlir
+    %h = gcu.reshape_view %q : memref<?x64xf32> -> memref<?x4x16xf32>
+    ```
+  }];
+  let arguments = (ins Gcu_Buffer:$source);
+  let results = (outs Gcu_Buffer:$result);
+  let assemblyFormat = "$source attr-dict `:` type($source) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Gcu_TransposeViewOp : Gcu_Op<"transpose_view", [Pure]> {
+  let summary = "the same elements with permuted dimensions (no copy)";
+  let description = [{
+    ```mlir
+    %t = gcu.transpose_view %h {permutation = array<i64: 1, 0, 2>}
+         : memref<?x4x16xf32> -> memref<4x?x16xf32>
+    ```
+  }];
+  let arguments = (ins Gcu_Buffer:$source, DenseI64ArrayAttr:$permutation);
+  let results = (outs Gcu_Buffer:$result);
+  let assemblyFormat = "$source attr-dict `:` type($source) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Gcu_BroadcastViewOp : Gcu_Op<"broadcast_view", [Pure]> {
+  let summary = "size-1 dimensions repeated without copying (stride 0)";
+  let description = [{
+    ```mlir
+    %e = gcu.broadcast_view %kv : memref<2x1x?x16xf32> -> memref<2x4x?x16xf32>
+    ```
+  }];
+  let arguments = (ins Gcu_Buffer:$source);
+  let results = (outs Gcu_Buffer:$result);
+  let assemblyFormat = "$source attr-dict `:` type($source) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel launches
+//===----------------------------------------------------------------------===//
+
+def Gcu_EmbeddingOp : Gcu_KernelOp<"embedding", "topsatenEmbedding"> {
+  let summary = "embedding lookup";
+  let description = [{
+    `out[t] = table[ids[t]]`; with `vocab_parallel` the table is this rank's vocabulary shard
+    and ids outside it give zero rows.
+
+    ```mlir
+    gcu.embedding ins(%ids, %table : memref<?xi64>, memref<256x64xf32>)
+                  outs(%h : memref<?x64xf32>)
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_IndexBuffer, "", [MemRead]>:$ids,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$table,
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out, UnitAttr:$vocab_parallel);
+  let assemblyFormat = [{
+    `ins` `(` $ids `,` $table `:` type($ids) `,` type($table) `)`
+    `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+}
+
+def Gcu_GemmOp : Gcu_KernelOp<"gemm", "topsatenLinear", [AttrSizedOperandSegments]> {
+  let summary = "out = epilogue(x · Wᵀ + bias) (+ residual)";
+  let description = [{
+    A linear layer with the weight in `[N, K]` layout. The epilogue runs on the GEMM's output
+    tile before it is stored: `silu_and_mul` (and the GELU variants) halve the width, so the
+    packed gate_up projection and its activation are one launch. `residual`, when given, is
+    added after the epilogue (the residual connection of a post-norm block).
+
+    ```mlir
+    gcu.gemm ins(%x, %w : memref<?x64xf32>, memref<256x64xf32>)
+             outs(%y : memref<?x128xf32>) epilogue silu_and_mul
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$weight,
+                       Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$bias,
+                       Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$residual,
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
+                       DefaultValuedProp<EnumProp<Gcu_Epilogue>, "::gcu::Epilogue::none">:$epilogue);
+  let assemblyFormat = [{
+    `ins` `(` $input `,` $weight (`,` `bias` $bias^)? (`,` `residual` $residual^)? `:`
+    type($input) `,` type($weight) (`,` type($bias)^)? (`,` type($residual)^)? `)`
+    `outs` `(` $out `:` type($out) `)` (`epilogue` $epilogue^)? attr-dict
+  }];
+}
+
+def Gcu_BatchMatmulOp : Gcu_KernelOp<"batch_matmul", "topsatenMatmul"> {
+  let summary = "batched matrix product with broadcast batch dimensions";
+  let description = [{
+    ```mlir
+    gcu.batch_matmul ins(%a, %b : memref<4x?x16xf32>, memref<4x16x?xf32>)
+                     outs(%c : memref<4x?x?xf32>)
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$lhs,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$rhs,
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out);
+  let assemblyFormat = [{
+    `ins` `(` $lhs `,` $rhs `:` type($lhs) `,` type($rhs) `)` `outs` `(` $out `:` type($out) `)`
+    attr-dict
+  }];
+}
+
+def Gcu_RmsNormOp : Gcu_KernelOp<"rms_norm", "topsvllmRmsNorm"> {
+  let summary = "RMSNorm into a new buffer";
+  let description = [{
+    ```mlir
+    gcu.rms_norm ins(%x, %w : memref<?x64xf32>, memref<64xf32>) outs(%y : memref<?x64xf32>)
+                 {epsilon = 1.0e-06 : f64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$weight,
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out, F64Attr:$epsilon);
+  let assemblyFormat = [{
+    `ins` `(` $input `,` $weight `:` type($input) `,` type($weight) `)`
+    `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+}
+
+def Gcu_FusedAddRmsNormOp : Gcu_KernelOp<"fused_add_rms_norm", "topsvllmFusedAddRmsNorm"> {
+  let summary = "residual += input; input = rms_norm(residual), both in place";
+  let description = [{
+    vLLM's fused_add_rms_norm: one launch updates the residual stream and normalizes it, in
+    the two buffers it was given.
+
+    ```mlir
+    gcu.fused_add_rms_norm ins(%w : memref<64xf32>)
+                           inouts(%x, %res : memref<?x64xf32>, memref<?x64xf32>)
+                           {epsilon = 1.0e-06 : f64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$weight,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$residual,
+                       F64Attr:$epsilon);
+  let assemblyFormat = [{
+    `ins` `(` $weight `:` type($weight) `)`
+    `inouts` `(` $input `,` $residual `:` type($input) `,` type($residual) `)` attr-dict
+  }];
+}
+
+def Gcu_AllReduceFusedAddRmsNormOp
+    : Gcu_KernelOp<"all_reduce_fused_add_rms_norm", "ecclAllReduceFusedAddRmsNorm"> {
+  let summary = "input = sum over ranks; residual += input; input = rms_norm(residual)";
+  let description = [{
+    The tensor-parallel epilogue of a row-parallel projection and the next norm in one
+    launch: the collective's reduction feeds the fused add + RMSNorm without a round trip.
+
+    ```mlir
+    gcu.all_reduce_fused_add_rms_norm ins(%w : memref<64xf32>)
+        inouts(%x, %res : memref<?x64xf32>, memref<?x64xf32>) {epsilon = 1.0e-06 : f64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$weight,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$residual,
+                       F64Attr:$epsilon);
+  let assemblyFormat = [{
+    `ins` `(` $weight `:` type($weight) `)`
+    `inouts` `(` $input `,` $residual `:` type($input) `,` type($residual) `)` attr-dict
+  }];
+}
+
+def Gcu_LayerNormOp : Gcu_KernelOp<"layer_norm", "topsatenLayerNorm"> {
+  let summary = "LayerNorm into a new buffer";
+  let description = [{
+    ```mlir
+    gcu.layer_norm ins(%x, %w, %b : memref<?x64xf32>, memref<64xf32>, memref<64xf32>)
+                   outs(%y : memref<?x64xf32>) {epsilon = 1.0e-05 : f64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$weight,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$bias,
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out, F64Attr:$epsilon);
+  let assemblyFormat = [{
+    `ins` `(` $input `,` $weight `,` $bias `:` type($input) `,` type($weight) `,` type($bias) `)`
+    `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+}
+
+def Gcu_RotaryEmbeddingOp : Gcu_KernelOp<"rotary_embedding", "topsvllmRotaryEmbedding"> {
+  let summary = "rotary embedding of queries and keys, in place";
+  let description = [{
+    ```mlir
+    gcu.rotary_embedding ins(%pos : memref<?xi64>)
+        inouts(%q, %k : memref<?x64xf32>, memref<?x32xf32>) neox
+        {head_dim = 16 : i64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_IndexBuffer, "", [MemRead]>:$positions,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$query,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$key,
+                       EnumProp<Gcu_RotaryStyle>:$style, I64Attr:$head_dim, I64Attr:$rotary_dim,
+                       F64Attr:$theta);
+  let assemblyFormat = [{
+    `ins` `(` $positions `:` type($positions) `)`
+    `inouts` `(` $query `,` $key `:` type($query) `,` type($key) `)` $style attr-dict
+  }];
+}
+
+def Gcu_ReshapeAndCacheOp : Gcu_KernelOp<"reshape_and_cache", "topsvllmReshapeAndCache"> {
+  let summary = "write the new keys and values into their cache slots";
+  let description = [{
+    Token t goes to slot `slot_mapping[t]` = block × block_size + offset.
+
+    ```mlir
+    gcu.reshape_and_cache ins(%k, %v, %slots : memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>)
+        inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>)
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$key,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$value,
+                       Arg<Gcu_IndexBuffer, "", [MemRead]>:$slot_mapping,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$key_cache,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$value_cache);
+  let assemblyFormat = [{
+    `ins` `(` $key `,` $value `,` $slot_mapping `:` type($key) `,` type($value) `,`
+    type($slot_mapping) `)` `inouts` `(` $key_cache `,` $value_cache `:` type($key_cache) `,`
+    type($value_cache) `)` attr-dict
+  }];
+}
+
+class Gcu_AttentionAttrs {
+  dag attentionAttrs = (ins I64Attr:$num_heads, I64Attr:$num_kv_heads, I64Attr:$head_dim,
+                            F64Attr:$scale, OptionalAttr<I64Attr>:$sliding_window);
+}
+
+def Gcu_PagedAttentionOp : Gcu_KernelOp<"paged_attention", "topsvllmPagedAttentionV1">,
+                           Gcu_AttentionAttrs {
+  let summary = "attention of new queries over the paged KV cache";
+  let description = [{
+    Query t at position p attends the cached keys of positions 0..p (within the sliding
+    window) of its sequence, found through `block_table`.
+
+    ```mlir
+    gcu.paged_attention ins(%q, %kc, %vc, %blocks, %pos : memref<?x64xf32>,
+        memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>)
+        outs(%o : memref<?x64xf32>)
+        {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+    ```
+  }];
+  let arguments = !con((ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$query,
+                            Arg<Gcu_FloatBuffer, "", [MemRead]>:$key_cache,
+                            Arg<Gcu_FloatBuffer, "", [MemRead]>:$value_cache,
+                            Arg<Gcu_IndexBuffer, "", [MemRead]>:$block_table,
+                            Arg<Gcu_IndexBuffer, "", [MemRead]>:$positions,
+                            Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out), attentionAttrs);
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key_cache `,` $value_cache `,` $block_table `,` $positions `:`
+    type($query) `,` type($key_cache) `,` type($value_cache) `,` type($block_table) `,`
+    type($positions) `)` `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+}
+
+def Gcu_ContextAttentionOp : Gcu_KernelOp<"context_attention",
+                                          "topsvllmContextAttentionForward">,
+                             Gcu_AttentionAttrs {
+  let summary = "causal attention of a prompt over its own keys and values";
+  let description = [{
+    ```mlir
+    gcu.context_attention ins(%q, %k, %v, %pos : memref<?x64xf32>, memref<?x32xf32>,
+        memref<?x32xf32>, memref<?xi64>) outs(%o : memref<?x64xf32>)
+        {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+    ```
+  }];
+  let arguments = !con((ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$query,
+                            Arg<Gcu_FloatBuffer, "", [MemRead]>:$key,
+                            Arg<Gcu_FloatBuffer, "", [MemRead]>:$value,
+                            Arg<Gcu_IndexBuffer, "", [MemRead]>:$positions,
+                            Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out), attentionAttrs);
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key `,` $value `,` $positions `:` type($query) `,` type($key) `,`
+    type($value) `,` type($positions) `)` `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+}
+
+def Gcu_FusedRopeCacheAttentionOp
+    : Gcu_KernelOp<"fused_rope_cache_attention", "topsvllmFusedRopeCacheAttention",
+                   [AttrSizedOperandSegments]>, Gcu_AttentionAttrs {
+  let summary = "optional q/k RMSNorm, rotary, cache write and attention in one launch";
+  let description = [{
+    Reads the query, key and value of the new tokens (views into the packed qkv projection),
+    applies the per-head q/k RMSNorm when its weights are given (Qwen3), rotates queries and
+    keys when `rotary_dim` is set, writes keys and values to their cache slots and attends:
+    over the new tokens themselves in the `prefill` phase, over the cache in `decode`.
+
+    ```mlir
+    gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %slots, %blocks : memref<?x64xf32>,
+        memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>)
+        inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>)
+        outs(%o : memref<?x64xf32>) prefill
+        {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64,
+         rotary_style = neox, rotary_dim = 16 : i64, theta = 1.0e+04 : f64}
+    ```
+  }];
+  let arguments = !con((ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$query,
+                            Arg<Gcu_FloatBuffer, "", [MemRead]>:$key,
+                            Arg<Gcu_FloatBuffer, "", [MemRead]>:$value,
+                            Arg<Gcu_IndexBuffer, "", [MemRead]>:$positions,
+                            Arg<Gcu_IndexBuffer, "", [MemRead]>:$slot_mapping,
+                            Arg<Gcu_IndexBuffer, "", [MemRead]>:$block_table,
+                            Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$q_norm_weight,
+                            Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$k_norm_weight,
+                            Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$key_cache,
+                            Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$value_cache,
+                            Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
+                            EnumProp<Gcu_AttentionPhase>:$phase),
+                       attentionAttrs,
+                       (ins OptionalProp<EnumProp<Gcu_RotaryStyle>>:$rotary_style,
+                            OptionalAttr<I64Attr>:$rotary_dim, OptionalAttr<F64Attr>:$theta,
+                            OptionalAttr<F64Attr>:$norm_epsilon));
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key `,` $value `,` $positions `,` $slot_mapping `,` $block_table
+    (`,` `q_norm` $q_norm_weight^)? (`,` `k_norm` $k_norm_weight^)? `:`
+    type($query) `,` type($key) `,` type($value) `,` type($positions) `,`
+    type($slot_mapping) `,` type($block_table) (`,` type($q_norm_weight)^)?
+    (`,` type($k_norm_weight)^)? `)`
+    `inouts` `(` $key_cache `,` $value_cache `:` type($key_cache) `,` type($value_cache) `)`
+    `outs` `(` $out `:` type($out) `)` $phase (`rotary` $rotary_style^)? attr-dict
+  }];
+}
+
+class Gcu_GatedActivationKernel<string mnemonic, string entry, string formula>
+    : Gcu_KernelOp<mnemonic, entry> {
+  let summary = formula # " of the halves of the last dimension";
+  let description = [{
+    ```mlir
+    gcu.}] # mnemonic # [{ ins(%gu : memref<?x256xf32>) outs(%y : memref<?x128xf32>)
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out);
+  let assemblyFormat = [{
+    `ins` `(` $input `:` type($input) `)` `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+}
+
+def Gcu_SiluAndMulOp : Gcu_GatedActivationKernel<"silu_and_mul", "topsvllmSiluAndMul",
+                                                  "silu(a) · b">;
+def Gcu_GeluAndMulOp : Gcu_GatedActivationKernel<"gelu_and_mul", "topsvllmGeluAndMul",
+                                                  "gelu(a) · b">;
+def Gcu_GeluTanhAndMulOp : Gcu_GatedActivationKernel<"gelu_tanh_and_mul",
+                                                      "topsvllmGeluTanhAndMul",
+                                                      "gelu_tanh(a) · b">;
+
+def Gcu_AllReduceOp : Gcu_KernelOp<"all_reduce", "ecclAllReduce"> {
+  let summary = "in-place sum across tensor-parallel ranks";
+  let description = [{
+    ```mlir
+    gcu.all_reduce inouts(%x : memref<?x64xf32>)
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$buffer);
+  let assemblyFormat = "`inouts` `(` $buffer `:` type($buffer) `)` attr-dict";
+}
+
+def Gcu_AllGatherOp : Gcu_KernelOp<"all_gather", "ecclAllGather"> {
+  let summary = "concatenate every rank's buffer along a dimension";
+  let description = [{
+    ```mlir
+    gcu.all_gather ins(%l : memref<?x128xf32>) outs(%g : memref<?x256xf32>) {dim = 1 : i64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out, I64Attr:$dim);
+  let assemblyFormat = [{
+    `ins` `(` $input `:` type($input) `)` `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Generic kernels for what fusion left as primitives
+//===----------------------------------------------------------------------===//
+
+def Gcu_BinaryOp : Gcu_Op<"binary", [DeclareOpInterfaceMethods<Gcu_KernelLaunchOpInterface>]> {
+  let summary = "elementwise binary function with broadcasting";
+  let description = [{
+    ```mlir
+    gcu.binary add ins(%a, %b : memref<?x64xf32>, memref<64xf32>) outs(%c : memref<?x64xf32>)
+    ```
+  }];
+  let arguments = (ins EnumProp<Gcu_BinaryKind>:$kind, Arg<Gcu_Buffer, "", [MemRead]>:$lhs,
+                       Arg<Gcu_Buffer, "", [MemRead]>:$rhs,
+                       Arg<Gcu_Buffer, "", [MemWrite]>:$out);
+  let assemblyFormat = [{
+    $kind `ins` `(` $lhs `,` $rhs `:` type($lhs) `,` type($rhs) `)`
+    `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def Gcu_UnaryOp : Gcu_Op<"unary", [DeclareOpInterfaceMethods<Gcu_KernelLaunchOpInterface>]> {
+  let summary = "elementwise unary function (also casts and copies)";
+  let description = [{
+    ```mlir
+    gcu.unary rsqrt ins(%a : memref<?x1xf32>) outs(%b : memref<?x1xf32>)
+    ```
+  }];
+  let arguments = (ins EnumProp<Gcu_UnaryKind>:$kind, Arg<Gcu_Buffer, "", [MemRead]>:$input,
+                       Arg<Gcu_Buffer, "", [MemWrite]>:$out);
+  let assemblyFormat = [{
+    $kind `ins` `(` $input `:` type($input) `)` `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def Gcu_WhereOp : Gcu_KernelOp<"where", "topsatenWhere"> {
+  let summary = "elementwise select with broadcasting";
+  let description = [{
+    ```mlir
+    gcu.where ins(%m, %a, %b : memref<?x?xi1>, memref<f32>, memref<4x?x?xf32>)
+              outs(%c : memref<4x?x?xf32>)
+    ```
+  }];
+  let arguments = (ins Arg<MemRefOf<[I1]>, "", [MemRead]>:$condition,
+                       Arg<Gcu_Buffer, "", [MemRead]>:$on_true,
+                       Arg<Gcu_Buffer, "", [MemRead]>:$on_false,
+                       Arg<Gcu_Buffer, "", [MemWrite]>:$out);
+  let assemblyFormat = [{
+    `ins` `(` $condition `,` $on_true `,` $on_false `:` type($condition) `,` type($on_true) `,`
+    type($on_false) `)` `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+}
+
+def Gcu_ReduceOp : Gcu_Op<"reduce", [DeclareOpInterfaceMethods<Gcu_KernelLaunchOpInterface>]> {
+  let summary = "sum or mean over dimensions";
+  let description = [{
+    ```mlir
+    gcu.reduce mean ins(%x : memref<?x64xf32>) outs(%m : memref<?x1xf32>)
+               {dims = array<i64: 1>, keepdim}
+    ```
+  }];
+  let arguments = (ins EnumProp<Gcu_ReduceKind>:$kind, Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out, DenseI64ArrayAttr:$dims,
+                       UnitAttr:$keepdim);
+  let assemblyFormat = [{
+    $kind `ins` `(` $input `:` type($input) `)` `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def Gcu_SoftmaxOp : Gcu_KernelOp<"softmax", "topsatenSoftmax"> {
+  let summary = "softmax along one dimension";
+  let description = [{
+    ```mlir
+    gcu.softmax ins(%s : memref<4x?x?xf32>) outs(%p : memref<4x?x?xf32>) {dim = 2 : i64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out, I64Attr:$dim);
+  let assemblyFormat = [{
+    `ins` `(` $input `:` type($input) `)` `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+}
+
+def Gcu_ConcatOp : Gcu_KernelOp<"concat", "topsatenCat"> {
+  let summary = "concatenation along one dimension";
+  let description = [{
+    ```mlir
+    gcu.concat ins(%a, %b : memref<?x8xf32>, memref<?x8xf32>) outs(%c : memref<?x16xf32>)
+               {dim = 1 : i64}
+    ```
+  }];
+  let arguments = (ins Arg<Variadic<Gcu_Buffer>, "", [MemRead]>:$inputs,
+                       Arg<Gcu_Buffer, "", [MemWrite]>:$out, I64Attr:$dim);
+  let assemblyFormat = [{
+    `ins` `(` $inputs `:` type($inputs) `)` `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+}
+
+def Gcu_GatherOp : Gcu_KernelOp<"gather", "topsatenIndexSelect"> {
+  let summary = "select slices along a dimension by index";
+  let description = [{
+    ```mlir
+    gcu.gather ins(%t, %i : memref<128x16xf32>, memref<?xi64>) outs(%o : memref<?x16xf32>)
+               {dim = 0 : i64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_Buffer, "", [MemRead]>:$input,
+                       Arg<Gcu_IndexBuffer, "", [MemRead]>:$indices,
+                       Arg<Gcu_Buffer, "", [MemWrite]>:$out, I64Attr:$dim);
+  let assemblyFormat = [{
+    `ins` `(` $input `,` $indices `:` type($input) `,` type($indices) `)`
+    `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+}
+
+#endif // GCU_OPS_TD

@@ -1,0 +1,106 @@
+//===- VgcuBase.td - The vgcu graph dialect, its enums and attributes ---*- tablegen -*-===//
+
+#ifndef VGCU_BASE_TD
+#define VGCU_BASE_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def Vgcu_Dialect : Dialect {
+  let name = "vgcu";
+  let cppNamespace = "::vgcu";
+  let summary = "Graph-level IR of decoder-only language models";
+  let description = [{
+    The `vgcu` dialect describes a model the way vLLM's model code does: as calls to
+    module-level operations (`linear`, `rms_norm`, `attention`, ...) over tensors whose first
+    dimension is the dynamic token count, plus the primitive tensor operations a traced
+    PyTorch model needs before fusion turns them into module-level ops. Weights are named
+    `vgcu.param` values whose name is the module prefix that weight loading matches.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let hasConstantMaterializer = 1;
+}
+
+class Vgcu_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Vgcu_Dialect, mnemonic, traits>;
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def Vgcu_RotaryStyle : I32EnumAttr<"RotaryStyle", "how rotary pairs are formed", [
+    I32EnumAttrCase<"neox", 0>,   // rotate_half: pairs (i, i + d/2)
+    I32EnumAttrCase<"gptj", 1>    // interleaved: pairs (2i, 2i + 1)
+  ]> {
+  let cppNamespace = "::vgcu";
+  let genSpecializedAttr = 0;
+}
+
+def Vgcu_ComparePredicate : I32EnumAttr<"ComparePredicate", "elementwise comparison", [
+    I32EnumAttrCase<"eq", 0>, I32EnumAttrCase<"ne", 1>, I32EnumAttrCase<"lt", 2>,
+    I32EnumAttrCase<"le", 3>, I32EnumAttrCase<"gt", 4>, I32EnumAttrCase<"ge", 5>
+  ]> {
+  let cppNamespace = "::vgcu";
+  let genSpecializedAttr = 0;
+}
+
+def Vgcu_GeluApproximation : I32EnumAttr<"GeluApproximation", "GELU formula", [
+    I32EnumAttrCase<"none", 0>,   // x * Phi(x) with erf
+    I32EnumAttrCase<"tanh", 1>    // tanh approximation
+  ]> {
+  let cppNamespace = "::vgcu";
+  let genSpecializedAttr = 0;
+}
+
+//===----------------------------------------------------------------------===//
+// Attributes
+//===----------------------------------------------------------------------===//
+
+def Vgcu_ShardAttr : AttrDef<Vgcu_Dialect, "Shard"> {
+  let mnemonic = "shard";
+  let summary = "How a tensor-parallel rank's slice is cut from the whole tensor";
+  let description = [{
+    Along `dim`, the whole tensor is a concatenation of `segments` (sizes in elements along
+    `dim`, e.g. the q, k and v parts of a packed qkv weight), and segment `i` is made of
+    `units[i]` equal units (attention heads, or single rows). Rank `r` of `tp` ranks takes,
+    from every segment, `units / tp` units starting at unit `r * units / tp`; when a segment
+    has fewer units than ranks (KV heads below the tensor-parallel size), it takes the one
+    unit `r * units / tp`, so that unit is replicated. Rows at or beyond `valid` (when
+    non-zero) are padding: zero-filled and never a real token.
+
+    Example: `#vgcu.shard<dim = 0, tp = 2, segments = [4096, 1024, 1024], units = [32, 8, 8]>`
+  }];
+  let parameters = (ins
+    "int64_t":$dim,
+    "int64_t":$tp,
+    ArrayRefParameter<"int64_t">:$segments,
+    ArrayRefParameter<"int64_t">:$units,
+    DefaultValuedParameter<"int64_t", "0">:$valid
+  );
+  let assemblyFormat = [{
+    `<` `dim` `=` $dim `,` `tp` `=` $tp `,` `segments` `=` `[` $segments `]` `,`
+    `units` `=` `[` $units `]` (`,` `valid` `=` $valid^)? `>`
+  }];
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The size of the whole (unsharded) tensor along `dim`.
+    int64_t getGlobalSize() const;
+    /// The size of one rank's slice along `dim`.
+    int64_t getLocalSize() const;
+    /// For `rank`, the [offset, size) ranges of the whole tensor along `dim` that make up the
+    /// rank's slice, in order.
+    llvm::SmallVector<std::pair<int64_t, int64_t>> getRankRanges(int64_t rank) const;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+def Vgcu_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
+def Vgcu_IndexTensor : RankedTensorOf<[I32, I64]>;
+def Vgcu_Tensor : RankedTensorOf<[F32, F16, BF16, I1, I32, I64]>;
+
+#endif // VGCU_BASE_TD

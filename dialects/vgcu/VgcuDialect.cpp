@@ -1,0 +1,97 @@
+//===- VgcuDialect.cpp - Registration and attributes of the vgcu dialect ----------===//
+
+#include "dialects/vgcu/VgcuDialect.h"
+#include "dialects/vgcu/VgcuOps.h"
+
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace vgcu;
+
+#include "dialects/vgcu/VgcuDialect.cpp.inc"
+#include "dialects/vgcu/VgcuEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/vgcu/VgcuAttrs.cpp.inc"
+
+void VgcuDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/vgcu/VgcuOps.cpp.inc"
+      >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "dialects/vgcu/VgcuAttrs.cpp.inc"
+      >();
+}
+
+Operation *VgcuDialect::materializeConstant(OpBuilder &builder, Attribute value, Type type,
+                                            Location loc) {
+  auto elements = dyn_cast<ElementsAttr>(value);
+  if (!elements || elements.getType() != type)
+    return nullptr;
+  return ConstantOp::create(builder, loc, type, elements);
+}
+
+//===----------------------------------------------------------------------===//
+// ShardAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult ShardAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t dim,
+                                int64_t tp, ArrayRef<int64_t> segments,
+                                ArrayRef<int64_t> units, int64_t valid) {
+  if (dim < 0)
+    return emitError() << "shard dim must be non-negative, got " << dim;
+  if (tp < 1)
+    return emitError() << "shard tp must be at least 1, got " << tp;
+  if (segments.empty() || segments.size() != units.size())
+    return emitError() << "shard needs one unit count per segment, got " << segments.size()
+                       << " segments and " << units.size() << " unit counts";
+  int64_t total = 0;
+  for (auto [size, count] : llvm::zip(segments, units)) {
+    if (size <= 0 || count <= 0 || size % count != 0)
+      return emitError() << "shard segment of size " << size << " cannot be made of " << count
+                         << " equal units";
+    if (count >= tp && count % tp != 0)
+      return emitError() << "shard segment of " << count << " units does not divide among "
+                         << tp << " ranks";
+    if (count < tp && tp % count != 0)
+      return emitError() << "shard segment of " << count
+                         << " units cannot be replicated evenly over " << tp << " ranks";
+    total += size;
+  }
+  if (valid < 0 || valid > total)
+    return emitError() << "shard valid size " << valid << " outside [0, " << total << "]";
+  return success();
+}
+
+int64_t ShardAttr::getGlobalSize() const {
+  int64_t total = 0;
+  for (int64_t size : getSegments())
+    total += size;
+  return total;
+}
+
+int64_t ShardAttr::getLocalSize() const {
+  int64_t total = 0;
+  for (auto [size, count] : llvm::zip(getSegments(), getUnits())) {
+    int64_t unitSize = size / count;
+    total += count >= getTp() ? size / getTp() : unitSize;
+  }
+  return total;
+}
+
+SmallVector<std::pair<int64_t, int64_t>> ShardAttr::getRankRanges(int64_t rank) const {
+  SmallVector<std::pair<int64_t, int64_t>> ranges;
+  int64_t segmentStart = 0;
+  int64_t tp = getTp();
+  for (auto [size, count] : llvm::zip(getSegments(), getUnits())) {
+    int64_t unitSize = size / count;
+    int64_t firstUnit = rank * count / tp;
+    int64_t numUnits = count >= tp ? count / tp : 1;
+    ranges.push_back({segmentStart + firstUnit * unitSize, numUnits * unitSize});
+    segmentStart += size;
+  }
+  return ranges;
+}

@@ -1,0 +1,19 @@
+//===- VgcuDialect.h - The vgcu graph dialect -------------------------------------===//
+#ifndef VGCU_DIALECT_VGCU_VGCUDIALECT_H
+#define VGCU_DIALECT_VGCU_VGCUDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include "dialects/vgcu/VgcuDialect.h.inc"
+#include "dialects/vgcu/VgcuEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/vgcu/VgcuAttrs.h.inc"
+
+#endif // VGCU_DIALECT_VGCU_VGCUDIALECT_H

@@ -1,0 +1,571 @@
+//===- VgcuOps.td - Operations of the vgcu graph dialect ---------------*- tablegen -*-===//
+
+#ifndef VGCU_OPS_TD
+#define VGCU_OPS_TD
+
+include "dialects/vgcu/VgcuBase.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+def Vgcu_ParamOp : Vgcu_Op<"param", [Pure]> {
+  let summary = "a named model weight";
+  let description = [{
+    A weight of the model, named by the module prefix it belongs to, as vLLM names
+    parameters (`model.layers.0.self_attn.qkv_proj.weight`). Weight loading fills it from the
+    checkpoint by that name. After tensor-parallel sharding, `shard` says how this rank's
+    slice is cut from the whole tensor; the result type is the slice's shape.
+
+    ```mlir
+    %w = vgcu.param "model.norm.weight" : tensor<4096xf32>
+    %q = vgcu.param "model.layers.0.self_attn.qkv_proj.weight"
+           shard(#vgcu.shard<dim = 0, tp = 2, segments = [64, 32, 32], units = [4, 2, 2]>)
+           : tensor<64x64xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, OptionalAttr<Vgcu_ShardAttr>:$shard);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = "$name (`shard` `(` $shard^ `)`)? attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Module-level operations (what vLLM model code calls)
+//===----------------------------------------------------------------------===//
+
+def Vgcu_LinearOp : Vgcu_Op<"linear", [Pure]> {
+  let summary = "y = x · Wᵀ (+ b), optionally several projections packed into one";
+  let description = [{
+    A linear layer with the weight in PyTorch's `[out_features, in_features]` layout. When
+    several projections share the input they are packed into one (`qkv_proj` from q/k/v,
+    `gate_up_proj` from gate/up): `packed_modules` names the checkpoint modules in order and
+    `packed_sizes` gives each one's output width, which weight loading and sharding use.
+
+    ```mlir
+    %y = vgcu.linear %x, %w, %b {packed_modules = ["q_proj", "k_proj", "v_proj"],
+                                 packed_sizes = array<i64: 64, 32, 32>}
+         : tensor<?x64xf32>, tensor<128x64xf32>, tensor<128xf32> -> tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$weight,
+                       Optional<Vgcu_FloatTensor>:$bias,
+                       OptionalAttr<StrArrayAttr>:$packed_modules,
+                       OptionalAttr<DenseI64ArrayAttr>:$packed_sizes);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,` type($weight)
+    (`,` type($bias)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_EmbeddingOp : Vgcu_Op<"embedding", [Pure]> {
+  let summary = "rows of an embedding table selected by token ids";
+  let description = [{
+    `result[t] = table[ids[t]]`. With `vocab_parallel`, the table is this rank's shard of
+    the vocabulary (rank r holds rows `[r * rows, (r + 1) * rows)` of the padded table): ids
+    outside the shard give zero rows, and an all-reduce across ranks completes the lookup.
+
+    ```mlir
+    %h = vgcu.embedding %ids, %table : tensor<?xi64>, tensor<32000x4096xf32> -> tensor<?x4096xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_IndexTensor:$ids, Vgcu_FloatTensor:$table,
+                       UnitAttr:$vocab_parallel);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = [{
+    $ids `,` $table attr-dict `:` type($ids) `,` type($table) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_RmsNormOp : Vgcu_Op<"rms_norm", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "RMSNorm over the last dimension";
+  let description = [{
+    `y = x / sqrt(mean(x², -1) + epsilon) · weight`, computed in f32 and rounded to the input
+    type once, as Hugging Face's LlamaRMSNorm does.
+
+    ```mlir
+    %y = vgcu.rms_norm %x, %w {epsilon = 1.0e-05 : f64} : tensor<?x4096xf32>, tensor<4096xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$weight, F64Attr:$epsilon);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $weight attr-dict `:` type($input) `,` type($weight)";
+  let builders = [
+    OpBuilder<(ins "mlir::Value":$input, "mlir::Value":$weight, "double":$epsilon), [{
+      build($_builder, $_state, input.getType(), input, weight,
+            $_builder.getF64FloatAttr(epsilon));
+    }]>
+  ];
+  let hasVerifier = 1;
+}
+
+def Vgcu_AddRmsNormOp : Vgcu_Op<"add_rms_norm",
+    [Pure, AllTypesMatch<["input", "residual", "normed", "sum"]>]> {
+  let summary = "residual add followed by RMSNorm (vLLM's fused_add_rms_norm)";
+  let description = [{
+    `sum = input + residual; normed = rms_norm(sum, weight)`. Both results are produced: the
+    normalized value feeds the next module and the sum is the new residual stream.
+
+    ```mlir
+    %normed, %sum = vgcu.add_rms_norm %x, %res, %w {epsilon = 1.0e-05 : f64}
+                    : tensor<?x4096xf32>, tensor<4096xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$residual,
+                       Vgcu_FloatTensor:$weight, F64Attr:$epsilon);
+  let results = (outs Vgcu_FloatTensor:$normed, Vgcu_FloatTensor:$sum);
+  let assemblyFormat = [{
+    $input `,` $residual `,` $weight attr-dict `:` type($input) `,` type($weight)
+  }];
+  let builders = [
+    OpBuilder<(ins "mlir::Value":$input, "mlir::Value":$residual, "mlir::Value":$weight,
+                   "double":$epsilon), [{
+      build($_builder, $_state, input.getType(), input.getType(), input, residual, weight,
+            $_builder.getF64FloatAttr(epsilon));
+    }]>
+  ];
+  let hasVerifier = 1;
+}
+
+def Vgcu_AllReduceAddRmsNormOp : Vgcu_Op<"all_reduce_add_rms_norm",
+    [AllTypesMatch<["input", "residual", "normed", "sum"]>]> {
+  let summary = "all-reduce of a partial sum, residual add and RMSNorm in one op";
+  let description = [{
+    `full = all_reduce(input); sum = full + residual; normed = rms_norm(sum, weight)`: the
+    end of a row-parallel projection and the next norm, so that a tensor-parallel decoder
+    layer launches no more kernels than a single-device one.
+
+    ```mlir
+    %normed, %sum = vgcu.all_reduce_add_rms_norm %partial, %res, %w {epsilon = 1.0e-05 : f64}
+                    : tensor<?x4096xf32>, tensor<4096xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$residual,
+                       Vgcu_FloatTensor:$weight, F64Attr:$epsilon);
+  let results = (outs Vgcu_FloatTensor:$normed, Vgcu_FloatTensor:$sum);
+  let assemblyFormat = [{
+    $input `,` $residual `,` $weight attr-dict `:` type($input) `,` type($weight)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_LayerNormOp : Vgcu_Op<"layer_norm", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "LayerNorm over the last dimension";
+  let description = [{
+    `y = (x - mean(x)) / sqrt(var(x) + epsilon) · weight + bias` over the last dimension.
+
+    ```mlir
+    %y = vgcu.layer_norm %x, %w, %b {epsilon = 1.0e-05 : f64}
+         : tensor<?x768xf32>, tensor<768xf32>, tensor<768xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$weight,
+                       Vgcu_FloatTensor:$bias, F64Attr:$epsilon);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias attr-dict `:` type($input) `,` type($weight) `,` type($bias)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_RotaryEmbeddingOp : Vgcu_Op<"rotary_embedding",
+    [Pure, AllTypesMatch<["query", "query_out"]>, AllTypesMatch<["key", "key_out"]>]> {
+  let summary = "rotary position embedding applied to queries and keys";
+  let description = [{
+    Rotates the first `rotary_dim` channels of every `head_dim`-wide head of `query` and
+    `key` by angles `position · theta^(-2i/rotary_dim)`. `style` says how channels pair up:
+    `neox` pairs channel i with i + rotary_dim/2 (rotate_half), `gptj` pairs 2i with 2i + 1.
+
+    ```mlir
+    %q2, %k2 = vgcu.rotary_embedding %pos, %q, %k neox {head_dim = 128 : i64,
+                 rotary_dim = 128 : i64, theta = 1.0e+04 : f64}
+               : tensor<?xi64>, tensor<?x4096xf32>, tensor<?x1024xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_IndexTensor:$positions, Vgcu_FloatTensor:$query,
+                       Vgcu_FloatTensor:$key, EnumProp<Vgcu_RotaryStyle>:$style,
+                       I64Attr:$head_dim, I64Attr:$rotary_dim, F64Attr:$theta);
+  let results = (outs Vgcu_FloatTensor:$query_out, Vgcu_FloatTensor:$key_out);
+  let assemblyFormat = [{
+    $positions `,` $query `,` $key $style attr-dict `:` type($positions) `,` type($query)
+    `,` type($key)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_AttentionOp : Vgcu_Op<"attention", [Pure]> {
+  let summary = "multi-head attention with grouped KV heads";
+  let description = [{
+    `softmax(q · kᵀ · scale + mask) · v` per head over the tokens of the sequence, with
+    `num_heads / num_kv_heads` query heads sharing each KV head. `causal` masks keys after
+    the query; `sliding_window` (when set) also masks keys `sliding_window` or more
+    positions behind it. q, k and v are `[tokens, heads × head_dim]`.
+
+    ```mlir
+    %o = vgcu.attention %q, %k, %v {num_heads = 32 : i64, num_kv_heads = 8 : i64,
+           head_dim = 128 : i64, scale = 0.088388 : f64, causal}
+         : tensor<?x4096xf32>, tensor<?x1024xf32>, tensor<?x1024xf32> -> tensor<?x4096xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$query, Vgcu_FloatTensor:$key, Vgcu_FloatTensor:$value,
+                       I64Attr:$num_heads, I64Attr:$num_kv_heads, I64Attr:$head_dim,
+                       F64Attr:$scale, UnitAttr:$causal, OptionalAttr<I64Attr>:$sliding_window);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value attr-dict `:` type($query) `,` type($key) `,` type($value)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_SiluAndMulOp : Vgcu_Op<"silu_and_mul", [Pure]> {
+  let summary = "silu(first half) × second half of the last dimension";
+  let description = [{
+    The gated MLP activation on a packed gate_up projection: with `x = [a, b]` split in
+    halves along the last dimension, `y = silu(a) · b`.
+
+    ```mlir
+    %y = vgcu.silu_and_mul %gu : tensor<?x22016xf32> -> tensor<?x11008xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Vgcu_GeluAndMulOp : Vgcu_Op<"gelu_and_mul", [Pure]> {
+  let summary = "gelu(first half) × second half of the last dimension";
+  let description = [{
+    As `silu_and_mul` with GELU (`approximate` selects erf or tanh).
+
+    ```mlir
+    %y = vgcu.gelu_and_mul %gu tanh : tensor<?x512xf32> -> tensor<?x256xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, EnumProp<Vgcu_GeluApproximation>:$approximate);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = "$input $approximate attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Vgcu_AllReduceOp : Vgcu_Op<"all_reduce", [SameOperandsAndResultType]> {
+  let summary = "sum across the tensor-parallel ranks";
+  let description = [{
+    Every rank contributes its tensor and receives the elementwise sum over ranks.
+
+    ```mlir
+    %s = vgcu.all_reduce %partial : tensor<?x4096xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Vgcu_AllGatherOp : Vgcu_Op<"all_gather", []> {
+  let summary = "concatenation of every rank's tensor along a dimension";
+  let description = [{
+    Rank slices of size `n` along `dim` are gathered, in rank order, into a tensor of size
+    `n × world_size` along `dim` on every rank.
+
+    ```mlir
+    %l = vgcu.all_gather %local {dim = 1 : i64, world_size = 2 : i64}
+         : tensor<?x16000xf32> -> tensor<?x32000xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, I64Attr:$dim, I64Attr:$world_size);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Primitive operations (what a traced PyTorch graph is made of)
+//===----------------------------------------------------------------------===//
+
+def Vgcu_ConstantOp : Vgcu_Op<"constant",
+    [ConstantLike, Pure, AllTypesMatch<["value", "result"]>]> {
+  let summary = "a constant tensor";
+  let description = [{
+    ```mlir
+    %eps = vgcu.constant dense<1.0e-06> : tensor<f32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs Vgcu_Tensor:$result);
+  let assemblyFormat = "$value attr-dict";
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+class Vgcu_BinaryOp<string mnemonic, list<Trait> traits = []>
+    : Vgcu_Op<mnemonic, !listconcat([Pure], traits)> {
+  let arguments = (ins Vgcu_Tensor:$lhs, Vgcu_Tensor:$rhs);
+  let results = (outs Vgcu_Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let description = [{
+    Elementwise with NumPy/PyTorch broadcasting; both operands have one element type.
+
+    ```mlir
+    %y = vgcu.}] # mnemonic # [{ %a, %b : (tensor<?x64xf32>, tensor<f32>) -> tensor<?x64xf32>
+    ```
+  }];
+}
+
+def Vgcu_AddOp : Vgcu_BinaryOp<"add", [Commutative]> { let summary = "elementwise sum"; }
+def Vgcu_SubOp : Vgcu_BinaryOp<"sub"> { let summary = "elementwise difference"; }
+def Vgcu_MulOp : Vgcu_BinaryOp<"mul", [Commutative]> { let summary = "elementwise product"; }
+def Vgcu_DivOp : Vgcu_BinaryOp<"div"> { let summary = "elementwise quotient"; }
+def Vgcu_PowOp : Vgcu_BinaryOp<"pow"> { let summary = "elementwise power"; }
+def Vgcu_MaximumOp : Vgcu_BinaryOp<"maximum", [Commutative]> {
+  let summary = "elementwise maximum";
+}
+def Vgcu_OrOp : Vgcu_BinaryOp<"or", [Commutative]> {
+  let summary = "elementwise logical or of boolean masks";
+}
+
+class Vgcu_UnaryOp<string mnemonic, string formula>
+    : Vgcu_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let arguments = (ins Vgcu_Tensor:$input);
+  let results = (outs Vgcu_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let summary = "elementwise " # formula;
+  let description = [{
+    `y = }] # formula # [{` elementwise.
+
+    ```mlir
+    %y = vgcu.}] # mnemonic # [{ %x : tensor<?x64xf32>
+    ```
+  }];
+}
+
+def Vgcu_NegOp : Vgcu_UnaryOp<"neg", "-x">;
+def Vgcu_RsqrtOp : Vgcu_UnaryOp<"rsqrt", "1 / sqrt(x)">;
+def Vgcu_SqrtOp : Vgcu_UnaryOp<"sqrt", "sqrt(x)">;
+def Vgcu_ExpOp : Vgcu_UnaryOp<"exp", "exp(x)">;
+def Vgcu_CosOp : Vgcu_UnaryOp<"cos", "cos(x)">;
+def Vgcu_SinOp : Vgcu_UnaryOp<"sin", "sin(x)">;
+def Vgcu_SigmoidOp : Vgcu_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
+def Vgcu_TanhOp : Vgcu_UnaryOp<"tanh", "tanh(x)">;
+def Vgcu_SiluOp : Vgcu_UnaryOp<"silu", "x · sigmoid(x)">;
+def Vgcu_ReluOp : Vgcu_UnaryOp<"relu", "max(x, 0)">;
+
+def Vgcu_GeluOp : Vgcu_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise GELU";
+  let description = [{
+    ```mlir
+    %y = vgcu.gelu %x none : tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, EnumProp<Vgcu_GeluApproximation>:$approximate);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = "$input $approximate attr-dict `:` type($input)";
+}
+
+def Vgcu_MatmulOp : Vgcu_Op<"matmul", [Pure]> {
+  let summary = "matrix product with broadcast batch dimensions (torch.matmul)";
+  let description = [{
+    `[..., m, k] × [..., k, n] → [..., m, n]`, batch dimensions broadcast; a rank-2 rhs is
+    shared by every batch.
+
+    ```mlir
+    %s = vgcu.matmul %q, %kt : tensor<4x?x16xf32>, tensor<4x16x?xf32> -> tensor<4x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$lhs, Vgcu_FloatTensor:$rhs);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+class Vgcu_ReductionOp<string mnemonic, string what> : Vgcu_Op<mnemonic, [Pure]> {
+  let summary = what # " over dimensions";
+  let description = [{
+    Reduces `dims` (negative counts from the end); `keepdim` keeps them with size 1.
+
+    ```mlir
+    %m = vgcu.}] # mnemonic # [{ %x {dims = array<i64: -1>, keepdim} : tensor<?x64xf32> -> tensor<?x1xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, DenseI64ArrayAttr:$dims, UnitAttr:$keepdim);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Vgcu_MeanOp : Vgcu_ReductionOp<"mean", "arithmetic mean">;
+def Vgcu_SumOp : Vgcu_ReductionOp<"sum", "sum">;
+
+def Vgcu_SoftmaxOp : Vgcu_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+  let summary = "softmax along one dimension";
+  let description = [{
+    ```mlir
+    %p = vgcu.softmax %s {dim = -1 : i64} : tensor<4x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, I64Attr:$dim);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Vgcu_TransposeOp : Vgcu_Op<"transpose", [Pure]> {
+  let summary = "permutation of dimensions";
+  let description = [{
+    `result.shape[i] = input.shape[permutation[i]]`.
+
+    ```mlir
+    %t = vgcu.transpose %x {permutation = array<i64: 1, 0, 2>}
+         : tensor<?x4x16xf32> -> tensor<4x?x16xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_Tensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs Vgcu_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Vgcu_ReshapeOp : Vgcu_Op<"reshape", [Pure]> {
+  let summary = "same elements, new shape";
+  let description = [{
+    The dynamic token dimension may move between positions, but the product of the static
+    dimensions must account for it.
+
+    ```mlir
+    %h = vgcu.reshape %x : tensor<?x64xf32> -> tensor<?x4x16xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_Tensor:$input);
+  let results = (outs Vgcu_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Vgcu_BroadcastOp : Vgcu_Op<"broadcast", [Pure]> {
+  let summary = "expand size-1 dimensions (torch expand)";
+  let description = [{
+    Every dimension of the input is either equal to the result's or 1; leading dimensions
+    may be added.
+
+    ```mlir
+    %e = vgcu.broadcast %kv : tensor<2x1x?x16xf32> -> tensor<2x4x?x16xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_Tensor:$input);
+  let results = (outs Vgcu_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Vgcu_SliceOp : Vgcu_Op<"slice", [Pure]> {
+  let summary = "a strided range of one dimension";
+  let description = [{
+    Elements `start, start + step, ... < end` of dimension `dim`.
+
+    ```mlir
+    %q = vgcu.slice %qkv {dim = 1 : i64, start = 0 : i64, end = 4096 : i64, step = 1 : i64}
+         : tensor<?x6144xf32> -> tensor<?x4096xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_Tensor:$input, I64Attr:$dim, I64Attr:$start, I64Attr:$end,
+                       DefaultValuedAttr<I64Attr, "1">:$step);
+  let results = (outs Vgcu_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Vgcu_ConcatOp : Vgcu_Op<"concat", [Pure]> {
+  let summary = "concatenation along one dimension";
+  let description = [{
+    ```mlir
+    %c = vgcu.concat %a, %b {dim = 1 : i64}
+         : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x16xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Vgcu_Tensor>:$inputs, I64Attr:$dim);
+  let results = (outs Vgcu_Tensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, $result)";
+  let hasVerifier = 1;
+}
+
+def Vgcu_GatherOp : Vgcu_Op<"gather", [Pure]> {
+  let summary = "select slices along a dimension by index (torch.index_select)";
+  let description = [{
+    `result` equals `input` with dimension `dim` replaced by the indexed entries.
+
+    ```mlir
+    %c = vgcu.gather %cos_table, %pos {dim = 0 : i64}
+         : tensor<4096x128xf32>, tensor<?xi64> -> tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_Tensor:$input, Vgcu_IndexTensor:$indices, I64Attr:$dim);
+  let results = (outs Vgcu_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $indices attr-dict `:` type($input) `,` type($indices) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_CompareOp : Vgcu_Op<"compare", [Pure]> {
+  let summary = "elementwise comparison giving a boolean mask";
+  let description = [{
+    Broadcasting comparison; the causal mask of a traced model compares key positions with
+    query positions.
+
+    ```mlir
+    %m = vgcu.compare gt, %kpos, %qpos : (tensor<1x?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+    ```
+  }];
+  let arguments = (ins EnumProp<Vgcu_ComparePredicate>:$predicate, Vgcu_Tensor:$lhs, Vgcu_Tensor:$rhs);
+  let results = (outs RankedTensorOf<[I1]>:$result);
+  let assemblyFormat = [{
+    $predicate `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_WhereOp : Vgcu_Op<"where", [Pure]> {
+  let summary = "elementwise select (torch.where, masked_fill)";
+  let description = [{
+    `result = condition ? on_true : on_false` with broadcasting. `masked_fill(x, m, v)` is
+    `where(m, v, x)`.
+
+    ```mlir
+    %s = vgcu.where %mask, %ninf, %scores
+         : (tensor<?x?xi1>, tensor<f32>, tensor<4x?x?xf32>) -> tensor<4x?x?xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I1]>:$condition, Vgcu_Tensor:$on_true,
+                       Vgcu_Tensor:$on_false);
+  let results = (outs Vgcu_Tensor:$result);
+  let assemblyFormat = [{
+    $condition `,` $on_true `,` $on_false attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_CastOp : Vgcu_Op<"cast", [Pure]> {
+  let summary = "element type conversion";
+  let description = [{
+    ```mlir
+    %f = vgcu.cast %x : tensor<?x64xbf16> to tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_Tensor:$input);
+  let results = (outs Vgcu_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+#endif // VGCU_OPS_TD

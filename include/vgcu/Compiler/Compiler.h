@@ -1,0 +1,57 @@
+//===- Compiler.h - vgcu-compile as a library: model directory to IR or artifact ---===//
+#ifndef VGCU_COMPILER_COMPILER_H
+#define VGCU_COMPILER_COMPILER_H
+
+#include "vgcu/Models/CausalLM.h"
+#include "vgcu/Weights/DType.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/JSON.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace vgcu {
+
+/// How far to compile: the builder's graph, after fusion, after sharding, or `gcu` kernels.
+enum class Stage { Graph, Fused, Sharded, Kernels };
+
+struct CompileOptions {
+  int64_t tensorParallel = 1;
+  /// Unset: the config's torch_dtype.
+  std::optional<DType> dtype;
+  /// Applies the command line's pass-manager options (timing, IR printing, reproducers).
+  std::function<llvm::Error(mlir::PassManager &)> configurePassManager;
+};
+
+/// A model directory (or a config.json path) resolved to its builder and config.
+struct ModelSource {
+  std::string directory;
+  std::string configPath;
+  ResolvedModel resolved;
+  DType dtype = DType::F32;
+};
+
+llvm::Expected<ModelSource> openModelSource(llvm::StringRef path,
+                                            std::optional<DType> requestedDtype);
+
+/// Builds the graph of `source` and runs the pipeline up to `stage`.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+compileToStage(ModelSource &source, mlir::MLIRContext &context, Stage stage,
+               const CompileOptions &options);
+
+/// Lowers a sharded module (Stage::Sharded) to planned `gcu` kernels in place.
+llvm::Error lowerToKernels(mlir::ModuleOp sharded, const CompileOptions &options);
+
+/// Summary of a model: architecture, exact parameter count, layers, hidden size, and with
+/// kernel-level IR the launches per decoder layer.
+llvm::json::Object summarize(const ModelSource &source, mlir::ModuleOp graph,
+                             mlir::ModuleOp sharded, mlir::ModuleOp kernels,
+                             int64_t tensorParallel);
+
+} // namespace vgcu
+
+#endif // VGCU_COMPILER_COMPILER_H

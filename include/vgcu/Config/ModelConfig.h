@@ -1,0 +1,109 @@
+//===- ModelConfig.h - A model's Hugging Face config.json, read and checked -------===//
+#ifndef VGCU_CONFIG_MODELCONFIG_H
+#define VGCU_CONFIG_MODELCONFIG_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vgcu {
+
+/// The fields of a decoder-only model's config.json that graph builders use, after each
+/// architecture's Hugging Face defaults were applied. `json` keeps the whole file so a
+/// builder can read fields of its own.
+struct ModelConfig {
+  std::string sourcePath;
+  std::string architecture;
+  std::string modelType;
+  int64_t vocabSize = 0;
+  int64_t hiddenSize = 0;
+  int64_t intermediateSize = 0;
+  int64_t numHiddenLayers = 0;
+  int64_t numAttentionHeads = 0;
+  int64_t numKeyValueHeads = 0;
+  int64_t headDim = 0;
+  int64_t maxPositionEmbeddings = 0;
+  double rmsNormEps = 1e-6;
+  double layerNormEps = 1e-5;
+  double ropeTheta = 10000.0;
+  int64_t rotaryDim = 0;
+  bool tieWordEmbeddings = false;
+  bool attentionBias = false;
+  bool mlpBias = false;
+  std::string hiddenAct = "silu";
+  std::string torchDtype = "float32";
+  /// Sliding window of each layer (empty optional: full attention).
+  std::vector<std::optional<int64_t>> slidingWindows;
+  llvm::json::Object json;
+};
+
+/// Typed access to a config.json object; every error names the field and the file.
+class ConfigReader {
+public:
+  ConfigReader(const llvm::json::Object &object, llvm::StringRef path)
+      : object(object), path(path.str()) {}
+
+  const llvm::json::Object &raw() const { return object; }
+  llvm::StringRef filePath() const { return path; }
+  bool has(llvm::StringRef key) const;
+
+  /// A field that must be present and a positive integer.
+  llvm::Expected<int64_t> requirePositiveInt(llvm::StringRef key) const;
+  /// A positive integer, or `fallback` when the field is absent or null.
+  llvm::Expected<int64_t> positiveInt(llvm::StringRef key, int64_t fallback) const;
+  /// A positive integer, or nothing when absent or null.
+  llvm::Expected<std::optional<int64_t>> optionalPositiveInt(llvm::StringRef key) const;
+  /// A positive number, or `fallback` when absent or null.
+  llvm::Expected<double> positiveNumber(llvm::StringRef key, double fallback) const;
+  /// A number in (0, 1], or `fallback` when absent or null.
+  llvm::Expected<double> fraction(llvm::StringRef key, double fallback) const;
+  llvm::Expected<bool> boolean(llvm::StringRef key, bool fallback) const;
+  llvm::Expected<std::string> string(llvm::StringRef key, llvm::StringRef fallback) const;
+
+  /// An error about `key` in this file.
+  llvm::Error fieldError(llvm::StringRef key, const llvm::Twine &problem) const;
+
+private:
+  const llvm::json::Object &object;
+  std::string path;
+};
+
+/// Reads and parses a config.json; a syntax error gives its line and column.
+llvm::Expected<llvm::json::Object> readConfigJson(llvm::StringRef path);
+
+/// The architecture named by `architectures[0]`.
+llvm::Expected<std::string> readArchitecture(const ConfigReader &reader);
+
+/// The defaults an architecture's Hugging Face config class gives to optional fields.
+struct ConfigDefaults {
+  double rmsNormEps = 1e-6;
+  double ropeTheta = 10000.0;
+  bool tieWordEmbeddings = false;
+  bool attentionBias = false;
+  /// head_dim when config.json has none; unset means hidden_size / num_attention_heads.
+  std::optional<int64_t> headDim;
+  /// sliding_window when config.json has none (Mistral: 4096).
+  std::optional<int64_t> slidingWindow;
+  /// Qwen2-style: the window applies only with use_sliding_window, and only to layers from
+  /// max_window_layers on.
+  bool slidingWindowNeedsFlag = false;
+};
+
+/// Reads the fields every Llama-like decoder has, with `defaults` for optional ones, and
+/// checks sizes and head counts.
+llvm::Error parseDecoderConfig(const ConfigReader &reader, const ConfigDefaults &defaults,
+                               ModelConfig &config);
+
+/// Checks the relations between sizes that every builder relies on.
+llvm::Error validateHeads(const ConfigReader &reader, const ModelConfig &config);
+
+/// Renders the config's main fields as JSON (for artifacts and summaries).
+llvm::json::Object configSummary(const ModelConfig &config);
+
+} // namespace vgcu
+
+#endif // VGCU_CONFIG_MODELCONFIG_H

@@ -1,0 +1,150 @@
+//===- Llama.h - The Llama family of graph builders (Llama, Mistral, Qwen2, Qwen3) -===//
+//
+// The classes mirror vLLM's llama.py: LlamaForCausalLM owns a LlamaModel, which owns the
+// embedding, the decoder layers and the final norm; each LlamaDecoderLayer owns a
+// LlamaAttention and a LlamaMLP. The make*() hooks of LlamaForCausalLM create the
+// submodules, so a derived architecture replaces one piece by overriding one hook.
+//
+//===----------------------------------------------------------------------===//
+#ifndef VGCU_MODELS_LLAMA_H
+#define VGCU_MODELS_LLAMA_H
+
+#include "vgcu/Models/CausalLM.h"
+#include "vgcu/Models/Layers.h"
+
+#include <memory>
+
+namespace vgcu {
+
+class LlamaForCausalLM;
+
+/// What one attention layer needs from the config.
+struct AttentionSpec {
+  int64_t hiddenSize = 0;
+  int64_t numHeads = 0;
+  int64_t numKvHeads = 0;
+  int64_t headDim = 0;
+  int64_t rotaryDim = 0;
+  double ropeTheta = 10000.0;
+  double scale = 1.0;
+  bool qkvBias = false;
+  bool outputBias = false;
+  std::optional<int64_t> slidingWindow;
+  /// Epsilon of per-head q/k norms (Qwen3).
+  double normEpsilon = 1e-6;
+};
+
+class LlamaMLP : public Module {
+public:
+  LlamaMLP(ModelContext &ctx, std::string prefix, int64_t hiddenSize, int64_t intermediateSize,
+           std::string hiddenAct, bool bias);
+  virtual mlir::Value forward(mlir::Value hiddenStates);
+
+protected:
+  PackedLinear gateUpProj;
+  Linear downProj;
+  std::string hiddenAct;
+};
+
+class LlamaAttention : public Module {
+public:
+  LlamaAttention(ModelContext &ctx, std::string prefix, const AttentionSpec &spec);
+  virtual mlir::Value forward(mlir::Value positions, mlir::Value hiddenStates);
+
+protected:
+  AttentionSpec spec;
+  PackedLinear qkvProj;
+  Linear oProj;
+  RotaryEmbedding rotaryEmb;
+  Attention attn;
+};
+
+class LlamaDecoderLayer : public Module {
+public:
+  LlamaDecoderLayer(ModelContext &ctx, std::string prefix, int64_t layerIndex,
+                    const LlamaForCausalLM &model);
+  /// (hidden states, residual); a null residual marks the first layer.
+  virtual std::pair<mlir::Value, mlir::Value> forward(mlir::Value positions,
+                                                      mlir::Value hiddenStates,
+                                                      mlir::Value residual);
+
+protected:
+  std::unique_ptr<LlamaAttention> selfAttn;
+  std::unique_ptr<LlamaMLP> mlp;
+  RMSNorm inputLayernorm;
+  RMSNorm postAttentionLayernorm;
+};
+
+class LlamaModel : public Module {
+public:
+  LlamaModel(ModelContext &ctx, std::string prefix, const LlamaForCausalLM &model);
+  mlir::Value getInputEmbeddings(mlir::Value inputIds);
+  mlir::Value forward(mlir::Value inputIds, mlir::Value positions);
+  const VocabEmbedding &embedding() const { return embedTokens; }
+
+protected:
+  VocabEmbedding embedTokens;
+  std::vector<std::unique_ptr<LlamaDecoderLayer>> layers;
+  RMSNorm norm;
+};
+
+class LlamaForCausalLM : public CausalLM {
+public:
+  void init(ModelContext &ctx, llvm::StringRef prefix) override;
+  mlir::Value getInputEmbeddings(mlir::Value inputIds) override;
+  mlir::Value forward(mlir::Value inputIds, mlir::Value positions) override;
+  mlir::Value computeLogits(mlir::Value hiddenStates) override;
+
+  // Hooks for architectures built on Llama.
+  virtual AttentionSpec attentionSpec(int64_t layerIndex) const;
+  virtual std::unique_ptr<LlamaAttention> makeAttention(ModelContext &ctx, std::string prefix,
+                                                        int64_t layerIndex) const;
+  virtual std::unique_ptr<LlamaMLP> makeMLP(ModelContext &ctx, std::string prefix,
+                                            int64_t layerIndex) const;
+  virtual std::unique_ptr<LlamaDecoderLayer>
+  makeDecoderLayer(ModelContext &ctx, std::string prefix, int64_t layerIndex) const;
+
+protected:
+  const ModelConfig &config() const { return ctx->config(); }
+  ModelContext *ctx = nullptr;
+  std::string prefix;
+  std::unique_ptr<LlamaModel> model;
+  std::unique_ptr<LMHead> lmHead;
+};
+
+/// Mistral: Llama with a sliding attention window (default 4096) and 8 KV heads by default.
+class MistralForCausalLM : public LlamaForCausalLM {
+public:
+  ConfigDefaults configDefaults() const override;
+  llvm::Error parseConfig(const ConfigReader &reader, ModelConfig &config) const override;
+};
+
+/// Qwen2: Llama with q/k/v biases and an opt-in sliding window for upper layers.
+class Qwen2ForCausalLM : public LlamaForCausalLM {
+public:
+  ConfigDefaults configDefaults() const override;
+  AttentionSpec attentionSpec(int64_t layerIndex) const override;
+};
+
+/// Qwen3's attention: per-head RMSNorm of queries and keys before the rotary embedding.
+class Qwen3Attention : public LlamaAttention {
+public:
+  Qwen3Attention(ModelContext &ctx, std::string prefix, const AttentionSpec &spec);
+  mlir::Value forward(mlir::Value positions, mlir::Value hiddenStates) override;
+
+protected:
+  RMSNorm qNorm;
+  RMSNorm kNorm;
+};
+
+/// Qwen3: Qwen2's layout without q/k/v biases, with q/k norms and an explicit head_dim.
+class Qwen3ForCausalLM : public LlamaForCausalLM {
+public:
+  ConfigDefaults configDefaults() const override;
+  std::unique_ptr<LlamaAttention> makeAttention(ModelContext &ctx, std::string prefix,
+                                                int64_t layerIndex) const override;
+};
+
+} // namespace vgcu
+
+#endif // VGCU_MODELS_LLAMA_H

@@ -1,0 +1,26 @@
+//===- Log.h - The vgcu logger and its --log-level option -------------------------===//
+#ifndef VGCU_SUPPORT_LOG_H
+#define VGCU_SUPPORT_LOG_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <spdlog/spdlog.h>
+
+namespace vgcu {
+
+/// The logger every vgcu component writes to (stderr, "[vgcu] [level] message").
+spdlog::logger &logger();
+
+/// Sets the level from its name (trace, debug, info, warn, error, off).
+llvm::Error setLogLevel(llvm::StringRef level);
+
+/// Registers `--log-level` with llvm::cl; call before parsing the command line.
+void registerLogLevelOption();
+
+/// Applies the parsed `--log-level`; call after parsing the command line.
+llvm::Error applyLogLevelOption();
+
+} // namespace vgcu
+
+#endif // VGCU_SUPPORT_LOG_H

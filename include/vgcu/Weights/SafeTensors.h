@@ -1,0 +1,104 @@
+//===- SafeTensors.h - Reading and writing safetensors files ----------------------===//
+#ifndef VGCU_WEIGHTS_SAFETENSORS_H
+#define VGCU_WEIGHTS_SAFETENSORS_H
+
+#include "vgcu/Weights/DType.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vgcu {
+
+/// One tensor's entry in a safetensors header.
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::F32;
+  llvm::SmallVector<int64_t, 4> shape;
+  /// Byte range within the data section.
+  uint64_t begin = 0;
+  uint64_t end = 0;
+
+  int64_t numElements() const;
+  uint64_t numBytes() const { return end - begin; }
+};
+
+/// A memory-mapped safetensors file whose header was checked as the reference
+/// implementation checks it: header size limit, JSON, known dtypes, dtype × shape = byte
+/// length, offsets in bounds and contiguous (no gaps, no overlap), no duplicate names.
+class SafeTensorsFile {
+public:
+  /// The reference implementation's limit on the JSON header.
+  static constexpr uint64_t kMaxHeaderSize = 100'000'000;
+
+  static llvm::Expected<std::unique_ptr<SafeTensorsFile>> open(llvm::StringRef path);
+  /// Parses an in-memory image (used by open() and by the fuzzer).
+  static llvm::Expected<std::unique_ptr<SafeTensorsFile>>
+  parse(std::unique_ptr<llvm::MemoryBuffer> buffer, llvm::StringRef path);
+
+  llvm::StringRef path() const { return filePath; }
+  /// Tensors in data order.
+  llvm::ArrayRef<TensorInfo> tensors() const { return entries; }
+  const TensorInfo *find(llvm::StringRef name) const;
+  /// The bytes of one of this file's tensors.
+  llvm::ArrayRef<uint8_t> data(const TensorInfo &tensor) const;
+  const std::map<std::string, std::string> &metadata() const { return meta; }
+
+private:
+  SafeTensorsFile() = default;
+  std::string filePath;
+  std::unique_ptr<llvm::MemoryBuffer> buffer;
+  const uint8_t *dataStart = nullptr;
+  std::vector<TensorInfo> entries;
+  llvm::StringMap<size_t> byName;
+  std::map<std::string, std::string> meta;
+};
+
+/// A tensor to write: its header entry and a callback that fills its bytes.
+struct TensorToWrite {
+  std::string name;
+  DType dtype;
+  llvm::SmallVector<int64_t, 4> shape;
+  std::function<void(llvm::MutableArrayRef<uint8_t>)> fill;
+};
+
+/// Writes a safetensors file by mapping it and letting each tensor fill its own bytes;
+/// `onBytes` is told how much was written (for progress).
+llvm::Error writeSafeTensors(llvm::StringRef path, std::vector<TensorToWrite> tensors,
+                             const std::map<std::string, std::string> &metadata,
+                             const std::function<void(uint64_t)> &onBytes = nullptr);
+
+/// A model's weights: one safetensors file, or shards listed by
+/// model.safetensors.index.json.
+class Checkpoint {
+public:
+  /// Opens the checkpoint in `directory`.
+  static llvm::Expected<std::unique_ptr<Checkpoint>> open(llvm::StringRef directory);
+  /// Whether `directory` holds any safetensors weights.
+  static bool exists(llvm::StringRef directory);
+
+  struct Entry {
+    const SafeTensorsFile *file;
+    const TensorInfo *tensor;
+    llvm::ArrayRef<uint8_t> bytes() const { return file->data(*tensor); }
+  };
+  /// All tensors, sorted by name.
+  const std::map<std::string, Entry> &tensors() const { return entries; }
+  const Entry *find(llvm::StringRef name) const;
+  uint64_t totalBytes() const;
+
+private:
+  std::vector<std::unique_ptr<SafeTensorsFile>> files;
+  std::map<std::string, Entry> entries;
+};
+
+} // namespace vgcu
+
+#endif // VGCU_WEIGHTS_SAFETENSORS_H

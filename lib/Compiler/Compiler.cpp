@@ -1,0 +1,221 @@
+//===- Compiler.cpp - vgcu-compile as a library: model directory to IR -------------===//
+
+#include "vgcu/Compiler/Compiler.h"
+#include "vgcu/Models/ModelRegistry.h"
+#include "vgcu/Models/WeightLoader.h"
+#include "vgcu/Support/Error.h"
+
+#include "dialects/gcu/GcuDialect.h"
+#include "dialects/vgcu/VgcuOps.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace vgcu;
+
+llvm::Expected<ModelSource> vgcu::openModelSource(llvm::StringRef path,
+                                                  std::optional<DType> requestedDtype) {
+  ModelSource source;
+  if (llvm::sys::fs::is_directory(path)) {
+    source.directory = path.str();
+    llvm::SmallString<256> config(path);
+    llvm::sys::path::append(config, "config.json");
+    source.configPath = config.str().str();
+  } else if (llvm::sys::fs::exists(path)) {
+    source.configPath = path.str();
+    source.directory = llvm::sys::path::parent_path(path).str();
+    if (source.directory.empty())
+      source.directory = ".";
+  } else {
+    return makeError("model directory '{0}' does not exist", path);
+  }
+  if (!llvm::sys::fs::exists(source.configPath))
+    return makeError("'{0}' has no config.json", path);
+  auto resolved = resolveModel(source.configPath);
+  if (!resolved)
+    return resolved.takeError();
+  source.resolved = std::move(*resolved);
+  if (requestedDtype) {
+    source.dtype = *requestedDtype;
+  } else {
+    auto fromConfig = parseComputeDType(source.resolved.config.torchDtype);
+    if (!fromConfig)
+      return makeError("{0}: field 'torch_dtype' is '{1}'; pass --dtype f32, f16 or bf16",
+                       source.configPath, source.resolved.config.torchDtype);
+    source.dtype = *fromConfig;
+  }
+  return std::move(source);
+}
+
+/// Runs `pm` with diagnostics collected into the returned error.
+static llvm::Error runPipeline(PassManager &pm, ModuleOp module, llvm::StringRef what) {
+  std::string messages;
+  llvm::raw_string_ostream os(messages);
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Warning) {
+      os << diag.getLocation() << ": warning: " << diag << "\n";
+      return success();
+    }
+    if (diag.getSeverity() != DiagnosticSeverity::Error)
+      return failure(); // let remarks and notes through to the default handler
+    os << diag.getLocation() << ": error: " << diag << "\n";
+    for (Diagnostic &note : diag.getNotes())
+      os << note.getLocation() << ": note: " << note << "\n";
+    return success();
+  });
+  if (failed(pm.run(module)))
+    return makeError("{0} failed:\n{1}", what, llvm::StringRef(messages).rtrim());
+  if (!messages.empty())
+    llvm::errs() << messages;
+  return llvm::Error::success();
+}
+
+llvm::Expected<OwningOpRef<ModuleOp>> vgcu::compileToStage(ModelSource &source,
+                                                           MLIRContext &context, Stage stage,
+                                                           const CompileOptions &options) {
+  context.loadDialect<VgcuDialect, gcu::GcuDialect, func::FuncDialect>();
+  auto module = buildModelGraph(*source.resolved.model, source.resolved.config, &context,
+                                source.dtype);
+  if (!module)
+    return module.takeError();
+  if (stage == Stage::Graph)
+    return std::move(*module);
+
+  PassManager pm(&context);
+  if (options.configurePassManager)
+    if (auto error = options.configurePassManager(pm))
+      return std::move(error);
+  buildFusePipeline(pm);
+  if (stage == Stage::Fused) {
+    pm.addPass(createShardTensorParallel(ShardTensorParallelOptions{1}));
+  } else {
+    pm.addPass(createShardTensorParallel(ShardTensorParallelOptions{options.tensorParallel}));
+    pm.nest<func::FuncOp>().addPass(createFuseAllReduceNorm());
+    pm.addPass(createCanonicalizerPass());
+  }
+  if (auto error = runPipeline(pm, **module, "compiling " + source.configPath))
+    return std::move(error);
+  if (stage == Stage::Kernels)
+    if (auto error = lowerToKernels(**module, options))
+      return std::move(error);
+  return std::move(*module);
+}
+
+llvm::Error vgcu::lowerToKernels(ModuleOp sharded, const CompileOptions &options) {
+  PassManager pm(sharded.getContext());
+  if (options.configurePassManager)
+    if (auto error = options.configurePassManager(pm))
+      return error;
+  pm.addPass(createLowerToGcu());
+  pm.nest<func::FuncOp>().addPass(createPlanBuffers());
+  return runPipeline(pm, sharded, "lowering to gcu kernels");
+}
+
+/// The decoder layer an op belongs to: its first named location (a fused op is named by
+/// what it was built for first, e.g. the norm an all-reduce was folded into) if that name
+/// contains "layers.<N>".
+static std::optional<int64_t> layerOf(Location loc) {
+  std::optional<llvm::StringRef> anchor;
+  loc->walk([&](Location inner) {
+    if (auto name = dyn_cast<NameLoc>(inner)) {
+      anchor = name.getName().getValue();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (!anchor)
+    return std::nullopt;
+  size_t at = anchor->find("layers.");
+  if (at == llvm::StringRef::npos)
+    return std::nullopt;
+  int64_t index;
+  llvm::StringRef digits = anchor->substr(at + 7).take_while([](char c) { return llvm::isDigit(c); });
+  if (digits.getAsInteger(10, index))
+    return std::nullopt;
+  return index;
+}
+
+static int64_t countElements(ArrayRef<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t dim : shape)
+    count *= dim;
+  return count;
+}
+
+llvm::json::Object vgcu::summarize(const ModelSource &source, ModuleOp graph, ModuleOp sharded,
+                                   ModuleOp kernels, int64_t tensorParallel) {
+  const ModelConfig &config = source.resolved.config;
+  llvm::json::Object summary{
+      {"architecture", config.architecture},
+      {"dtype", dtypeName(source.dtype)},
+      {"layers", config.numHiddenLayers},
+      {"hidden_size", config.hiddenSize},
+      {"intermediate_size", config.intermediateSize},
+      {"num_attention_heads", config.numAttentionHeads},
+      {"num_key_value_heads", config.numKeyValueHeads},
+      {"head_dim", config.headDim},
+      {"vocab_size", config.vocabSize},
+      {"tp", tensorParallel},
+  };
+  if (graph) {
+    auto params = ParamTable::fromModule(graph);
+    if (params)
+      summary["parameters"] = params->numElements();
+    else
+      llvm::consumeError(params.takeError());
+  }
+  if (sharded) {
+    // What each rank stores: its slices of sharded parameters plus every replicated one.
+    std::map<std::string, std::pair<int64_t, bool>> perName;
+    int64_t padding = 0;
+    sharded.walk([&](ParamOp param) {
+      ArrayRef<int64_t> shape = param.getResult().getType().getShape();
+      bool replicated = !param.getShardAttr();
+      auto [it, inserted] =
+          perName.emplace(param.getName().str(), std::make_pair(countElements(shape), replicated));
+      if (!inserted)
+        return;
+      if (ShardAttr shard = param.getShardAttr(); shard && shard.getValid() > 0)
+        padding += (shard.getGlobalSize() - shard.getValid()) *
+                   (countElements(shape) / shape[shard.getDim()]);
+    });
+    int64_t perRank = 0, replicated = 0;
+    for (const auto &[name, entry] : perName) {
+      perRank += entry.first;
+      if (entry.second)
+        replicated += entry.first;
+    }
+    summary["parameters_per_rank"] = llvm::json::Array(std::vector<int64_t>(tensorParallel, perRank));
+    summary["replicated_parameters_per_rank"] = replicated;
+    summary["vocab_padding_parameters"] = padding;
+  }
+  if (kernels) {
+    auto decode = kernels.lookupSymbol<func::FuncOp>("decode");
+    std::map<int64_t, int64_t> perLayer;
+    int64_t total = 0;
+    if (decode)
+      decode.walk([&](gcu::KernelLaunchOpInterface launch) {
+        ++total;
+        if (auto layer = layerOf(launch->getLoc()))
+          ++perLayer[*layer];
+      });
+    int64_t worst = 0;
+    llvm::json::Array layers;
+    for (const auto &[layer, count] : perLayer) {
+      worst = std::max(worst, count);
+      layers.push_back(count);
+    }
+    summary["kernel_launches"] = llvm::json::Object{
+        {"per_decoder_layer", worst}, {"per_layer", std::move(layers)}, {"total", total}};
+  }
+  return summary;
+}

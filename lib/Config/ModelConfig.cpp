@@ -1,0 +1,273 @@
+//===- ModelConfig.cpp - A model's Hugging Face config.json, read and checked -----===//
+
+#include "vgcu/Config/ModelConfig.h"
+#include "vgcu/Support/Error.h"
+
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace vgcu;
+
+/// Larger sizes are mistakes (or attacks), not models; refusing them early keeps every later
+/// product of sizes far from overflow.
+static constexpr int64_t kMaxSize = int64_t(1) << 30;
+
+static std::string describe(const llvm::json::Value &value) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  switch (value.kind()) {
+  case llvm::json::Value::Null: return "null";
+  case llvm::json::Value::Boolean: os << "boolean "; break;
+  case llvm::json::Value::Number: os << "number "; break;
+  case llvm::json::Value::String: os << "string "; break;
+  case llvm::json::Value::Array: return "an array";
+  case llvm::json::Value::Object: return "an object";
+  }
+  os << value;
+  return text;
+}
+
+bool ConfigReader::has(llvm::StringRef key) const { return object.get(key) != nullptr; }
+
+llvm::Error ConfigReader::fieldError(llvm::StringRef key, const llvm::Twine &problem) const {
+  return makeError("{0}: field '{1}' {2}", path, key, problem.str());
+}
+
+llvm::Expected<int64_t> ConfigReader::requirePositiveInt(llvm::StringRef key) const {
+  if (!has(key))
+    return makeError("{0}: required field '{1}' is missing", path, key);
+  auto value = optionalPositiveInt(key);
+  if (!value)
+    return value.takeError();
+  if (!*value)
+    return fieldError(key, "must be a positive integer, got null");
+  return **value;
+}
+
+llvm::Expected<std::optional<int64_t>>
+ConfigReader::optionalPositiveInt(llvm::StringRef key) const {
+  const llvm::json::Value *value = object.get(key);
+  if (!value || value->kind() == llvm::json::Value::Null)
+    return std::optional<int64_t>();
+  std::optional<int64_t> integer = value->getAsInteger();
+  if (!integer || *integer <= 0)
+    return fieldError(key, "must be a positive integer, got " + describe(*value));
+  if (*integer > kMaxSize)
+    return fieldError(key, "is " + std::to_string(*integer) + ", larger than the limit of " +
+                               std::to_string(kMaxSize));
+  return integer;
+}
+
+llvm::Expected<int64_t> ConfigReader::positiveInt(llvm::StringRef key, int64_t fallback) const {
+  auto value = optionalPositiveInt(key);
+  if (!value)
+    return value.takeError();
+  return value->value_or(fallback);
+}
+
+llvm::Expected<double> ConfigReader::positiveNumber(llvm::StringRef key, double fallback) const {
+  const llvm::json::Value *value = object.get(key);
+  if (!value || value->kind() == llvm::json::Value::Null)
+    return fallback;
+  std::optional<double> number = value->getAsNumber();
+  if (!number || !(*number > 0.0) || *number > 1e30)
+    return fieldError(key, "must be a positive number, got " + describe(*value));
+  return *number;
+}
+
+llvm::Expected<double> ConfigReader::fraction(llvm::StringRef key, double fallback) const {
+  auto number = positiveNumber(key, fallback);
+  if (!number)
+    return number.takeError();
+  if (*number > 1.0)
+    return fieldError(key, "must be within (0, 1], got " + std::to_string(*number));
+  return *number;
+}
+
+llvm::Expected<bool> ConfigReader::boolean(llvm::StringRef key, bool fallback) const {
+  const llvm::json::Value *value = object.get(key);
+  if (!value || value->kind() == llvm::json::Value::Null)
+    return fallback;
+  std::optional<bool> flag = value->getAsBoolean();
+  if (!flag)
+    return fieldError(key, "must be true or false, got " + describe(*value));
+  return *flag;
+}
+
+llvm::Expected<std::string> ConfigReader::string(llvm::StringRef key,
+                                                 llvm::StringRef fallback) const {
+  const llvm::json::Value *value = object.get(key);
+  if (!value || value->kind() == llvm::json::Value::Null)
+    return fallback.str();
+  std::optional<llvm::StringRef> text = value->getAsString();
+  if (!text)
+    return fieldError(key, "must be a string, got " + describe(*value));
+  return text->str();
+}
+
+llvm::Expected<llvm::json::Object> vgcu::readConfigJson(llvm::StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer)
+    return makeError("cannot read '{0}': {1}", path, buffer.getError().message());
+  auto parsed = llvm::json::parse((*buffer)->getBuffer());
+  if (!parsed)
+    return makeError("{0}: invalid JSON: {1}", path, llvm::toString(parsed.takeError()));
+  llvm::json::Object *object = parsed->getAsObject();
+  if (!object)
+    return makeError("{0}: expected a JSON object at the top level", path);
+  return std::move(*object);
+}
+
+llvm::Expected<std::string> vgcu::readArchitecture(const ConfigReader &reader) {
+  const llvm::json::Value *value = reader.raw().get("architectures");
+  if (!value)
+    return makeError("{0}: required field 'architectures' is missing", reader.filePath());
+  const llvm::json::Array *list = value->getAsArray();
+  if (!list || list->empty() || !(*list)[0].getAsString() || (*list)[0].getAsString()->empty())
+    return reader.fieldError("architectures", "must be a non-empty list of architecture names, "
+                                              "got " + describe(*value));
+  return (*list)[0].getAsString()->str();
+}
+
+llvm::Error vgcu::validateHeads(const ConfigReader &reader, const ModelConfig &config) {
+  if (config.hiddenSize % config.numAttentionHeads != 0)
+    return reader.fieldError("num_attention_heads",
+                             "(" + std::to_string(config.numAttentionHeads) +
+                                 ") does not divide hidden_size (" +
+                                 std::to_string(config.hiddenSize) + ")");
+  if (config.numKeyValueHeads > config.numAttentionHeads ||
+      config.numAttentionHeads % config.numKeyValueHeads != 0)
+    return reader.fieldError("num_key_value_heads",
+                             "(" + std::to_string(config.numKeyValueHeads) +
+                                 ") does not divide num_attention_heads (" +
+                                 std::to_string(config.numAttentionHeads) + ")");
+  if (config.rotaryDim % 2 != 0 || config.rotaryDim > config.headDim)
+    return reader.fieldError("partial_rotary_factor",
+                             "gives an odd or oversized rotary dimension " +
+                                 std::to_string(config.rotaryDim) + " for head_dim " +
+                                 std::to_string(config.headDim));
+  return llvm::Error::success();
+}
+
+static llvm::Error checkActivation(const ConfigReader &reader, llvm::StringRef key,
+                                   llvm::StringRef act) {
+  if (act == "silu" || act == "gelu" || act == "gelu_pytorch_tanh" || act == "gelu_new" ||
+      act == "relu")
+    return llvm::Error::success();
+  return reader.fieldError(key, "names activation '" + act +
+                                    "', which vgcu does not support (silu, gelu, "
+                                    "gelu_pytorch_tanh, gelu_new, relu)");
+}
+
+llvm::Error vgcu::parseDecoderConfig(const ConfigReader &reader, const ConfigDefaults &defaults,
+                                     ModelConfig &config) {
+  config.sourcePath = reader.filePath().str();
+  config.json = reader.raw();
+  auto assign = [](auto &field, auto expected) -> llvm::Error {
+    if (!expected)
+      return expected.takeError();
+    field = std::move(*expected);
+    return llvm::Error::success();
+  };
+  if (auto error = assign(config.architecture, readArchitecture(reader)))
+    return error;
+  if (auto error = assign(config.modelType, reader.string("model_type", "")))
+    return error;
+  if (auto error = assign(config.vocabSize, reader.requirePositiveInt("vocab_size")))
+    return error;
+  if (auto error = assign(config.hiddenSize, reader.requirePositiveInt("hidden_size")))
+    return error;
+  if (auto error =
+          assign(config.intermediateSize, reader.requirePositiveInt("intermediate_size")))
+    return error;
+  if (auto error = assign(config.numHiddenLayers, reader.requirePositiveInt("num_hidden_layers")))
+    return error;
+  if (auto error =
+          assign(config.numAttentionHeads, reader.requirePositiveInt("num_attention_heads")))
+    return error;
+  if (auto error = assign(config.numKeyValueHeads,
+                          reader.positiveInt("num_key_value_heads", config.numAttentionHeads)))
+    return error;
+  if (auto error = assign(config.headDim,
+                          reader.positiveInt("head_dim", defaults.headDim.value_or(
+                                                             config.hiddenSize /
+                                                             config.numAttentionHeads))))
+    return error;
+  if (config.headDim == 0)
+    return reader.fieldError("num_attention_heads",
+                             "(" + std::to_string(config.numAttentionHeads) +
+                                 ") exceeds hidden_size (" + std::to_string(config.hiddenSize) +
+                                 ")");
+  if (auto error = assign(config.maxPositionEmbeddings,
+                          reader.positiveInt("max_position_embeddings", 2048)))
+    return error;
+  if (auto error = assign(config.rmsNormEps, reader.positiveNumber("rms_norm_eps",
+                                                                   defaults.rmsNormEps)))
+    return error;
+  if (auto error = assign(config.ropeTheta, reader.positiveNumber("rope_theta",
+                                                                  defaults.ropeTheta)))
+    return error;
+  double rotaryFraction = 1.0;
+  if (auto error = assign(rotaryFraction, reader.fraction("partial_rotary_factor", 1.0)))
+    return error;
+  config.rotaryDim = static_cast<int64_t>(config.headDim * rotaryFraction);
+  if (const llvm::json::Value *scaling = reader.raw().get("rope_scaling");
+      scaling && scaling->kind() != llvm::json::Value::Null)
+    return reader.fieldError("rope_scaling", "is set (" + describe(*scaling) +
+                                                 "); vgcu supports only unscaled rotary "
+                                                 "embeddings so far");
+  if (auto error = assign(config.tieWordEmbeddings,
+                          reader.boolean("tie_word_embeddings", defaults.tieWordEmbeddings)))
+    return error;
+  if (auto error = assign(config.attentionBias,
+                          reader.boolean("attention_bias", defaults.attentionBias)))
+    return error;
+  if (auto error = assign(config.mlpBias, reader.boolean("mlp_bias", false)))
+    return error;
+  if (auto error = assign(config.hiddenAct, reader.string("hidden_act", "silu")))
+    return error;
+  if (auto error = checkActivation(reader, "hidden_act", config.hiddenAct))
+    return error;
+  if (auto error = assign(config.torchDtype, reader.string("torch_dtype", "float32")))
+    return error;
+
+  // Sliding windows, per layer.
+  std::optional<int64_t> window = defaults.slidingWindow;
+  if (reader.has("sliding_window")) {
+    auto parsed = reader.optionalPositiveInt("sliding_window");
+    if (!parsed)
+      return parsed.takeError();
+    window = *parsed;
+  }
+  int64_t firstWindowLayer = 0;
+  if (defaults.slidingWindowNeedsFlag) {
+    bool useWindow = false;
+    if (auto error = assign(useWindow, reader.boolean("use_sliding_window", false)))
+      return error;
+    if (!useWindow)
+      window.reset();
+    if (auto error = assign(firstWindowLayer,
+                            reader.positiveInt("max_window_layers", config.numHiddenLayers)))
+      return error;
+  }
+  config.slidingWindows.assign(config.numHiddenLayers, std::nullopt);
+  for (int64_t layer = firstWindowLayer; layer < config.numHiddenLayers; ++layer)
+    config.slidingWindows[layer] = window;
+  return validateHeads(reader, config);
+}
+
+llvm::json::Object vgcu::configSummary(const ModelConfig &config) {
+  return llvm::json::Object{
+      {"architecture", config.architecture},
+      {"model_type", config.modelType},
+      {"vocab_size", config.vocabSize},
+      {"hidden_size", config.hiddenSize},
+      {"intermediate_size", config.intermediateSize},
+      {"num_hidden_layers", config.numHiddenLayers},
+      {"num_attention_heads", config.numAttentionHeads},
+      {"num_key_value_heads", config.numKeyValueHeads},
+      {"head_dim", config.headDim},
+      {"max_position_embeddings", config.maxPositionEmbeddings},
+      {"tie_word_embeddings", config.tieWordEmbeddings},
+  };
+}

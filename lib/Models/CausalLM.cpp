@@ -1,0 +1,135 @@
+//===- CausalLM.cpp - Building a model's graph and loading its weights ------------===//
+
+#include "vgcu/Models/CausalLM.h"
+#include "vgcu/Models/ModelRegistry.h"
+#include "vgcu/Models/WeightLoader.h"
+#include "vgcu/Support/Error.h"
+
+#include "dialects/vgcu/VgcuOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace vgcu;
+
+CausalLM::~CausalLM() = default;
+
+llvm::Error CausalLM::parseConfig(const ConfigReader &reader, ModelConfig &config) const {
+  return parseDecoderConfig(reader, configDefaults(), config);
+}
+
+PackedModulesMapping CausalLM::packedModulesMapping() const {
+  return {{"qkv_proj", {"q_proj", "k_proj", "v_proj"}}, {"gate_up_proj", {"gate_proj", "up_proj"}}};
+}
+
+bool CausalLM::skipCheckpointTensor(llvm::StringRef name, const ModelConfig &config) const {
+  if (name.contains("rotary_emb.inv_freq"))
+    return true;
+  return config.tieWordEmbeddings && name == "lm_head.weight";
+}
+
+std::string CausalLM::parameterNameFor(llvm::StringRef checkpointName) const {
+  return checkpointName.str();
+}
+
+llvm::Expected<std::set<std::string>> CausalLM::loadWeights(WeightLoader &loader) const {
+  std::set<std::string> loaded;
+  PackedModulesMapping mapping = packedModulesMapping();
+  for (const std::string &source : loader.checkpointNames()) {
+    if (skipCheckpointTensor(source, loader.config())) {
+      loader.skip(source);
+      continue;
+    }
+    std::string name = parameterNameFor(source);
+    std::string target = name;
+    int segment = -1;
+    for (const auto &[packed, modules] : mapping) {
+      for (auto [index, module] : llvm::enumerate(modules)) {
+        std::string piece = "." + module + ".";
+        size_t at = name.find(piece);
+        if (at == std::string::npos)
+          continue;
+        std::string candidate = name.substr(0, at) + "." + packed + "." +
+                                name.substr(at + piece.size());
+        if (!loader.hasParam(candidate))
+          continue;
+        target = candidate;
+        segment = static_cast<int>(index);
+        break;
+      }
+      if (segment >= 0)
+        break;
+    }
+    if (auto error = loader.load(target, source, segment))
+      return std::move(error);
+    loaded.insert(target);
+  }
+  return loaded;
+}
+
+llvm::Expected<OwningOpRef<ModuleOp>> vgcu::buildModelGraph(CausalLM &model,
+                                                            const ModelConfig &config,
+                                                            MLIRContext *context, DType dtype) {
+  context->loadDialect<VgcuDialect, func::FuncDialect>();
+  ModelContext ctx(context, config, dtypeToMlir(context, dtype));
+  OpBuilder &b = ctx.builder();
+  Location loc = NameLoc::get(b.getStringAttr(config.architecture));
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  (*module)->setAttr("vgcu.architecture", b.getStringAttr(config.architecture));
+  (*module)->setAttr("vgcu.dtype", b.getStringAttr(dtypeName(dtype)));
+
+  model.init(ctx, "");
+
+  auto idsType = RankedTensorType::get({ShapedType::kDynamic}, b.getI64Type());
+  auto forward = func::FuncOp::create(loc, "forward", b.getFunctionType({idsType, idsType}, {}));
+  module->push_back(forward);
+  ctx.beginFunction(forward.addEntryBlock());
+  Value hidden = model.forward(forward.getArgument(0), forward.getArgument(1));
+  func::ReturnOp::create(b, loc, hidden);
+  forward.setType(b.getFunctionType({idsType, idsType}, {hidden.getType()}));
+  forward.setArgAttr(0, "vgcu.name", b.getStringAttr("input_ids"));
+  forward.setArgAttr(1, "vgcu.name", b.getStringAttr("positions"));
+
+  auto logitsFn =
+      func::FuncOp::create(loc, "compute_logits", b.getFunctionType({hidden.getType()}, {}));
+  module->push_back(logitsFn);
+  ctx.beginFunction(logitsFn.addEntryBlock());
+  Value logits = model.computeLogits(logitsFn.getArgument(0));
+  func::ReturnOp::create(b, loc, logits);
+  logitsFn.setType(b.getFunctionType({hidden.getType()}, {logits.getType()}));
+  logitsFn.setArgAttr(0, "vgcu.name", b.getStringAttr("hidden_states"));
+
+  // A builder (perhaps a plugin's) that emits invalid IR is reported, not trusted.
+  std::string diagnostics;
+  {
+    llvm::raw_string_ostream os(diagnostics);
+    ScopedDiagnosticHandler handler(context, [&](Diagnostic &diag) {
+      os << diag.getLocation() << ": " << diag << "\n";
+      return success();
+    });
+    if (failed(verify(*module)))
+      return makeError("the {0} builder produced invalid IR:\n{1}", config.architecture,
+                       diagnostics);
+  }
+  return std::move(module);
+}
+
+llvm::Expected<ResolvedModel> vgcu::resolveModel(llvm::StringRef configPath) {
+  auto json = readConfigJson(configPath);
+  if (!json)
+    return json.takeError();
+  ConfigReader reader(*json, configPath);
+  auto architecture = readArchitecture(reader);
+  if (!architecture)
+    return architecture.takeError();
+  auto model = ModelRegistry::global().create(*architecture);
+  if (!model)
+    return addContext(model.takeError(), configPath);
+  ResolvedModel resolved;
+  if (auto error = (*model)->parseConfig(reader, resolved.config))
+    return std::move(error);
+  resolved.model = std::move(*model);
+  return std::move(resolved);
+}

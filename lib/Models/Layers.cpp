@@ -1,0 +1,205 @@
+//===- Layers.cpp - The building blocks of model graph builders -------------------===//
+
+#include "vgcu/Models/Layers.h"
+
+#include "dialects/vgcu/VgcuOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace vgcu;
+
+Module::Module(ModelContext &ctx, std::string prefix) : ctx(ctx), modulePrefix(std::move(prefix)) {}
+
+std::string Module::child(llvm::StringRef name) const {
+  return modulePrefix.empty() ? name.str() : modulePrefix + "." + name.str();
+}
+
+Value Module::param(llvm::StringRef name, llvm::ArrayRef<int64_t> shape) {
+  return ctx.param(child(name), shape);
+}
+
+Location Module::loc() { return ctx.loc(modulePrefix); }
+
+//===----------------------------------------------------------------------===//
+// Linear layers
+//===----------------------------------------------------------------------===//
+
+Linear::Linear(ModelContext &ctx, std::string prefix, int64_t inFeatures, int64_t outFeatures,
+               bool bias)
+    : Module(ctx, std::move(prefix)), inputSize(inFeatures), outputSize(outFeatures),
+      hasBias(bias) {}
+
+Value Linear::forward(Value input) {
+  Value weight = param("weight", {outputSize, inputSize});
+  Value bias = hasBias ? param("bias", {outputSize}) : Value();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  SmallVector<int64_t> shape(inputType.getShape().drop_back());
+  shape.push_back(outputSize);
+  return LinearOp::create(ctx.builder(), loc(), RankedTensorType::get(shape, ctx.dtype()), input,
+                          weight, bias, /*packed_modules=*/nullptr, /*packed_sizes=*/nullptr);
+}
+
+PackedLinear::PackedLinear(ModelContext &ctx, std::string prefix, int64_t inFeatures,
+                           std::vector<std::pair<std::string, int64_t>> parts, bool bias)
+    : Module(ctx, std::move(prefix)), inputSize(inFeatures), parts(std::move(parts)),
+      hasBias(bias) {}
+
+Value PackedLinear::forward(Value input) {
+  int64_t total = 0;
+  SmallVector<StringRef> names;
+  SmallVector<int64_t> sizes;
+  for (const auto &[name, size] : parts) {
+    names.push_back(name);
+    sizes.push_back(size);
+    total += size;
+  }
+  Value weight = param("weight", {total, inputSize});
+  Value bias = hasBias ? param("bias", {total}) : Value();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  SmallVector<int64_t> shape(inputType.getShape().drop_back());
+  shape.push_back(total);
+  OpBuilder &b = ctx.builder();
+  return LinearOp::create(b, loc(), RankedTensorType::get(shape, ctx.dtype()), input, weight,
+                          bias, b.getStrArrayAttr(names), b.getDenseI64ArrayAttr(sizes));
+}
+
+std::vector<Value> PackedLinear::split(Value packed) {
+  std::vector<Value> pieces;
+  int64_t start = 0;
+  int64_t lastDim = cast<RankedTensorType>(packed.getType()).getRank() - 1;
+  for (const auto &[name, size] : parts) {
+    pieces.push_back(ctx.slice(packed, lastDim, start, start + size, loc()));
+    start += size;
+  }
+  return pieces;
+}
+
+//===----------------------------------------------------------------------===//
+// Norms
+//===----------------------------------------------------------------------===//
+
+RMSNorm::RMSNorm(ModelContext &ctx, std::string prefix, int64_t size, double epsilon)
+    : Module(ctx, std::move(prefix)), size(size), epsilon(epsilon) {}
+
+Value RMSNorm::forward(Value input) {
+  return RmsNormOp::create(ctx.builder(), loc(), input, param("weight", {size}), epsilon);
+}
+
+std::pair<Value, Value> RMSNorm::forward(Value input, Value residual) {
+  if (!residual)
+    return {forward(input), input};
+  auto fused = AddRmsNormOp::create(ctx.builder(), loc(), input, residual,
+                                    param("weight", {size}), epsilon);
+  return {fused.getNormed(), fused.getSum()};
+}
+
+LayerNorm::LayerNorm(ModelContext &ctx, std::string prefix, int64_t size, double epsilon)
+    : Module(ctx, std::move(prefix)), size(size), epsilon(epsilon) {}
+
+Value LayerNorm::forward(Value input) {
+  return LayerNormOp::create(ctx.builder(), loc(), input.getType(), input,
+                             param("weight", {size}), param("bias", {size}),
+                             ctx.builder().getF64FloatAttr(epsilon));
+}
+
+//===----------------------------------------------------------------------===//
+// Embedding and LM head
+//===----------------------------------------------------------------------===//
+
+VocabEmbedding::VocabEmbedding(ModelContext &ctx, std::string prefix, int64_t vocabSize,
+                               int64_t hiddenSize)
+    : Module(ctx, std::move(prefix)), vocab(vocabSize), hidden(hiddenSize) {}
+
+Value VocabEmbedding::forward(Value ids) {
+  Value table = param("weight", {vocab, hidden});
+  auto idsType = cast<RankedTensorType>(ids.getType());
+  SmallVector<int64_t> shape(idsType.getShape());
+  shape.push_back(hidden);
+  return EmbeddingOp::create(ctx.builder(), loc(), RankedTensorType::get(shape, ctx.dtype()),
+                             ids, table, /*vocab_parallel=*/false);
+}
+
+LMHead::LMHead(ModelContext &ctx, std::string prefix, int64_t vocabSize, int64_t hiddenSize)
+    : LMHead(ctx, prefix, vocabSize, hiddenSize, prefix + ".weight") {}
+
+LMHead::LMHead(ModelContext &ctx, std::string prefix, int64_t vocabSize, int64_t hiddenSize,
+               std::string weightName)
+    : Module(ctx, std::move(prefix)), vocab(vocabSize), hidden(hiddenSize),
+      weight(std::move(weightName)) {}
+
+LMHead LMHead::tiedTo(ModelContext &ctx, const VocabEmbedding &embedding) {
+  return LMHead(ctx, "lm_head", embedding.vocabSize(), embedding.hiddenSize(),
+                embedding.weightName());
+}
+
+Value LMHead::forward(Value hiddenStates) {
+  Value table = ctx.param(weight, {vocab, hidden});
+  auto type = cast<RankedTensorType>(hiddenStates.getType());
+  SmallVector<int64_t> shape(type.getShape().drop_back());
+  shape.push_back(vocab);
+  return LinearOp::create(ctx.builder(), loc(), RankedTensorType::get(shape, ctx.dtype()),
+                          hiddenStates, table, Value(), nullptr, nullptr);
+}
+
+//===----------------------------------------------------------------------===//
+// Rotary embedding and attention
+//===----------------------------------------------------------------------===//
+
+RotaryEmbedding::RotaryEmbedding(ModelContext &ctx, std::string prefix, int64_t headDim,
+                                 int64_t rotaryDim, double theta, bool neoxStyle)
+    : Module(ctx, std::move(prefix)), headDim(headDim), rotaryDim(rotaryDim), theta(theta),
+      neoxStyle(neoxStyle) {}
+
+std::pair<Value, Value> RotaryEmbedding::forward(Value positions, Value query, Value key) {
+  OpBuilder &b = ctx.builder();
+  auto rotary = RotaryEmbeddingOp::create(
+      b, loc(), positions, query, key, neoxStyle ? RotaryStyle::neox : RotaryStyle::gptj,
+      b.getI64IntegerAttr(headDim), b.getI64IntegerAttr(rotaryDim), b.getF64FloatAttr(theta));
+  return {rotary.getQueryOut(), rotary.getKeyOut()};
+}
+
+Attention::Attention(ModelContext &ctx, std::string prefix, int64_t numHeads,
+                     int64_t numKvHeads, int64_t headDim, double scale,
+                     std::optional<int64_t> slidingWindow)
+    : Module(ctx, std::move(prefix)), numHeads(numHeads), numKvHeads(numKvHeads),
+      headDim(headDim), scale(scale), slidingWindow(slidingWindow) {}
+
+Value Attention::forward(Value query, Value key, Value value) {
+  OpBuilder &b = ctx.builder();
+  return AttentionOp::create(b, loc(), query.getType(), query, key, value,
+                             b.getI64IntegerAttr(numHeads), b.getI64IntegerAttr(numKvHeads),
+                             b.getI64IntegerAttr(headDim), b.getF64FloatAttr(scale),
+                             b.getUnitAttr(),
+                             slidingWindow ? b.getI64IntegerAttr(*slidingWindow) : nullptr);
+}
+
+//===----------------------------------------------------------------------===//
+// Activations
+//===----------------------------------------------------------------------===//
+
+static bool isTanhGelu(llvm::StringRef act) {
+  return act == "gelu_pytorch_tanh" || act == "gelu_new";
+}
+
+Value vgcu::gatedActivation(ModelContext &ctx, llvm::StringRef act, Value input, Location loc) {
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() /= 2;
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
+  if (act == "silu")
+    return SiluAndMulOp::create(ctx.builder(), loc, resultType, input);
+  return GeluAndMulOp::create(ctx.builder(), loc, resultType, input,
+                              isTanhGelu(act) ? GeluApproximation::tanh
+                                              : GeluApproximation::none);
+}
+
+Value vgcu::activation(ModelContext &ctx, llvm::StringRef act, Value input, Location loc) {
+  OpBuilder &b = ctx.builder();
+  if (act == "relu")
+    return ReluOp::create(b, loc, input);
+  if (act == "silu")
+    return SiluOp::create(b, loc, input);
+  return GeluOp::create(b, loc, input,
+                        isTanhGelu(act) ? GeluApproximation::tanh : GeluApproximation::none);
+}

@@ -1,0 +1,211 @@
+//===- FuseAttention.cpp - Scaled dot-product attention to vgcu.attention ----------===//
+
+#include "passes/Passes.h"
+#include "passes/PatternUtils.h"
+
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace vgcu {
+#define GEN_PASS_DEF_FUSEATTENTION
+#include "passes/Passes.h.inc"
+} // namespace vgcu
+
+using namespace mlir;
+using namespace vgcu;
+
+namespace {
+
+bool isTransposeOf(Value value, ArrayRef<int64_t> permutation, Value &input) {
+  auto transpose = value.getDefiningOp<TransposeOp>();
+  if (!transpose || transpose.getPermutation() != permutation)
+    return false;
+  input = transpose.getInput();
+  return true;
+}
+
+/// Removes grouped-KV repetition: `reshape(broadcast(reshape(kv, [S, Hkv, 1, D]),
+/// [S, Hkv, g, D]), [S, Hkv·g, D])` (what repeat_interleave and expand + reshape both
+/// become) gives back kv.
+Value stripKvRepeat(Value value) {
+  auto outer = value.getDefiningOp<ReshapeOp>();
+  auto broadcast = outer ? outer.getInput().getDefiningOp<BroadcastOp>() : BroadcastOp();
+  auto inner = broadcast ? broadcast.getInput().getDefiningOp<ReshapeOp>() : ReshapeOp();
+  if (!inner)
+    return value;
+  ArrayRef<int64_t> base = cast<RankedTensorType>(inner.getInput().getType()).getShape();
+  ArrayRef<int64_t> unit = cast<RankedTensorType>(inner.getType()).getShape();
+  ArrayRef<int64_t> grouped = cast<RankedTensorType>(broadcast.getType()).getShape();
+  if (base.size() != 3 || unit.size() != 4 || grouped.size() != 4 || unit[2] != 1 ||
+      unit[1] != base[1] || unit[3] != base[2] || grouped[1] != base[1] ||
+      grouped[3] != base[2] || ShapedType::isDynamic(grouped[2]))
+    return value;
+  return inner.getInput();
+}
+
+/// Multiplies by scalar constants, peeled off `value`; returns what they scaled.
+Value peelScales(Value value, double &scale) {
+  while (true) {
+    auto mul = value.getDefiningOp<MulOp>();
+    if (!mul)
+      return value;
+    auto ordered = orderOperands(mul, [](Value v) { return !matchScaleConstant(v); });
+    if (!ordered || ordered->first.getType() != mul.getType())
+      return value;
+    std::optional<double> factor = matchScaleConstant(ordered->second);
+    if (!factor)
+      return value;
+    scale *= *factor;
+    value = ordered->first;
+  }
+}
+
+/// The positions tensor behind `[1, S]` (key) or `[T, 1]` (query) broadcasting views.
+Value positionsAlong(Value value, int64_t varyingDim) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getRank() != 2 || type.getDimSize(1 - varyingDim) != 1)
+    return {};
+  Value base = stripCasts(stripReshapes(value));
+  return rankOf(base) == 1 ? base : Value();
+}
+
+/// The causal mask `key > query` (or `query < key`); returns the positions compared.
+Value matchCausal(Value mask) {
+  auto compare = mask.getDefiningOp<CompareOp>();
+  if (!compare)
+    return {};
+  Value key, query;
+  if (compare.getPredicate() == ComparePredicate::gt) {
+    key = positionsAlong(compare.getLhs(), 1);
+    query = positionsAlong(compare.getRhs(), 0);
+  } else if (compare.getPredicate() == ComparePredicate::lt) {
+    query = positionsAlong(compare.getLhs(), 0);
+    key = positionsAlong(compare.getRhs(), 1);
+  }
+  return key && key == query ? key : Value();
+}
+
+/// The sliding-window mask `query - key >= window`; returns (positions, window).
+std::optional<std::pair<Value, int64_t>> matchWindow(Value mask) {
+  auto compare = mask.getDefiningOp<CompareOp>();
+  if (!compare || compare.getPredicate() != ComparePredicate::ge)
+    return std::nullopt;
+  auto distance = compare.getLhs().getDefiningOp<SubOp>();
+  std::optional<int64_t> window = matchScalarInt(compare.getRhs());
+  if (!distance || !window || *window <= 0)
+    return std::nullopt;
+  Value query = positionsAlong(distance.getLhs(), 0);
+  Value key = positionsAlong(distance.getRhs(), 1);
+  if (!query || query != key)
+    return std::nullopt;
+  return std::make_pair(query, *window);
+}
+
+struct MaskInfo {
+  Value positions;
+  std::optional<int64_t> window;
+};
+
+std::optional<MaskInfo> matchMask(Value mask) {
+  mask = stripReshapesAndBroadcasts(mask);
+  if (Value positions = matchCausal(mask))
+    return MaskInfo{positions, std::nullopt};
+  auto either = mask.getDefiningOp<OrOp>();
+  if (!either)
+    return std::nullopt;
+  for (auto [causal, window] : {std::pair(either.getLhs(), either.getRhs()),
+                                std::pair(either.getRhs(), either.getLhs())}) {
+    Value positions = matchCausal(stripReshapesAndBroadcasts(causal));
+    auto windowed = matchWindow(stripReshapesAndBroadcasts(window));
+    if (positions && windowed && windowed->first == positions)
+      return MaskInfo{positions, windowed->second};
+  }
+  return std::nullopt;
+}
+
+/// softmax(q·kᵀ·scale masked causally)·v over [heads, tokens, head_dim] → vgcu.attention.
+struct FuseAttentionPattern : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MatmulOp op, PatternRewriter &rewriter) const override {
+    // probs · v
+    auto softmax = stripCasts(op.getLhs()).getDefiningOp<SoftmaxOp>();
+    Value valueHeads;
+    if (!softmax || !isTransposeOf(op.getRhs(), {1, 0, 2}, valueHeads))
+      return rewriter.notifyMatchFailure(op, "not probabilities times values");
+    int64_t scoresRank = rankOf(softmax.getInput());
+    if (softmax.getDim() != -1 && softmax.getDim() != scoresRank - 1)
+      return rewriter.notifyMatchFailure(op, "softmax is not over the keys");
+    // masked_fill(mask, very negative, scores)
+    auto fill = stripCasts(softmax.getInput()).getDefiningOp<WhereOp>();
+    std::optional<double> fillValue = fill ? matchScaleConstant(fill.getOnTrue()) : std::nullopt;
+    if (!fill || !fillValue || *fillValue > -65504.0)
+      return rewriter.notifyMatchFailure(op, "scores are not masked to -inf");
+    auto mask = matchMask(fill.getCondition());
+    if (!mask)
+      return rewriter.notifyMatchFailure(op, "mask is not causal");
+    // (q · kᵀ) · scale
+    double scale = 1.0;
+    auto scores = peelScales(fill.getOnFalse(), scale).getDefiningOp<MatmulOp>();
+    Value queryHeads, keyHeads;
+    if (!scores || !isTransposeOf(scores.getLhs(), {1, 0, 2}, queryHeads) ||
+        !isTransposeOf(scores.getRhs(), {1, 2, 0}, keyHeads))
+      return rewriter.notifyMatchFailure(op, "scores are not q times k transposed");
+
+    // q may carry the scale too (OPT scales q right after its projection).
+    Value query = peelScales(queryHeads, scale);
+    if (auto reshape = query.getDefiningOp<ReshapeOp>()) {
+      double inner = 1.0;
+      Value scaled = peelScales(reshape.getInput(), inner);
+      if (inner != 1.0) {
+        scale *= inner;
+        rewriter.setInsertionPoint(op);
+        query = ReshapeOp::create(rewriter, reshape.getLoc(), reshape.getType(), scaled);
+      }
+    }
+    Value key = stripKvRepeat(keyHeads);
+    Value value = stripKvRepeat(valueHeads);
+    auto queryType = cast<RankedTensorType>(query.getType());
+    auto keyType = cast<RankedTensorType>(key.getType());
+    auto valueType = cast<RankedTensorType>(value.getType());
+    if (queryType.getRank() != 3 || keyType.getRank() != 3 || keyType != valueType ||
+        queryType.getElementType() != keyType.getElementType() ||
+        queryType.getDimSize(2) != keyType.getDimSize(2))
+      return rewriter.notifyMatchFailure(op, "unexpected q/k/v shapes");
+    int64_t numHeads = queryType.getDimSize(1), numKvHeads = keyType.getDimSize(1);
+    int64_t headDim = queryType.getDimSize(2);
+    if (ShapedType::isDynamic(numHeads) || ShapedType::isDynamic(numKvHeads) ||
+        ShapedType::isDynamic(headDim) || numHeads % numKvHeads != 0 ||
+        cast<RankedTensorType>(op.getType()).getElementType() != queryType.getElementType() ||
+        !(scale > 0.0))
+      return rewriter.notifyMatchFailure(op, "unsupported head layout");
+
+    rewriter.setInsertionPoint(op);
+    Location loc = op.getLoc();
+    auto flat = [&](Value heads, int64_t count) {
+      auto type = cast<RankedTensorType>(heads.getType());
+      return ReshapeOp::create(rewriter, loc,
+                               withShape(heads, {type.getDimSize(0), count * headDim}), heads);
+    };
+    Value q = flat(query, numHeads), k = flat(key, numKvHeads), v = flat(value, numKvHeads);
+    Value attention = AttentionOp::create(
+        rewriter, loc, q.getType(), q, k, v, rewriter.getI64IntegerAttr(numHeads),
+        rewriter.getI64IntegerAttr(numKvHeads), rewriter.getI64IntegerAttr(headDim),
+        rewriter.getF64FloatAttr(scale), rewriter.getUnitAttr(),
+        mask->window ? rewriter.getI64IntegerAttr(*mask->window) : nullptr);
+    Value byHead = ReshapeOp::create(rewriter, loc, query.getType(), attention);
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, op.getType(), byHead,
+                                             rewriter.getDenseI64ArrayAttr({1, 0, 2}));
+    return success();
+  }
+};
+
+struct FuseAttentionPass : vgcu::impl::FuseAttentionBase<FuseAttentionPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<FuseAttentionPattern>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,245 @@
+//===- FuseRotary.cpp - Rotary embeddings spelled in primitives to one op ----------===//
+
+#include "passes/Passes.h"
+#include "passes/PatternUtils.h"
+
+#include <cmath>
+
+namespace vgcu {
+#define GEN_PASS_DEF_FUSEROTARY
+#include "passes/Passes.h.inc"
+} // namespace vgcu
+
+using namespace mlir;
+using namespace vgcu;
+
+namespace {
+
+/// cos/sin tables `f(positions · inv_freq)` laid out for one rotary style.
+struct RotaryTables {
+  Value positions;
+  Value angles; // the [tokens, rotary_dim] argument of cos and sin
+  double theta = 0;
+  int64_t rotaryDim = 0;
+  RotaryStyle style = RotaryStyle::neox;
+};
+
+/// `reshape(cast(positions)) · reshape(inv_freq)`: returns (positions, inv_freq values).
+std::optional<std::pair<Value, SmallVector<double>>> matchFrequencies(Value value) {
+  auto mul = value.getDefiningOp<MulOp>();
+  if (!mul)
+    return std::nullopt;
+  for (auto [lhs, rhs] : {std::pair(mul.getLhs(), mul.getRhs()),
+                          std::pair(mul.getRhs(), mul.getLhs())}) {
+    Value positions = stripCasts(stripReshapes(lhs));
+    auto positionsType = cast<RankedTensorType>(positions.getType());
+    if (positionsType.getRank() != 1 || !positionsType.getElementType().isInteger())
+      continue;
+    DenseElementsAttr invFreq;
+    if (!matchPattern(stripReshapes(rhs), m_Constant(&invFreq)) ||
+        !isa<FloatType>(invFreq.getElementType()))
+      continue;
+    SmallVector<double> values;
+    for (APFloat element : invFreq.getValues<APFloat>())
+      values.push_back(element.convertToDouble());
+    return std::make_pair(positions, values);
+  }
+  return std::nullopt;
+}
+
+/// theta with inv_freq[i] = theta^(-2i/d) for every i, if there is one.
+std::optional<double> thetaOf(ArrayRef<double> invFreq) {
+  if (invFreq.size() < 2 || invFreq[0] != 1.0 || !(invFreq[1] > 0.0 && invFreq[1] < 1.0))
+    return std::nullopt;
+  double dim = 2.0 * invFreq.size();
+  double theta = std::pow(invFreq[1], -dim / 2.0);
+  // inv_freq comes in float32: snap thetas that were written as round numbers.
+  if (std::abs(theta - std::round(theta)) < 1e-4 * theta)
+    theta = std::round(theta);
+  for (auto [i, value] : llvm::enumerate(invFreq))
+    if (std::abs(value - std::pow(theta, -2.0 * i / dim)) > 1e-5 * value)
+      return std::nullopt;
+  return theta;
+}
+
+/// The angles tensor and style of a table: neox concatenates the frequencies with
+/// themselves, GPT-J repeats each one twice in place.
+std::optional<std::pair<Value, RotaryStyle>> matchLayout(Value angles) {
+  if (auto concat = angles.getDefiningOp<ConcatOp>()) {
+    if (concat.getInputs().size() == 2 && concat.getInputs()[0] == concat.getInputs()[1] &&
+        (concat.getDim() == -1 || concat.getDim() == rankOf(angles) - 1))
+      return std::make_pair(concat.getInputs()[0], RotaryStyle::neox);
+    return std::nullopt;
+  }
+  // reshape(broadcast(reshape(freqs, [T, d/2, 1]), [T, d/2, 2]), [T, d])
+  auto outer = angles.getDefiningOp<ReshapeOp>();
+  auto broadcast = outer ? outer.getInput().getDefiningOp<BroadcastOp>() : BroadcastOp();
+  auto inner = broadcast ? broadcast.getInput().getDefiningOp<ReshapeOp>() : ReshapeOp();
+  if (!inner)
+    return std::nullopt;
+  auto pairs = cast<RankedTensorType>(broadcast.getType()).getShape();
+  auto unit = cast<RankedTensorType>(inner.getType()).getShape();
+  if (pairs.empty() || pairs.back() != 2 || unit.back() != 1 ||
+      rankOf(inner.getInput()) + 1 != static_cast<int64_t>(unit.size()))
+    return std::nullopt;
+  return std::make_pair(inner.getInput(), RotaryStyle::gptj);
+}
+
+/// A cos (or sin) table, possibly cast to the model dtype and broadcast over heads.
+template <typename TrigOp>
+std::optional<RotaryTables> matchTable(Value value) {
+  Value table = stripReshapesAndBroadcasts(stripCasts(stripReshapesAndBroadcasts(value)));
+  auto trig = table.getDefiningOp<TrigOp>();
+  if (!trig)
+    return std::nullopt;
+  auto layout = matchLayout(trig.getInput());
+  if (!layout)
+    return std::nullopt;
+  auto frequencies = matchFrequencies(layout->first);
+  if (!frequencies)
+    return std::nullopt;
+  std::optional<double> theta = thetaOf(frequencies->second);
+  if (!theta)
+    return std::nullopt;
+  return RotaryTables{frequencies->first, trig.getInput(), *theta,
+                      static_cast<int64_t>(2 * frequencies->second.size()), layout->second};
+}
+
+/// Whether `value` rotates the channel pairs of `input` in `style`.
+bool isRotation(Value value, Value input, RotaryStyle style) {
+  int64_t last = rankOf(input) - 1;
+  auto isSliceOf = [&](Value v, int64_t start, int64_t end, int64_t step) {
+    auto slice = v.getDefiningOp<SliceOp>();
+    return slice && slice.getInput() == input && (slice.getDim() == -1 || slice.getDim() == last) &&
+           slice.getStart() == start && slice.getEnd() == end && slice.getStep() == step;
+  };
+  int64_t dim = cast<RankedTensorType>(input.getType()).getShape().back();
+  if (ShapedType::isDynamic(dim) || dim % 2 != 0)
+    return false;
+  if (style == RotaryStyle::neox) {
+    // cat(-x[..., d/2:], x[..., :d/2])
+    auto concat = value.getDefiningOp<ConcatOp>();
+    if (!concat || concat.getInputs().size() != 2 ||
+        (concat.getDim() != -1 && concat.getDim() != last))
+      return false;
+    auto neg = concat.getInputs()[0].getDefiningOp<NegOp>();
+    return neg && isSliceOf(neg.getInput(), dim / 2, dim, 1) &&
+           isSliceOf(concat.getInputs()[1], 0, dim / 2, 1);
+  }
+  // stack((-x[..., 1::2], x[..., ::2]), -1).flatten(-2)
+  auto flatten = value.getDefiningOp<ReshapeOp>();
+  auto stack = flatten ? flatten.getInput().getDefiningOp<ConcatOp>() : ConcatOp();
+  if (!stack || stack.getInputs().size() != 2 ||
+      (stack.getDim() != -1 && stack.getDim() != last + 1))
+    return false;
+  auto neg = stripReshapes(stack.getInputs()[0]).getDefiningOp<NegOp>();
+  return neg && isSliceOf(neg.getInput(), 1, dim, 2) &&
+         isSliceOf(stripReshapes(stack.getInputs()[1]), 0, dim, 2);
+}
+
+/// One rotated tensor: `input · cos + rotate(input) · sin`.
+struct Rotation {
+  AddOp root;
+  Value input;
+  RotaryTables tables;
+};
+
+std::optional<Rotation> matchRotation(AddOp add) {
+  for (auto [first, second] : {std::pair(add.getLhs(), add.getRhs()),
+                               std::pair(add.getRhs(), add.getLhs())}) {
+    auto direct = first.getDefiningOp<MulOp>();
+    auto rotated = second.getDefiningOp<MulOp>();
+    if (!direct || !rotated)
+      continue;
+    for (auto [input, cosTable] : {std::pair(direct.getLhs(), direct.getRhs()),
+                                   std::pair(direct.getRhs(), direct.getLhs())}) {
+      auto cosine = matchTable<CosOp>(cosTable);
+      if (!cosine || input.getType() != add.getType())
+        continue;
+      for (auto [rotation, sinTable] : {std::pair(rotated.getLhs(), rotated.getRhs()),
+                                        std::pair(rotated.getRhs(), rotated.getLhs())}) {
+        auto sine = matchTable<SinOp>(sinTable);
+        if (!sine || sine->angles != cosine->angles ||
+            !isRotation(rotation, input, cosine->style))
+          continue;
+        int64_t headDim = cast<RankedTensorType>(input.getType()).getShape().back();
+        if (headDim != cosine->rotaryDim)
+          continue;
+        return Rotation{add, input, *cosine};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+/// Rotations a single rotary op may serve together.
+bool compatible(const Rotation &a, const Rotation &b) {
+  return a.tables.positions == b.tables.positions && a.tables.theta == b.tables.theta &&
+         a.tables.rotaryDim == b.tables.rotaryDim && a.tables.style == b.tables.style &&
+         a.root->getBlock() == b.root->getBlock();
+}
+
+/// [tokens, a, b, ...] → [tokens, a·b·...].
+Value flattenHeads(OpBuilder &builder, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t width = 1;
+  for (int64_t dim : type.getShape().drop_front())
+    width *= dim;
+  if (type.getRank() == 2)
+    return value;
+  return ReshapeOp::create(builder, loc, withShape(value, {type.getDimSize(0), width}), value);
+}
+
+void rewritePair(Rotation query, std::optional<Rotation> key) {
+  OpBuilder builder(query.root);
+  Location loc = key ? builder.getFusedLoc({query.root.getLoc(), key->root.getLoc()})
+                     : query.root.getLoc();
+  Value q = flattenHeads(builder, loc, query.input);
+  Value k = key ? flattenHeads(builder, loc, key->input) : q;
+  const RotaryTables &tables = query.tables;
+  int64_t headDim = tables.rotaryDim;
+  auto rotary = RotaryEmbeddingOp::create(builder, loc, tables.positions, q, k, tables.style,
+                                          builder.getI64IntegerAttr(headDim),
+                                          builder.getI64IntegerAttr(headDim),
+                                          builder.getF64FloatAttr(tables.theta));
+  auto restore = [&](Value rotated, Rotation rotation) {
+    Value result = rotated;
+    if (rotated.getType() != rotation.root.getType())
+      result = ReshapeOp::create(builder, loc, rotation.root.getType(), rotated);
+    rotation.root.getResult().replaceAllUsesWith(result);
+    rotation.root.erase();
+  };
+  restore(rotary.getQueryOut(), query);
+  if (key)
+    restore(rotary.getKeyOut(), *key);
+}
+
+struct FuseRotaryPass : vgcu::impl::FuseRotaryBase<FuseRotaryPass> {
+  void runOnOperation() override {
+    SmallVector<Rotation> rotations;
+    getOperation().walk([&](AddOp add) {
+      if (auto rotation = matchRotation(add))
+        if (rankOf(rotation->input) >= 2 &&
+            !ShapedType::isDynamic(
+                cast<RankedTensorType>(rotation->input.getType()).getShape().back()))
+          rotations.push_back(*rotation);
+    });
+    // Queries and keys are rotated one after the other with the same tables; a pair becomes
+    // one op, placed at the first rotation, so the second's input must exist there.
+    for (size_t i = 0; i < rotations.size(); ++i) {
+      Rotation query = rotations[i];
+      std::optional<Rotation> key;
+      if (i + 1 < rotations.size() && compatible(query, rotations[i + 1])) {
+        Operation *keyInput = rotations[i + 1].input.getDefiningOp();
+        if (!keyInput || keyInput->getBlock() != query.root->getBlock() ||
+            keyInput->isBeforeInBlock(query.root)) {
+          key = rotations[i + 1];
+          ++i;
+        }
+      }
+      rewritePair(query, key);
+    }
+  }
+};
+
+} // namespace

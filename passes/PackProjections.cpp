@@ -1,0 +1,155 @@
+//===- PackProjections.cpp - Linears sharing an input to one packed linear ---------===//
+
+#include "passes/Passes.h"
+#include "passes/PatternUtils.h"
+
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/STLExtras.h"
+
+namespace vgcu {
+#define GEN_PASS_DEF_PACKPROJECTIONS
+#include "passes/Passes.h.inc"
+} // namespace vgcu
+
+using namespace mlir;
+using namespace vgcu;
+
+namespace {
+
+/// Packed names vLLM gives to well-known groups, with their checkpoint order.
+const std::vector<std::pair<std::string, std::vector<std::string>>> &knownPackings() {
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> packings = {
+      {"qkv_proj", {"q_proj", "k_proj", "v_proj"}},
+      {"gate_up_proj", {"gate_proj", "up_proj"}},
+  };
+  return packings;
+}
+
+/// A linear whose weight (and bias) are parameters of module `<parent>.<module>`.
+struct Candidate {
+  LinearOp op;
+  std::string parent;
+  std::string module;
+};
+
+std::optional<Candidate> asCandidate(LinearOp op) {
+  if (op.getPackedModulesAttr())
+    return std::nullopt;
+  auto weight = op.getWeight().getDefiningOp<ParamOp>();
+  if (!weight || weight.getShardAttr())
+    return std::nullopt;
+  StringRef name = weight.getName();
+  if (!name.consume_back(".weight"))
+    return std::nullopt;
+  auto [parent, module] = name.rsplit('.');
+  if (module.empty())
+    return std::nullopt;
+  if (Value bias = op.getBias()) {
+    auto biasParam = bias.getDefiningOp<ParamOp>();
+    if (!biasParam || biasParam.getName() != (name + ".bias").str())
+      return std::nullopt;
+  }
+  return Candidate{op, parent.str(), module.str()};
+}
+
+/// Orders a group as its known packing does; returns the packed module name.
+std::string orderGroup(SmallVectorImpl<Candidate> &group) {
+  for (const auto &[packedName, modules] : knownPackings()) {
+    if (group.size() != modules.size())
+      continue;
+    SmallVector<Candidate> ordered;
+    for (const std::string &module : modules) {
+      auto it = llvm::find_if(group, [&](Candidate &c) { return c.module == module; });
+      if (it == group.end())
+        break;
+      ordered.push_back(*it);
+    }
+    if (ordered.size() == group.size()) {
+      group.assign(ordered.begin(), ordered.end());
+      return packedName;
+    }
+  }
+  std::string packedName;
+  for (Candidate &candidate : group)
+    packedName += (packedName.empty() ? "" : "_") + candidate.module;
+  return packedName + "_packed";
+}
+
+void packGroup(SmallVectorImpl<Candidate> &group, OpBuilder &builder) {
+  std::string packedName = orderGroup(group);
+  LinearOp first = group.front().op;
+  for (Candidate &candidate : group)
+    if (candidate.op->isBeforeInBlock(first))
+      first = candidate.op;
+  builder.setInsertionPoint(first);
+
+  auto weightType = cast<RankedTensorType>(first.getWeight().getType());
+  int64_t total = 0;
+  SmallVector<StringRef> modules;
+  SmallVector<int64_t> sizes;
+  SmallVector<Location> locs;
+  for (Candidate &candidate : group) {
+    int64_t rows = cast<RankedTensorType>(candidate.op.getWeight().getType()).getDimSize(0);
+    total += rows;
+    modules.push_back(candidate.module);
+    sizes.push_back(rows);
+    locs.push_back(candidate.op.getLoc());
+  }
+  std::string prefix = group.front().parent + "." + packedName;
+  Location loc = builder.getFusedLoc(locs);
+  auto packedWeightType =
+      RankedTensorType::get({total, weightType.getDimSize(1)}, weightType.getElementType());
+  Value weight = ParamOp::create(builder, NameLoc::get(builder.getStringAttr(prefix)),
+                                 packedWeightType, builder.getStringAttr(prefix + ".weight"),
+                                 nullptr);
+  Value bias;
+  if (first.getBias())
+    bias = ParamOp::create(builder, NameLoc::get(builder.getStringAttr(prefix)),
+                           RankedTensorType::get({total}, weightType.getElementType()),
+                           builder.getStringAttr(prefix + ".bias"), nullptr);
+  auto resultType = cast<RankedTensorType>(first.getType());
+  SmallVector<int64_t> shape(resultType.getShape());
+  shape.back() = total;
+  Value packed = LinearOp::create(builder, NameLoc::get(builder.getStringAttr(prefix), loc),
+                                  withShape(first, shape), first.getInput(), weight, bias,
+                                  builder.getStrArrayAttr(modules),
+                                  builder.getDenseI64ArrayAttr(sizes));
+  int64_t offset = 0;
+  int64_t lastDim = resultType.getRank() - 1;
+  for (auto [candidate, rows] : llvm::zip(group, sizes)) {
+    Value slice = SliceOp::create(builder, candidate.op.getLoc(), candidate.op.getType(), packed,
+                                  lastDim, offset, offset + rows, 1);
+    candidate.op.getResult().replaceAllUsesWith(slice);
+    candidate.op.erase();
+    offset += rows;
+  }
+}
+
+struct PackProjectionsPass : vgcu::impl::PackProjectionsBase<PackProjectionsPass> {
+  void runOnOperation() override {
+    // Linears grouped by (input, parent module, bias or not), in program order.
+    llvm::MapVector<std::tuple<Value, StringAttr, int, Block *>, SmallVector<Candidate>> groups;
+    getOperation().walk([&](LinearOp op) {
+      if (auto candidate = asCandidate(op)) {
+        auto key = std::make_tuple(op.getInput(), StringAttr::get(&getContext(), candidate->parent),
+                                   static_cast<int>(static_cast<bool>(op.getBias())), op->getBlock());
+        groups[key].push_back(*candidate);
+      }
+    });
+    OpBuilder builder(&getContext());
+    for (auto &[key, group] : groups) {
+      if (group.size() < 2)
+        continue;
+      Type elementType = cast<RankedTensorType>(group.front().op.getType()).getElementType();
+      bool uniform = llvm::all_of(group, [&](Candidate &c) {
+        return cast<RankedTensorType>(c.op.getType()).getElementType() == elementType &&
+               c.op.getWeight().getType().getElementType() ==
+                   group.front().op.getWeight().getType().getElementType();
+      });
+      if (uniform)
+        packGroup(group, builder);
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,37 @@
+//===- Passes.h - vgcu's passes and pipelines --------------------------------------===//
+#ifndef VGCU_PASSES_PASSES_H
+#define VGCU_PASSES_PASSES_H
+
+#include "dialects/gcu/GcuDialect.h"
+#include "dialects/vgcu/VgcuOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace vgcu {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+/// Fusion: what every model goes through first (also run on traced graphs).
+void buildFusePipeline(mlir::OpPassManager &pm);
+
+struct PipelineOptions {
+  int64_t tp = 1;
+  bool fuseRopeCache = true;
+  bool gemmEpilogues = true;
+};
+
+/// Everything from the builder's (or importer's) graph to planned gcu kernels.
+void buildCompilePipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
+
+/// Registers the passes and the `vgcu-fuse-pipeline` and `vgcu-pipeline` pipelines.
+void registerAllPasses();
+
+} // namespace vgcu
+
+#endif // VGCU_PASSES_PASSES_H

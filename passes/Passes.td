@@ -1,0 +1,129 @@
+//===- Passes.td - vgcu's passes -------------------------------------*- tablegen -*-===//
+
+#ifndef VGCU_PASSES_TD
+#define VGCU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def FuseRmsNorm : Pass<"vgcu-fuse-rms-norm", "::mlir::func::FuncOp"> {
+  let summary = "Fuse RMSNorm and LayerNorm spelled in primitives into vgcu.rms_norm / layer_norm";
+  let description = [{
+    Recognizes `x · rsqrt(mean(x², -1) + eps) · w` in the spellings PyTorch code uses
+    (`pow(2)` or `x * x`, `rsqrt` or `1 / sqrt`, the weight on either side, an f32 upcast
+    around the normalization) and `(x - mean) / sqrt(var + eps) · w + b`. The mean must be over
+    the last dimension only, eps must be a positive scalar constant and the weight a 1-D
+    parameter as long as the last dimension; anything else is left alone.
+  }];
+  let dependentDialects = ["::vgcu::VgcuDialect"];
+}
+
+def FuseAddRmsNorm : Pass<"vgcu-fuse-add-rms-norm", "::mlir::func::FuncOp"> {
+  let summary = "Fuse a residual add feeding an RMSNorm into vgcu.add_rms_norm";
+  let description = [{
+    `s = a + b; n = rms_norm(s)` with `s` used later (the residual stream) becomes
+    `n, s = add_rms_norm(a, b)` (vLLM's fused_add_rms_norm). The add must not broadcast: the
+    fused op provides the sum only at the operands' own type.
+  }];
+  let dependentDialects = ["::vgcu::VgcuDialect"];
+}
+
+def FuseRotary : Pass<"vgcu-fuse-rotary", "::mlir::func::FuncOp"> {
+  let summary = "Fuse rotary position embeddings computed from positions into vgcu.rotary_embedding";
+  let description = [{
+    Matches `x · cos + rotate(x) · sin` on queries and keys, where cos and sin come from
+    `positions · inv_freq` with `inv_freq[i] = theta^(-2i/d)`, for neox (rotate_half over
+    concatenated halves) and GPT-J (interleaved pairs) styles. A query and a key rotated by
+    the same tables become one op.
+  }];
+  let dependentDialects = ["::vgcu::VgcuDialect"];
+}
+
+def FuseAttention : Pass<"vgcu-fuse-attention", "::mlir::func::FuncOp"> {
+  let summary = "Fuse softmax(q·kᵀ·scale + causal mask)·v into vgcu.attention";
+  let description = [{
+    Matches scaled dot-product attention over [tokens, heads, head_dim] values with grouped
+    KV heads (repeat_interleave or expand + reshape), a causal mask built by comparing key
+    and query positions (`key > query` masked), optionally a sliding window
+    (`query - key >= window` also masked), softmax over keys, and the scale as scalar
+    constant multiplies on the scores or the query. Masks that are not causal, softmax over
+    another axis or non-scalar scales are left alone.
+  }];
+  let dependentDialects = ["::vgcu::VgcuDialect"];
+}
+
+def FuseSiluMul : Pass<"vgcu-fuse-silu-mul", "::mlir::func::FuncOp"> {
+  let summary = "Fuse silu(a)·b (and the GELU variants) into vgcu.silu_and_mul / gelu_and_mul";
+  let description = [{
+    `silu(a) · b` (also spelled `a · sigmoid(a) · b`) where a and b are the two halves of one
+    value becomes `silu_and_mul(x)`; where they are two separate values of the same type it
+    becomes `silu_and_mul(concat(a, b))`, which vgcu-pack-projections turns into one packed
+    gate_up projection.
+  }];
+  let dependentDialects = ["::vgcu::VgcuDialect"];
+}
+
+def PackProjections : Pass<"vgcu-pack-projections", "::mlir::func::FuncOp"> {
+  let summary = "Pack linears sharing an input (q/k/v, gate/up) into one linear";
+  let description = [{
+    Linears that read the same input, whose weights are parameters of sibling modules
+    (`...self_attn.q_proj.weight`, `...k_proj.weight`, ...) and agree on having a bias,
+    become one linear over a packed parameter (`...qkv_proj.weight`), recording
+    packed_modules and packed_sizes so weight loading stacks the checkpoint tensors the same
+    way. Users get slices of the packed output; a concatenation of exactly the packed
+    outputs is replaced by the packed linear itself.
+  }];
+  let dependentDialects = ["::vgcu::VgcuDialect"];
+}
+
+def ShardTensorParallel : Pass<"vgcu-shard-tensor-parallel", "::mlir::ModuleOp"> {
+  let summary = "Shard the graph for tensor parallelism across `tp` ranks";
+  let description = [{
+    Makes the linears that produce attention heads or MLP activations column-parallel (each
+    packed segment split in its own right, KV heads replicated when fewer than ranks), the
+    linears that consume them row-parallel followed by `vgcu.all_reduce`, the embedding
+    vocab-parallel (vocabulary padded to a multiple of 64·tp) and the LM head vocab-parallel
+    with an all-gather of logits. Every parameter gets its `shard` layout so one program
+    serves all ranks. Fails before changing anything when tp does not divide a dimension that
+    must be divided.
+  }];
+  let options = [
+    Option<"tp", "tp", "int64_t", "1", "tensor-parallel size">
+  ];
+  let dependentDialects = ["::vgcu::VgcuDialect"];
+}
+
+def FuseAllReduceNorm : Pass<"vgcu-fuse-allreduce-norm", "::mlir::func::FuncOp"> {
+  let summary = "Fuse an all_reduce feeding add_rms_norm into vgcu.all_reduce_add_rms_norm";
+  let dependentDialects = ["::vgcu::VgcuDialect"];
+}
+
+def LowerToGcu : Pass<"vgcu-lower-to-gcu", "::mlir::ModuleOp"> {
+  let summary = "Lower a vgcu model to gcu kernel calls on buffers with prefill/decode entries";
+  let description = [{
+    Turns `@forward` and `@compute_logits` into `@prefill` and `@decode`, each running the
+    model on new tokens, writing their keys and values to the paged KV cache
+    ([blocks, 64, kv_heads, head_dim]) and returning the logits of the last token. Every vgcu
+    op becomes gcu launches on buffers: views for slices and reshapes, in-place kernels where
+    the op allows (fused_add_rms_norm updates the residual it was given), GEMM epilogues for
+    a gated activation that directly follows its projection, and, with `fuse-rope-cache`, one
+    fused launch for q/k norm, rotary, cache write and attention.
+  }];
+  let options = [
+    Option<"fuseRopeCache", "fuse-rope-cache", "bool", "true",
+           "use the kernel library's fused rotary + cache write + attention entry">,
+    Option<"gemmEpilogues", "gemm-epilogues", "bool", "true",
+           "fuse gated activations into the preceding GEMM's epilogue">
+  ];
+  let dependentDialects = ["::gcu::GcuDialect", "::mlir::func::FuncDialect"];
+}
+
+def PlanBuffers : Pass<"vgcu-plan-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Assign gcu.alloc buffers to arena slots reused once their last use is done";
+  let description = [{
+    Buffers (and the views of them) are live from their allocation to their last use; a slot
+    is reused by a later allocation of the same element type once its previous buffer is
+    dead, so a decode step allocates nothing after the first.
+  }];
+}
+
+#endif // VGCU_PASSES_TD

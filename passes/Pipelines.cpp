@@ -1,0 +1,58 @@
+//===- Pipelines.cpp - vgcu's named pass pipelines ---------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace vgcu;
+
+void vgcu::buildFusePipeline(OpPassManager &pm) {
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(createCanonicalizerPass());
+  fn.addPass(createFuseRmsNorm());
+  fn.addPass(createFuseSiluMul());
+  fn.addPass(createFuseRotary());
+  fn.addPass(createCanonicalizerPass());
+  fn.addPass(createFuseAttention());
+  fn.addPass(createFuseAddRmsNorm());
+  fn.addPass(createPackProjections());
+  fn.addPass(createCanonicalizerPass());
+  fn.addPass(createCSEPass());
+}
+
+void vgcu::buildCompilePipeline(OpPassManager &pm, const PipelineOptions &options) {
+  buildFusePipeline(pm);
+  pm.addPass(createShardTensorParallel(ShardTensorParallelOptions{options.tp}));
+  pm.nest<func::FuncOp>().addPass(createFuseAllReduceNorm());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createLowerToGcu(LowerToGcuOptions{options.fuseRopeCache, options.gemmEpilogues}));
+  pm.nest<func::FuncOp>().addPass(createPlanBuffers());
+}
+
+namespace {
+struct CompilePipelineOptions : public PassPipelineOptions<CompilePipelineOptions> {
+  Option<int64_t> tp{*this, "tp", llvm::cl::desc("tensor-parallel size"), llvm::cl::init(1)};
+  Option<bool> fuseRopeCache{*this, "fuse-rope-cache",
+                             llvm::cl::desc("use the fused rotary + cache + attention kernel"),
+                             llvm::cl::init(true)};
+  Option<bool> gemmEpilogues{*this, "gemm-epilogues",
+                             llvm::cl::desc("fuse gated activations into GEMM epilogues"),
+                             llvm::cl::init(true)};
+};
+} // namespace
+
+void vgcu::registerAllPasses() {
+  registerVgcuPasses();
+  PassPipelineRegistration<>("vgcu-fuse-pipeline",
+                             "Fuse a vgcu graph into module-level ops (what vgcu-compile runs "
+                             "first)",
+                             buildFusePipeline);
+  PassPipelineRegistration<CompilePipelineOptions>(
+      "vgcu-pipeline", "Compile a vgcu graph to planned gcu kernels (as vgcu-compile does)",
+      [](OpPassManager &pm, const CompilePipelineOptions &options) {
+        buildCompilePipeline(pm, PipelineOptions{options.tp, options.fuseRopeCache,
+                                                 options.gemmEpilogues});
+      });
+}

@@ -1,0 +1,76 @@
+"""Greedy-decode a model directory with the PyTorch reference and print the generated token ids.
+
+Usage: run_reference.py MODEL_DIR --prompt-ids 5,17,42 --max-new-tokens N [--dtype f32|bf16|f16]
+                        [--variant a,b] [--kv-cache] [--json]
+
+Prints the generated ids space separated, or with --json one JSON object
+{"tokens": [generated ids], "logits": [float32 logits row of the LAST PROMPT position, from the first
+forward]}. The whole sequence is recomputed every step unless --kv-cache is given. Exactly N tokens are
+generated (no EOS stop); ties go to the lowest token id. --dtype is the compute dtype (default f32;
+checkpoint tensors are cast to it). Loading fails unless every model parameter is found in the
+checkpoint and every checkpoint tensor is used.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from vgcu_ref.checkpoint import load_model, parse_dtype  # noqa: E402
+from vgcu_ref.generate import greedy_generate, greedy_generate_with_cache  # noqa: E402
+
+
+def _parse_ids(text: str):
+    try:
+        ids = [int(t) for t in text.replace(" ", ",").split(",") if t]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma separated integers, got {text!r}") from None
+    if not ids:
+        raise argparse.ArgumentTypeError("the prompt must contain at least one token id")
+    return ids
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model_dir")
+    parser.add_argument("--prompt-ids", type=_parse_ids, required=True, help="e.g. 5,17,42")
+    parser.add_argument("--max-new-tokens", type=int, required=True)
+    parser.add_argument("--dtype", default="f32", choices=["f32", "bf16", "f16"], help="compute dtype")
+    parser.add_argument("--variant", default="", help="comma separated alternative spellings (same results)")
+    parser.add_argument("--kv-cache", action="store_true", help="decode incrementally with forward_with_cache")
+    parser.add_argument("--json", action="store_true", help="print {tokens, logits} as JSON")
+    args = parser.parse_args(argv)
+    if args.max_new_tokens < 0:
+        parser.error("--max-new-tokens must be >= 0")
+
+    try:
+        model = load_model(args.model_dir, parse_dtype(args.dtype), args.variant)
+    except (OSError, ValueError, RuntimeError, NotImplementedError) as e:
+        print(f"run_reference: cannot load {args.model_dir}: {e}", file=sys.stderr)
+        return 1
+    vocab = model.config["vocab_size"]
+    if any(not 0 <= t < vocab for t in args.prompt_ids):
+        parser.error(f"prompt ids must be in [0, {vocab})")
+    # The last generated token is never fed back, so the highest position used is this one.
+    last_position = max(len(args.prompt_ids), len(args.prompt_ids) + args.max_new_tokens - 1) - 1
+    max_positions = model.config["max_position_embeddings"]
+    if model.architecture == "OPTForCausalLM" and last_position >= max_positions:
+        parser.error(f"OPT has learned positions 0..{max_positions - 1}; this run needs {last_position}")
+
+    if args.kv_cache:
+        k_cache, v_cache = model.new_kv_cache(last_position + 1)
+        tokens, logits = greedy_generate_with_cache(model, args.prompt_ids, args.max_new_tokens, k_cache, v_cache)
+    else:
+        tokens, logits = greedy_generate(model, args.prompt_ids, args.max_new_tokens)
+
+    if args.json:
+        print(json.dumps({"tokens": tokens, "logits": [float(x) for x in logits]}))
+    else:
+        print(" ".join(str(t) for t in tokens))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

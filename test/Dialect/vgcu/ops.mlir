@@ -1,0 +1,348 @@
+// Round trip (custom and generic form) of every vgcu op through the parser, verifier and printer.
+// RUN: vgcu-opt %s | vgcu-opt | FileCheck %s
+// RUN: vgcu-opt %s --mlir-print-op-generic | vgcu-opt | FileCheck %s
+
+// CHECK-LABEL: func.func @params
+func.func @params() {
+  // CHECK: vgcu.param "model.norm.weight" : tensor<64xf32>
+  %0 = vgcu.param "model.norm.weight" : tensor<64xf32>
+  // CHECK: vgcu.param "model.layers.0.self_attn.qkv_proj.weight"
+  // CHECK-SAME: shard(<dim = 0, tp = 2, segments = [64, 32, 32], units = [4, 2, 2]>) : tensor<64x64xf32>
+  %1 = vgcu.param "model.layers.0.self_attn.qkv_proj.weight"
+         shard(#vgcu.shard<dim = 0, tp = 2, segments = [64, 32, 32], units = [4, 2, 2]>)
+         : tensor<64x64xf32>
+  // KV heads below the tensor-parallel size are replicated.
+  // CHECK: vgcu.param "model.layers.0.self_attn.k_proj.weight"
+  // CHECK-SAME: shard(<dim = 0, tp = 4, segments = [32], units = [2]>) : tensor<16x64xbf16>
+  %2 = vgcu.param "model.layers.0.self_attn.k_proj.weight"
+         shard(#vgcu.shard<dim = 0, tp = 4, segments = [32], units = [2]>) : tensor<16x64xbf16>
+  // CHECK: vgcu.param "lm_head.weight"
+  // CHECK-SAME: shard(<dim = 0, tp = 2, segments = [256], units = [256], valid = 250>) : tensor<128x64xf16>
+  %3 = vgcu.param "lm_head.weight"
+         shard(#vgcu.shard<dim = 0, tp = 2, segments = [256], units = [256], valid = 250>)
+         : tensor<128x64xf16>
+  // CHECK: vgcu.param "model.layers.0.mlp.down_proj.weight"
+  // CHECK-SAME: shard(<dim = 1, tp = 2, segments = [128], units = [128]>) : tensor<64x64xf32>
+  %4 = vgcu.param "model.layers.0.mlp.down_proj.weight"
+         shard(#vgcu.shard<dim = 1, tp = 2, segments = [128], units = [128]>) : tensor<64x64xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @linear
+// CHECK-SAME: ([[X:%[a-z0-9_]+]]: tensor<?x64xf32>, [[W:%[a-z0-9_]+]]: tensor<128x64xf32>, [[B:%[a-z0-9_]+]]: tensor<128xf32>, [[XB:%[a-z0-9_]+]]: tensor<2x?x64xbf16>, [[WB:%[a-z0-9_]+]]: tensor<32x64xbf16>)
+func.func @linear(%x: tensor<?x64xf32>, %w: tensor<128x64xf32>, %b: tensor<128xf32>,
+                  %xb: tensor<2x?x64xbf16>, %wb: tensor<32x64xbf16>) {
+  // CHECK: vgcu.linear [[X]], [[W]] : tensor<?x64xf32>, tensor<128x64xf32> -> tensor<?x128xf32>
+  %0 = vgcu.linear %x, %w : tensor<?x64xf32>, tensor<128x64xf32> -> tensor<?x128xf32>
+  // CHECK: vgcu.linear [[X]], [[W]], [[B]] : tensor<?x64xf32>, tensor<128x64xf32>, tensor<128xf32> -> tensor<?x128xf32>
+  %1 = vgcu.linear %x, %w, %b : tensor<?x64xf32>, tensor<128x64xf32>, tensor<128xf32> -> tensor<?x128xf32>
+  // CHECK: vgcu.linear [[X]], [[W]], [[B]] {packed_modules = ["q_proj", "k_proj", "v_proj"], packed_sizes = array<i64: 64, 32, 32>}
+  // CHECK-SAME: : tensor<?x64xf32>, tensor<128x64xf32>, tensor<128xf32> -> tensor<?x128xf32>
+  %2 = vgcu.linear %x, %w, %b {packed_modules = ["q_proj", "k_proj", "v_proj"],
+                               packed_sizes = array<i64: 64, 32, 32>}
+       : tensor<?x64xf32>, tensor<128x64xf32>, tensor<128xf32> -> tensor<?x128xf32>
+  // CHECK: vgcu.linear [[X]], [[W]] {packed_modules = ["gate_proj", "up_proj"], packed_sizes = array<i64: 64, 64>}
+  // CHECK-SAME: : tensor<?x64xf32>, tensor<128x64xf32> -> tensor<?x128xf32>
+  %3 = vgcu.linear %x, %w {packed_modules = ["gate_proj", "up_proj"],
+                           packed_sizes = array<i64: 64, 64>}
+       : tensor<?x64xf32>, tensor<128x64xf32> -> tensor<?x128xf32>
+  // CHECK: vgcu.linear [[XB]], [[WB]] : tensor<2x?x64xbf16>, tensor<32x64xbf16> -> tensor<2x?x32xbf16>
+  %4 = vgcu.linear %xb, %wb : tensor<2x?x64xbf16>, tensor<32x64xbf16> -> tensor<2x?x32xbf16>
+  return
+}
+
+// CHECK-LABEL: func.func @embedding
+// CHECK-SAME: ([[IDS:%[a-z0-9_]+]]: tensor<?xi64>, [[IDS32:%[a-z0-9_]+]]: tensor<?xi32>, [[T:%[a-z0-9_]+]]: tensor<256x64xf32>, [[TB:%[a-z0-9_]+]]: tensor<128x64xbf16>)
+func.func @embedding(%ids: tensor<?xi64>, %ids32: tensor<?xi32>, %table: tensor<256x64xf32>,
+                     %shard: tensor<128x64xbf16>) {
+  // CHECK: vgcu.embedding [[IDS]], [[T]] : tensor<?xi64>, tensor<256x64xf32> -> tensor<?x64xf32>
+  %0 = vgcu.embedding %ids, %table : tensor<?xi64>, tensor<256x64xf32> -> tensor<?x64xf32>
+  // CHECK: vgcu.embedding [[IDS32]], [[T]] : tensor<?xi32>, tensor<256x64xf32> -> tensor<?x64xf32>
+  %1 = vgcu.embedding %ids32, %table : tensor<?xi32>, tensor<256x64xf32> -> tensor<?x64xf32>
+  // CHECK: vgcu.embedding [[IDS]], [[TB]] {vocab_parallel} : tensor<?xi64>, tensor<128x64xbf16> -> tensor<?x64xbf16>
+  %2 = vgcu.embedding %ids, %shard {vocab_parallel}
+       : tensor<?xi64>, tensor<128x64xbf16> -> tensor<?x64xbf16>
+  return
+}
+
+// CHECK-LABEL: func.func @norms
+// CHECK-SAME: ([[X:%[a-z0-9_]+]]: tensor<?x64xf32>, [[R:%[a-z0-9_]+]]: tensor<?x64xf32>, [[W:%[a-z0-9_]+]]: tensor<64xf32>, [[XH:%[a-z0-9_]+]]: tensor<?x768xf16>, [[WH:%[a-z0-9_]+]]: tensor<768xf16>, [[BH:%[a-z0-9_]+]]: tensor<768xf16>)
+func.func @norms(%x: tensor<?x64xf32>, %res: tensor<?x64xf32>, %w: tensor<64xf32>,
+                 %xh: tensor<?x768xf16>, %wh: tensor<768xf16>, %bh: tensor<768xf16>) {
+  // CHECK: vgcu.rms_norm [[X]], [[W]] {epsilon = 9.9999999999999995E-7 : f64} : tensor<?x64xf32>, tensor<64xf32>
+  %0 = vgcu.rms_norm %x, %w {epsilon = 1.0e-06 : f64} : tensor<?x64xf32>, tensor<64xf32>
+  // CHECK: %{{.*}}, %{{.*}} = vgcu.add_rms_norm [[X]], [[R]], [[W]] {epsilon = 1.000000e-05 : f64} : tensor<?x64xf32>, tensor<64xf32>
+  %normed, %sum = vgcu.add_rms_norm %x, %res, %w {epsilon = 1.0e-05 : f64}
+                  : tensor<?x64xf32>, tensor<64xf32>
+  // CHECK: %{{.*}}, %{{.*}} = vgcu.all_reduce_add_rms_norm [[X]], [[R]], [[W]] {epsilon = 1.000000e-05 : f64} : tensor<?x64xf32>, tensor<64xf32>
+  %normed2, %sum2 = vgcu.all_reduce_add_rms_norm %x, %res, %w {epsilon = 1.0e-05 : f64}
+                    : tensor<?x64xf32>, tensor<64xf32>
+  // CHECK: vgcu.layer_norm [[XH]], [[WH]], [[BH]] {epsilon = 1.000000e-05 : f64} : tensor<?x768xf16>, tensor<768xf16>, tensor<768xf16>
+  %1 = vgcu.layer_norm %xh, %wh, %bh {epsilon = 1.0e-05 : f64}
+       : tensor<?x768xf16>, tensor<768xf16>, tensor<768xf16>
+  return
+}
+
+// CHECK-LABEL: func.func @rotary
+// CHECK-SAME: ([[P:%[a-z0-9_]+]]: tensor<?xi64>, [[Q:%[a-z0-9_]+]]: tensor<?x64xf32>, [[K:%[a-z0-9_]+]]: tensor<?x32xf32>, [[P32:%[a-z0-9_]+]]: tensor<?xi32>, [[QB:%[a-z0-9_]+]]: tensor<?x256xbf16>, [[KB:%[a-z0-9_]+]]: tensor<?x64xbf16>)
+func.func @rotary(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>,
+                  %pos32: tensor<?xi32>, %qb: tensor<?x256xbf16>, %kb: tensor<?x64xbf16>) {
+  // CHECK: vgcu.rotary_embedding [[P]], [[Q]], [[K]] neox {head_dim = 16 : i64, rotary_dim = 16 : i64, theta = 1.000000e+04 : f64}
+  // CHECK-SAME: : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
+  %q1, %k1 = vgcu.rotary_embedding %pos, %q, %k neox
+               {head_dim = 16 : i64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64}
+             : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
+  // Partial rotary (GPT-J rotates the first 16 of 64 channels).
+  // CHECK: vgcu.rotary_embedding [[P32]], [[QB]], [[KB]] gptj {head_dim = 64 : i64, rotary_dim = 16 : i64, theta = 1.000000e+06 : f64}
+  // CHECK-SAME: : tensor<?xi32>, tensor<?x256xbf16>, tensor<?x64xbf16>
+  %q2, %k2 = vgcu.rotary_embedding %pos32, %qb, %kb gptj
+               {head_dim = 64 : i64, rotary_dim = 16 : i64, theta = 1.0e+06 : f64}
+             : tensor<?xi32>, tensor<?x256xbf16>, tensor<?x64xbf16>
+  return
+}
+
+// CHECK-LABEL: func.func @attention
+// CHECK-SAME: ([[Q:%[a-z0-9_]+]]: tensor<?x64xf32>, [[K:%[a-z0-9_]+]]: tensor<?x32xf32>, [[V:%[a-z0-9_]+]]: tensor<?x32xf32>, [[QH:%[a-z0-9_]+]]: tensor<?x64xf16>)
+func.func @attention(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>,
+                     %qh: tensor<?x64xf16>) {
+  // CHECK: vgcu.attention [[Q]], [[K]], [[V]] {causal, head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f64}
+  // CHECK-SAME: : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
+  %0 = vgcu.attention %q, %k, %v {num_heads = 4 : i64, num_kv_heads = 2 : i64,
+         head_dim = 16 : i64, scale = 0.25 : f64, causal}
+       : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
+  // CHECK: vgcu.attention [[Q]], [[K]], [[V]] {causal, head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f64, sliding_window = 4096 : i64}
+  // CHECK-SAME: : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
+  %1 = vgcu.attention %q, %k, %v {num_heads = 4 : i64, num_kv_heads = 2 : i64,
+         head_dim = 16 : i64, scale = 0.25 : f64, causal, sliding_window = 4096 : i64}
+       : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
+  // Non-causal multi-head attention (num_kv_heads == num_heads) in f16.
+  // CHECK: vgcu.attention [[QH]], [[QH]], [[QH]] {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, scale = 2.500000e-01 : f64}
+  // CHECK-SAME: : tensor<?x64xf16>, tensor<?x64xf16>, tensor<?x64xf16> -> tensor<?x64xf16>
+  %2 = vgcu.attention %qh, %qh, %qh {num_heads = 4 : i64, num_kv_heads = 4 : i64,
+         head_dim = 16 : i64, scale = 0.25 : f64}
+       : tensor<?x64xf16>, tensor<?x64xf16>, tensor<?x64xf16> -> tensor<?x64xf16>
+  return
+}
+
+// CHECK-LABEL: func.func @gated
+// CHECK-SAME: ([[GU:%[a-z0-9_]+]]: tensor<?x256xf32>, [[GB:%[a-z0-9_]+]]: tensor<?x512xbf16>)
+func.func @gated(%gu: tensor<?x256xf32>, %gb: tensor<?x512xbf16>) {
+  // CHECK: vgcu.silu_and_mul [[GU]] : tensor<?x256xf32> -> tensor<?x128xf32>
+  %0 = vgcu.silu_and_mul %gu : tensor<?x256xf32> -> tensor<?x128xf32>
+  // CHECK: vgcu.gelu_and_mul [[GU]] none : tensor<?x256xf32> -> tensor<?x128xf32>
+  %1 = vgcu.gelu_and_mul %gu none : tensor<?x256xf32> -> tensor<?x128xf32>
+  // CHECK: vgcu.gelu_and_mul [[GB]] tanh : tensor<?x512xbf16> -> tensor<?x256xbf16>
+  %2 = vgcu.gelu_and_mul %gb tanh : tensor<?x512xbf16> -> tensor<?x256xbf16>
+  return
+}
+
+// CHECK-LABEL: func.func @collectives
+// CHECK-SAME: ([[X:%[a-z0-9_]+]]: tensor<?x64xf32>, [[L:%[a-z0-9_]+]]: tensor<?x128xbf16>)
+func.func @collectives(%x: tensor<?x64xf32>, %l: tensor<?x128xbf16>) {
+  // CHECK: vgcu.all_reduce [[X]] : tensor<?x64xf32>
+  %0 = vgcu.all_reduce %x : tensor<?x64xf32>
+  // CHECK: vgcu.all_gather [[L]] {dim = 1 : i64, world_size = 2 : i64} : tensor<?x128xbf16> -> tensor<?x256xbf16>
+  %1 = vgcu.all_gather %l {dim = 1 : i64, world_size = 2 : i64}
+       : tensor<?x128xbf16> -> tensor<?x256xbf16>
+  // CHECK: vgcu.all_gather [[L]] {dim = -1 : i64, world_size = 4 : i64} : tensor<?x128xbf16> -> tensor<?x512xbf16>
+  %2 = vgcu.all_gather %l {dim = -1 : i64, world_size = 4 : i64}
+       : tensor<?x128xbf16> -> tensor<?x512xbf16>
+  return
+}
+
+// CHECK-LABEL: func.func @constants
+func.func @constants() {
+  // CHECK: vgcu.constant dense<1.000000e+00> : tensor<f32>
+  %0 = vgcu.constant dense<1.0> : tensor<f32>
+  // CHECK: vgcu.constant dense<[0, 1, 2, 3]> : tensor<4xi64>
+  %1 = vgcu.constant dense<[0, 1, 2, 3]> : tensor<4xi64>
+  // CHECK: vgcu.constant dense<[true, false]> : tensor<2xi1>
+  %2 = vgcu.constant dense<[true, false]> : tensor<2xi1>
+  // CHECK: vgcu.constant dense<0xFF80> : tensor<bf16>
+  %3 = vgcu.constant dense<0xFF80> : tensor<bf16>
+  // CHECK: vgcu.constant dense<5.000000e-01> : tensor<1x64xf16>
+  %4 = vgcu.constant dense<0.5> : tensor<1x64xf16>
+  // CHECK: vgcu.constant dense<7> : tensor<i32>
+  %5 = vgcu.constant dense<7> : tensor<i32>
+  return
+}
+
+// CHECK-LABEL: func.func @binary
+// CHECK-SAME: ([[A:%[a-z0-9_]+]]: tensor<?x64xf32>, [[S:%[a-z0-9_]+]]: tensor<f32>, [[R:%[a-z0-9_]+]]: tensor<64xf32>, [[C:%[a-z0-9_]+]]: tensor<?x1xf32>, [[I:%[a-z0-9_]+]]: tensor<?xi64>, [[M1:%[a-z0-9_]+]]: tensor<?x?xi1>, [[M2:%[a-z0-9_]+]]: tensor<1x?xi1>, [[H:%[a-z0-9_]+]]: tensor<?x64xbf16>)
+func.func @binary(%a: tensor<?x64xf32>, %s: tensor<f32>, %r: tensor<64xf32>, %c: tensor<?x1xf32>,
+                  %i: tensor<?xi64>, %m1: tensor<?x?xi1>, %m2: tensor<1x?xi1>,
+                  %h: tensor<?x64xbf16>) {
+  // CHECK: vgcu.add [[A]], [[S]] : (tensor<?x64xf32>, tensor<f32>) -> tensor<?x64xf32>
+  %0 = vgcu.add %a, %s : (tensor<?x64xf32>, tensor<f32>) -> tensor<?x64xf32>
+  // CHECK: vgcu.sub [[A]], [[R]] : (tensor<?x64xf32>, tensor<64xf32>) -> tensor<?x64xf32>
+  %1 = vgcu.sub %a, %r : (tensor<?x64xf32>, tensor<64xf32>) -> tensor<?x64xf32>
+  // CHECK: vgcu.mul [[A]], [[C]] : (tensor<?x64xf32>, tensor<?x1xf32>) -> tensor<?x64xf32>
+  %2 = vgcu.mul %a, %c : (tensor<?x64xf32>, tensor<?x1xf32>) -> tensor<?x64xf32>
+  // CHECK: vgcu.div [[C]], [[R]] : (tensor<?x1xf32>, tensor<64xf32>) -> tensor<?x64xf32>
+  %3 = vgcu.div %c, %r : (tensor<?x1xf32>, tensor<64xf32>) -> tensor<?x64xf32>
+  // CHECK: vgcu.pow [[H]], [[H]] : (tensor<?x64xbf16>, tensor<?x64xbf16>) -> tensor<?x64xbf16>
+  %4 = vgcu.pow %h, %h : (tensor<?x64xbf16>, tensor<?x64xbf16>) -> tensor<?x64xbf16>
+  // CHECK: vgcu.maximum [[I]], [[I]] : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
+  %5 = vgcu.maximum %i, %i : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
+  // CHECK: vgcu.or [[M1]], [[M2]] : (tensor<?x?xi1>, tensor<1x?xi1>) -> tensor<?x?xi1>
+  %6 = vgcu.or %m1, %m2 : (tensor<?x?xi1>, tensor<1x?xi1>) -> tensor<?x?xi1>
+  return
+}
+
+// CHECK-LABEL: func.func @unary
+// CHECK-SAME: ([[X:%[a-z0-9_]+]]: tensor<?x64xf32>, [[H:%[a-z0-9_]+]]: tensor<?x64xbf16>, [[F:%[a-z0-9_]+]]: tensor<?x1xf16>, [[I:%[a-z0-9_]+]]: tensor<?xi64>)
+func.func @unary(%x: tensor<?x64xf32>, %h: tensor<?x64xbf16>, %f: tensor<?x1xf16>,
+                 %i: tensor<?xi64>) {
+  // CHECK: vgcu.neg [[I]] : tensor<?xi64>
+  %0 = vgcu.neg %i : tensor<?xi64>
+  // CHECK: vgcu.rsqrt [[F]] : tensor<?x1xf16>
+  %1 = vgcu.rsqrt %f : tensor<?x1xf16>
+  // CHECK: vgcu.sqrt [[F]] : tensor<?x1xf16>
+  %2 = vgcu.sqrt %f : tensor<?x1xf16>
+  // CHECK: vgcu.exp [[X]] : tensor<?x64xf32>
+  %3 = vgcu.exp %x : tensor<?x64xf32>
+  // CHECK: vgcu.cos [[X]] : tensor<?x64xf32>
+  %4 = vgcu.cos %x : tensor<?x64xf32>
+  // CHECK: vgcu.sin [[X]] : tensor<?x64xf32>
+  %5 = vgcu.sin %x : tensor<?x64xf32>
+  // CHECK: vgcu.sigmoid [[H]] : tensor<?x64xbf16>
+  %6 = vgcu.sigmoid %h : tensor<?x64xbf16>
+  // CHECK: vgcu.tanh [[H]] : tensor<?x64xbf16>
+  %7 = vgcu.tanh %h : tensor<?x64xbf16>
+  // CHECK: vgcu.silu [[X]] : tensor<?x64xf32>
+  %8 = vgcu.silu %x : tensor<?x64xf32>
+  // CHECK: vgcu.relu [[X]] : tensor<?x64xf32>
+  %9 = vgcu.relu %x : tensor<?x64xf32>
+  // CHECK: vgcu.gelu [[X]] none : tensor<?x64xf32>
+  %10 = vgcu.gelu %x none : tensor<?x64xf32>
+  // CHECK: vgcu.gelu [[H]] tanh : tensor<?x64xbf16>
+  %11 = vgcu.gelu %h tanh : tensor<?x64xbf16>
+  return
+}
+
+// CHECK-LABEL: func.func @matmul
+// CHECK-SAME: ([[Q:%[a-z0-9_]+]]: tensor<4x?x16xf32>, [[KT:%[a-z0-9_]+]]: tensor<4x16x?xf32>, [[P:%[a-z0-9_]+]]: tensor<4x?x?xf32>, [[V:%[a-z0-9_]+]]: tensor<1x?x16xf32>, [[X:%[a-z0-9_]+]]: tensor<?x64xbf16>, [[W:%[a-z0-9_]+]]: tensor<64x32xbf16>)
+func.func @matmul(%q: tensor<4x?x16xf32>, %kt: tensor<4x16x?xf32>, %p: tensor<4x?x?xf32>,
+                  %v: tensor<1x?x16xf32>, %x: tensor<?x64xbf16>, %w: tensor<64x32xbf16>) {
+  // CHECK: vgcu.matmul [[Q]], [[KT]] : tensor<4x?x16xf32>, tensor<4x16x?xf32> -> tensor<4x?x?xf32>
+  %0 = vgcu.matmul %q, %kt : tensor<4x?x16xf32>, tensor<4x16x?xf32> -> tensor<4x?x?xf32>
+  // CHECK: vgcu.matmul [[P]], [[V]] : tensor<4x?x?xf32>, tensor<1x?x16xf32> -> tensor<4x?x16xf32>
+  %1 = vgcu.matmul %p, %v : tensor<4x?x?xf32>, tensor<1x?x16xf32> -> tensor<4x?x16xf32>
+  // CHECK: vgcu.matmul [[X]], [[W]] : tensor<?x64xbf16>, tensor<64x32xbf16> -> tensor<?x32xbf16>
+  %2 = vgcu.matmul %x, %w : tensor<?x64xbf16>, tensor<64x32xbf16> -> tensor<?x32xbf16>
+  return
+}
+
+// CHECK-LABEL: func.func @reductions
+// CHECK-SAME: ([[X:%[a-z0-9_]+]]: tensor<?x64xf32>, [[S:%[a-z0-9_]+]]: tensor<4x?x?xbf16>)
+func.func @reductions(%x: tensor<?x64xf32>, %s: tensor<4x?x?xbf16>) {
+  // CHECK: vgcu.mean [[X]] {dims = array<i64: -1>, keepdim} : tensor<?x64xf32> -> tensor<?x1xf32>
+  %0 = vgcu.mean %x {dims = array<i64: -1>, keepdim} : tensor<?x64xf32> -> tensor<?x1xf32>
+  // CHECK: vgcu.mean [[X]] {dims = array<i64: 1>} : tensor<?x64xf32> -> tensor<?xf32>
+  %1 = vgcu.mean %x {dims = array<i64: 1>} : tensor<?x64xf32> -> tensor<?xf32>
+  // CHECK: vgcu.sum [[S]] {dims = array<i64: 0, 2>, keepdim} : tensor<4x?x?xbf16> -> tensor<1x?x1xbf16>
+  %2 = vgcu.sum %s {dims = array<i64: 0, 2>, keepdim} : tensor<4x?x?xbf16> -> tensor<1x?x1xbf16>
+  // CHECK: vgcu.sum [[X]] {dims = array<i64: 0, 1>} : tensor<?x64xf32> -> tensor<f32>
+  %3 = vgcu.sum %x {dims = array<i64: 0, 1>} : tensor<?x64xf32> -> tensor<f32>
+  return
+}
+
+// CHECK-LABEL: func.func @softmax
+// CHECK-SAME: ([[S:%[a-z0-9_]+]]: tensor<4x?x?xf32>, [[H:%[a-z0-9_]+]]: tensor<?x64xf16>)
+func.func @softmax(%s: tensor<4x?x?xf32>, %h: tensor<?x64xf16>) {
+  // CHECK: vgcu.softmax [[S]] {dim = -1 : i64} : tensor<4x?x?xf32>
+  %0 = vgcu.softmax %s {dim = -1 : i64} : tensor<4x?x?xf32>
+  // CHECK: vgcu.softmax [[H]] {dim = 1 : i64} : tensor<?x64xf16>
+  %1 = vgcu.softmax %h {dim = 1 : i64} : tensor<?x64xf16>
+  return
+}
+
+// CHECK-LABEL: func.func @data_movement
+// CHECK-SAME: ([[X:%[a-z0-9_]+]]: tensor<?x64xf32>, [[H:%[a-z0-9_]+]]: tensor<?x4x16xf32>, [[KV:%[a-z0-9_]+]]: tensor<2x1x?x16xbf16>, [[M:%[a-z0-9_]+]]: tensor<?x?xi1>, [[I:%[a-z0-9_]+]]: tensor<?xi64>)
+func.func @data_movement(%x: tensor<?x64xf32>, %h: tensor<?x4x16xf32>,
+                         %kv: tensor<2x1x?x16xbf16>, %m: tensor<?x?xi1>, %i: tensor<?xi64>) {
+  // CHECK: vgcu.transpose [[H]] {permutation = array<i64: 1, 0, 2>} : tensor<?x4x16xf32> -> tensor<4x?x16xf32>
+  %0 = vgcu.transpose %h {permutation = array<i64: 1, 0, 2>}
+       : tensor<?x4x16xf32> -> tensor<4x?x16xf32>
+  // CHECK: vgcu.transpose [[M]] {permutation = array<i64: 1, 0>} : tensor<?x?xi1> -> tensor<?x?xi1>
+  %1 = vgcu.transpose %m {permutation = array<i64: 1, 0>} : tensor<?x?xi1> -> tensor<?x?xi1>
+  // CHECK: vgcu.reshape [[X]] : tensor<?x64xf32> -> tensor<?x4x16xf32>
+  %2 = vgcu.reshape %x : tensor<?x64xf32> -> tensor<?x4x16xf32>
+  // CHECK: vgcu.reshape [[H]] : tensor<?x4x16xf32> -> tensor<?x64xf32>
+  %3 = vgcu.reshape %h : tensor<?x4x16xf32> -> tensor<?x64xf32>
+  // The token dimension may move, with the static part absorbing a whole factor.
+  // CHECK: vgcu.reshape [[X]] : tensor<?x64xf32> -> tensor<2x?x32xf32>
+  %4 = vgcu.reshape %x : tensor<?x64xf32> -> tensor<2x?x32xf32>
+  // CHECK: vgcu.reshape [[I]] : tensor<?xi64> -> tensor<1x?xi64>
+  %5 = vgcu.reshape %i : tensor<?xi64> -> tensor<1x?xi64>
+  // CHECK: vgcu.broadcast [[KV]] : tensor<2x1x?x16xbf16> -> tensor<2x4x?x16xbf16>
+  %6 = vgcu.broadcast %kv : tensor<2x1x?x16xbf16> -> tensor<2x4x?x16xbf16>
+  // CHECK: vgcu.broadcast [[X]] : tensor<?x64xf32> -> tensor<4x?x64xf32>
+  %7 = vgcu.broadcast %x : tensor<?x64xf32> -> tensor<4x?x64xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @slice_concat_gather
+// CHECK-SAME: ([[QKV:%[a-z0-9_]+]]: tensor<?x128xf32>, [[A:%[a-z0-9_]+]]: tensor<?x8xbf16>, [[B:%[a-z0-9_]+]]: tensor<?x8xbf16>, [[T:%[a-z0-9_]+]]: tensor<4096x16xf32>, [[P:%[a-z0-9_]+]]: tensor<?xi64>, [[P32:%[a-z0-9_]+]]: tensor<?xi32>)
+func.func @slice_concat_gather(%qkv: tensor<?x128xf32>, %a: tensor<?x8xbf16>, %b: tensor<?x8xbf16>,
+                               %table: tensor<4096x16xf32>, %pos: tensor<?xi64>,
+                               %pos32: tensor<?xi32>) {
+  // CHECK: vgcu.slice [[QKV]] {dim = 1 : i64, end = 64 : i64, start = 0 : i64} : tensor<?x128xf32> -> tensor<?x64xf32>
+  %0 = vgcu.slice %qkv {dim = 1 : i64, start = 0 : i64, end = 64 : i64}
+       : tensor<?x128xf32> -> tensor<?x64xf32>
+  // CHECK: vgcu.slice [[QKV]] {dim = -1 : i64, end = 128 : i64, start = 64 : i64} : tensor<?x128xf32> -> tensor<?x64xf32>
+  %1 = vgcu.slice %qkv {dim = -1 : i64, start = 64 : i64, end = 128 : i64, step = 1 : i64}
+       : tensor<?x128xf32> -> tensor<?x64xf32>
+  // CHECK: vgcu.slice [[QKV]] {dim = 1 : i64, end = 128 : i64, start = 1 : i64, step = 2 : i64} : tensor<?x128xf32> -> tensor<?x64xf32>
+  %2 = vgcu.slice %qkv {dim = 1 : i64, start = 1 : i64, end = 128 : i64, step = 2 : i64}
+       : tensor<?x128xf32> -> tensor<?x64xf32>
+  // CHECK: vgcu.slice [[QKV]] {dim = 0 : i64, end = 5 : i64, start = 2 : i64} : tensor<?x128xf32> -> tensor<3x128xf32>
+  %3 = vgcu.slice %qkv {dim = 0 : i64, start = 2 : i64, end = 5 : i64}
+       : tensor<?x128xf32> -> tensor<3x128xf32>
+  // CHECK: vgcu.concat [[A]], [[B]] {dim = 1 : i64} : (tensor<?x8xbf16>, tensor<?x8xbf16>) -> tensor<?x16xbf16>
+  %4 = vgcu.concat %a, %b {dim = 1 : i64} : (tensor<?x8xbf16>, tensor<?x8xbf16>) -> tensor<?x16xbf16>
+  // CHECK: vgcu.concat [[A]], [[B]], [[A]] {dim = 0 : i64} : (tensor<?x8xbf16>, tensor<?x8xbf16>, tensor<?x8xbf16>) -> tensor<?x8xbf16>
+  %5 = vgcu.concat %a, %b, %a {dim = 0 : i64}
+       : (tensor<?x8xbf16>, tensor<?x8xbf16>, tensor<?x8xbf16>) -> tensor<?x8xbf16>
+  // CHECK: vgcu.gather [[T]], [[P]] {dim = 0 : i64} : tensor<4096x16xf32>, tensor<?xi64> -> tensor<?x16xf32>
+  %6 = vgcu.gather %table, %pos {dim = 0 : i64}
+       : tensor<4096x16xf32>, tensor<?xi64> -> tensor<?x16xf32>
+  // CHECK: vgcu.gather [[QKV]], [[P32]] {dim = -1 : i64} : tensor<?x128xf32>, tensor<?xi32> -> tensor<?x?xf32>
+  %7 = vgcu.gather %qkv, %pos32 {dim = -1 : i64}
+       : tensor<?x128xf32>, tensor<?xi32> -> tensor<?x?xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @compare_where_cast
+// CHECK-SAME: ([[KP:%[a-z0-9_]+]]: tensor<1x?xi64>, [[QP:%[a-z0-9_]+]]: tensor<?x1xi64>, [[X:%[a-z0-9_]+]]: tensor<?x64xf32>, [[S:%[a-z0-9_]+]]: tensor<f32>, [[SC:%[a-z0-9_]+]]: tensor<4x?x?xf32>, [[M:%[a-z0-9_]+]]: tensor<?x?xi1>, [[H:%[a-z0-9_]+]]: tensor<?x64xbf16>)
+func.func @compare_where_cast(%kpos: tensor<1x?xi64>, %qpos: tensor<?x1xi64>, %x: tensor<?x64xf32>,
+                              %ninf: tensor<f32>, %scores: tensor<4x?x?xf32>, %mask: tensor<?x?xi1>,
+                              %h: tensor<?x64xbf16>) {
+  // CHECK: vgcu.compare eq, [[KP]], [[QP]] : (tensor<1x?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+  %0 = vgcu.compare eq, %kpos, %qpos : (tensor<1x?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+  // CHECK: vgcu.compare ne, [[KP]], [[QP]] : (tensor<1x?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+  %1 = vgcu.compare ne, %kpos, %qpos : (tensor<1x?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+  // CHECK: vgcu.compare lt, [[X]], [[S]] : (tensor<?x64xf32>, tensor<f32>) -> tensor<?x64xi1>
+  %2 = vgcu.compare lt, %x, %ninf : (tensor<?x64xf32>, tensor<f32>) -> tensor<?x64xi1>
+  // CHECK: vgcu.compare le, [[X]], [[X]] : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xi1>
+  %3 = vgcu.compare le, %x, %x : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xi1>
+  // CHECK: vgcu.compare gt, [[KP]], [[QP]] : (tensor<1x?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+  %4 = vgcu.compare gt, %kpos, %qpos : (tensor<1x?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+  // CHECK: vgcu.compare ge, [[M]], [[M]] : (tensor<?x?xi1>, tensor<?x?xi1>) -> tensor<?x?xi1>
+  %5 = vgcu.compare ge, %mask, %mask : (tensor<?x?xi1>, tensor<?x?xi1>) -> tensor<?x?xi1>
+  // CHECK: vgcu.where [[M]], [[S]], [[SC]] : (tensor<?x?xi1>, tensor<f32>, tensor<4x?x?xf32>) -> tensor<4x?x?xf32>
+  %6 = vgcu.where %mask, %ninf, %scores
+       : (tensor<?x?xi1>, tensor<f32>, tensor<4x?x?xf32>) -> tensor<4x?x?xf32>
+  // CHECK: vgcu.where [[M]], [[KP]], [[QP]] : (tensor<?x?xi1>, tensor<1x?xi64>, tensor<?x1xi64>) -> tensor<?x?xi64>
+  %7 = vgcu.where %mask, %kpos, %qpos
+       : (tensor<?x?xi1>, tensor<1x?xi64>, tensor<?x1xi64>) -> tensor<?x?xi64>
+  // CHECK: vgcu.cast [[H]] : tensor<?x64xbf16> to tensor<?x64xf32>
+  %8 = vgcu.cast %h : tensor<?x64xbf16> to tensor<?x64xf32>
+  // CHECK: vgcu.cast [[X]] : tensor<?x64xf32> to tensor<?x64xf16>
+  %9 = vgcu.cast %x : tensor<?x64xf32> to tensor<?x64xf16>
+  // CHECK: vgcu.cast [[M]] : tensor<?x?xi1> to tensor<?x?xf32>
+  %10 = vgcu.cast %mask : tensor<?x?xi1> to tensor<?x?xf32>
+  // CHECK: vgcu.cast [[KP]] : tensor<1x?xi64> to tensor<1x?xi32>
+  %11 = vgcu.cast %kpos : tensor<1x?xi64> to tensor<1x?xi32>
+  return
+}

@@ -1,0 +1,175 @@
+//===- ConfigTest.cpp - config.json parsing, HF defaults and errors ----------------===//
+
+#include "TestUtil.h"
+
+#include "vgcu/Models/CausalLM.h"
+#include "vgcu/Models/ModelRegistry.h"
+
+using namespace vgcu;
+using namespace vgcu::test;
+
+namespace {
+
+class ConfigTest : public ::testing::Test {
+protected:
+  void SetUp() override { ModelRegistry::registerBuiltinModels(); }
+
+  llvm::Expected<ResolvedModel> parse(llvm::StringRef json) {
+    return resolveModel(dir.write("config.json", json));
+  }
+
+  std::string failure(llvm::StringRef json) {
+    auto resolved = parse(json);
+    EXPECT_FALSE(static_cast<bool>(resolved)) << "expected an error for " << json.str();
+    return errorText(resolved);
+  }
+
+  TempDir dir;
+};
+
+constexpr const char *kLlama = R"({"architectures": ["LlamaForCausalLM"], "vocab_size": 100,
+  "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+  "num_attention_heads": 4)";
+
+std::string llama(llvm::StringRef extra = "") {
+  return std::string(kLlama) + (extra.empty() ? "" : ", " + extra.str()) + "}";
+}
+
+} // namespace
+
+TEST_F(ConfigTest, LlamaDefaultsFollowHuggingFace) {
+  auto resolved = parse(llama());
+  ASSERT_TRUE(static_cast<bool>(resolved)) << errorText(resolved);
+  const ModelConfig &config = resolved->config;
+  EXPECT_EQ(config.architecture, "LlamaForCausalLM");
+  EXPECT_EQ(config.numKeyValueHeads, 4); // defaults to num_attention_heads
+  EXPECT_EQ(config.headDim, 16);         // hidden_size / num_attention_heads
+  EXPECT_EQ(config.rotaryDim, 16);
+  EXPECT_DOUBLE_EQ(config.ropeTheta, 10000.0);
+  EXPECT_DOUBLE_EQ(config.rmsNormEps, 1e-6);
+  EXPECT_FALSE(config.tieWordEmbeddings);
+  EXPECT_FALSE(config.attentionBias);
+  EXPECT_EQ(config.hiddenAct, "silu");
+  ASSERT_EQ(config.slidingWindows.size(), 2u);
+  EXPECT_FALSE(config.slidingWindows[0]);
+}
+
+TEST_F(ConfigTest, ExplicitFieldsWin) {
+  auto resolved = parse(llama(R"("num_key_value_heads": 2, "rope_theta": 500000.0,
+      "rms_norm_eps": 1e-5, "tie_word_embeddings": true, "head_dim": 32)"));
+  ASSERT_TRUE(static_cast<bool>(resolved)) << errorText(resolved);
+  EXPECT_EQ(resolved->config.numKeyValueHeads, 2);
+  EXPECT_EQ(resolved->config.headDim, 32);
+  EXPECT_DOUBLE_EQ(resolved->config.ropeTheta, 500000.0);
+  EXPECT_TRUE(resolved->config.tieWordEmbeddings);
+}
+
+TEST_F(ConfigTest, MistralDefaultsToEightKvHeadsAndWindow4096) {
+  auto resolved = parse(R"({"architectures": ["MistralForCausalLM"], "vocab_size": 100,
+      "hidden_size": 128, "intermediate_size": 128, "num_hidden_layers": 1,
+      "num_attention_heads": 16})");
+  ASSERT_TRUE(static_cast<bool>(resolved)) << errorText(resolved);
+  EXPECT_EQ(resolved->config.numKeyValueHeads, 8);
+  EXPECT_EQ(resolved->config.slidingWindows[0], 4096);
+  auto noWindow = parse(R"({"architectures": ["MistralForCausalLM"], "vocab_size": 100,
+      "hidden_size": 128, "intermediate_size": 128, "num_hidden_layers": 1,
+      "num_attention_heads": 16, "sliding_window": null})");
+  ASSERT_TRUE(static_cast<bool>(noWindow)) << errorText(noWindow);
+  EXPECT_FALSE(noWindow->config.slidingWindows[0]);
+}
+
+TEST_F(ConfigTest, Qwen2WindowNeedsFlagAndAppliesFromMaxWindowLayers) {
+  std::string base = R"({"architectures": ["Qwen2ForCausalLM"], "vocab_size": 100,
+      "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 3,
+      "num_attention_heads": 4, "sliding_window": 32)";
+  auto off = parse(base + "}");
+  ASSERT_TRUE(static_cast<bool>(off)) << errorText(off);
+  EXPECT_FALSE(off->config.slidingWindows[2]);
+  auto on = parse(base + R"(, "use_sliding_window": true, "max_window_layers": 1})");
+  ASSERT_TRUE(static_cast<bool>(on)) << errorText(on);
+  EXPECT_FALSE(on->config.slidingWindows[0]);
+  EXPECT_EQ(on->config.slidingWindows[1], 32);
+  EXPECT_EQ(on->config.slidingWindows[2], 32);
+}
+
+TEST_F(ConfigTest, Qwen3HeadDimDefaultsTo128) {
+  auto resolved = parse(R"({"architectures": ["Qwen3ForCausalLM"], "vocab_size": 100,
+      "hidden_size": 1024, "intermediate_size": 128, "num_hidden_layers": 1,
+      "num_attention_heads": 16, "num_key_value_heads": 8})");
+  ASSERT_TRUE(static_cast<bool>(resolved)) << errorText(resolved);
+  EXPECT_EQ(resolved->config.headDim, 128);
+}
+
+TEST_F(ConfigTest, OptReadsItsOwnFields) {
+  auto resolved = parse(R"({"architectures": ["OPTForCausalLM"], "vocab_size": 100,
+      "hidden_size": 64, "ffn_dim": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
+      "max_position_embeddings": 64})");
+  ASSERT_TRUE(static_cast<bool>(resolved)) << errorText(resolved);
+  EXPECT_EQ(resolved->config.intermediateSize, 256);
+  EXPECT_TRUE(resolved->config.tieWordEmbeddings);
+  EXPECT_EQ(resolved->config.hiddenAct, "relu");
+  EXPECT_TRUE(resolved->config.attentionBias);
+  EXPECT_NE(failure(R"({"architectures": ["OPTForCausalLM"], "vocab_size": 100,
+      "hidden_size": 64, "ffn_dim": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
+      "word_embed_proj_dim": 32})")
+                .find("word_embed_proj_dim"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, MissingFieldNamesFieldAndFile) {
+  std::string message = failure(R"({"architectures": ["LlamaForCausalLM"], "vocab_size": 100,
+      "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4})");
+  EXPECT_NE(message.find("required field 'hidden_size' is missing"), std::string::npos) << message;
+  EXPECT_NE(message.find(dir.path("config.json")), std::string::npos) << message;
+}
+
+TEST_F(ConfigTest, IllTypedZeroNegativeAndHugeSizesAreErrors) {
+  std::string ill = failure(llama(R"("num_key_value_heads": "two")"));
+  EXPECT_NE(ill.find("field 'num_key_value_heads' must be a positive integer, got string"),
+            std::string::npos)
+      << ill;
+  std::string zero = failure(R"({"architectures": ["LlamaForCausalLM"], "vocab_size": 0,
+      "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+      "num_attention_heads": 4})");
+  EXPECT_NE(zero.find("field 'vocab_size' must be a positive integer, got number 0"),
+            std::string::npos)
+      << zero;
+  std::string negative = failure(llama(R"("max_position_embeddings": -5)"));
+  EXPECT_NE(negative.find("'max_position_embeddings'"), std::string::npos) << negative;
+  std::string huge = failure(llama(R"("num_key_value_heads": 99999999999)"));
+  EXPECT_NE(huge.find("larger than the limit"), std::string::npos) << huge;
+  std::string flag = failure(llama(R"("tie_word_embeddings": "yes")"));
+  EXPECT_NE(flag.find("'tie_word_embeddings' must be true or false"), std::string::npos) << flag;
+  std::string eps = failure(llama(R"("rms_norm_eps": 0)"));
+  EXPECT_NE(eps.find("'rms_norm_eps' must be a positive number"), std::string::npos) << eps;
+}
+
+TEST_F(ConfigTest, HeadsMustDivide) {
+  std::string hidden = failure(R"({"architectures": ["LlamaForCausalLM"], "vocab_size": 100,
+      "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+      "num_attention_heads": 5})");
+  EXPECT_NE(hidden.find("num_attention_heads' (5) does not divide hidden_size (64)"),
+            std::string::npos)
+      << hidden;
+  std::string kv = failure(llama(R"("num_key_value_heads": 3)"));
+  EXPECT_NE(kv.find("num_key_value_heads' (3) does not divide num_attention_heads (4)"),
+            std::string::npos)
+      << kv;
+}
+
+TEST_F(ConfigTest, UnsupportedFeaturesAreNamed) {
+  std::string act = failure(llama(R"("hidden_act": "swiglu_xl")"));
+  EXPECT_NE(act.find("activation 'swiglu_xl'"), std::string::npos) << act;
+  std::string rope = failure(llama(R"("rope_scaling": {"type": "dynamic", "factor": 2.0})"));
+  EXPECT_NE(rope.find("field 'rope_scaling' is set"), std::string::npos) << rope;
+}
+
+TEST_F(ConfigTest, MalformedJsonAndArchitectures) {
+  std::string syntax = failure(R"({"architectures": ["LlamaForCausalLM"], "vocab_size": })");
+  EXPECT_NE(syntax.find("invalid JSON"), std::string::npos) << syntax;
+  std::string list = failure(R"({"architectures": "LlamaForCausalLM"})");
+  EXPECT_NE(list.find("field 'architectures' must be a non-empty list"), std::string::npos)
+      << list;
+  std::string top = failure("[1, 2]");
+  EXPECT_NE(top.find("expected a JSON object"), std::string::npos) << top;
+}

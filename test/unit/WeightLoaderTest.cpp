@@ -1,0 +1,150 @@
+//===- WeightLoaderTest.cpp - load_weights: renaming, packing and its errors -------===//
+
+#include "TestUtil.h"
+
+#include "vgcu/Models/ModelRegistry.h"
+#include "vgcu/Models/WeightLoader.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <cstring>
+#include <map>
+
+using namespace vgcu;
+using namespace vgcu::test;
+
+namespace {
+
+constexpr int64_t kVocab = 32, kHidden = 16, kHeads = 4, kKvHeads = 2, kHeadDim = 4,
+                  kIntermediate = 24;
+
+/// The tensors a Hugging Face checkpoint of a one-layer Llama holds.
+std::map<std::string, std::vector<int64_t>> llamaCheckpointShapes() {
+  std::string layer = "model.layers.0.";
+  return {
+      {"model.embed_tokens.weight", {kVocab, kHidden}},
+      {layer + "self_attn.q_proj.weight", {kHeads * kHeadDim, kHidden}},
+      {layer + "self_attn.k_proj.weight", {kKvHeads * kHeadDim, kHidden}},
+      {layer + "self_attn.v_proj.weight", {kKvHeads * kHeadDim, kHidden}},
+      {layer + "self_attn.o_proj.weight", {kHidden, kHeads * kHeadDim}},
+      {layer + "mlp.gate_proj.weight", {kIntermediate, kHidden}},
+      {layer + "mlp.up_proj.weight", {kIntermediate, kHidden}},
+      {layer + "mlp.down_proj.weight", {kHidden, kIntermediate}},
+      {layer + "input_layernorm.weight", {kHidden}},
+      {layer + "post_attention_layernorm.weight", {kHidden}},
+      {"model.norm.weight", {kHidden}},
+      {"lm_head.weight", {kVocab, kHidden}},
+  };
+}
+
+class WeightLoaderTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ModelRegistry::registerBuiltinModels();
+    dir.write("config.json", R"({"architectures": ["LlamaForCausalLM"], "vocab_size": 32,
+        "hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 1,
+        "num_attention_heads": 4, "num_key_value_heads": 2})");
+    auto resolved = resolveModel(dir.path("config.json"));
+    ASSERT_TRUE(static_cast<bool>(resolved)) << errorText(resolved);
+    model = std::move(*resolved);
+    auto module = buildModelGraph(*model.model, model.config, &context, DType::F32);
+    ASSERT_TRUE(static_cast<bool>(module)) << errorText(module);
+    graph = std::move(*module);
+    auto table = ParamTable::fromModule(*graph);
+    ASSERT_TRUE(static_cast<bool>(table)) << errorText(table);
+    params = std::move(*table);
+  }
+
+  /// Writes model.safetensors with `shapes` (F32 unless `dtypes` says otherwise) and loads it.
+  llvm::Expected<LoadedWeights> load(const std::map<std::string, std::vector<int64_t>> &shapes,
+                                     const std::map<std::string, DType> &dtypes = {}) {
+    std::vector<TensorToWrite> tensors;
+    for (const auto &[name, shape] : shapes) {
+      DType dtype = dtypes.count(name) ? dtypes.at(name) : DType::F32;
+      tensors.push_back({name, dtype, llvm::SmallVector<int64_t, 4>(shape.begin(), shape.end()),
+                         [](llvm::MutableArrayRef<uint8_t> out) {
+                           std::memset(out.data(), 0, out.size());
+                         }});
+    }
+    if (auto error = writeSafeTensors(dir.path("model.safetensors"), tensors, {}))
+      return std::move(error);
+    auto opened = Checkpoint::open(dir.str());
+    if (!opened)
+      return opened.takeError();
+    checkpoint = std::move(*opened);
+    WeightLoader loader(*checkpoint, params, model.config);
+    auto names = model.model->loadWeights(loader);
+    if (!names)
+      return names.takeError();
+    loadedNames = *names;
+    return loader.finish();
+  }
+
+  TempDir dir;
+  mlir::MLIRContext context;
+  ResolvedModel model;
+  mlir::OwningOpRef<mlir::ModuleOp> graph;
+  ParamTable params;
+  std::unique_ptr<Checkpoint> checkpoint;
+  std::set<std::string> loadedNames;
+};
+
+} // namespace
+
+TEST_F(WeightLoaderTest, PacksStackedParamsAndReturnsLoadedNames) {
+  auto loaded = load(llamaCheckpointShapes());
+  ASSERT_TRUE(static_cast<bool>(loaded)) << errorText(loaded);
+  EXPECT_TRUE(loadedNames.count("model.layers.0.self_attn.qkv_proj.weight"));
+  EXPECT_TRUE(loadedNames.count("model.layers.0.mlp.gate_up_proj.weight"));
+  EXPECT_FALSE(loadedNames.count("model.layers.0.self_attn.q_proj.weight"));
+  const LoadedParam &qkv = loaded->at("model.layers.0.self_attn.qkv_proj.weight");
+  ASSERT_EQ(qkv.segments.size(), 3u);
+  EXPECT_EQ(qkv.segments[1].tensor->name, "model.layers.0.self_attn.k_proj.weight");
+  int64_t attention = 2 * kHeads * kHeadDim * kHidden + 2 * kKvHeads * kHeadDim * kHidden;
+  EXPECT_EQ(params.numElements(),
+            2 * kVocab * kHidden + attention + 3 * kHidden * kIntermediate + 3 * kHidden);
+}
+
+TEST_F(WeightLoaderTest, MissingTensorIsNamed) {
+  auto shapes = llamaCheckpointShapes();
+  shapes.erase("model.layers.0.self_attn.k_proj.weight");
+  std::string message = errorText(load(shapes).takeError());
+  EXPECT_NE(message.find("checkpoint has no tensor 'model.layers.0.self_attn.k_proj.weight'"),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(WeightLoaderTest, UnusedTensorIsNamed) {
+  auto shapes = llamaCheckpointShapes();
+  shapes["model.layers.0.mlp.extra.weight"] = {2, 2};
+  std::string message = errorText(load(shapes).takeError());
+  EXPECT_NE(message.find("'model.layers.0.mlp.extra.weight' matches no parameter"),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(WeightLoaderTest, WrongShapeIsNamed) {
+  auto shapes = llamaCheckpointShapes();
+  shapes["model.layers.0.mlp.up_proj.weight"] = {kIntermediate + 1, kHidden};
+  std::string message = errorText(load(shapes).takeError());
+  EXPECT_NE(message.find("checkpoint tensor 'model.layers.0.mlp.up_proj.weight' has shape "
+                         "[25, 16] but parameter 'model.layers.0.mlp.gate_up_proj.weight' "
+                         "(up_proj) expects [24, 16]"),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(WeightLoaderTest, WrongDtypeIsNamed) {
+  std::string message =
+      errorText(load(llamaCheckpointShapes(), {{"model.norm.weight", DType::I64}}).takeError());
+  EXPECT_NE(message.find("checkpoint tensor 'model.norm.weight' has dtype I64"),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(WeightLoaderTest, RotaryBuffersAreIgnored) {
+  auto shapes = llamaCheckpointShapes();
+  shapes["model.layers.0.self_attn.rotary_emb.inv_freq"] = {kHeadDim / 2};
+  auto loaded = load(shapes);
+  EXPECT_TRUE(static_cast<bool>(loaded)) << errorText(loaded);
+}

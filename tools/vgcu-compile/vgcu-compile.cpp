@@ -1,0 +1,150 @@
+//===- vgcu-compile.cpp - Compiles a Hugging Face model directory ahead of time -----===//
+
+#include "vgcu/Compiler/Artifact.h"
+#include "vgcu/Compiler/Compiler.h"
+#include "vgcu/Models/ModelRegistry.h"
+#include "vgcu/Support/Error.h"
+#include "vgcu/Support/Log.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace vgcu;
+namespace cl = llvm::cl;
+
+namespace {
+cl::OptionCategory category("vgcu-compile options");
+
+cl::opt<std::string> modelPath(cl::Positional, cl::desc("MODEL_DIR (or its config.json)"),
+                               cl::init(""), cl::cat(category));
+cl::opt<std::string> outputPath("o", cl::desc("Write the artifact NAME.vgcu"),
+                                cl::value_desc("NAME.vgcu"), cl::init(""), cl::cat(category));
+cl::opt<std::string> emit("emit",
+                          cl::desc("Print the IR after a stage: graph, fused, sharded or kernels"),
+                          cl::init(""), cl::cat(category));
+cl::opt<bool> summaryJson("summary-json",
+                          cl::desc("Print a JSON summary: parameters, layers, kernel launches"),
+                          cl::init(false), cl::cat(category));
+cl::opt<bool> listArchitectures("list-architectures",
+                                cl::desc("Print the registered architectures, one per line"),
+                                cl::init(false), cl::cat(category));
+cl::opt<bool> printSupportedModels("print-supported-models",
+                                   cl::desc("Print docs/supported_models.md from the registry"),
+                                   cl::init(false), cl::cat(category));
+cl::opt<int64_t> tensorParallel("tp", cl::desc("Tensor-parallel size"), cl::init(1),
+                                cl::cat(category));
+cl::opt<std::string> dtypeOption("dtype", cl::desc("Compute dtype: f32, f16 or bf16 (default: the "
+                                                 "config's torch_dtype)"),
+                               cl::init(""), cl::cat(category));
+cl::list<std::string> plugins("load-plugin",
+                              cl::desc("Load a model plugin (repeatable; also VGCU_PLUGINS)"),
+                              cl::value_desc("PATH.so"), cl::cat(category));
+cl::opt<bool> force("force", cl::desc("Replace an existing artifact"), cl::init(false),
+                    cl::cat(category));
+
+int fail(llvm::Error error) {
+  llvm::errs() << "vgcu-compile: error: " << llvm::toString(std::move(error)) << "\n";
+  return 1;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerPassManagerCLOptions();
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
+  registerLogLevelOption();
+  cl::ParseCommandLineOptions(argc, argv,
+                              "vgcu-compile: compiles a Hugging Face model directory into a "
+                              "vgcu artifact (or prints its IR or a summary)\n");
+  if (auto error = applyLogLevelOption())
+    return fail(std::move(error));
+
+  ModelRegistry::registerBuiltinModels();
+  if (auto error = loadPlugins(plugins))
+    return fail(std::move(error));
+
+  if (listArchitectures) {
+    for (const std::string &name : ModelRegistry::global().architectures())
+      llvm::outs() << name << "\n";
+    return 0;
+  }
+  if (printSupportedModels) {
+    llvm::outs() << ModelRegistry::global().supportedModelsMarkdown();
+    return 0;
+  }
+  if (modelPath.empty())
+    return fail(makeError("no model directory given (see --help)"));
+  std::optional<Stage> stage;
+  if (!emit.empty()) {
+    if (emit == "graph")
+      stage = Stage::Graph;
+    else if (emit == "fused")
+      stage = Stage::Fused;
+    else if (emit == "sharded")
+      stage = Stage::Sharded;
+    else if (emit == "kernels")
+      stage = Stage::Kernels;
+    else
+      return fail(makeError("--emit must be graph, fused, sharded or kernels, not '{0}'", emit));
+  }
+  if (!stage && !summaryJson && outputPath.empty())
+    return fail(makeError("nothing to do: pass -o NAME.vgcu, --emit=STAGE or --summary-json"));
+  if (tensorParallel < 1)
+    return fail(makeError("--tp must be at least 1, got {0}", tensorParallel.getValue()));
+
+  std::optional<DType> dtype;
+  if (!dtypeOption.empty()) {
+    dtype = parseComputeDType(dtypeOption);
+    if (!dtype)
+      return fail(makeError("--dtype must be f32, f16 or bf16, not '{0}'", dtypeOption.getValue()));
+  }
+  auto source = openModelSource(modelPath, dtype);
+  if (!source)
+    return fail(source.takeError());
+
+  mlir::MLIRContext context;
+  CompileOptions options;
+  options.tensorParallel = tensorParallel;
+  options.dtype = dtype;
+  options.configurePassManager = [](mlir::PassManager &pm) -> llvm::Error {
+    if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+      return makeError("invalid pass manager options");
+    mlir::applyDefaultTimingPassManagerCLOptions(pm);
+    return llvm::Error::success();
+  };
+
+  if (stage) {
+    auto module = compileToStage(*source, context, *stage, options);
+    if (!module)
+      return fail(module.takeError());
+    (*module)->print(llvm::outs());
+    llvm::outs() << "\n";
+  }
+  if (summaryJson) {
+    auto graph = compileToStage(*source, context, Stage::Graph, options);
+    if (!graph)
+      return fail(graph.takeError());
+    auto sharded = compileToStage(*source, context, Stage::Sharded, options);
+    if (!sharded)
+      return fail(sharded.takeError());
+    auto kernels = compileToStage(*source, context, Stage::Kernels, options);
+    if (!kernels)
+      return fail(kernels.takeError());
+    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(summarize(
+                                               *source, **graph, **sharded, **kernels,
+                                               tensorParallel)))
+                 << "\n";
+  }
+  if (!outputPath.empty())
+    if (auto error = writeArtifact(*source, context, options, outputPath, force))
+      return fail(std::move(error));
+  return 0;
+}
