@@ -1,12 +1,15 @@
 """Greedy-decode a model directory with the PyTorch reference and print the generated token ids.
 
 Usage: run_reference.py MODEL_DIR --prompt-ids 5,17,42 --max-new-tokens N [--dtype f32|bf16|f16]
-                        [--variant a,b] [--kv-cache] [--json]
+                        [--variant a,b] [--kv-cache] [--json] [--teacher-forced 8,9,10]
 
 Prints the generated ids space separated, or with --json one JSON object
 {"tokens": [generated ids], "logits": [float32 logits row of the LAST PROMPT position, from the first
 forward]}. The whole sequence is recomputed every step unless --kv-cache is given. Exactly N tokens are
-generated (no EOS stop); ties go to the lowest token id. --dtype is the compute dtype (default f32;
+generated (no EOS stop); ties go to the lowest token id. With --teacher-forced IDS (a generation
+to judge, usually another implementation's), one forward over prompt + IDS gives the greedy choice at
+every generated position given that exact prefix; --json then adds "predictions", so agreement can be
+counted token by token instead of stopping at the first near-tie that sends two runs apart. --dtype is the compute dtype (default f32;
 checkpoint tensors are cast to it). Loading fails unless every model parameter is found in the
 checkpoint and every checkpoint tensor is used.
 """
@@ -41,6 +44,8 @@ def main(argv=None) -> int:
     parser.add_argument("--variant", default="", help="comma separated alternative spellings (same results)")
     parser.add_argument("--kv-cache", action="store_true", help="decode incrementally with forward_with_cache")
     parser.add_argument("--json", action="store_true", help="print {tokens, logits} as JSON")
+    parser.add_argument("--teacher-forced", type=_parse_ids, default=None,
+                        help="generated ids to judge: report the greedy choice after each prefix")
     args = parser.parse_args(argv)
     if args.max_new_tokens < 0:
         parser.error("--max-new-tokens must be >= 0")
@@ -65,8 +70,19 @@ def main(argv=None) -> int:
     else:
         tokens, logits = greedy_generate(model, args.prompt_ids, args.max_new_tokens)
 
+    result = {"tokens": tokens, "logits": [float(x) for x in logits]}
+    if args.teacher_forced is not None:
+        import torch
+
+        sequence = args.prompt_ids + args.teacher_forced
+        with torch.no_grad():
+            all_logits = model(torch.tensor(sequence[:-1] if len(args.teacher_forced) else sequence),
+                               torch.arange(len(sequence) - (1 if len(args.teacher_forced) else 0)))
+        start = len(args.prompt_ids) - 1
+        result["predictions"] = [int(torch.argmax(all_logits[i])) for i in
+                                 range(start, start + len(args.teacher_forced))]
     if args.json:
-        print(json.dumps({"tokens": tokens, "logits": [float(x) for x in logits]}))
+        print(json.dumps(result))
     else:
         print(" ".join(str(t) for t in tokens))
     return 0

@@ -30,12 +30,13 @@ static LogicalResult expectSameElement(Operation *op, ArrayRef<Value> values) {
   return success();
 }
 
-static LogicalResult verifyNormWeight(Operation *op, Value input, Value weight) {
+static LogicalResult verifyNormWeight(Operation *op, Value input, Value weight,
+                                      StringRef name = "weight") {
   if (bufferType(input).getRank() < 1)
     return op->emitOpError("input must have at least one dimension");
   if (bufferType(weight).getRank() != 1 ||
       !compatibleDims(shapeOf(weight)[0], shapeOf(input).back()))
-    return op->emitOpError("weight shape ") << shapeString(shapeOf(weight))
+    return op->emitOpError() << name << " shape " << shapeString(shapeOf(weight))
                                             << " does not match the last input dimension "
                                             << shapeOf(input).back();
   return success();
@@ -99,7 +100,16 @@ LogicalResult KvCacheOp::verify() {
   return success();
 }
 
+/// A view has its source's element type.
+static LogicalResult verifyViewElement(Operation *op) {
+  if (elementOf(op->getOperand(0)) != elementOf(op->getResult(0)))
+    return op->emitOpError("a view keeps its source's element type");
+  return success();
+}
+
 LogicalResult SliceViewOp::verify() {
+  if (failed(verifyViewElement(*this)))
+    return failure();
   ArrayRef<int64_t> shape = shapeOf(getSource());
   auto dim = vgcu::normalizeDim(getDim(), shape.size());
   if (!dim)
@@ -115,6 +125,8 @@ LogicalResult SliceViewOp::verify() {
 }
 
 LogicalResult LastTokenViewOp::verify() {
+  if (failed(verifyViewElement(*this)))
+    return failure();
   SmallVector<int64_t> expected(shapeOf(getSource()));
   if (expected.empty())
     return emitOpError("source must have a token dimension");
@@ -123,6 +135,8 @@ LogicalResult LastTokenViewOp::verify() {
 }
 
 LogicalResult ReshapeViewOp::verify() {
+  if (failed(verifyViewElement(*this)))
+    return failure();
   std::string error = vgcu::reshapeMismatch(shapeOf(getSource()), shapeOf(getResult()));
   if (!error.empty())
     return emitOpError(error);
@@ -130,6 +144,8 @@ LogicalResult ReshapeViewOp::verify() {
 }
 
 LogicalResult TransposeViewOp::verify() {
+  if (failed(verifyViewElement(*this)))
+    return failure();
   SmallVector<int64_t> expected;
   std::string error = vgcu::permutedShape(shapeOf(getSource()), getPermutation(), expected);
   if (!error.empty())
@@ -138,6 +154,8 @@ LogicalResult TransposeViewOp::verify() {
 }
 
 LogicalResult BroadcastViewOp::verify() {
+  if (failed(verifyViewElement(*this)))
+    return failure();
   std::string error = vgcu::broadcastToMismatch(shapeOf(getSource()), shapeOf(getResult()));
   if (!error.empty())
     return emitOpError(error);
@@ -169,10 +187,11 @@ LogicalResult GemmOp::verify() {
   bool halves = getEpilogue() == Epilogue::silu_and_mul ||
                 getEpilogue() == Epilogue::gelu_and_mul ||
                 getEpilogue() == Epilogue::gelu_tanh_and_mul;
-  if (halves && outFeatures % 2 != 0)
+  bool dynamicOut = vgcu::isDynamicDim(outFeatures);
+  if (halves && !dynamicOut && outFeatures % 2 != 0)
     return emitOpError("a gated epilogue needs an even number of output features");
   SmallVector<int64_t> expected(shapeOf(getInput()).drop_back());
-  expected.push_back(halves ? outFeatures / 2 : outFeatures);
+  expected.push_back(halves && !dynamicOut ? outFeatures / 2 : outFeatures);
   if (failed(expectShape(*this, "output", getOut(), expected)))
     return failure();
   if (Value bias = getBias())
@@ -181,7 +200,11 @@ LogicalResult GemmOp::verify() {
   if (Value residual = getResidual())
     if (failed(expectShape(*this, "residual", residual, shapeOf(getOut()))))
       return failure();
-  return expectSameElement(*this, {getInput(), getWeight(), getOut()});
+  SmallVector<Value> floats{getInput(), getWeight(), getOut()};
+  for (Value optional : {getBias(), getResidual()})
+    if (optional)
+      floats.push_back(optional);
+  return expectSameElement(*this, floats);
 }
 
 LogicalResult BatchMatmulOp::verify() {
@@ -225,7 +248,7 @@ LogicalResult AllReduceFusedAddRmsNormOp::verify() { return verifyFusedAddNorm(*
 
 LogicalResult LayerNormOp::verify() {
   if (failed(verifyNormWeight(*this, getInput(), getWeight())) ||
-      failed(verifyNormWeight(*this, getInput(), getBias())) ||
+      failed(verifyNormWeight(*this, getInput(), getBias(), "bias")) ||
       failed(verifyEpsilon(*this, getEpsilon())) ||
       failed(expectShape(*this, "output", getOut(), shapeOf(getInput()))))
     return failure();
@@ -234,7 +257,9 @@ LogicalResult LayerNormOp::verify() {
 
 static LogicalResult verifyRotaryParams(Operation *op, int64_t headDim, int64_t rotaryDim,
                                         APFloat theta) {
-  if (headDim <= 0 || rotaryDim <= 0 || rotaryDim > headDim || rotaryDim % 2 != 0)
+  if (headDim <= 0)
+    return op->emitOpError("head_dim must be positive");
+  if (rotaryDim <= 0 || rotaryDim > headDim || rotaryDim % 2 != 0)
     return op->emitOpError("rotary_dim ") << rotaryDim << " must be even and within (0, "
                                           << headDim << "]";
   if (!(theta.convertToDouble() > 0.0))
@@ -245,7 +270,10 @@ static LogicalResult verifyRotaryParams(Operation *op, int64_t headDim, int64_t 
 static LogicalResult verifyHeads(Operation *op, StringRef name, Value value, int64_t heads,
                                  int64_t headDim) {
   ArrayRef<int64_t> shape = shapeOf(value);
-  if (shape.size() != 2 || !compatibleDims(shape[1], heads * headDim))
+  int64_t width = vgcu::isDynamicDim(heads) || vgcu::isDynamicDim(headDim)
+                      ? ShapedType::kDynamic
+                      : heads * headDim;
+  if (shape.size() != 2 || !compatibleDims(shape[1], width))
     return op->emitOpError() << name << " must be [tokens, " << heads << " x " << headDim
                              << "], got " << shapeString(shape);
   return success();
@@ -254,10 +282,14 @@ static LogicalResult verifyHeads(Operation *op, StringRef name, Value value, int
 LogicalResult RotaryEmbeddingOp::verify() {
   if (failed(verifyRotaryParams(*this, getHeadDim(), getRotaryDim(), getTheta())))
     return failure();
+  if (bufferType(getPositions()).getRank() != 1)
+    return emitOpError("positions must be one-dimensional");
   for (Value value : {getQuery(), getKey()}) {
     ArrayRef<int64_t> shape = shapeOf(value);
     if (shape.size() != 2 || (!vgcu::isDynamicDim(shape[1]) && shape[1] % getHeadDim() != 0))
       return emitOpError("query and key must be [tokens, heads x head_dim]");
+    if (!compatibleDims(shape[0], shapeOf(getPositions())[0]))
+      return emitOpError("query/key and positions disagree on the number of tokens");
   }
   return expectSameElement(*this, {getQuery(), getKey()});
 }
@@ -395,6 +427,8 @@ static bool isComparison(BinaryKind kind) { return kind >= BinaryKind::eq; }
 LogicalResult BinaryOp::verify() {
   if (elementOf(getLhs()) != elementOf(getRhs()))
     return emitOpError("operand element types must agree");
+  if (getKind() == BinaryKind::logical_or && !elementOf(getLhs()).isInteger(1))
+    return emitOpError("logical_or needs boolean (i1) operands");
   Type expectedOut = isComparison(getKind()) ? IntegerType::get(getContext(), 1)
                                              : elementOf(getLhs());
   if (elementOf(getOut()) != expectedOut)
@@ -492,6 +526,15 @@ LogicalResult ConcatOp::verify() {
       if (i != *dim && !compatibleDims(shapeOf(input)[i], shapeOf(getOut())[i]))
         return emitOpError("inputs disagree with the output on dimension ") << i;
   }
+  int64_t total = 0;
+  for (Value input : getInputs()) {
+    int64_t size = shapeOf(input)[*dim];
+    total = vgcu::isDynamicDim(size) || vgcu::isDynamicDim(total) ? ShapedType::kDynamic
+                                                                  : total + size;
+  }
+  if (!compatibleDims(total, shapeOf(getOut())[*dim]))
+    return emitOpError("output size ") << shapeOf(getOut())[*dim] << " along dim " << *dim
+                                       << " is not the inputs' total " << total;
   return success();
 }
 
@@ -503,7 +546,11 @@ LogicalResult GatherOp::verify() {
     return emitOpError("indices must be one-dimensional");
   SmallVector<int64_t> expected(shapeOf(getInput()));
   expected[*dim] = shapeOf(getIndices())[0];
-  return expectShape(*this, "output", getOut(), expected);
+  if (failed(expectShape(*this, "output", getOut(), expected)))
+    return failure();
+  if (elementOf(getInput()) != elementOf(getOut()))
+    return emitOpError("output element type must match the input");
+  return success();
 }
 
 #define GET_OP_CLASSES

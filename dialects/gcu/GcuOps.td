@@ -7,6 +7,7 @@ include "mlir/IR/OpBase.td"
 include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/EnumAttr.td"
 include "mlir/IR/CommonAttrConstraints.td"
+include "dialects/CommonAttrs.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -151,7 +152,7 @@ def Gcu_DimOp : Gcu_Op<"dim", [Pure]> {
     %tokens = gcu.dim %input_ids, 0 : memref<?xi64>
     ```
   }];
-  let arguments = (ins Gcu_Buffer:$source, I64Attr:$index);
+  let arguments = (ins Gcu_Buffer:$source, SignedI64Attr:$index);
   let results = (outs Index:$result);
   let assemblyFormat = "$source `,` $index attr-dict `:` type($source)";
   let hasVerifier = 1;
@@ -167,7 +168,7 @@ def Gcu_AllocOp : Gcu_Op<"alloc", [MemoryEffects<[MemAlloc]>]> {
     %b = gcu.alloc(%tokens) {slot = 3 : i64} : memref<?x4096xf32>
     ```
   }];
-  let arguments = (ins Variadic<Index>:$dynamic_sizes, OptionalAttr<I64Attr>:$slot);
+  let arguments = (ins Variadic<Index>:$dynamic_sizes, OptionalAttr<SignedI64Attr>:$slot);
   let results = (outs Gcu_Buffer:$result);
   let assemblyFormat = "`(` $dynamic_sizes `)` attr-dict `:` type($result)";
   let hasVerifier = 1;
@@ -183,7 +184,7 @@ def Gcu_KvCacheOp : Gcu_Op<"kv_cache", [Pure, AllTypesMatch<["key_cache", "value
     %kc, %vc = gcu.kv_cache {layer = 0 : i64} : memref<?x64x2x16xf32>
     ```
   }];
-  let arguments = (ins I64Attr:$layer);
+  let arguments = (ins SignedI64Attr:$layer);
   let results = (outs Gcu_FloatBuffer:$key_cache, Gcu_FloatBuffer:$value_cache);
   let assemblyFormat = "attr-dict `:` type($key_cache)";
   let hasVerifier = 1;
@@ -197,8 +198,8 @@ def Gcu_SliceViewOp : Gcu_Op<"slice_view", [Pure]> {
          : memref<?x128xf32> -> memref<?x64xf32>
     ```
   }];
-  let arguments = (ins Gcu_Buffer:$source, I64Attr:$dim, I64Attr:$start, I64Attr:$end,
-                       DefaultValuedAttr<I64Attr, "1">:$step);
+  let arguments = (ins Gcu_Buffer:$source, SignedI64Attr:$dim, SignedI64Attr:$start, SignedI64Attr:$end,
+                       DefaultValuedAttr<SignedI64Attr, "1">:$step);
   let results = (outs Gcu_Buffer:$result);
   let assemblyFormat = "$source attr-dict `:` type($source) `->` type($result)";
   let hasVerifier = 1;
@@ -292,6 +293,8 @@ def Gcu_GemmOp : Gcu_KernelOp<"gemm", "topsatenLinear", [AttrSizedOperandSegment
     ```mlir
     gcu.gemm ins(%x, %w : memref<?x64xf32>, memref<256x64xf32>)
              outs(%y : memref<?x128xf32>) epilogue silu_and_mul
+    gcu.gemm ins(%x, %w2 : memref<?x64xf32>, memref<64x64xf32>) bias(%b : memref<64xf32>)
+             residual(%r : memref<?x64xf32>) outs(%z : memref<?x64xf32>)
     ```
   }];
   let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
@@ -301,8 +304,9 @@ def Gcu_GemmOp : Gcu_KernelOp<"gemm", "topsatenLinear", [AttrSizedOperandSegment
                        Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
                        DefaultValuedProp<EnumProp<Gcu_Epilogue>, "::gcu::Epilogue::none">:$epilogue);
   let assemblyFormat = [{
-    `ins` `(` $input `,` $weight (`,` `bias` $bias^)? (`,` `residual` $residual^)? `:`
-    type($input) `,` type($weight) (`,` type($bias)^)? (`,` type($residual)^)? `)`
+    `ins` `(` $input `,` $weight `:` type($input) `,` type($weight) `)`
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`residual` `(` $residual^ `:` type($residual) `)`)?
     `outs` `(` $out `:` type($out) `)` (`epilogue` $epilogue^)? attr-dict
   }];
 }
@@ -415,7 +419,7 @@ def Gcu_RotaryEmbeddingOp : Gcu_KernelOp<"rotary_embedding", "topsvllmRotaryEmbe
   let arguments = (ins Arg<Gcu_IndexBuffer, "", [MemRead]>:$positions,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$query,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$key,
-                       EnumProp<Gcu_RotaryStyle>:$style, I64Attr:$head_dim, I64Attr:$rotary_dim,
+                       EnumProp<Gcu_RotaryStyle>:$style, SignedI64Attr:$head_dim, SignedI64Attr:$rotary_dim,
                        F64Attr:$theta);
   let assemblyFormat = [{
     `ins` `(` $positions `:` type($positions) `)`
@@ -446,8 +450,8 @@ def Gcu_ReshapeAndCacheOp : Gcu_KernelOp<"reshape_and_cache", "topsvllmReshapeAn
 }
 
 class Gcu_AttentionAttrs {
-  dag attentionAttrs = (ins I64Attr:$num_heads, I64Attr:$num_kv_heads, I64Attr:$head_dim,
-                            F64Attr:$scale, OptionalAttr<I64Attr>:$sliding_window);
+  dag attentionAttrs = (ins SignedI64Attr:$num_heads, SignedI64Attr:$num_kv_heads, SignedI64Attr:$head_dim,
+                            F64Attr:$scale, OptionalAttr<SignedI64Attr>:$sliding_window);
 }
 
 def Gcu_PagedAttentionOp : Gcu_KernelOp<"paged_attention", "topsvllmPagedAttentionV1">,
@@ -513,9 +517,9 @@ def Gcu_FusedRopeCacheAttentionOp
     gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %slots, %blocks : memref<?x64xf32>,
         memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>)
         inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>)
-        outs(%o : memref<?x64xf32>) prefill
+        outs(%o : memref<?x64xf32>) prefill rotary neox
         {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64,
-         rotary_style = neox, rotary_dim = 16 : i64, theta = 1.0e+04 : f64}
+         rotary_dim = 16 : i64, theta = 1.0e+04 : f64}
     ```
   }];
   let arguments = !con((ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$query,
@@ -532,14 +536,14 @@ def Gcu_FusedRopeCacheAttentionOp
                             EnumProp<Gcu_AttentionPhase>:$phase),
                        attentionAttrs,
                        (ins OptionalProp<EnumProp<Gcu_RotaryStyle>>:$rotary_style,
-                            OptionalAttr<I64Attr>:$rotary_dim, OptionalAttr<F64Attr>:$theta,
+                            OptionalAttr<SignedI64Attr>:$rotary_dim, OptionalAttr<F64Attr>:$theta,
                             OptionalAttr<F64Attr>:$norm_epsilon));
   let assemblyFormat = [{
-    `ins` `(` $query `,` $key `,` $value `,` $positions `,` $slot_mapping `,` $block_table
-    (`,` `q_norm` $q_norm_weight^)? (`,` `k_norm` $k_norm_weight^)? `:`
+    `ins` `(` $query `,` $key `,` $value `,` $positions `,` $slot_mapping `,` $block_table `:`
     type($query) `,` type($key) `,` type($value) `,` type($positions) `,`
-    type($slot_mapping) `,` type($block_table) (`,` type($q_norm_weight)^)?
-    (`,` type($k_norm_weight)^)? `)`
+    type($slot_mapping) `,` type($block_table) `)`
+    (`qk_norm` `(` $q_norm_weight^ `,` $k_norm_weight `:` type($q_norm_weight) `,`
+     type($k_norm_weight) `)`)?
     `inouts` `(` $key_cache `,` $value_cache `:` type($key_cache) `,` type($value_cache) `)`
     `outs` `(` $out `:` type($out) `)` $phase (`rotary` $rotary_style^)? attr-dict
   }];
@@ -587,7 +591,7 @@ def Gcu_AllGatherOp : Gcu_KernelOp<"all_gather", "ecclAllGather"> {
     ```
   }];
   let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
-                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out, I64Attr:$dim);
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out, SignedI64Attr:$dim);
   let assemblyFormat = [{
     `ins` `(` $input `:` type($input) `)` `outs` `(` $out `:` type($out) `)` attr-dict
   }];
@@ -672,7 +676,7 @@ def Gcu_SoftmaxOp : Gcu_KernelOp<"softmax", "topsatenSoftmax"> {
     ```
   }];
   let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
-                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out, I64Attr:$dim);
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out, SignedI64Attr:$dim);
   let assemblyFormat = [{
     `ins` `(` $input `:` type($input) `)` `outs` `(` $out `:` type($out) `)` attr-dict
   }];
@@ -687,7 +691,7 @@ def Gcu_ConcatOp : Gcu_KernelOp<"concat", "topsatenCat"> {
     ```
   }];
   let arguments = (ins Arg<Variadic<Gcu_Buffer>, "", [MemRead]>:$inputs,
-                       Arg<Gcu_Buffer, "", [MemWrite]>:$out, I64Attr:$dim);
+                       Arg<Gcu_Buffer, "", [MemWrite]>:$out, SignedI64Attr:$dim);
   let assemblyFormat = [{
     `ins` `(` $inputs `:` type($inputs) `)` `outs` `(` $out `:` type($out) `)` attr-dict
   }];
@@ -703,7 +707,7 @@ def Gcu_GatherOp : Gcu_KernelOp<"gather", "topsatenIndexSelect"> {
   }];
   let arguments = (ins Arg<Gcu_Buffer, "", [MemRead]>:$input,
                        Arg<Gcu_IndexBuffer, "", [MemRead]>:$indices,
-                       Arg<Gcu_Buffer, "", [MemWrite]>:$out, I64Attr:$dim);
+                       Arg<Gcu_Buffer, "", [MemWrite]>:$out, SignedI64Attr:$dim);
   let assemblyFormat = [{
     `ins` `(` $input `,` $indices `:` type($input) `,` type($indices) `)`
     `outs` `(` $out `:` type($out) `)` attr-dict

@@ -303,8 +303,9 @@ LogicalResult AllGatherOp::verify() {
   SmallVector<int64_t> expected(inputType.getShape());
   if (!isDynamic(expected[*dim]))
     expected[*dim] *= getWorldSize();
-  if (!compatibleShapes(expected, resultType.getShape()) ||
-      inputType.getElementType() != resultType.getElementType())
+  if (inputType.getElementType() != resultType.getElementType())
+    return emitOpError("result element type must match the input");
+  if (!compatibleShapes(expected, resultType.getShape()))
     return emitOpError("result shape ") << shapeString(resultType.getShape())
                                         << " must be the input gathered along dim " << *dim
                                         << ", " << shapeString(expected);
@@ -450,8 +451,9 @@ LogicalResult TransposeOp::verify() {
   std::string error = permutedShape(inputType.getShape(), getPermutation(), expected);
   if (!error.empty())
     return emitOpError(error);
-  if (!compatibleShapes(expected, resultType.getShape()) ||
-      inputType.getElementType() != resultType.getElementType())
+  if (inputType.getElementType() != resultType.getElementType())
+    return emitOpError("result element type must match the input");
+  if (!compatibleShapes(expected, resultType.getShape()))
     return emitOpError("result shape ") << shapeString(resultType.getShape())
                                         << " does not match the permuted input "
                                         << shapeString(expected);
@@ -516,8 +518,9 @@ LogicalResult SliceOp::verify() {
                                   << size;
   SmallVector<int64_t> expected(inputType.getShape());
   expected[*dim] = (end - start + step - 1) / step;
-  if (!compatibleShapes(expected, resultType.getShape()) ||
-      inputType.getElementType() != resultType.getElementType())
+  if (inputType.getElementType() != resultType.getElementType())
+    return emitOpError("result element type must match the input");
+  if (!compatibleShapes(expected, resultType.getShape()))
     return emitOpError("result shape ") << shapeString(resultType.getShape())
                                         << " does not match " << shapeString(expected);
   return success();
@@ -569,8 +572,9 @@ LogicalResult GatherOp::verify() {
   SmallVector<int64_t> expected(inputType.getShape());
   expected[*dim] = indicesType.getDimSize(0);
   auto resultType = tensorType(getResult());
-  if (!compatibleShapes(expected, resultType.getShape()) ||
-      inputType.getElementType() != resultType.getElementType())
+  if (inputType.getElementType() != resultType.getElementType())
+    return emitOpError("result element type must match the input");
+  if (!compatibleShapes(expected, resultType.getShape()))
     return emitOpError("result shape ") << shapeString(resultType.getShape())
                                         << " does not match " << shapeString(expected);
   return success();

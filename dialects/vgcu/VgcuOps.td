@@ -6,6 +6,7 @@
 include "dialects/vgcu/VgcuBase.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/IR/CommonAttrConstraints.td"
+include "dialects/CommonAttrs.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 //===----------------------------------------------------------------------===//
@@ -190,7 +191,7 @@ def Vgcu_RotaryEmbeddingOp : Vgcu_Op<"rotary_embedding",
   }];
   let arguments = (ins Vgcu_IndexTensor:$positions, Vgcu_FloatTensor:$query,
                        Vgcu_FloatTensor:$key, EnumProp<Vgcu_RotaryStyle>:$style,
-                       I64Attr:$head_dim, I64Attr:$rotary_dim, F64Attr:$theta);
+                       SignedI64Attr:$head_dim, SignedI64Attr:$rotary_dim, F64Attr:$theta);
   let results = (outs Vgcu_FloatTensor:$query_out, Vgcu_FloatTensor:$key_out);
   let assemblyFormat = [{
     $positions `,` $query `,` $key $style attr-dict `:` type($positions) `,` type($query)
@@ -214,8 +215,8 @@ def Vgcu_AttentionOp : Vgcu_Op<"attention", [Pure]> {
     ```
   }];
   let arguments = (ins Vgcu_FloatTensor:$query, Vgcu_FloatTensor:$key, Vgcu_FloatTensor:$value,
-                       I64Attr:$num_heads, I64Attr:$num_kv_heads, I64Attr:$head_dim,
-                       F64Attr:$scale, UnitAttr:$causal, OptionalAttr<I64Attr>:$sliding_window);
+                       SignedI64Attr:$num_heads, SignedI64Attr:$num_kv_heads, SignedI64Attr:$head_dim,
+                       F64Attr:$scale, UnitAttr:$causal, OptionalAttr<SignedI64Attr>:$sliding_window);
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value attr-dict `:` type($query) `,` type($key) `,` type($value)
@@ -280,7 +281,7 @@ def Vgcu_AllGatherOp : Vgcu_Op<"all_gather", []> {
          : tensor<?x16000xf32> -> tensor<?x32000xf32>
     ```
   }];
-  let arguments = (ins Vgcu_FloatTensor:$input, I64Attr:$dim, I64Attr:$world_size);
+  let arguments = (ins Vgcu_FloatTensor:$input, SignedI64Attr:$dim, SignedI64Attr:$world_size);
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
@@ -411,7 +412,7 @@ def Vgcu_SoftmaxOp : Vgcu_Op<"softmax", [Pure, SameOperandsAndResultType]> {
     %p = vgcu.softmax %s {dim = -1 : i64} : tensor<4x?x?xf32>
     ```
   }];
-  let arguments = (ins Vgcu_FloatTensor:$input, I64Attr:$dim);
+  let arguments = (ins Vgcu_FloatTensor:$input, SignedI64Attr:$dim);
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasVerifier = 1;
@@ -477,8 +478,8 @@ def Vgcu_SliceOp : Vgcu_Op<"slice", [Pure]> {
          : tensor<?x6144xf32> -> tensor<?x4096xf32>
     ```
   }];
-  let arguments = (ins Vgcu_Tensor:$input, I64Attr:$dim, I64Attr:$start, I64Attr:$end,
-                       DefaultValuedAttr<I64Attr, "1">:$step);
+  let arguments = (ins Vgcu_Tensor:$input, SignedI64Attr:$dim, SignedI64Attr:$start, SignedI64Attr:$end,
+                       DefaultValuedAttr<SignedI64Attr, "1">:$step);
   let results = (outs Vgcu_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
@@ -492,7 +493,7 @@ def Vgcu_ConcatOp : Vgcu_Op<"concat", [Pure]> {
          : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x16xf32>
     ```
   }];
-  let arguments = (ins Variadic<Vgcu_Tensor>:$inputs, I64Attr:$dim);
+  let arguments = (ins Variadic<Vgcu_Tensor>:$inputs, SignedI64Attr:$dim);
   let results = (outs Vgcu_Tensor:$result);
   let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, $result)";
   let hasVerifier = 1;
@@ -508,7 +509,7 @@ def Vgcu_GatherOp : Vgcu_Op<"gather", [Pure]> {
          : tensor<4096x128xf32>, tensor<?xi64> -> tensor<?x128xf32>
     ```
   }];
-  let arguments = (ins Vgcu_Tensor:$input, Vgcu_IndexTensor:$indices, I64Attr:$dim);
+  let arguments = (ins Vgcu_Tensor:$input, Vgcu_IndexTensor:$indices, SignedI64Attr:$dim);
   let results = (outs Vgcu_Tensor:$result);
   let assemblyFormat = [{
     $input `,` $indices attr-dict `:` type($input) `,` type($indices) `->` type($result)

@@ -1,0 +1,31 @@
+//===- Distributed.h - Tensor-parallel ranks as processes joined by c10d Gloo ------===//
+#ifndef VGCU_RUNTIME_DISTRIBUTED_H
+#define VGCU_RUNTIME_DISTRIBUTED_H
+
+#include "vgcu/Runtime/Kernels.h"
+
+#include "llvm/Support/Error.h"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace vgcu::runtime {
+
+/// Joins rank `rank` of `worldSize` to a c10d ProcessGroupGloo over a TCPStore that rank 0
+/// serves on 127.0.0.1:`port`.
+llvm::Expected<std::unique_ptr<Collectives>>
+connectGloo(int64_t rank, int64_t worldSize, int port, std::chrono::milliseconds timeout);
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+llvm::Expected<int> findFreePort();
+
+/// Runs one process per rank (this executable with `arguments` plus `--rank=R` and
+/// `--master-port=P`) and waits for all of them. When a rank fails or dies, the others are
+/// stopped and the error names the rank; nothing waits forever.
+llvm::Error runRankProcesses(const std::string &executable,
+                             const std::vector<std::string> &arguments, int64_t worldSize);
+
+} // namespace vgcu::runtime
+
+#endif // VGCU_RUNTIME_DISTRIBUTED_H

@@ -1,0 +1,552 @@
+//===- ReferenceKernels.cpp - Every gcu kernel on ATen, the CPU reference library ---===//
+//
+// Numerics follow the Hugging Face reference implementations the tests compare against:
+// RMSNorm normalizes in f32 and rounds once before the weight multiply, rotary tables are
+// computed in f32 and cast, attention scores are scaled in the model dtype and softmax runs
+// in f32. CPU ATen has no f16 matrix kernels, so f16 matrix products compute in f32.
+//
+//===----------------------------------------------------------------------===//
+
+#include "vgcu/Runtime/Kernels.h"
+
+#include "dialects/gcu/GcuDialect.h"
+#include "vgcu/Support/Error.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace vgcu::runtime;
+using vgcu::makeError;
+
+std::vector<std::string> KernelLibrary::opNames() const {
+  std::vector<std::string> names;
+  for (const auto &entry : binders)
+    names.push_back(entry.getKey().str());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+namespace {
+
+class SingleRank : public Collectives {
+public:
+  int64_t rank() const override { return 0; }
+  int64_t worldSize() const override { return 1; }
+  void allReduce(at::Tensor &) override {}
+  void allGather(const at::Tensor &input, at::Tensor &output, int64_t) override {
+    output.copy_(input);
+  }
+};
+
+/// Matrix products need a dtype CPU ATen implements.
+at::ScalarType computeType(at::ScalarType type) {
+  return type == at::kHalf ? at::kFloat : type;
+}
+
+/// x·Wᵀ (+ b) as F.linear computes it (addmm with a bias, mm without).
+at::Tensor linear(const at::Tensor &input, const at::Tensor &weight, const at::Tensor &bias) {
+  at::ScalarType type = computeType(input.scalar_type());
+  at::Tensor x = input.to(type), w = weight.to(type);
+  at::Tensor x2 = x.reshape({-1, x.size(-1)});
+  at::Tensor y = bias.defined() ? at::addmm(bias.to(type), x2, w.t()) : at::mm(x2, w.t());
+  std::vector<int64_t> shape(input.sizes().begin(), input.sizes().end());
+  shape.back() = weight.size(0);
+  return y.view(shape).to(input.scalar_type());
+}
+
+/// Hugging Face LlamaRMSNorm: normalize in f32, round, then scale in the model dtype.
+at::Tensor rmsNorm(const at::Tensor &input, const at::Tensor &weight, double epsilon) {
+  at::Tensor h = input.to(at::kFloat);
+  at::Tensor variance = h.pow(2).mean(-1, /*keepdim=*/true);
+  h = h * at::rsqrt(variance + epsilon);
+  return weight * h.to(input.scalar_type());
+}
+
+/// Rotary tables [tokens, rotary_dim] in `type`, from positions, as HF computes them.
+std::pair<at::Tensor, at::Tensor> rotaryTables(const at::Tensor &positions, int64_t rotaryDim,
+                                               double theta, gcu::RotaryStyle style,
+                                               at::ScalarType type) {
+  at::Tensor exponent =
+      at::arange(0, rotaryDim, 2, at::TensorOptions().dtype(at::kLong)).to(at::kFloat) /
+      static_cast<double>(rotaryDim);
+  at::Tensor invFreq = at::reciprocal(at::pow(theta, exponent));
+  at::Tensor freqs = positions.to(at::kFloat).unsqueeze(1) * invFreq.unsqueeze(0);
+  at::Tensor angles = style == gcu::RotaryStyle::neox ? at::cat({freqs, freqs}, -1)
+                                                      : freqs.repeat_interleave(2, -1);
+  return {angles.cos().to(type), angles.sin().to(type)};
+}
+
+/// Rotates [tokens, heads, head_dim] `x` (first rotary_dim channels), returning a new tensor.
+at::Tensor rotate(const at::Tensor &x, const at::Tensor &cos, const at::Tensor &sin,
+                  int64_t rotaryDim, gcu::RotaryStyle style) {
+  at::Tensor part = x.narrow(-1, 0, rotaryDim);
+  at::Tensor rotated;
+  if (style == gcu::RotaryStyle::neox) {
+    int64_t half = rotaryDim / 2;
+    rotated = at::cat({-part.narrow(-1, half, half), part.narrow(-1, 0, half)}, -1);
+  } else {
+    at::Tensor even = part.slice(-1, 0, rotaryDim, 2), odd = part.slice(-1, 1, rotaryDim, 2);
+    rotated = at::stack({-odd, even}, -1).flatten(-2);
+  }
+  at::Tensor result = part * cos.unsqueeze(1) + rotated * sin.unsqueeze(1);
+  if (rotaryDim == x.size(-1))
+    return result;
+  return at::cat({result, x.narrow(-1, rotaryDim, x.size(-1) - rotaryDim)}, -1);
+}
+
+/// Causal grouped-query attention of q [T, Hq, D] over k, v [S, Hkv, D] at the given
+/// positions, written to `out` [T, Hq·D]. Scores are scaled in the model dtype and
+/// normalized in f32, as the reference does.
+void attend(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
+            const at::Tensor &queryPositions, const at::Tensor &keyPositions, double scale,
+            std::optional<int64_t> window, at::Tensor &out) {
+  at::ScalarType type = q.scalar_type();
+  at::ScalarType compute = computeType(type);
+  int64_t tokens = q.size(0), heads = q.size(1), headDim = q.size(2);
+  int64_t keys = k.size(0), kvHeads = k.size(1), group = heads / kvHeads;
+  // Query head h uses KV head h / group: group the query heads of each KV head together.
+  at::Tensor qh = q.to(compute).view({tokens, kvHeads, group, headDim}).permute({1, 2, 0, 3})
+                      .reshape({kvHeads, group * tokens, headDim});
+  at::Tensor kh = k.to(compute).permute({1, 2, 0});
+  at::Tensor scores = at::bmm(qh, kh).to(type).view({heads, tokens, keys});
+  scores = scores * scale;
+  at::Tensor masked = keyPositions.unsqueeze(0) > queryPositions.unsqueeze(1);
+  if (window)
+    masked = masked.logical_or(queryPositions.unsqueeze(1) - keyPositions.unsqueeze(0) >= *window);
+  // The most negative finite value of the dtype, as the reference fills masked scores.
+  double lowest = type == at::kHalf       ? -65504.0
+                  : type == at::kBFloat16 ? -3.3895313892515355e38
+                                          : std::numeric_limits<float>::lowest();
+  scores = scores.masked_fill(masked, lowest);
+  at::Tensor probs = at::softmax(scores.to(at::kFloat), -1).to(type);
+  at::Tensor context =
+      at::bmm(probs.to(compute).view({kvHeads, group * tokens, keys}),
+              v.to(compute).permute({1, 0, 2}))
+          .view({kvHeads, group, tokens, headDim})
+          .permute({2, 0, 1, 3})
+          .reshape({tokens, heads * headDim});
+  out.copy_(context);
+}
+
+/// The keys (or values) of positions [0, length) of the sequence, gathered from its blocks.
+at::Tensor gatherCache(const at::Tensor &cache, const at::Tensor &blockTable, int64_t length) {
+  int64_t blockSize = cache.size(1);
+  int64_t blocks = (length + blockSize - 1) / blockSize;
+  return cache.index_select(0, blockTable.narrow(0, 0, blocks))
+      .view({blocks * blockSize, cache.size(2), cache.size(3)})
+      .narrow(0, 0, length);
+}
+
+void writeCache(const at::Tensor &key, const at::Tensor &value, const at::Tensor &slots,
+                at::Tensor &keyCache, at::Tensor &valueCache) {
+  int64_t kvHeads = keyCache.size(2), headDim = keyCache.size(3);
+  keyCache.view({-1, kvHeads, headDim})
+      .index_copy_(0, slots, key.reshape({-1, kvHeads, headDim}).to(keyCache.scalar_type()));
+  valueCache.view({-1, kvHeads, headDim})
+      .index_copy_(0, slots, value.reshape({-1, kvHeads, headDim}).to(valueCache.scalar_type()));
+}
+
+/// Attention of the new tokens: over themselves (prefill, a sequence starting at position
+/// 0) or over the cached context (decode).
+void attendPhase(gcu::AttentionPhase phase, const at::Tensor &q, const at::Tensor &k,
+                 const at::Tensor &v, const at::Tensor &positions, const at::Tensor &keyCache,
+                 const at::Tensor &valueCache, const at::Tensor &blockTable, double scale,
+                 std::optional<int64_t> window, at::Tensor &out) {
+  if (phase == gcu::AttentionPhase::prefill)
+    return attend(q, k, v, positions, positions, scale, window, out);
+  int64_t context = positions.max().item<int64_t>() + 1;
+  at::Tensor keyPositions = at::arange(context, positions.options());
+  attend(q, gatherCache(keyCache, blockTable, context), gatherCache(valueCache, blockTable, context),
+         positions, keyPositions, scale, window, out);
+}
+
+template <typename OpTy>
+std::vector<int64_t> registersOf(OpTy op, const RegisterMap &regs) {
+  std::vector<int64_t> result;
+  for (Value operand : op->getOperands())
+    result.push_back(regs[operand]);
+  return result;
+}
+
+std::optional<int64_t> optionalInt(IntegerAttr attr) {
+  return attr ? std::optional<int64_t>(attr.getInt()) : std::nullopt;
+}
+
+at::Tensor activate(gcu::Epilogue epilogue, const at::Tensor &x) {
+  switch (epilogue) {
+  case gcu::Epilogue::none:
+    return x;
+  case gcu::Epilogue::relu:
+    return at::relu(x);
+  case gcu::Epilogue::gelu:
+    return at::gelu(x);
+  case gcu::Epilogue::gelu_tanh:
+    return at::gelu(x, "tanh");
+  case gcu::Epilogue::silu_and_mul:
+  case gcu::Epilogue::gelu_and_mul:
+  case gcu::Epilogue::gelu_tanh_and_mul: {
+    int64_t half = x.size(-1) / 2;
+    at::Tensor gate = x.narrow(-1, 0, half), up = x.narrow(-1, half, half);
+    at::Tensor activated = epilogue == gcu::Epilogue::silu_and_mul ? at::silu(gate)
+                           : epilogue == gcu::Epilogue::gelu_and_mul ? at::gelu(gate)
+                                                                     : at::gelu(gate, "tanh");
+    return activated * up;
+  }
+  }
+  return x;
+}
+
+KernelLibrary buildReferenceLibrary() {
+  KernelLibrary library("cpu-reference (ATen)");
+  using Binder = KernelBinder;
+  auto add = [&](llvm::StringRef name, Binder binder) { library.add(name, std::move(binder)); };
+
+  add("gcu.embedding", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto embedding = cast<gcu::EmbeddingOp>(op);
+    int64_t ids = regs[embedding.getIds()], table = regs[embedding.getTable()],
+            out = regs[embedding.getOut()];
+    bool parallel = embedding.getVocabParallel();
+    return Instruction([=](Frame &f, RuntimeState &state) {
+      const at::Tensor &tableT = f.tensors[table];
+      at::Tensor idsT = f.tensors[ids];
+      if (!parallel) {
+        at::index_select_out(f.tensors[out], tableT, 0, idsT);
+        return;
+      }
+      int64_t rows = tableT.size(0);
+      at::Tensor local = idsT - state.collectives->rank() * rows;
+      at::Tensor inside = (local >= 0).logical_and(local < rows);
+      at::index_select_out(f.tensors[out], tableT, 0, local.clamp(0, rows - 1));
+      f.tensors[out].masked_fill_(inside.logical_not().unsqueeze(1), 0);
+    });
+  });
+
+  add("gcu.gemm", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto gemm = cast<gcu::GemmOp>(op);
+    int64_t input = regs[gemm.getInput()], weight = regs[gemm.getWeight()],
+            out = regs[gemm.getOut()];
+    int64_t bias = gemm.getBias() ? regs[gemm.getBias()] : -1;
+    int64_t residual = gemm.getResidual() ? regs[gemm.getResidual()] : -1;
+    gcu::Epilogue epilogue = gemm.getEpilogue();
+    return Instruction([=](Frame &f, RuntimeState &) {
+      at::Tensor y = linear(f.tensors[input], f.tensors[weight],
+                            bias >= 0 ? f.tensors[bias] : at::Tensor());
+      y = activate(epilogue, y);
+      if (residual >= 0)
+        y = f.tensors[residual] + y;
+      f.tensors[out].copy_(y);
+    });
+  });
+
+  add("gcu.batch_matmul", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto matmul = cast<gcu::BatchMatmulOp>(op);
+    int64_t lhs = regs[matmul.getLhs()], rhs = regs[matmul.getRhs()], out = regs[matmul.getOut()];
+    return Instruction([=](Frame &f, RuntimeState &) {
+      at::ScalarType type = f.tensors[lhs].scalar_type(), compute = computeType(type);
+      f.tensors[out].copy_(at::matmul(f.tensors[lhs].to(compute), f.tensors[rhs].to(compute)));
+    });
+  });
+
+  add("gcu.rms_norm", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto norm = cast<gcu::RmsNormOp>(op);
+    int64_t input = regs[norm.getInput()], weight = regs[norm.getWeight()],
+            out = regs[norm.getOut()];
+    double epsilon = norm.getEpsilon().convertToDouble();
+    return Instruction([=](Frame &f, RuntimeState &) {
+      f.tensors[out].copy_(rmsNorm(f.tensors[input], f.tensors[weight], epsilon));
+    });
+  });
+
+  auto fusedAddNorm = [](bool reduce) {
+    return [reduce](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+      Value inputValue = op->getOperand(1), residualValue = op->getOperand(2);
+      int64_t weight = regs[op->getOperand(0)], input = regs[inputValue],
+              residual = regs[residualValue];
+      double epsilon = cast<FloatAttr>(op->getAttr("epsilon")).getValueAsDouble();
+      return Instruction([=](Frame &f, RuntimeState &state) {
+        at::Tensor &x = f.tensors[input];
+        if (reduce)
+          state.collectives->allReduce(x);
+        at::Tensor &sum = f.tensors[residual];
+        sum.add_(x);
+        x.copy_(rmsNorm(sum, f.tensors[weight], epsilon));
+      });
+    };
+  };
+  add("gcu.fused_add_rms_norm", fusedAddNorm(false));
+  add("gcu.all_reduce_fused_add_rms_norm", fusedAddNorm(true));
+
+  add("gcu.layer_norm", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto norm = cast<gcu::LayerNormOp>(op);
+    int64_t input = regs[norm.getInput()], weight = regs[norm.getWeight()],
+            bias = regs[norm.getBias()], out = regs[norm.getOut()];
+    double epsilon = norm.getEpsilon().convertToDouble();
+    return Instruction([=](Frame &f, RuntimeState &) {
+      const at::Tensor &x = f.tensors[input];
+      at::ScalarType compute = computeType(x.scalar_type());
+      f.tensors[out].copy_(at::layer_norm(x.to(compute), {x.size(-1)},
+                                          f.tensors[weight].to(compute),
+                                          f.tensors[bias].to(compute), epsilon));
+    });
+  });
+
+  add("gcu.rotary_embedding",
+      [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+        auto rotary = cast<gcu::RotaryEmbeddingOp>(op);
+        int64_t positions = regs[rotary.getPositions()], query = regs[rotary.getQuery()],
+                key = regs[rotary.getKey()];
+        int64_t headDim = rotary.getHeadDim(), rotaryDim = rotary.getRotaryDim();
+        double theta = rotary.getTheta().convertToDouble();
+        gcu::RotaryStyle style = rotary.getStyle();
+        bool same = rotary.getQuery() == rotary.getKey();
+        return Instruction([=](Frame &f, RuntimeState &) {
+          at::Tensor &q = f.tensors[query];
+          auto [cos, sin] =
+              rotaryTables(f.tensors[positions], rotaryDim, theta, style, q.scalar_type());
+          auto apply = [&](at::Tensor &x) {
+            at::Tensor heads = x.view({x.size(0), -1, headDim});
+            heads.copy_(rotate(heads, cos, sin, rotaryDim, style));
+          };
+          apply(q);
+          if (!same)
+            apply(f.tensors[key]);
+        });
+      });
+
+  add("gcu.reshape_and_cache",
+      [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+        auto write = cast<gcu::ReshapeAndCacheOp>(op);
+        int64_t key = regs[write.getKey()], value = regs[write.getValue()],
+                slots = regs[write.getSlotMapping()], keyCache = regs[write.getKeyCache()],
+                valueCache = regs[write.getValueCache()];
+        return Instruction([=](Frame &f, RuntimeState &) {
+          writeCache(f.tensors[key], f.tensors[value], f.tensors[slots], f.tensors[keyCache],
+                     f.tensors[valueCache]);
+        });
+      });
+
+  add("gcu.paged_attention",
+      [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+        auto attention = cast<gcu::PagedAttentionOp>(op);
+        int64_t query = regs[attention.getQuery()], keyCache = regs[attention.getKeyCache()],
+                valueCache = regs[attention.getValueCache()],
+                blocks = regs[attention.getBlockTable()],
+                positions = regs[attention.getPositions()], out = regs[attention.getOut()];
+        int64_t heads = attention.getNumHeads(), headDim = attention.getHeadDim();
+        double scale = attention.getScale().convertToDouble();
+        std::optional<int64_t> window = optionalInt(attention.getSlidingWindowAttr());
+        return Instruction([=](Frame &f, RuntimeState &) {
+          at::Tensor q = f.tensors[query].view({-1, heads, headDim});
+          attendPhase(gcu::AttentionPhase::decode, q, at::Tensor(), at::Tensor(),
+                      f.tensors[positions], f.tensors[keyCache], f.tensors[valueCache],
+                      f.tensors[blocks], scale, window, f.tensors[out]);
+        });
+      });
+
+  add("gcu.context_attention",
+      [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+        auto attention = cast<gcu::ContextAttentionOp>(op);
+        int64_t query = regs[attention.getQuery()], key = regs[attention.getKey()],
+                value = regs[attention.getValue()], positions = regs[attention.getPositions()],
+                out = regs[attention.getOut()];
+        int64_t heads = attention.getNumHeads(), kvHeads = attention.getNumKvHeads(),
+                headDim = attention.getHeadDim();
+        double scale = attention.getScale().convertToDouble();
+        std::optional<int64_t> window = optionalInt(attention.getSlidingWindowAttr());
+        return Instruction([=](Frame &f, RuntimeState &) {
+          attend(f.tensors[query].view({-1, heads, headDim}),
+                 f.tensors[key].view({-1, kvHeads, headDim}),
+                 f.tensors[value].view({-1, kvHeads, headDim}), f.tensors[positions],
+                 f.tensors[positions], scale, window, f.tensors[out]);
+        });
+      });
+
+  add("gcu.fused_rope_cache_attention",
+      [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+        auto fused = cast<gcu::FusedRopeCacheAttentionOp>(op);
+        int64_t query = regs[fused.getQuery()], key = regs[fused.getKey()],
+                value = regs[fused.getValue()], positions = regs[fused.getPositions()],
+                slots = regs[fused.getSlotMapping()], blocks = regs[fused.getBlockTable()],
+                keyCache = regs[fused.getKeyCache()], valueCache = regs[fused.getValueCache()],
+                out = regs[fused.getOut()];
+        int64_t queryNorm = fused.getQNormWeight() ? regs[fused.getQNormWeight()] : -1;
+        int64_t keyNorm = fused.getKNormWeight() ? regs[fused.getKNormWeight()] : -1;
+        double normEpsilon = fused.getNormEpsilon() ? fused.getNormEpsilon()->convertToDouble()
+                                                    : 0.0;
+        int64_t heads = fused.getNumHeads(), kvHeads = fused.getNumKvHeads(),
+                headDim = fused.getHeadDim();
+        double scale = fused.getScale().convertToDouble();
+        std::optional<int64_t> window = optionalInt(fused.getSlidingWindowAttr());
+        std::optional<int64_t> rotaryDim = optionalInt(fused.getRotaryDimAttr());
+        double theta = fused.getTheta() ? fused.getTheta()->convertToDouble() : 0.0;
+        gcu::RotaryStyle style = fused.getRotaryStyle().value_or(gcu::RotaryStyle::neox);
+        gcu::AttentionPhase phase = fused.getPhase();
+        return Instruction([=](Frame &f, RuntimeState &) {
+          at::Tensor q = f.tensors[query].view({-1, heads, headDim});
+          at::Tensor k = f.tensors[key].view({-1, kvHeads, headDim});
+          at::Tensor v = f.tensors[value].view({-1, kvHeads, headDim});
+          if (queryNorm >= 0) {
+            q = rmsNorm(q, f.tensors[queryNorm], normEpsilon);
+            k = rmsNorm(k, f.tensors[keyNorm], normEpsilon);
+          }
+          if (rotaryDim) {
+            auto [cos, sin] =
+                rotaryTables(f.tensors[positions], *rotaryDim, theta, style, q.scalar_type());
+            q = rotate(q, cos, sin, *rotaryDim, style);
+            k = rotate(k, cos, sin, *rotaryDim, style);
+          }
+          writeCache(k, v, f.tensors[slots], f.tensors[keyCache], f.tensors[valueCache]);
+          attendPhase(phase, q, k, v, f.tensors[positions], f.tensors[keyCache],
+                      f.tensors[valueCache], f.tensors[blocks], scale, window, f.tensors[out]);
+        });
+      });
+
+  auto gated = [](gcu::Epilogue epilogue) {
+    return [epilogue](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+      int64_t input = regs[op->getOperand(0)], out = regs[op->getOperand(1)];
+      return Instruction([=](Frame &f, RuntimeState &) {
+        f.tensors[out].copy_(activate(epilogue, f.tensors[input]));
+      });
+    };
+  };
+  add("gcu.silu_and_mul", gated(gcu::Epilogue::silu_and_mul));
+  add("gcu.gelu_and_mul", gated(gcu::Epilogue::gelu_and_mul));
+  add("gcu.gelu_tanh_and_mul", gated(gcu::Epilogue::gelu_tanh_and_mul));
+
+  add("gcu.all_reduce", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    int64_t buffer = regs[op->getOperand(0)];
+    return Instruction(
+        [=](Frame &f, RuntimeState &state) { state.collectives->allReduce(f.tensors[buffer]); });
+  });
+
+  add("gcu.all_gather", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto gather = cast<gcu::AllGatherOp>(op);
+    int64_t input = regs[gather.getInput()], out = regs[gather.getOut()];
+    int64_t dim = gather.getDim();
+    return Instruction([=](Frame &f, RuntimeState &state) {
+      state.collectives->allGather(f.tensors[input], f.tensors[out], dim);
+    });
+  });
+
+  add("gcu.binary", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto binary = cast<gcu::BinaryOp>(op);
+    int64_t lhs = regs[binary.getLhs()], rhs = regs[binary.getRhs()], out = regs[binary.getOut()];
+    gcu::BinaryKind kind = binary.getKind();
+    return Instruction([=](Frame &f, RuntimeState &) {
+      const at::Tensor &a = f.tensors[lhs], &b = f.tensors[rhs];
+      at::Tensor result;
+      switch (kind) {
+      case gcu::BinaryKind::add: result = a + b; break;
+      case gcu::BinaryKind::sub: result = a - b; break;
+      case gcu::BinaryKind::mul: result = a * b; break;
+      case gcu::BinaryKind::div: result = a / b; break;
+      case gcu::BinaryKind::pow: result = at::pow(a, b); break;
+      case gcu::BinaryKind::maximum: result = at::maximum(a, b); break;
+      case gcu::BinaryKind::eq: result = a == b; break;
+      case gcu::BinaryKind::ne: result = a != b; break;
+      case gcu::BinaryKind::lt: result = a < b; break;
+      case gcu::BinaryKind::le: result = a <= b; break;
+      case gcu::BinaryKind::gt: result = a > b; break;
+      case gcu::BinaryKind::ge: result = a >= b; break;
+      case gcu::BinaryKind::logical_or: result = a.logical_or(b); break;
+      }
+      f.tensors[out].copy_(result);
+    });
+  });
+
+  add("gcu.unary", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto unary = cast<gcu::UnaryOp>(op);
+    int64_t input = regs[unary.getInput()], out = regs[unary.getOut()];
+    gcu::UnaryKind kind = unary.getKind();
+    return Instruction([=](Frame &f, RuntimeState &) {
+      const at::Tensor &x = f.tensors[input];
+      at::Tensor result;
+      switch (kind) {
+      case gcu::UnaryKind::neg: result = -x; break;
+      case gcu::UnaryKind::rsqrt: result = at::rsqrt(x); break;
+      case gcu::UnaryKind::sqrt: result = at::sqrt(x); break;
+      case gcu::UnaryKind::exp: result = at::exp(x); break;
+      case gcu::UnaryKind::cos: result = at::cos(x); break;
+      case gcu::UnaryKind::sin: result = at::sin(x); break;
+      case gcu::UnaryKind::sigmoid: result = at::sigmoid(x); break;
+      case gcu::UnaryKind::tanh: result = at::tanh(x); break;
+      case gcu::UnaryKind::silu: result = at::silu(x); break;
+      case gcu::UnaryKind::relu: result = at::relu(x); break;
+      case gcu::UnaryKind::gelu: result = at::gelu(x); break;
+      case gcu::UnaryKind::gelu_tanh: result = at::gelu(x, "tanh"); break;
+      case gcu::UnaryKind::cast:
+      case gcu::UnaryKind::copy: result = x; break;
+      }
+      f.tensors[out].copy_(result);
+    });
+  });
+
+  add("gcu.where", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto where = cast<gcu::WhereOp>(op);
+    int64_t condition = regs[where.getCondition()], onTrue = regs[where.getOnTrue()],
+            onFalse = regs[where.getOnFalse()], out = regs[where.getOut()];
+    return Instruction([=](Frame &f, RuntimeState &) {
+      f.tensors[out].copy_(
+          at::where(f.tensors[condition], f.tensors[onTrue], f.tensors[onFalse]));
+    });
+  });
+
+  add("gcu.reduce", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto reduce = cast<gcu::ReduceOp>(op);
+    int64_t input = regs[reduce.getInput()], out = regs[reduce.getOut()];
+    std::vector<int64_t> dims(reduce.getDims().begin(), reduce.getDims().end());
+    bool keepdim = reduce.getKeepdim(), mean = reduce.getKind() == gcu::ReduceKind::mean;
+    return Instruction([=](Frame &f, RuntimeState &) {
+      const at::Tensor &x = f.tensors[input];
+      f.tensors[out].copy_(mean ? x.mean(dims, keepdim) : x.sum(dims, keepdim));
+    });
+  });
+
+  add("gcu.softmax", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto softmax = cast<gcu::SoftmaxOp>(op);
+    int64_t input = regs[softmax.getInput()], out = regs[softmax.getOut()];
+    int64_t dim = softmax.getDim();
+    return Instruction([=](Frame &f, RuntimeState &) {
+      f.tensors[out].copy_(at::softmax(f.tensors[input], dim));
+    });
+  });
+
+  add("gcu.concat", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto concat = cast<gcu::ConcatOp>(op);
+    std::vector<int64_t> inputs;
+    for (Value input : concat.getInputs())
+      inputs.push_back(regs[input]);
+    int64_t out = regs[concat.getOut()], dim = concat.getDim();
+    return Instruction([=](Frame &f, RuntimeState &) {
+      std::vector<at::Tensor> parts;
+      for (int64_t input : inputs)
+        parts.push_back(f.tensors[input]);
+      f.tensors[out].copy_(at::cat(parts, dim));
+    });
+  });
+
+  add("gcu.gather", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto gather = cast<gcu::GatherOp>(op);
+    int64_t input = regs[gather.getInput()], indices = regs[gather.getIndices()],
+            out = regs[gather.getOut()], dim = gather.getDim();
+    return Instruction([=](Frame &f, RuntimeState &) {
+      f.tensors[out].copy_(at::index_select(f.tensors[input], dim, f.tensors[indices]));
+    });
+  });
+  return library;
+}
+
+} // namespace
+
+std::unique_ptr<Collectives> vgcu::runtime::makeSingleRankCollectives() {
+  return std::make_unique<SingleRank>();
+}
+
+const KernelLibrary &vgcu::runtime::referenceKernelLibrary() {
+  static const KernelLibrary library = buildReferenceLibrary();
+  return library;
+}

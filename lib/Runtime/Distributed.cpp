@@ -1,0 +1,170 @@
+//===- Distributed.cpp - Tensor-parallel ranks as processes joined by c10d Gloo ----===//
+
+#include "vgcu/Runtime/Distributed.h"
+#include "vgcu/Support/Error.h"
+#include "vgcu/Support/Log.h"
+
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <cstring>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace vgcu;
+using namespace vgcu::runtime;
+
+namespace {
+
+class GlooCollectives : public Collectives {
+public:
+  GlooCollectives(c10::intrusive_ptr<c10d::Store> store,
+                  c10::intrusive_ptr<c10d::ProcessGroupGloo> group, int64_t rank, int64_t size)
+      : store(std::move(store)), group(std::move(group)), rankIndex(rank), size(size) {}
+
+  int64_t rank() const override { return rankIndex; }
+  int64_t worldSize() const override { return size; }
+
+  void allReduce(at::Tensor &tensor) override {
+    // Gloo wants dense tensors. Partial sums are added in f64 and rounded once, so the
+    // result is as close to a single device's as the partials allow.
+    at::Tensor buffer = tensor.to(at::kDouble).contiguous();
+    std::vector<at::Tensor> tensors{buffer};
+    group->allreduce(tensors)->wait();
+    tensor.copy_(buffer);
+  }
+
+  void allGather(const at::Tensor &input, at::Tensor &output, int64_t dim) override {
+    at::Tensor local = input.to(at::kFloat).contiguous();
+    std::vector<at::Tensor> parts;
+    for (int64_t r = 0; r < size; ++r)
+      parts.push_back(at::empty_like(local));
+    std::vector<std::vector<at::Tensor>> outputs{parts};
+    std::vector<at::Tensor> inputs{local};
+    group->allgather(outputs, inputs)->wait();
+    output.copy_(at::cat(outputs[0], dim));
+  }
+
+private:
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  int64_t rankIndex, size;
+};
+
+std::string describeStatus(int status) {
+  if (WIFSIGNALED(status))
+    return "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+           strsignal(WTERMSIG(status)) + ")";
+  return "exited with status " + std::to_string(WEXITSTATUS(status));
+}
+
+} // namespace
+
+llvm::Expected<std::unique_ptr<Collectives>>
+vgcu::runtime::connectGloo(int64_t rank, int64_t worldSize, int port,
+                           std::chrono::milliseconds timeout) {
+  try {
+    c10d::TCPStoreOptions options;
+    options.port = static_cast<uint16_t>(port);
+    options.isServer = rank == 0;
+    options.numWorkers = static_cast<size_t>(worldSize);
+    options.timeout = timeout;
+    auto store = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", options);
+    auto groupOptions = c10d::ProcessGroupGloo::Options::create(timeout);
+    groupOptions->devices.push_back(
+        c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    groupOptions->threads = 1;
+    auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, worldSize, groupOptions);
+    return std::make_unique<GlooCollectives>(store, group, rank, worldSize);
+  } catch (const std::exception &error) {
+    return makeError("rank {0} cannot join the process group on 127.0.0.1:{1}: {2}", rank, port,
+                     error.what());
+  }
+}
+
+llvm::Expected<int> vgcu::runtime::findFreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return makeError("cannot open a socket: {0}", strerror(errno));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof(address);
+  if (bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) != 0) {
+    int saved = errno;
+    close(fd);
+    return makeError("cannot find a free port on 127.0.0.1: {0}", strerror(saved));
+  }
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+llvm::Error vgcu::runtime::runRankProcesses(const std::string &executable,
+                                            const std::vector<std::string> &arguments,
+                                            int64_t worldSize) {
+  auto port = findFreePort();
+  if (!port)
+    return port.takeError();
+  std::vector<pid_t> children;
+  auto stopAll = [&](pid_t except) {
+    for (pid_t child : children)
+      if (child > 0 && child != except)
+        kill(child, SIGKILL);
+  };
+  for (int64_t rank = 0; rank < worldSize; ++rank) {
+    std::vector<std::string> argv{executable};
+    argv.insert(argv.end(), arguments.begin(), arguments.end());
+    argv.push_back("--rank=" + std::to_string(rank));
+    argv.push_back("--master-port=" + std::to_string(*port));
+    std::vector<char *> pointers;
+    for (std::string &argument : argv)
+      pointers.push_back(argument.data());
+    pointers.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid < 0) {
+      int saved = errno;
+      stopAll(-1);
+      return makeError("cannot start rank {0}: {1}", rank, strerror(saved));
+    }
+    if (pid == 0) {
+      execv(executable.c_str(), pointers.data());
+      _exit(127);
+    }
+    children.push_back(pid);
+  }
+  logger().debug("started {} ranks on port {}", worldSize, *port);
+  // The first rank to fail decides the outcome; the rest are stopped so nothing hangs.
+  std::optional<std::string> failure;
+  int64_t running = worldSize;
+  while (running > 0) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    auto it = std::find(children.begin(), children.end(), pid);
+    if (it == children.end())
+      continue;
+    int64_t rank = it - children.begin();
+    *it = -1;
+    --running;
+    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!ok && !failure) {
+      failure = "rank " + std::to_string(rank) + " of " + std::to_string(worldSize) + " " +
+                describeStatus(status);
+      stopAll(-1);
+    }
+  }
+  if (failure)
+    return makeError("tensor-parallel run failed: {0}", *failure);
+  return llvm::Error::success();
+}

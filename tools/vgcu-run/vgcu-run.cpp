@@ -1,0 +1,194 @@
+//===- vgcu-run.cpp - Runs a vgcu artifact: prefill, then greedy decode ------------===//
+
+#include "vgcu/Runtime/ArtifactReader.h"
+#include "vgcu/Runtime/Distributed.h"
+#include "vgcu/Runtime/Executor.h"
+#include "vgcu/Support/Error.h"
+#include "vgcu/Support/Log.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <ATen/Parallel.h>
+
+#include <chrono>
+#include <csignal>
+
+using namespace vgcu;
+using namespace vgcu::runtime;
+namespace cl = llvm::cl;
+
+namespace {
+cl::OptionCategory category("vgcu-run options");
+
+cl::opt<std::string> artifactPath(cl::Positional, cl::desc("NAME.vgcu"), cl::Required,
+                                  cl::cat(category));
+cl::opt<std::string> promptIds("prompt-ids", cl::desc("Prompt token ids, comma separated"),
+                               cl::value_desc("5,17,42"), cl::Required, cl::cat(category));
+cl::opt<int64_t> maxNewTokens("max-new-tokens", cl::desc("Tokens to generate (greedy)"),
+                              cl::init(16), cl::cat(category));
+cl::opt<bool> json("json", cl::desc("Print one JSON object: tokens, logits, timing"),
+                   cl::init(false), cl::cat(category));
+cl::opt<int> threads("num-threads", cl::desc("ATen threads per rank (0: cores / ranks)"),
+                     cl::init(0), cl::cat(category));
+cl::opt<bool> skipChecksums("no-verify-checksums",
+                            cl::desc("Skip re-hashing the artifact's files"), cl::init(false),
+                            cl::cat(category));
+
+// Set by the launcher for the processes it starts.
+cl::opt<int64_t> rankOption("rank", cl::desc("(internal) this process's rank"), cl::init(-1),
+                            cl::Hidden);
+cl::opt<int> masterPort("master-port", cl::desc("(internal) rank 0's TCPStore port"),
+                        cl::init(0), cl::Hidden);
+// Fault injection for tests: this rank kills itself after prefill.
+cl::opt<int64_t> debugKillRank("debug-kill-rank",
+                               cl::desc("(testing) rank that dies with SIGKILL after prefill"),
+                               cl::init(-1), cl::Hidden);
+
+int fail(llvm::Error error) {
+  std::string prefix = rankOption >= 0 ? "vgcu-run (rank " + std::to_string(rankOption) + ")"
+                                       : std::string("vgcu-run");
+  llvm::errs() << prefix << ": error: " << llvm::toString(std::move(error)) << "\n";
+  return 1;
+}
+
+llvm::Expected<std::vector<int64_t>> parseIds(llvm::StringRef text, int64_t vocab) {
+  std::vector<int64_t> ids;
+  llvm::SmallVector<llvm::StringRef> pieces;
+  text.split(pieces, ',', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef piece : pieces) {
+    int64_t id;
+    if (piece.trim().getAsInteger(10, id))
+      return makeError("--prompt-ids: '{0}' is not an integer", piece.trim());
+    if (id < 0 || id >= vocab)
+      return makeError("--prompt-ids: token id {0} is outside the vocabulary [0, {1})", id, vocab);
+    ids.push_back(id);
+  }
+  if (ids.empty())
+    return makeError("--prompt-ids is empty");
+  return ids;
+}
+
+int64_t greedyToken(const at::Tensor &logits) { return logits.argmax().item<int64_t>(); }
+
+/// Loads this rank, generates, and (rank 0) prints the result.
+int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collectives) {
+  auto ids = parseIds(promptIds, manifest.vocabSize);
+  if (!ids)
+    return fail(ids.takeError());
+  auto executor = Executor::load(manifest, rank, referenceKernelLibrary(), collectives);
+  if (!executor)
+    return fail(executor.takeError());
+  int64_t total = static_cast<int64_t>(ids->size()) + maxNewTokens;
+  if (manifest.maxPositions > 0 && total > manifest.maxPositions)
+    return fail(makeError("prompt plus {0} new tokens is {1} tokens, more than the model's {2} "
+                          "positions",
+                          maxNewTokens.getValue(), total, manifest.maxPositions));
+  (*executor)->resetCache(total);
+
+  using Clock = std::chrono::steady_clock;
+  auto start = Clock::now();
+  auto logits = (*executor)->prefill(*ids);
+  if (!logits)
+    return fail(logits.takeError());
+  auto prefillEnd = Clock::now();
+  at::Tensor promptLogits = *logits;
+  std::vector<int64_t> generated;
+  if (maxNewTokens > 0)
+    generated.push_back(greedyToken(promptLogits));
+  if (rank == debugKillRank)
+    raise(SIGKILL);
+  int64_t position = static_cast<int64_t>(ids->size());
+  while (static_cast<int64_t>(generated.size()) < maxNewTokens) {
+    auto next = (*executor)->decode(generated.back(), position++);
+    if (!next)
+      return fail(next.takeError());
+    generated.push_back(greedyToken(*next));
+  }
+  auto end = Clock::now();
+  if (rank != 0)
+    return 0;
+
+  double prefillSeconds = std::chrono::duration<double>(prefillEnd - start).count();
+  double decodeSeconds = std::chrono::duration<double>(end - prefillEnd).count();
+  int64_t decodeSteps = std::max<int64_t>(0, static_cast<int64_t>(generated.size()) - 1);
+  if (!json) {
+    llvm::outs() << llvm::join(llvm::map_range(generated, [](int64_t id) {
+                      return std::to_string(id);
+                    }),
+                               " ")
+                 << "\n";
+    return 0;
+  }
+  llvm::json::Array tokens, logitValues;
+  for (int64_t id : generated)
+    tokens.push_back(id);
+  auto accessor = promptLogits.accessor<float, 1>();
+  for (int64_t i = 0; i < promptLogits.size(0); ++i)
+    logitValues.push_back(static_cast<double>(accessor[i]));
+  llvm::json::Object result{
+      {"tokens", std::move(tokens)},
+      {"logits", std::move(logitValues)},
+      {"timing",
+       llvm::json::Object{
+           {"prompt_tokens", static_cast<int64_t>(ids->size())},
+           {"prefill_seconds", prefillSeconds},
+           {"prefill_tokens_per_second", prefillSeconds > 0 ? ids->size() / prefillSeconds : 0.0},
+           {"decode_steps", decodeSteps},
+           {"decode_seconds", decodeSeconds},
+           {"decode_tokens_per_second", decodeSeconds > 0 ? decodeSteps / decodeSeconds : 0.0},
+           {"launches_per_decode_step", (*executor)->launchesPerDecodeStep()}}},
+  };
+  llvm::outs() << llvm::json::Value(std::move(result)) << "\n";
+  return 0;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  registerLogLevelOption();
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "vgcu-run: runs a vgcu artifact on the CPU reference kernels: "
+                              "prefill, then greedy decode\n");
+  if (auto error = applyLogLevelOption())
+    return fail(std::move(error));
+  if (maxNewTokens < 0)
+    return fail(makeError("--max-new-tokens must not be negative"));
+
+  // Ranks started by the launcher re-hash nothing: the launcher checked the files.
+  auto manifest = readArtifact(artifactPath, !skipChecksums && rankOption < 0);
+  if (!manifest)
+    return fail(manifest.takeError());
+  int64_t tp = manifest->tp;
+  int perRankThreads = threads > 0 ? threads.getValue()
+                                   : std::max<int>(1, at::get_num_threads() / static_cast<int>(tp));
+  at::set_num_threads(perRankThreads);
+
+  if (tp == 1) {
+    auto collectives = makeSingleRankCollectives();
+    return runRank(*manifest, 0, *collectives);
+  }
+  if (rankOption < 0) {
+    // The launcher: one process per rank, this executable again.
+    std::vector<std::string> arguments;
+    for (int i = 1; i < argc; ++i)
+      arguments.push_back(argv[i]);
+    arguments.push_back("--no-verify-checksums");
+    auto self = llvm::sys::fs::getMainExecutable(argv[0], reinterpret_cast<void *>(&fail));
+    if (auto error = runRankProcesses(self, arguments, tp))
+      return fail(std::move(error));
+    return 0;
+  }
+  if (rankOption >= tp)
+    return fail(makeError("--rank {0} is outside the artifact's {1} ranks",
+                          rankOption.getValue(), tp));
+  auto collectives = connectGloo(rankOption, tp, masterPort, std::chrono::seconds(60));
+  if (!collectives)
+    return fail(collectives.takeError());
+  return runRank(*manifest, rankOption, **collectives);
+}
