@@ -59,13 +59,23 @@ Value peelScales(Value value, double &scale) {
   }
 }
 
-/// The positions tensor behind `[1, S]` (key) or `[T, 1]` (query) broadcasting views.
+/// The positions behind `[1, S]` (key) or `[T, 1]` (query) broadcasting views: the
+/// function's integer `positions` argument, the one vgcu.attention masks with (any other
+/// rank-1 tensor would make a different mask).
 Value positionsAlong(Value value, int64_t varyingDim) {
   auto type = cast<RankedTensorType>(value.getType());
   if (type.getRank() != 2 || type.getDimSize(1 - varyingDim) != 1)
     return {};
-  Value base = stripCasts(stripReshapes(value));
-  return rankOf(base) == 1 ? base : Value();
+  auto argument = dyn_cast<BlockArgument>(stripCasts(stripReshapes(value)));
+  if (!argument || rankOf(argument) != 1 ||
+      !cast<RankedTensorType>(argument.getType()).getElementType().isInteger())
+    return {};
+  auto function = dyn_cast<func::FuncOp>(argument.getOwner()->getParentOp());
+  if (!function)
+    return {};
+  auto name = function.getArgAttrOfType<StringAttr>(argument.getArgNumber(), "vgcu.name");
+  bool isPositions = name ? name.getValue() == "positions" : argument.getArgNumber() == 1;
+  return isPositions ? argument : Value();
 }
 
 /// The causal mask `key > query` (or `query < key`); returns the positions compared.

@@ -50,13 +50,26 @@ struct Normalization {
   Value variance;
   double epsilon;
 };
+/// `rsqrt(v)` or `1 / sqrt(v)`: returns v.
+Value matchReciprocalRoot(Value value) {
+  if (auto rsqrt = value.getDefiningOp<RsqrtOp>())
+    return rsqrt.getInput();
+  auto div = value.getDefiningOp<DivOp>();
+  auto sqrt = div ? div.getRhs().getDefiningOp<SqrtOp>() : SqrtOp();
+  std::optional<double> one = div ? matchScaleConstant(div.getLhs()) : std::nullopt;
+  if (!sqrt || !one || *one != 1.0 || div.getType() != sqrt.getType())
+    return {};
+  return sqrt.getInput();
+}
+
 std::optional<Normalization> matchNormalization(Value value) {
   Operation *op = value.getDefiningOp();
   if (auto mul = dyn_cast_or_null<MulOp>(op)) {
-    auto ordered = orderOperands(mul, [](Value v) { return v.getDefiningOp<RsqrtOp>(); });
+    auto ordered =
+        orderOperands(mul, [](Value v) { return static_cast<bool>(matchReciprocalRoot(v)); });
     if (!ordered)
       return std::nullopt;
-    auto sum = matchPlusEpsilon(ordered->first.getDefiningOp<RsqrtOp>().getInput());
+    auto sum = matchPlusEpsilon(matchReciprocalRoot(ordered->first));
     if (!sum)
       return std::nullopt;
     return Normalization{ordered->second, sum->first, sum->second};
@@ -89,13 +102,16 @@ struct FuseRmsNormPattern : OpRewritePattern<MulOp> {
   LogicalResult matchAndRewrite(MulOp op, PatternRewriter &rewriter) const override {
     for (auto [weight, normalized] : {std::pair(op.getLhs(), op.getRhs()),
                                       std::pair(op.getRhs(), op.getLhs())}) {
-      auto norm = matchNormalization(stripCasts(normalized));
+      // At most one cast each way: the f32 upcast of the input and the rounding back.
+      auto norm = matchNormalization(stripOneCast(normalized));
       if (!norm)
         continue;
       Value squared = matchMeanOfSquares(norm->variance);
       if (!squared || squared != norm->numerator)
         continue;
-      Value input = stripCasts(norm->numerator);
+      Value input = norm->numerator;
+      if (input.getType() != op.getType())
+        input = stripOneCast(input);
       if (input.getType() != op.getType() || !isChannelWeight(weight, input))
         continue;
       rewriter.replaceOpWithNewOp<RmsNormOp>(op, input, weight, norm->epsilon);
@@ -117,7 +133,7 @@ struct FuseLayerNormPattern : OpRewritePattern<AddOp> {
     auto mul = scaled.getDefiningOp<MulOp>();
     for (auto [weight, normalized] : {std::pair(mul.getLhs(), mul.getRhs()),
                                       std::pair(mul.getRhs(), mul.getLhs())}) {
-      auto norm = matchNormalization(stripCasts(normalized));
+      auto norm = matchNormalization(stripOneCast(normalized));
       if (!norm)
         continue;
       Value centered = matchMeanOfSquares(norm->variance);
@@ -128,7 +144,9 @@ struct FuseLayerNormPattern : OpRewritePattern<AddOp> {
       if (!mean || mean.getInput() != sub.getLhs() || !mean.getKeepdim() ||
           !isLastDimOnly(mean.getDims(), rankOf(mean.getInput())))
         continue;
-      Value input = stripCasts(sub.getLhs());
+      Value input = sub.getLhs();
+      if (input.getType() != op.getType())
+        input = stripOneCast(input);
       if (input.getType() != op.getType() || !isChannelWeight(weight, input) ||
           !isChannelWeight(bias, input))
         continue;

@@ -132,9 +132,20 @@ bool isRotation(Value value, Value input, RotaryStyle style) {
   if (!stack || stack.getInputs().size() != 2 ||
       (stack.getDim() != -1 && stack.getDim() != last + 1))
     return false;
-  auto neg = stripReshapes(stack.getInputs()[0]).getDefiningOp<NegOp>();
-  return neg && isSliceOf(neg.getInput(), 1, dim, 2) &&
-         isSliceOf(stripReshapes(stack.getInputs()[1]), 0, dim, 2);
+  // Each half must be unsqueezed at the end ([..., d/2, 1]) for the pairs to interleave.
+  auto unsqueezedLast = [&](Value v) -> Value {
+    auto reshape = v.getDefiningOp<ReshapeOp>();
+    if (!reshape)
+      return Value();
+    ArrayRef<int64_t> from = cast<RankedTensorType>(reshape.getInput().getType()).getShape();
+    ArrayRef<int64_t> to = cast<RankedTensorType>(reshape.getType()).getShape();
+    if (to.size() != from.size() + 1 || to.back() != 1 || to.drop_back() != from)
+      return Value();
+    return reshape.getInput();
+  };
+  Value odd = unsqueezedLast(stack.getInputs()[0]), even = unsqueezedLast(stack.getInputs()[1]);
+  auto neg = odd ? odd.getDefiningOp<NegOp>() : NegOp();
+  return neg && even && isSliceOf(neg.getInput(), 1, dim, 2) && isSliceOf(even, 0, dim, 2);
 }
 
 /// One rotated tensor: `input · cos + rotate(input) · sin`.
@@ -202,27 +213,36 @@ void rewritePair(Rotation query, std::optional<Rotation> key) {
                                           builder.getI64IntegerAttr(headDim),
                                           builder.getI64IntegerAttr(headDim),
                                           builder.getF64FloatAttr(tables.theta));
-  auto restore = [&](Value rotated, Rotation rotation) {
-    Value result = rotated;
-    if (rotated.getType() != rotation.root.getType())
-      result = ReshapeOp::create(builder, loc, rotation.root.getType(), rotated);
-    rotation.root.getResult().replaceAllUsesWith(result);
-    rotation.root.erase();
+  // Results in the shape the rotations had; the old ops go only once nothing new needs
+  // the builder's insertion point (which is one of them).
+  auto restored = [&](Value rotated, Rotation &rotation) -> Value {
+    if (rotated.getType() == rotation.root.getType())
+      return rotated;
+    return ReshapeOp::create(builder, loc, rotation.root.getType(), rotated);
   };
-  restore(rotary.getQueryOut(), query);
-  if (key)
-    restore(rotary.getKeyOut(), *key);
+  Value queryResult = restored(rotary.getQueryOut(), query);
+  Value keyResult = key ? restored(rotary.getKeyOut(), *key) : Value();
+  query.root.getResult().replaceAllUsesWith(queryResult);
+  query.root.erase();
+  if (key) {
+    key->root.getResult().replaceAllUsesWith(keyResult);
+    key->root.erase();
+  }
 }
 
 struct FuseRotaryPass : vgcu::impl::FuseRotaryBase<FuseRotaryPass> {
   void runOnOperation() override {
     SmallVector<Rotation> rotations;
     getOperation().walk([&](AddOp add) {
-      if (auto rotation = matchRotation(add))
-        if (rankOf(rotation->input) >= 2 &&
-            !ShapedType::isDynamic(
-                cast<RankedTensorType>(rotation->input.getType()).getShape().back()))
+      // Token-major values only ([tokens, heads, head_dim] or [tokens, head_dim]): the
+      // rotary op works on [tokens, heads x head_dim].
+      if (auto rotation = matchRotation(add)) {
+        ArrayRef<int64_t> shape = cast<RankedTensorType>(rotation->input.getType()).getShape();
+        bool tokenMajor = shape.size() >= 2 && ShapedType::isDynamic(shape[0]) &&
+                          llvm::none_of(shape.drop_front(), ShapedType::isDynamic);
+        if (tokenMajor)
           rotations.push_back(*rotation);
+      }
     });
     // Queries and keys are rotated one after the other with the same tables; a pair becomes
     // one op, placed at the first rotation, so the second's input must exist there.

@@ -114,14 +114,18 @@ void packGroup(SmallVectorImpl<Candidate> &group, OpBuilder &builder) {
                                   withShape(first, shape), first.getInput(), weight, bias,
                                   builder.getStrArrayAttr(modules),
                                   builder.getDenseI64ArrayAttr(sizes));
+  // All slices first: the builder inserts before `first`, which is about to go.
   int64_t offset = 0;
   int64_t lastDim = resultType.getRank() - 1;
+  SmallVector<Value> slices;
   for (auto [candidate, rows] : llvm::zip(group, sizes)) {
-    Value slice = SliceOp::create(builder, candidate.op.getLoc(), candidate.op.getType(), packed,
-                                  lastDim, offset, offset + rows, 1);
+    slices.push_back(SliceOp::create(builder, candidate.op.getLoc(), candidate.op.getType(),
+                                     packed, lastDim, offset, offset + rows, 1));
+    offset += rows;
+  }
+  for (auto [candidate, slice] : llvm::zip(group, slices)) {
     candidate.op.getResult().replaceAllUsesWith(slice);
     candidate.op.erase();
-    offset += rows;
   }
 }
 

@@ -69,8 +69,8 @@ def PackProjections : Pass<"vgcu-pack-projections", "::mlir::func::FuncOp"> {
     (`...self_attn.q_proj.weight`, `...k_proj.weight`, ...) and agree on having a bias,
     become one linear over a packed parameter (`...qkv_proj.weight`), recording
     packed_modules and packed_sizes so weight loading stacks the checkpoint tensors the same
-    way. Users get slices of the packed output; a concatenation of exactly the packed
-    outputs is replaced by the packed linear itself.
+    way. Users get slices of the packed output; a concatenation of exactly those slices, in
+    order, folds to the packed linear itself under canonicalization (as in the pipeline).
   }];
   let dependentDialects = ["::vgcu::VgcuDialect"];
 }

@@ -46,7 +46,14 @@ inline mlir::Value stripCasts(mlir::Value value) {
   return value;
 }
 
-/// Looks through reshapes (and casts, which keep the shape).
+/// Looks through at most one element type conversion.
+inline mlir::Value stripOneCast(mlir::Value value) {
+  if (auto cast = value.getDefiningOp<CastOp>())
+    return cast.getInput();
+  return value;
+}
+
+/// Looks through reshapes.
 inline mlir::Value stripReshapes(mlir::Value value) {
   while (true) {
     if (auto reshape = value.getDefiningOp<ReshapeOp>())

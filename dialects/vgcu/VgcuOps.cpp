@@ -461,10 +461,26 @@ LogicalResult TransposeOp::verify() {
 }
 
 OpFoldResult TransposeOp::fold(FoldAdaptor) {
-  for (auto [i, index] : llvm::enumerate(getPermutation()))
-    if (static_cast<int64_t>(i) != index)
-      return {};
-  return getInput();
+  auto isIdentity = [](ArrayRef<int64_t> permutation) {
+    for (auto [i, index] : llvm::enumerate(permutation))
+      if (static_cast<int64_t>(i) != index)
+        return false;
+    return true;
+  };
+  if (isIdentity(getPermutation()))
+    return getInput();
+  // transpose(transpose(x)) is one transpose of x (or x itself).
+  if (auto inner = getInput().getDefiningOp<TransposeOp>()) {
+    SmallVector<int64_t> composed;
+    for (int64_t index : getPermutation())
+      composed.push_back(inner.getPermutation()[index]);
+    if (isIdentity(composed) && inner.getInput().getType() == getType())
+      return inner.getInput();
+    getInputMutable().assign(inner.getInput());
+    setPermutation(composed);
+    return getResult();
+  }
+  return {};
 }
 
 LogicalResult ReshapeOp::verify() {
@@ -524,6 +540,39 @@ LogicalResult SliceOp::verify() {
     return emitOpError("result shape ") << shapeString(resultType.getShape())
                                         << " does not match " << shapeString(expected);
   return success();
+}
+
+OpFoldResult SliceOp::fold(FoldAdaptor) {
+  auto type = tensorType(getInput());
+  int64_t dim = getDim() < 0 ? getDim() + type.getRank() : getDim();
+  if (getStart() == 0 && getStep() == 1 && dim >= 0 && dim < type.getRank() &&
+      getEnd() == type.getDimSize(dim) && getType() == type)
+    return getInput();
+  return {};
+}
+
+OpFoldResult ConcatOp::fold(FoldAdaptor) {
+  if (getInputs().size() == 1 && getInputs()[0].getType() == getType())
+    return getInputs()[0];
+  // Adjacent slices that together cover their source are the source.
+  Value source;
+  int64_t expectedStart = 0;
+  int64_t rank = tensorType(getResult()).getRank();
+  int64_t dim = getDim() < 0 ? getDim() + rank : getDim();
+  for (Value input : getInputs()) {
+    auto slice = input.getDefiningOp<SliceOp>();
+    if (!slice || slice.getStep() != 1 || slice.getStart() != expectedStart)
+      return {};
+    int64_t sliceDim = slice.getDim() < 0 ? slice.getDim() + rank : slice.getDim();
+    if (sliceDim != dim || (source && slice.getInput() != source))
+      return {};
+    source = slice.getInput();
+    expectedStart = slice.getEnd();
+  }
+  if (!source || source.getType() != getType() ||
+      expectedStart != tensorType(source).getDimSize(dim))
+    return {};
+  return source;
 }
 
 LogicalResult ConcatOp::verify() {

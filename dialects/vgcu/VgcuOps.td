@@ -483,6 +483,7 @@ def Vgcu_SliceOp : Vgcu_Op<"slice", [Pure]> {
   let results = (outs Vgcu_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Vgcu_ConcatOp : Vgcu_Op<"concat", [Pure]> {
@@ -497,6 +498,7 @@ def Vgcu_ConcatOp : Vgcu_Op<"concat", [Pure]> {
   let results = (outs Vgcu_Tensor:$result);
   let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, $result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Vgcu_GatherOp : Vgcu_Op<"gather", [Pure]> {

@@ -190,13 +190,15 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
   logger().info("loaded {} parameters from {} checkpoint tensors", loadedNames->size(),
                 (*checkpoint)->tensors().size());
 
-  auto module = compileToStage(source, context, Stage::Sharded, options);
-  if (!module)
-    return module.takeError();
-  auto layouts = collectWeightLayouts(**module);
+  OwningOpRef<ModuleOp> module = (*graph)->clone();
+  if (auto error = fuseGraph(*module, options))
+    return error;
+  if (auto error = shardGraph(*module, options))
+    return error;
+  auto layouts = collectWeightLayouts(*module);
   if (!layouts)
     return layouts.takeError();
-  if (auto error = lowerToKernels(**module, options))
+  if (auto error = lowerToKernels(*module, options))
     return error;
 
   auto staged = StagedDirectory::create(outputPath, overwrite);
@@ -215,7 +217,7 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
     llvm::raw_fd_ostream os(pathIn("program.mlirbc"), ec);
     if (ec)
       return makeError("cannot write program: {0}", ec.message());
-    if (failed(writeBytecodeToFile(**module, os)))
+    if (failed(writeBytecodeToFile(*module, os)))
       return makeError("cannot encode the program as MLIR bytecode");
   }
 
@@ -268,7 +270,7 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
       return checksum.takeError();
     files[name] = llvm::json::Object{{"bytes", static_cast<int64_t>(size)}, {"xxh3_64", *checksum}};
   }
-  ModuleOp program = **module;
+  ModuleOp program = *module;
   llvm::json::Object manifest{
       {"format", "vgcu-artifact"},
       {"abi_version", kKernelAbiVersion},

@@ -90,24 +90,36 @@ llvm::Expected<OwningOpRef<ModuleOp>> vgcu::compileToStage(ModelSource &source,
   if (stage == Stage::Graph)
     return std::move(*module);
 
-  PassManager pm(&context);
-  if (options.configurePassManager)
-    if (auto error = options.configurePassManager(pm))
-      return std::move(error);
-  buildFusePipeline(pm);
-  if (stage == Stage::Fused) {
-    pm.addPass(createShardTensorParallel(ShardTensorParallelOptions{1}));
-  } else {
-    pm.addPass(createShardTensorParallel(ShardTensorParallelOptions{options.tensorParallel}));
-    pm.nest<func::FuncOp>().addPass(createFuseAllReduceNorm());
-    pm.addPass(createCanonicalizerPass());
-  }
-  if (auto error = runPipeline(pm, **module, "compiling " + source.configPath))
+  if (auto error = fuseGraph(**module, options))
+    return std::move(error);
+  if (stage == Stage::Fused)
+    return std::move(*module);
+  if (auto error = shardGraph(**module, options))
     return std::move(error);
   if (stage == Stage::Kernels)
     if (auto error = lowerToKernels(**module, options))
       return std::move(error);
   return std::move(*module);
+}
+
+llvm::Error vgcu::fuseGraph(ModuleOp graph, const CompileOptions &options) {
+  PassManager pm(graph.getContext());
+  if (options.configurePassManager)
+    if (auto error = options.configurePassManager(pm))
+      return error;
+  buildFusePipeline(pm);
+  return runPipeline(pm, graph, "fusing the graph");
+}
+
+llvm::Error vgcu::shardGraph(ModuleOp fused, const CompileOptions &options) {
+  PassManager pm(fused.getContext());
+  if (options.configurePassManager)
+    if (auto error = options.configurePassManager(pm))
+      return error;
+  pm.addPass(createShardTensorParallel(ShardTensorParallelOptions{options.tensorParallel}));
+  pm.nest<func::FuncOp>().addPass(createFuseAllReduceNorm());
+  pm.addPass(createCanonicalizerPass());
+  return runPipeline(pm, fused, "sharding for tensor parallelism");
 }
 
 llvm::Error vgcu::lowerToKernels(ModuleOp sharded, const CompileOptions &options) {
@@ -144,6 +156,21 @@ static std::optional<int64_t> layerOf(Location loc) {
   return index;
 }
 
+llvm::json::Array vgcu::opsPerLayer(ModuleOp module) {
+  std::map<int64_t, llvm::json::Array> layers;
+  module.walk([&](Operation *op) {
+    if (op->getDialect() == nullptr || op->getDialect()->getNamespace() != "vgcu" ||
+        isa<ParamOp, ConstantOp, ReshapeOp, SliceOp, TransposeOp, BroadcastOp>(op))
+      return;
+    if (auto layer = layerOf(op->getLoc()))
+      layers[*layer].push_back(op->getName().getStringRef());
+  });
+  llvm::json::Array result;
+  for (auto &[layer, ops] : layers)
+    result.push_back(std::move(ops));
+  return result;
+}
+
 static int64_t countElements(ArrayRef<int64_t> shape) {
   int64_t count = 1;
   for (int64_t dim : shape)
@@ -151,8 +178,8 @@ static int64_t countElements(ArrayRef<int64_t> shape) {
   return count;
 }
 
-llvm::json::Object vgcu::summarize(const ModelSource &source, ModuleOp graph, ModuleOp sharded,
-                                   ModuleOp kernels, int64_t tensorParallel) {
+llvm::json::Object vgcu::summarize(const ModelSource &source, ModuleOp graph, ModuleOp fused,
+                                   ModuleOp sharded, ModuleOp kernels, int64_t tensorParallel) {
   const ModelConfig &config = source.resolved.config;
   llvm::json::Object summary{
       {"architecture", config.architecture},
@@ -173,6 +200,8 @@ llvm::json::Object vgcu::summarize(const ModelSource &source, ModuleOp graph, Mo
     else
       llvm::consumeError(params.takeError());
   }
+  if (fused)
+    summary["ops_per_layer"] = opsPerLayer(fused);
   if (sharded) {
     // What each rank stores: its slices of sharded parameters plus every replicated one.
     std::map<std::string, std::pair<int64_t, bool>> perName;

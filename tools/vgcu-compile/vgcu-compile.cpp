@@ -2,6 +2,10 @@
 
 #include "vgcu/Compiler/Artifact.h"
 #include "vgcu/Compiler/Compiler.h"
+#include "vgcu/Frontend/TorchScriptImporter.h"
+#include "vgcu/Models/WeightLoader.h"
+
+#include "dialects/vgcu/VgcuDialect.h"
 #include "vgcu/Models/ModelRegistry.h"
 #include "vgcu/Support/Error.h"
 #include "vgcu/Support/Log.h"
@@ -45,12 +49,66 @@ cl::opt<std::string> dtypeOption("dtype", cl::desc("Compute dtype: f32, f16 or b
 cl::list<std::string> plugins("load-plugin",
                               cl::desc("Load a model plugin (repeatable; also VGCU_PLUGINS)"),
                               cl::value_desc("PATH.so"), cl::cat(category));
+cl::opt<std::string> torchScript("from-torchscript",
+                                 cl::desc("Import a TorchScript file (torch.jit.trace of a "
+                                          "*ForCausalLM) instead of building from a config"),
+                                 cl::value_desc("FILE.pt"), cl::init(""), cl::cat(category));
 cl::opt<bool> force("force", cl::desc("Replace an existing artifact"), cl::init(false),
                     cl::cat(category));
 
 int fail(llvm::Error error) {
   llvm::errs() << "vgcu-compile: error: " << llvm::toString(std::move(error)) << "\n";
   return 1;
+}
+
+CompileOptions commandLineOptions() {
+  CompileOptions options;
+  options.tensorParallel = tensorParallel;
+  options.configurePassManager = [](mlir::PassManager &pm) -> llvm::Error {
+    if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+      return makeError("invalid pass manager options");
+    mlir::applyDefaultTimingPassManagerCLOptions(pm);
+    return llvm::Error::success();
+  };
+  return options;
+}
+
+/// --from-torchscript: the graph of a traced model, fused on request.
+int compileTorchScript() {
+  if (!modelPath.empty() || !outputPath.empty())
+    return fail(makeError("--from-torchscript takes no model directory and writes no artifact "
+                          "(traced graphs have no separate compute_logits to lower); use "
+                          "--emit=graph, --emit=fused or --summary-json"));
+  if (emit != "" && emit != "graph" && emit != "fused")
+    return fail(makeError("--from-torchscript supports --emit=graph or --emit=fused"));
+  if (emit.empty() && !summaryJson)
+    return fail(makeError("nothing to do: pass --emit=graph, --emit=fused or --summary-json"));
+  mlir::MLIRContext context;
+  context.loadDialect<VgcuDialect>();
+  auto module = importTorchScript(torchScript, context);
+  if (!module)
+    return fail(module.takeError());
+  auto params = ParamTable::fromModule(**module);
+  if (!params)
+    return fail(params.takeError());
+  if (emit == "graph") {
+    (*module)->print(llvm::outs());
+    llvm::outs() << "\n";
+  }
+  if (emit == "fused" || summaryJson)
+    if (auto error = fuseGraph(**module, commandLineOptions()))
+      return fail(std::move(error));
+  if (emit == "fused") {
+    (*module)->print(llvm::outs());
+    llvm::outs() << "\n";
+  }
+  if (summaryJson)
+    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(llvm::json::Object{
+                                               {"source", torchScript.getValue()},
+                                               {"parameters", params->numElements()},
+                                               {"ops_per_layer", opsPerLayer(**module)}}))
+                 << "\n";
+  return 0;
 }
 } // namespace
 
@@ -80,6 +138,8 @@ int main(int argc, char **argv) {
     llvm::outs() << ModelRegistry::global().supportedModelsMarkdown();
     return 0;
   }
+  if (!torchScript.empty())
+    return compileTorchScript();
   if (modelPath.empty())
     return fail(makeError("no model directory given (see --help)"));
   std::optional<Stage> stage;
@@ -111,15 +171,8 @@ int main(int argc, char **argv) {
     return fail(source.takeError());
 
   mlir::MLIRContext context;
-  CompileOptions options;
-  options.tensorParallel = tensorParallel;
+  CompileOptions options = commandLineOptions();
   options.dtype = dtype;
-  options.configurePassManager = [](mlir::PassManager &pm) -> llvm::Error {
-    if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
-      return makeError("invalid pass manager options");
-    mlir::applyDefaultTimingPassManagerCLOptions(pm);
-    return llvm::Error::success();
-  };
 
   if (stage) {
     auto module = compileToStage(*source, context, *stage, options);
@@ -129,17 +182,21 @@ int main(int argc, char **argv) {
     llvm::outs() << "\n";
   }
   if (summaryJson) {
+    // Each stage continues from a copy of the previous one.
     auto graph = compileToStage(*source, context, Stage::Graph, options);
     if (!graph)
       return fail(graph.takeError());
-    auto sharded = compileToStage(*source, context, Stage::Sharded, options);
-    if (!sharded)
-      return fail(sharded.takeError());
-    auto kernels = compileToStage(*source, context, Stage::Kernels, options);
-    if (!kernels)
-      return fail(kernels.takeError());
+    mlir::OwningOpRef<mlir::ModuleOp> fused = (*graph)->clone();
+    if (auto error = fuseGraph(*fused, options))
+      return fail(std::move(error));
+    mlir::OwningOpRef<mlir::ModuleOp> sharded = fused->clone();
+    if (auto error = shardGraph(*sharded, options))
+      return fail(std::move(error));
+    mlir::OwningOpRef<mlir::ModuleOp> kernels = sharded->clone();
+    if (auto error = lowerToKernels(*kernels, options))
+      return fail(std::move(error));
     llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(summarize(
-                                               *source, **graph, **sharded, **kernels,
+                                               *source, **graph, *fused, *sharded, *kernels,
                                                tensorParallel)))
                  << "\n";
   }

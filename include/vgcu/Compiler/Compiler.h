@@ -43,14 +43,25 @@ llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 compileToStage(ModelSource &source, mlir::MLIRContext &context, Stage stage,
                const CompileOptions &options);
 
+/// Runs the fusion pipeline on an imported (or built) graph, in place.
+llvm::Error fuseGraph(mlir::ModuleOp graph, const CompileOptions &options);
+
+/// Per decoder layer, the names of the compute ops it runs (views, parameters and
+/// constants left out), e.g. ["vgcu.add_rms_norm", "vgcu.linear", ...]: what a builder graph
+/// and a traced graph must agree on after fusion.
+llvm::json::Array opsPerLayer(mlir::ModuleOp module);
+
+/// Shards a fused module for options.tensorParallel ranks (and fuses all-reduce + norm).
+llvm::Error shardGraph(mlir::ModuleOp fused, const CompileOptions &options);
+
 /// Lowers a sharded module (Stage::Sharded) to planned `gcu` kernels in place.
 llvm::Error lowerToKernels(mlir::ModuleOp sharded, const CompileOptions &options);
 
 /// Summary of a model: architecture, exact parameter count, layers, hidden size, and with
 /// kernel-level IR the launches per decoder layer.
 llvm::json::Object summarize(const ModelSource &source, mlir::ModuleOp graph,
-                             mlir::ModuleOp sharded, mlir::ModuleOp kernels,
-                             int64_t tensorParallel);
+                             mlir::ModuleOp fused, mlir::ModuleOp sharded,
+                             mlir::ModuleOp kernels, int64_t tensorParallel);
 
 } // namespace vgcu
 

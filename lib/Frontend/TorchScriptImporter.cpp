@@ -1,0 +1,1074 @@
+//===- TorchScriptImporter.cpp - TorchScript (torch.jit.trace) modules to vgcu IR --===//
+//
+// The importer walks the graph of `forward` and the graphs of the submodule methods it
+// calls, keeping for every TorchScript value what it is at import time: a `vgcu` tensor, a
+// constant (an IValue, tensors included), a submodule path, a symbolic token count, or a
+// list/tuple of those. Nodes whose inputs are all constants run on LibTorch right away, so
+// shape arithmetic and buffer math (rotary frequencies, arange) fold into constants; every
+// other node becomes `vgcu` primitive ops whose result types are inferred here.
+//
+//===----------------------------------------------------------------------===//
+
+#include "vgcu/Frontend/TorchScriptImporter.h"
+#include "vgcu/Support/Error.h"
+#include "vgcu/Support/Shapes.h"
+
+#include "dialects/vgcu/VgcuOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <torch/csrc/jit/ir/constants.h>
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/serialization/import.h>
+#include <torch/script.h>
+
+#include <limits>
+#include <map>
+#include <unordered_map>
+#include <set>
+
+using namespace mlir;
+using namespace vgcu;
+
+namespace {
+
+/// What a TorchScript value is while importing.
+struct Imported {
+  enum class Kind { Tensor, Constant, Module, Symbolic, List, Tuple, None };
+  Kind kind = Kind::None;
+  Value tensor;
+  c10::IValue constant;
+  std::string path;
+  std::vector<Imported> items;
+
+  static Imported ofTensor(Value value) {
+    Imported result;
+    result.kind = Kind::Tensor;
+    result.tensor = value;
+    return result;
+  }
+  static Imported ofConstant(c10::IValue value) {
+    Imported result;
+    result.kind = value.isNone() ? Kind::None : Kind::Constant;
+    result.constant = std::move(value);
+    return result;
+  }
+  static Imported ofModule(std::string path) {
+    Imported result;
+    result.kind = Kind::Module;
+    result.path = std::move(path);
+    return result;
+  }
+  static Imported symbolic() {
+    Imported result;
+    result.kind = Kind::Symbolic;
+    return result;
+  }
+  bool isConstant() const { return kind == Kind::Constant || kind == Kind::None; }
+  bool isNone() const { return kind == Kind::None; }
+};
+
+class ImportError : public std::runtime_error {
+public:
+  explicit ImportError(const std::string &message, bool located = false)
+      : std::runtime_error(message), located(located) {}
+  /// Whether the message already says where in the Python source it happened.
+  bool located;
+};
+
+RankedTensorType typeOf(Value value) { return cast<RankedTensorType>(value.getType()); }
+
+class Importer {
+public:
+  Importer(MLIRContext &context, torch::jit::Module root)
+      : context(context), builder(&context), root(std::move(root)) {}
+
+  OwningOpRef<ModuleOp> run();
+
+private:
+  using Graph = torch::jit::Graph;
+  using Node = torch::jit::Node;
+  using JitValue = torch::jit::Value;
+
+  std::vector<Imported> importGraph(Graph &graph, const std::string &path,
+                                    const std::vector<Imported> &arguments);
+  void importNode(Node *node, const std::string &path);
+  bool tryFold(Node *node);
+  void emit(Node *node, Location loc);
+
+  // Values.
+  const Imported &get(const JitValue *value) const;
+  void set(const JitValue *value, Imported imported) { values[value] = std::move(imported); }
+  Imported &input(Node *node, const char *name);
+  Value tensorInput(Node *node, const char *name, Location loc, Type like = {});
+  Value asTensor(const Imported &value, Location loc, Type like = {});
+  int64_t intInput(Node *node, const char *name);
+  std::optional<int64_t> optionalInt(Node *node, const char *name);
+  bool hasInput(Node *node, const char *name) const;
+  /// An int list argument; symbolic entries become ShapedType::kDynamic.
+  SmallVector<int64_t> intListInput(Node *node, const char *name);
+
+  // Constants.
+  Value materialize(const at::Tensor &tensor, Location loc);
+  Value scalarConstant(const c10::IValue &scalar, Type element, Location loc);
+
+  // Emission helpers.
+  Value cast(Value value, Type element, Location loc);
+  Value reshape(Value value, ArrayRef<int64_t> shape, Location loc);
+  /// torch's type promotion for a binary op (dimensioned operands win over 0-d ones).
+  std::pair<Value, Value> promote(Value lhs, Value rhs, Location loc);
+  Value binary(llvm::StringRef kind, Value lhs, Value rhs, Location loc);
+  int64_t normalizeDim(int64_t dim, int64_t rank) const;
+
+  [[noreturn]] void fail(const llvm::Twine &message) { throw ImportError(message.str()); }
+
+  MLIRContext &context;
+  OpBuilder builder;
+  torch::jit::Module root;
+  std::map<std::string, torch::jit::Module> modules;
+  std::set<std::string> parameterNames;
+  // Node-based, so references to entries survive later insertions.
+  std::unordered_map<const JitValue *, Imported> values;
+  std::map<std::string, Value> params;
+  Node *current = nullptr;
+  std::string currentPath;
+};
+
+/// The Python source a node was traced from (the debug info a saved module keeps), or the
+/// serialized code's location when that is all there is.
+torch::jit::SourceRange originalRange(torch::jit::Node *node) {
+  torch::jit::SourceRange range = node->sourceRange();
+  if (auto original = range.findSourceRangeThatGenerated())
+    return *original;
+  return range;
+}
+
+std::string sourceOf(torch::jit::Node *node) {
+  auto location = originalRange(node).file_line_col();
+  if (!location)
+    return "unknown source line";
+  return std::get<0>(*location) + ":" + std::to_string(std::get<1>(*location));
+}
+
+Location locationOf(MLIRContext &context, torch::jit::Node *node, const std::string &path) {
+  Location source = UnknownLoc::get(&context);
+  if (auto location = originalRange(node).file_line_col())
+    source = FileLineColLoc::get(&context, std::get<0>(*location),
+                                 static_cast<unsigned>(std::get<1>(*location)),
+                                 static_cast<unsigned>(std::get<2>(*location)));
+  return NameLoc::get(StringAttr::get(&context, path.empty() ? "model" : path), source);
+}
+
+Type elementTypeOf(MLIRContext &context, at::ScalarType type) {
+  switch (type) {
+  case at::kFloat: return Float32Type::get(&context);
+  case at::kHalf: return Float16Type::get(&context);
+  case at::kBFloat16: return BFloat16Type::get(&context);
+  case at::kLong: return IntegerType::get(&context, 64);
+  case at::kInt: return IntegerType::get(&context, 32);
+  case at::kBool: return IntegerType::get(&context, 1);
+  default: return {};
+  }
+}
+
+const Imported &Importer::get(const JitValue *value) const {
+  auto it = values.find(value);
+  if (it == values.end())
+    throw ImportError("internal: value %" + value->debugName() + " used before it was defined");
+  return it->second;
+}
+
+bool Importer::hasInput(Node *node, const char *name) const {
+  const c10::FunctionSchema *schema = node->maybeSchema();
+  if (!schema)
+    return false;
+  return schema->argumentIndexWithName(name).has_value();
+}
+
+Imported &Importer::input(Node *node, const char *name) {
+  const c10::FunctionSchema *schema = node->maybeSchema();
+  if (!schema)
+    fail("no schema for " + std::string(node->kind().toQualString()));
+  auto index = schema->argumentIndexWithName(name);
+  if (!index || *index >= node->inputs().size())
+    fail(std::string(node->kind().toQualString()) + " has no argument '" + name + "'");
+  return values[node->inputs()[*index]];
+}
+
+int64_t Importer::intInput(Node *node, const char *name) {
+  std::optional<int64_t> value = optionalInt(node, name);
+  if (!value)
+    fail(std::string("argument '") + name + "' of " + node->kind().toQualString() +
+         " must be a constant integer");
+  return *value;
+}
+
+std::optional<int64_t> Importer::optionalInt(Node *node, const char *name) {
+  const Imported &value = input(node, name);
+  if (value.kind == Imported::Kind::Constant && value.constant.isInt())
+    return value.constant.toInt();
+  if (value.kind == Imported::Kind::Constant && value.constant.isTensor() &&
+      value.constant.toTensor().numel() == 1)
+    return value.constant.toTensor().item<int64_t>();
+  return std::nullopt;
+}
+
+SmallVector<int64_t> Importer::intListInput(Node *node, const char *name) {
+  const Imported &value = input(node, name);
+  SmallVector<int64_t> result;
+  if (value.kind == Imported::Kind::Constant && value.constant.isIntList()) {
+    for (int64_t item : value.constant.toIntVector())
+      result.push_back(item);
+    return result;
+  }
+  if (value.kind == Imported::Kind::Constant && value.constant.isInt())
+    return {value.constant.toInt()};
+  if (value.kind == Imported::Kind::List) {
+    for (const Imported &item : value.items) {
+      if (item.kind == Imported::Kind::Symbolic)
+        result.push_back(ShapedType::kDynamic);
+      else if (item.kind == Imported::Kind::Constant && item.constant.isInt())
+        result.push_back(item.constant.toInt());
+      else
+        fail(std::string("argument '") + name + "' of " + node->kind().toQualString() +
+             " must be a list of integers");
+    }
+    return result;
+  }
+  fail(std::string("argument '") + name + "' of " + node->kind().toQualString() +
+       " must be a list of integers");
+}
+
+int64_t Importer::normalizeDim(int64_t dim, int64_t rank) const {
+  auto normalized = vgcu::normalizeDim(dim, rank);
+  if (!normalized)
+    throw ImportError("dimension " + std::to_string(dim) + " is out of range for rank " +
+                      std::to_string(rank));
+  return *normalized;
+}
+
+Value Importer::materialize(const at::Tensor &tensor, Location loc) {
+  at::Tensor contiguous = tensor.contiguous().cpu();
+  Type element = elementTypeOf(context, contiguous.scalar_type());
+  if (!element)
+    fail("a constant tensor of dtype " + std::string(c10::toString(contiguous.scalar_type())) +
+         " has no vgcu equivalent");
+  std::vector<int64_t> shape(contiguous.sizes().begin(), contiguous.sizes().end());
+  auto type = RankedTensorType::get(shape, element);
+  DenseElementsAttr attr;
+  if (auto floatType = dyn_cast<FloatType>(element)) {
+    at::Tensor asFloat = contiguous.to(at::kFloat);
+    const float *data = asFloat.data_ptr<float>();
+    SmallVector<APFloat> elements;
+    for (int64_t i = 0; i < asFloat.numel(); ++i) {
+      APFloat value(data[i]);
+      bool lost;
+      value.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+      elements.push_back(value);
+    }
+    attr = DenseElementsAttr::get(type, elements);
+  } else {
+    at::Tensor asLong = contiguous.to(at::kLong);
+    const int64_t *data = asLong.data_ptr<int64_t>();
+    unsigned width = element.getIntOrFloatBitWidth();
+    SmallVector<APInt> elements;
+    for (int64_t i = 0; i < asLong.numel(); ++i)
+      elements.push_back(APInt(width, static_cast<uint64_t>(data[i]), /*isSigned=*/width > 1));
+    attr = DenseElementsAttr::get(type, elements);
+  }
+  return ConstantOp::create(builder, loc, type, attr);
+}
+
+Value Importer::scalarConstant(const c10::IValue &scalar, Type element, Location loc) {
+  auto type = RankedTensorType::get({}, element);
+  if (auto floatType = dyn_cast<FloatType>(element)) {
+    double number = scalar.isDouble() ? scalar.toDouble()
+                    : scalar.isInt()  ? static_cast<double>(scalar.toInt())
+                    : scalar.isBool() ? static_cast<double>(scalar.toBool())
+                                      : (fail("expected a number"), 0.0);
+    APFloat value(number);
+    bool lost;
+    value.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+    return ConstantOp::create(builder, loc, type, DenseElementsAttr::get(type, value));
+  }
+  int64_t number = scalar.isInt()    ? scalar.toInt()
+                   : scalar.isBool() ? static_cast<int64_t>(scalar.toBool())
+                                     : (fail("expected an integer"), int64_t(0));
+  return ConstantOp::create(
+      builder, loc, type,
+      DenseElementsAttr::get(type, APInt(element.getIntOrFloatBitWidth(),
+                                         static_cast<uint64_t>(number), /*isSigned=*/true)));
+}
+
+Value Importer::asTensor(const Imported &value, Location loc, Type like) {
+  switch (value.kind) {
+  case Imported::Kind::Tensor:
+    return value.tensor;
+  case Imported::Kind::Constant:
+    if (value.constant.isTensor()) {
+      const at::Tensor &tensor = value.constant.toTensor();
+      // A 0-d double/long/bool tensor is a wrapped Python number: it takes the other
+      // operand's type, as in torch's type promotion.
+      if (tensor.dim() == 0 && (tensor.scalar_type() == at::kDouble ||
+                                tensor.scalar_type() == at::kLong ||
+                                tensor.scalar_type() == at::kBool)) {
+        c10::IValue scalar = tensor.scalar_type() == at::kDouble ? c10::IValue(tensor.item<double>())
+                             : tensor.scalar_type() == at::kLong ? c10::IValue(tensor.item<int64_t>())
+                                                                 : c10::IValue(tensor.item<bool>());
+        return asTensor(Imported::ofConstant(scalar), loc, like);
+      }
+      return materialize(tensor, loc);
+    }
+    if (value.constant.isDouble() || value.constant.isInt() || value.constant.isBool()) {
+      Type element = like;
+      if (!element)
+        element = value.constant.isDouble() ? Type(Float32Type::get(&context))
+                  : value.constant.isBool() ? Type(IntegerType::get(&context, 1))
+                                            : Type(IntegerType::get(&context, 64));
+      // A Python float next to an integer tensor promotes to f32, as torch does.
+      if (value.constant.isDouble() && !isa<FloatType>(element))
+        element = Float32Type::get(&context);
+      return scalarConstant(value.constant, element, loc);
+    }
+    break;
+  default:
+    break;
+  }
+  fail("expected a tensor");
+}
+
+Value Importer::tensorInput(Node *node, const char *name, Location loc, Type like) {
+  return asTensor(input(node, name), loc, like);
+}
+
+Value Importer::cast(Value value, Type element, Location loc) {
+  auto type = typeOf(value);
+  if (type.getElementType() == element)
+    return value;
+  return CastOp::create(builder, loc, RankedTensorType::get(type.getShape(), element), value);
+}
+
+Value Importer::reshape(Value value, ArrayRef<int64_t> shape, Location loc) {
+  auto type = typeOf(value);
+  if (type.getShape() == shape)
+    return value;
+  return ReshapeOp::create(builder, loc, RankedTensorType::get(shape, type.getElementType()),
+                           value);
+}
+
+/// torch's result type of combining two element types.
+static Type promoteTypes(Type a, Type b, MLIRContext &context) {
+  if (a == b)
+    return a;
+  bool aFloat = isa<FloatType>(a), bFloat = isa<FloatType>(b);
+  if (aFloat != bFloat)
+    return aFloat ? a : b;
+  if (aFloat) // f16 with bf16, or a narrower float with f32
+    return a.getIntOrFloatBitWidth() == 32 || b.getIntOrFloatBitWidth() == 32
+               ? Type(Float32Type::get(&context))
+               : Type(Float32Type::get(&context));
+  return a.getIntOrFloatBitWidth() >= b.getIntOrFloatBitWidth() ? a : b;
+}
+
+std::pair<Value, Value> Importer::promote(Value lhs, Value rhs, Location loc) {
+  Type a = typeOf(lhs).getElementType(), b = typeOf(rhs).getElementType();
+  if (a == b)
+    return {lhs, rhs};
+  bool aScalar = typeOf(lhs).getRank() == 0, bScalar = typeOf(rhs).getRank() == 0;
+  bool sameCategory = isa<FloatType>(a) == isa<FloatType>(b);
+  Type result;
+  if (sameCategory && aScalar != bScalar)
+    result = aScalar ? b : a; // a 0-d tensor does not widen a dimensioned one
+  else
+    result = promoteTypes(a, b, context);
+  return {cast(lhs, result, loc), cast(rhs, result, loc)};
+}
+
+Value Importer::binary(llvm::StringRef kind, Value lhs, Value rhs, Location loc) {
+  std::tie(lhs, rhs) = promote(lhs, rhs, loc);
+  auto shape = broadcastShapes(typeOf(lhs).getShape(), typeOf(rhs).getShape());
+  if (!shape)
+    fail("operand shapes " + shapeString(typeOf(lhs).getShape()) + " and " +
+         shapeString(typeOf(rhs).getShape()) + " do not broadcast");
+  auto type = RankedTensorType::get(*shape, typeOf(lhs).getElementType());
+  if (kind == "add")
+    return AddOp::create(builder, loc, type, lhs, rhs);
+  if (kind == "sub")
+    return SubOp::create(builder, loc, type, lhs, rhs);
+  if (kind == "mul")
+    return MulOp::create(builder, loc, type, lhs, rhs);
+  if (kind == "div")
+    return DivOp::create(builder, loc, type, lhs, rhs);
+  if (kind == "pow")
+    return PowOp::create(builder, loc, type, lhs, rhs);
+  if (kind == "maximum")
+    return MaximumOp::create(builder, loc, type, lhs, rhs);
+  if (kind == "or")
+    return OrOp::create(builder, loc, type, lhs, rhs);
+  fail("internal: unknown binary kind " + kind);
+}
+
+OwningOpRef<ModuleOp> Importer::run() {
+  context.loadDialect<VgcuDialect, func::FuncDialect>();
+  for (const auto &named : root.named_parameters(/*recurse=*/true))
+    parameterNames.insert(named.name);
+  modules[""] = root;
+
+  auto method = root.get_method("forward");
+  std::shared_ptr<Graph> graph = method.graph();
+  size_t arguments = graph->inputs().size() - 1;
+  if (arguments != 2)
+    throw ImportError("forward takes " + std::to_string(arguments) +
+                      " inputs; vgcu imports forward(input_ids, positions) with both "
+                      "one-dimensional token tensors");
+  Location loc = NameLoc::get(builder.getStringAttr("model"));
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  auto idsType = RankedTensorType::get({ShapedType::kDynamic}, builder.getI64Type());
+  auto function = func::FuncOp::create(loc, "forward",
+                                       builder.getFunctionType({idsType, idsType}, {}));
+  module->push_back(function);
+  Block *body = function.addEntryBlock();
+  builder.setInsertionPointToEnd(body);
+  std::vector<Imported> inputs{Imported::ofModule(""),
+                               Imported::ofTensor(body->getArgument(0)),
+                               Imported::ofTensor(body->getArgument(1))};
+  std::vector<Imported> results = importGraph(*graph, "", inputs);
+  SmallVector<Value> returned;
+  std::function<void(const Imported &)> flatten = [&](const Imported &result) {
+    if (result.kind == Imported::Kind::Tuple || result.kind == Imported::Kind::List) {
+      for (const Imported &item : result.items)
+        flatten(item);
+      return;
+    }
+    returned.push_back(asTensor(result, loc));
+  };
+  for (const Imported &result : results)
+    flatten(result);
+  func::ReturnOp::create(builder, loc, returned);
+  SmallVector<Type> resultTypes;
+  for (Value value : returned)
+    resultTypes.push_back(value.getType());
+  function.setType(builder.getFunctionType({idsType, idsType}, resultTypes));
+  function.setArgAttr(0, "vgcu.name", builder.getStringAttr("input_ids"));
+  function.setArgAttr(1, "vgcu.name", builder.getStringAttr("positions"));
+  (*module)->setAttr("vgcu.source", builder.getStringAttr("torchscript"));
+  return module;
+}
+
+std::vector<Imported> Importer::importGraph(Graph &graph, const std::string &path,
+                                            const std::vector<Imported> &arguments) {
+  if (arguments.size() != graph.inputs().size())
+    fail("internal: method called with " + std::to_string(arguments.size()) +
+         " arguments for " + std::to_string(graph.inputs().size()) + " inputs");
+  for (auto [value, argument] : llvm::zip(graph.inputs(), arguments))
+    set(value, argument);
+  for (Node *node : graph.nodes()) {
+    try {
+      importNode(node, path);
+    } catch (const ImportError &error) {
+      if (error.located)
+        throw;
+      throw ImportError(std::string(error.what()) + " (at " + sourceOf(node) + ", in module '" +
+                            (path.empty() ? std::string("<root>") : path) + "')",
+                        /*located=*/true);
+    }
+  }
+  std::vector<Imported> results;
+  for (const JitValue *output : graph.outputs())
+    results.push_back(get(output));
+  return results;
+}
+
+bool Importer::tryFold(Node *node) {
+  if (node->kind().is_prim() || node->outputs().empty())
+    return false;
+  for (const JitValue *value : node->inputs())
+    if (!get(value).isConstant())
+      return false;
+  if (!node->maybeSchema())
+    return false;
+  try {
+    torch::jit::Operation operation = node->getOperation();
+    torch::jit::Stack stack;
+    for (const JitValue *value : node->inputs())
+      stack.push_back(get(value).constant);
+    operation(stack);
+    if (stack.size() != node->outputs().size())
+      return false;
+    for (size_t i = 0; i < node->outputs().size(); ++i)
+      set(node->outputs()[i], Imported::ofConstant(stack[i]));
+    return true;
+  } catch (const c10::Error &) {
+    return false;
+  }
+}
+
+void Importer::importNode(Node *node, const std::string &path) {
+  current = node;
+  currentPath = path;
+  const auto kind = node->kind();
+  Location loc = locationOf(context, node, path);
+
+  if (kind == c10::prim::Constant) {
+    auto value = torch::jit::toIValue(node->output());
+    set(node->output(), Imported::ofConstant(value ? *value : c10::IValue()));
+    return;
+  }
+  if (kind == c10::prim::GetAttr) {
+    const Imported &object = get(node->input());
+    if (object.kind != Imported::Kind::Module)
+      fail("attribute access on something that is not a module");
+    std::string name = node->s(c10::attr::name);
+    std::string childPath = object.path.empty() ? name : object.path + "." + name;
+    torch::jit::Module &parent = modules.at(object.path);
+    c10::IValue attribute = parent.attr(name);
+    if (attribute.isModule()) {
+      modules[childPath] = attribute.toModule();
+      set(node->output(), Imported::ofModule(childPath));
+    } else if (attribute.isTensor() && parameterNames.count(childPath)) {
+      auto it = params.find(childPath);
+      if (it == params.end()) {
+        at::Tensor tensor = attribute.toTensor();
+        Type element = elementTypeOf(context, tensor.scalar_type());
+        if (!element)
+          fail("parameter '" + childPath + "' has unsupported dtype " +
+               c10::toString(tensor.scalar_type()));
+        std::vector<int64_t> shape(tensor.sizes().begin(), tensor.sizes().end());
+        OpBuilder::InsertionGuard guard(builder);
+        builder.setInsertionPointToStart(builder.getInsertionBlock());
+        Value param = ParamOp::create(builder, NameLoc::get(builder.getStringAttr(childPath)),
+                                      RankedTensorType::get(shape, element),
+                                      builder.getStringAttr(childPath), nullptr);
+        it = params.emplace(childPath, param).first;
+      }
+      set(node->output(), Imported::ofTensor(it->second));
+    } else {
+      // Buffers and plain attributes are constants of the traced model.
+      set(node->output(), Imported::ofConstant(attribute));
+    }
+    return;
+  }
+  if (kind == c10::prim::CallMethod) {
+    const Imported &object = get(node->inputs()[0]);
+    if (object.kind != Imported::Kind::Module)
+      fail("method call on something that is not a module");
+    std::string method = node->s(c10::attr::name);
+    std::string modulePath = object.path;
+    std::shared_ptr<Graph> graph = modules.at(modulePath).get_method(method).graph();
+    std::vector<Imported> arguments;
+    for (const JitValue *value : node->inputs())
+      arguments.push_back(get(value));
+    std::vector<Imported> results = importGraph(*graph, modulePath, arguments);
+    current = node;
+    currentPath = path;
+    for (auto [output, result] : llvm::zip(node->outputs(), results))
+      set(output, result);
+    return;
+  }
+  if (kind == c10::prim::ListConstruct || kind == c10::prim::TupleConstruct) {
+    Imported result;
+    result.kind = kind == c10::prim::ListConstruct ? Imported::Kind::List : Imported::Kind::Tuple;
+    bool allInts = kind == c10::prim::ListConstruct;
+    for (const JitValue *value : node->inputs()) {
+      result.items.push_back(get(value));
+      const Imported &item = result.items.back();
+      allInts = allInts && item.kind == Imported::Kind::Constant && item.constant.isInt();
+    }
+    if (allInts) {
+      std::vector<int64_t> ints;
+      for (const Imported &item : result.items)
+        ints.push_back(item.constant.toInt());
+      set(node->output(), Imported::ofConstant(c10::IValue(ints)));
+    } else {
+      set(node->output(), result);
+    }
+    return;
+  }
+  if (kind == c10::prim::TupleUnpack || kind == c10::prim::ListUnpack) {
+    const Imported &tuple = get(node->input());
+    std::vector<Imported> items = tuple.items;
+    if (tuple.kind == Imported::Kind::Constant && tuple.constant.isTuple())
+      for (const c10::IValue &element : tuple.constant.toTupleRef().elements())
+        items.push_back(Imported::ofConstant(element));
+    if (tuple.kind == Imported::Kind::Constant && tuple.constant.isList())
+      for (const c10::IValue &element : tuple.constant.toListRef())
+        items.push_back(Imported::ofConstant(element));
+    if (items.size() != node->outputs().size())
+      fail("cannot unpack this value into " + std::to_string(node->outputs().size()) + " values");
+    for (auto [output, item] : llvm::zip(node->outputs(), items))
+      set(output, item);
+    return;
+  }
+  if (kind == c10::prim::NumToTensor || kind == c10::aten::Int ||
+      kind == c10::aten::ScalarImplicit || kind == c10::aten::Float) {
+    const Imported &value = get(node->input());
+    if (value.kind == Imported::Kind::Symbolic || !tryFold(node))
+      set(node->output(), value.kind == Imported::Kind::Symbolic ? value : value);
+    return;
+  }
+  if (kind == c10::aten::size) {
+    const Imported &value = get(node->inputs()[0]);
+    if (value.kind == Imported::Kind::Tensor && node->inputs().size() == 2) {
+      int64_t dim = normalizeDim(intInput(node, "dim"), typeOf(value.tensor).getRank());
+      int64_t size = typeOf(value.tensor).getDimSize(dim);
+      set(node->output(), ShapedType::isDynamic(size) ? Imported::symbolic()
+                                                      : Imported::ofConstant(c10::IValue(size)));
+      return;
+    }
+  }
+  // Shape arithmetic on a symbolic size stays symbolic.
+  if (node->outputs().size() == 1 && node->output()->type()->kind() == c10::TypeKind::IntType) {
+    for (const JitValue *value : node->inputs())
+      if (get(value).kind == Imported::Kind::Symbolic) {
+        set(node->output(), Imported::symbolic());
+        return;
+      }
+  }
+  if (tryFold(node))
+    return;
+  emit(node, loc);
+}
+
+void Importer::emit(Node *node, Location loc) {
+  const std::string kind = node->kind().toQualString();
+  auto out = [&](Value value) { set(node->output(), Imported::ofTensor(value)); };
+  auto self = [&]() { return tensorInput(node, "self", loc); };
+  auto shapeOf = [](Value value) { return typeOf(value).getShape(); };
+
+  // Identity in inference.
+  if (kind == "aten::contiguous" || kind == "aten::detach" || kind == "aten::clone" ||
+      kind == "aten::dropout" || kind == "aten::alias") {
+    set(node->output(), get(node->inputs()[0]));
+    return;
+  }
+  if (kind == "aten::embedding") {
+    Value weight = tensorInput(node, "weight", loc);
+    Value ids = tensorInput(node, "indices", loc);
+    SmallVector<int64_t> shape(shapeOf(ids));
+    shape.push_back(typeOf(weight).getDimSize(1));
+    return out(EmbeddingOp::create(builder, loc,
+                                   RankedTensorType::get(shape, typeOf(weight).getElementType()),
+                                   ids, weight, false));
+  }
+  if (kind == "aten::linear") {
+    Value x = tensorInput(node, "input", loc);
+    Value weight = tensorInput(node, "weight", loc);
+    Value bias = input(node, "bias").isNone() ? Value() : tensorInput(node, "bias", loc);
+    if (typeOf(weight).getRank() != 2)
+      fail("aten::linear with a weight of rank " + std::to_string(typeOf(weight).getRank()));
+    SmallVector<int64_t> shape(shapeOf(x).drop_back());
+    shape.push_back(typeOf(weight).getDimSize(0));
+    return out(LinearOp::create(builder, loc,
+                                RankedTensorType::get(shape, typeOf(x).getElementType()), x,
+                                weight, bias, nullptr, nullptr));
+  }
+  if (kind == "aten::matmul" || kind == "aten::bmm" || kind == "aten::mm") {
+    Value lhs = tensorInput(node, "self", loc);
+    Value rhs = tensorInput(node, kind == "aten::matmul" ? "other" : "mat2", loc);
+    std::tie(lhs, rhs) = promote(lhs, rhs, loc);
+    if (typeOf(lhs).getRank() < 2 || typeOf(rhs).getRank() < 2)
+      fail(kind + " of a vector is not supported");
+    auto batch = broadcastShapes(shapeOf(lhs).drop_back(2), shapeOf(rhs).drop_back(2));
+    if (!batch)
+      fail("matmul batch dimensions do not broadcast");
+    SmallVector<int64_t> shape(*batch);
+    shape.push_back(shapeOf(lhs)[shapeOf(lhs).size() - 2]);
+    shape.push_back(shapeOf(rhs).back());
+    return out(MatmulOp::create(builder, loc,
+                                RankedTensorType::get(shape, typeOf(lhs).getElementType()), lhs,
+                                rhs));
+  }
+  // Binary arithmetic; the second operand may be a Python scalar.
+  static const std::map<std::string, std::string> binaries = {
+      {"aten::add", "add"},         {"aten::sub", "sub"},          {"aten::mul", "mul"},
+      {"aten::div", "div"},         {"aten::pow", "pow"},          {"aten::maximum", "maximum"},
+      {"aten::__or__", "or"},       {"aten::bitwise_or", "or"},    {"aten::logical_or", "or"}};
+  if (auto it = binaries.find(kind); it != binaries.end()) {
+    if (hasInput(node, "alpha")) {
+      std::optional<int64_t> alpha = optionalInt(node, "alpha");
+      if (!alpha || *alpha != 1)
+        fail(kind + " with alpha other than 1 is not supported");
+    }
+    if (hasInput(node, "rounding_mode") && !input(node, "rounding_mode").isNone())
+      fail(kind + " with a rounding mode is not supported");
+    Value lhs = asTensor(get(node->inputs()[0]), loc);
+    Value rhs = asTensor(get(node->inputs()[1]), loc, typeOf(lhs).getElementType());
+    return out(binary(it->second, lhs, rhs, loc));
+  }
+  if (kind == "aten::rsub") {
+    Value lhs = self();
+    Value rhs = asTensor(input(node, "other"), loc, typeOf(lhs).getElementType());
+    return out(binary("sub", rhs, lhs, loc));
+  }
+  static const std::map<std::string, ComparePredicate> comparisons = {
+      {"aten::gt", ComparePredicate::gt}, {"aten::lt", ComparePredicate::lt},
+      {"aten::ge", ComparePredicate::ge}, {"aten::le", ComparePredicate::le},
+      {"aten::eq", ComparePredicate::eq}, {"aten::ne", ComparePredicate::ne}};
+  if (auto it = comparisons.find(kind); it != comparisons.end()) {
+    Value lhs = self();
+    Value rhs = asTensor(input(node, "other"), loc, typeOf(lhs).getElementType());
+    std::tie(lhs, rhs) = promote(lhs, rhs, loc);
+    auto shape = broadcastShapes(shapeOf(lhs), shapeOf(rhs));
+    if (!shape)
+      fail("comparison operands do not broadcast");
+    return out(CompareOp::create(builder, loc,
+                                 RankedTensorType::get(*shape, builder.getI1Type()), it->second,
+                                 lhs, rhs));
+  }
+  if (kind == "aten::neg")
+    return out(NegOp::create(builder, loc, self()));
+  if (kind == "aten::rsqrt")
+    return out(RsqrtOp::create(builder, loc, self()));
+  if (kind == "aten::sqrt")
+    return out(SqrtOp::create(builder, loc, self()));
+  if (kind == "aten::exp")
+    return out(ExpOp::create(builder, loc, self()));
+  if (kind == "aten::cos")
+    return out(CosOp::create(builder, loc, self()));
+  if (kind == "aten::sin")
+    return out(SinOp::create(builder, loc, self()));
+  if (kind == "aten::sigmoid")
+    return out(SigmoidOp::create(builder, loc, self()));
+  if (kind == "aten::tanh")
+    return out(TanhOp::create(builder, loc, self()));
+  if (kind == "aten::silu")
+    return out(SiluOp::create(builder, loc, self()));
+  if (kind == "aten::relu")
+    return out(ReluOp::create(builder, loc, self()));
+  if (kind == "aten::gelu") {
+    bool tanh = hasInput(node, "approximate") && input(node, "approximate").isConstant() &&
+                input(node, "approximate").constant.isString() &&
+                input(node, "approximate").constant.toStringRef() == "tanh";
+    return out(GeluOp::create(builder, loc, self(),
+                              tanh ? GeluApproximation::tanh : GeluApproximation::none));
+  }
+  if (kind == "aten::to" || kind == "aten::type_as") {
+    Value x = self();
+    Type element;
+    if (kind == "aten::type_as") {
+      element = typeOf(tensorInput(node, "other", loc)).getElementType();
+    } else if (hasInput(node, "dtype") && !input(node, "dtype").isNone()) {
+      element = elementTypeOf(context, static_cast<at::ScalarType>(intInput(node, "dtype")));
+    } else if (hasInput(node, "other")) {
+      element = typeOf(tensorInput(node, "other", loc)).getElementType();
+    } else {
+      return out(x); // a device move
+    }
+    if (!element)
+      fail("conversion to a dtype vgcu does not support");
+    return out(cast(x, element, loc));
+  }
+  if (kind == "aten::view" || kind == "aten::reshape") {
+    Value x = self();
+    SmallVector<int64_t> sizes = intListInput(node, kind == "aten::view" ? "size" : "shape");
+    int64_t known = 1;
+    int inferred = -1;
+    bool dynamicInput = llvm::any_of(shapeOf(x), ShapedType::isDynamic);
+    for (auto [i, size] : llvm::enumerate(sizes)) {
+      if (size == -1)
+        inferred = static_cast<int>(i);
+      else if (!ShapedType::isDynamic(size))
+        known *= size;
+    }
+    if (inferred >= 0) {
+      if (dynamicInput || llvm::any_of(sizes, ShapedType::isDynamic))
+        sizes[inferred] = ShapedType::kDynamic;
+      else
+        sizes[inferred] = typeOf(x).getNumElements() / std::max<int64_t>(known, 1);
+    }
+    return out(reshape(x, sizes, loc));
+  }
+  if (kind == "aten::flatten") {
+    Value x = self();
+    int64_t rank = typeOf(x).getRank();
+    int64_t start = normalizeDim(intInput(node, "start_dim"), std::max<int64_t>(rank, 1));
+    int64_t end = normalizeDim(intInput(node, "end_dim"), std::max<int64_t>(rank, 1));
+    SmallVector<int64_t> shape;
+    int64_t merged = 1;
+    for (int64_t i = 0; i < rank; ++i) {
+      if (i < start || i > end) {
+        shape.push_back(shapeOf(x)[i]);
+        continue;
+      }
+      merged = ShapedType::isDynamic(shapeOf(x)[i]) || ShapedType::isDynamic(merged)
+                   ? ShapedType::kDynamic
+                   : merged * shapeOf(x)[i];
+      if (i == end)
+        shape.push_back(merged);
+    }
+    return out(reshape(x, shape, loc));
+  }
+  if (kind == "aten::unsqueeze") {
+    Value x = self();
+    int64_t rank = typeOf(x).getRank();
+    int64_t dim = normalizeDim(intInput(node, "dim"), rank + 1);
+    SmallVector<int64_t> shape(shapeOf(x));
+    shape.insert(shape.begin() + dim, 1);
+    return out(reshape(x, shape, loc));
+  }
+  if (kind == "aten::squeeze") {
+    Value x = self();
+    SmallVector<int64_t> shape;
+    std::optional<int64_t> dim;
+    if (hasInput(node, "dim"))
+      dim = normalizeDim(intInput(node, "dim"), typeOf(x).getRank());
+    for (auto [i, size] : llvm::enumerate(shapeOf(x)))
+      if (size != 1 || (dim && *dim != static_cast<int64_t>(i)))
+        shape.push_back(size);
+    return out(reshape(x, shape, loc));
+  }
+  if (kind == "aten::transpose" || kind == "aten::permute" || kind == "aten::t") {
+    Value x = self();
+    int64_t rank = typeOf(x).getRank();
+    SmallVector<int64_t> permutation;
+    for (int64_t i = 0; i < rank; ++i)
+      permutation.push_back(i);
+    if (kind == "aten::transpose") {
+      std::swap(permutation[normalizeDim(intInput(node, "dim0"), rank)],
+                permutation[normalizeDim(intInput(node, "dim1"), rank)]);
+    } else if (kind == "aten::t") {
+      if (rank == 2)
+        std::swap(permutation[0], permutation[1]);
+    } else {
+      SmallVector<int64_t> dims = intListInput(node, "dims");
+      if (static_cast<int64_t>(dims.size()) != rank)
+        fail("aten::permute needs one entry per dimension");
+      for (auto [i, dim] : llvm::enumerate(dims))
+        permutation[i] = normalizeDim(dim, rank);
+    }
+    SmallVector<int64_t> shape;
+    for (int64_t index : permutation)
+      shape.push_back(shapeOf(x)[index]);
+    if (llvm::equal(permutation, llvm::seq<int64_t>(0, rank)))
+      return out(x);
+    return out(TransposeOp::create(builder, loc,
+                                   RankedTensorType::get(shape, typeOf(x).getElementType()), x,
+                                   builder.getDenseI64ArrayAttr(permutation)));
+  }
+  if (kind == "aten::slice") {
+    Value x = self();
+    int64_t rank = typeOf(x).getRank();
+    int64_t dim = normalizeDim(intInput(node, "dim"), rank);
+    int64_t size = shapeOf(x)[dim];
+    std::optional<int64_t> start = input(node, "start").isNone() ? std::optional<int64_t>(0)
+                                                                  : optionalInt(node, "start");
+    std::optional<int64_t> end = input(node, "end").isNone()
+                                     ? std::optional<int64_t>(std::numeric_limits<int64_t>::max())
+                                     : optionalInt(node, "end");
+    int64_t step = intInput(node, "step");
+    if (!start || !end)
+      fail("aten::slice with bounds computed at run time is not supported");
+    if (ShapedType::isDynamic(size)) {
+      if (*start == 0 && *end >= std::numeric_limits<int32_t>::max() && step == 1)
+        return out(x);
+      fail("slicing the token dimension is not supported");
+    }
+    int64_t first = *start < 0 ? std::max<int64_t>(*start + size, 0) : std::min(*start, size);
+    int64_t last = *end < 0 ? std::max<int64_t>(*end + size, 0) : std::min(*end, size);
+    if (first == 0 && last == size && step == 1)
+      return out(x);
+    if (last <= first)
+      fail("an empty slice is not supported");
+    SmallVector<int64_t> shape(shapeOf(x));
+    shape[dim] = (last - first + step - 1) / step;
+    return out(SliceOp::create(builder, loc,
+                               RankedTensorType::get(shape, typeOf(x).getElementType()), x, dim,
+                               first, last, step));
+  }
+  if (kind == "aten::cat" || kind == "aten::stack") {
+    const Imported &list = input(node, "tensors");
+    std::vector<Imported> items = list.items;
+    if (list.kind == Imported::Kind::Constant && list.constant.isTensorList())
+      for (const at::Tensor &tensor : list.constant.toTensorVector())
+        items.push_back(Imported::ofConstant(tensor));
+    if (items.empty())
+      fail(kind + " of an empty list");
+    SmallVector<Value> parts;
+    for (const Imported &item : items)
+      parts.push_back(asTensor(item, loc));
+    int64_t rank = typeOf(parts[0]).getRank() + (kind == "aten::stack" ? 1 : 0);
+    int64_t dim = normalizeDim(intInput(node, "dim"), rank);
+    if (kind == "aten::stack")
+      for (Value &part : parts) {
+        SmallVector<int64_t> shape(shapeOf(part));
+        shape.insert(shape.begin() + dim, 1);
+        part = reshape(part, shape, loc);
+      }
+    SmallVector<int64_t> shape(shapeOf(parts[0]));
+    shape[dim] = 0;
+    for (Value part : parts) {
+      int64_t size = shapeOf(part)[dim];
+      shape[dim] = ShapedType::isDynamic(size) || ShapedType::isDynamic(shape[dim])
+                       ? ShapedType::kDynamic
+                       : shape[dim] + size;
+    }
+    return out(ConcatOp::create(builder, loc,
+                                RankedTensorType::get(shape, typeOf(parts[0]).getElementType()),
+                                parts, dim));
+  }
+  if (kind == "aten::repeat_interleave") {
+    Value x = self();
+    std::optional<int64_t> repeats = optionalInt(node, "repeats");
+    if (!repeats || input(node, "dim").isNone())
+      fail("aten::repeat_interleave needs constant repeats and a dimension");
+    int64_t rank = typeOf(x).getRank();
+    int64_t dim = normalizeDim(intInput(node, "dim"), rank);
+    SmallVector<int64_t> unit(shapeOf(x)), grouped(shapeOf(x)), result(shapeOf(x));
+    unit.insert(unit.begin() + dim + 1, 1);
+    grouped.insert(grouped.begin() + dim + 1, *repeats);
+    result[dim] = ShapedType::isDynamic(result[dim]) ? result[dim] : result[dim] * *repeats;
+    Value expanded = BroadcastOp::create(
+        builder, loc, RankedTensorType::get(grouped, typeOf(x).getElementType()),
+        reshape(x, unit, loc));
+    return out(reshape(expanded, result, loc));
+  }
+  if (kind == "aten::expand") {
+    Value x = self();
+    SmallVector<int64_t> sizes = intListInput(node, "size");
+    int64_t offset = static_cast<int64_t>(sizes.size()) - typeOf(x).getRank();
+    if (offset < 0)
+      fail("aten::expand to fewer dimensions");
+    for (auto [i, size] : llvm::enumerate(sizes))
+      if (size == -1)
+        size = shapeOf(x)[i - offset];
+    if (ArrayRef<int64_t>(sizes) == shapeOf(x))
+      return out(x);
+    return out(BroadcastOp::create(builder, loc,
+                                   RankedTensorType::get(sizes, typeOf(x).getElementType()), x));
+  }
+  if (kind == "aten::masked_fill" || kind == "aten::where") {
+    Value condition, onTrue, onFalse;
+    if (kind == "aten::masked_fill") {
+      onFalse = self();
+      condition = tensorInput(node, "mask", loc);
+      onTrue = tensorInput(node, "value", loc, typeOf(onFalse).getElementType());
+      onTrue = cast(onTrue, typeOf(onFalse).getElementType(), loc);
+    } else {
+      condition = tensorInput(node, "condition", loc);
+      onTrue = tensorInput(node, "self", loc);
+      onFalse = tensorInput(node, "other", loc, typeOf(onTrue).getElementType());
+      std::tie(onTrue, onFalse) = promote(onTrue, onFalse, loc);
+    }
+    auto shape = broadcastShapes(shapeOf(condition), shapeOf(onTrue));
+    if (shape)
+      shape = broadcastShapes(*shape, shapeOf(onFalse));
+    if (!shape)
+      fail(kind + " operands do not broadcast");
+    return out(WhereOp::create(builder, loc,
+                               RankedTensorType::get(*shape, typeOf(onFalse).getElementType()),
+                               condition, onTrue, onFalse));
+  }
+  if (kind == "aten::softmax") {
+    Value x = self();
+    if (hasInput(node, "dtype") && !input(node, "dtype").isNone()) {
+      Type element = elementTypeOf(context, static_cast<at::ScalarType>(intInput(node, "dtype")));
+      if (!element)
+        fail("softmax to a dtype vgcu does not support");
+      x = cast(x, element, loc);
+    }
+    int64_t dim = normalizeDim(intInput(node, "dim"), typeOf(x).getRank());
+    return out(SoftmaxOp::create(builder, loc, x, dim));
+  }
+  if (kind == "aten::mean" || kind == "aten::sum") {
+    Value x = self();
+    if (hasInput(node, "dtype") && !input(node, "dtype").isNone())
+      fail(kind + " with a dtype argument is not supported");
+    SmallVector<int64_t> dims = intListInput(node, "dim");
+    bool keepdim = hasInput(node, "keepdim") && input(node, "keepdim").isConstant() &&
+                   input(node, "keepdim").constant.isBool() &&
+                   input(node, "keepdim").constant.toBool();
+    SmallVector<int64_t> shape;
+    std::string error = reducedShape(shapeOf(x), dims, keepdim, shape);
+    if (!error.empty())
+      fail(kind + ": " + error);
+    auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
+    auto dimsAttr = builder.getDenseI64ArrayAttr(dims);
+    if (kind == "aten::mean")
+      return out(MeanOp::create(builder, loc, type, x, dimsAttr, keepdim));
+    return out(SumOp::create(builder, loc, type, x, dimsAttr, keepdim));
+  }
+  if (kind == "aten::layer_norm") {
+    Value x = tensorInput(node, "input", loc);
+    SmallVector<int64_t> normalized = intListInput(node, "normalized_shape");
+    if (normalized.size() != 1 || normalized[0] != shapeOf(x).back())
+      fail("aten::layer_norm over more than the last dimension is not supported");
+    if (input(node, "weight").isNone() || input(node, "bias").isNone())
+      fail("aten::layer_norm without weight and bias is not supported");
+    const Imported &eps = input(node, "eps");
+    double epsilon = eps.constant.isDouble() ? eps.constant.toDouble() : 1e-5;
+    return out(LayerNormOp::create(builder, loc, x.getType(), x, tensorInput(node, "weight", loc),
+                                   tensorInput(node, "bias", loc),
+                                   builder.getF64FloatAttr(epsilon)));
+  }
+  if (kind == "aten::index_select") {
+    Value x = self();
+    Value indices = tensorInput(node, "index", loc);
+    int64_t dim = normalizeDim(intInput(node, "dim"), typeOf(x).getRank());
+    SmallVector<int64_t> shape(shapeOf(x));
+    shape[dim] = shapeOf(indices)[0];
+    return out(GatherOp::create(builder, loc,
+                                RankedTensorType::get(shape, typeOf(x).getElementType()), x,
+                                indices, dim));
+  }
+  if (kind == "aten::index") {
+    // x[indices] on the first dimension: a gather.
+    Value x = self();
+    const Imported &list = input(node, "indices");
+    if (list.kind != Imported::Kind::List || list.items.empty() ||
+        llvm::any_of(ArrayRef<Imported>(list.items).drop_front(),
+                     [](const Imported &item) { return !item.isNone(); }))
+      fail("aten::index with more than one index tensor is not supported");
+    Value indices = asTensor(list.items[0], loc);
+    if (typeOf(indices).getRank() != 1)
+      fail("aten::index with a multi-dimensional index is not supported");
+    SmallVector<int64_t> shape(shapeOf(x));
+    shape[0] = shapeOf(indices)[0];
+    return out(GatherOp::create(builder, loc,
+                                RankedTensorType::get(shape, typeOf(x).getElementType()), x,
+                                indices, 0));
+  }
+  fail("unsupported TorchScript op '" + kind + "'");
+}
+
+} // namespace
+
+llvm::Expected<OwningOpRef<ModuleOp>> vgcu::importTorchScript(llvm::StringRef path,
+                                                              MLIRContext &context) {
+  if (!llvm::sys::fs::exists(path))
+    return makeError("TorchScript file '{0}' does not exist", path);
+  torch::jit::Module module;
+  try {
+    module = torch::jit::load(path.str());
+    module.eval();
+  } catch (const c10::Error &error) {
+    return makeError("cannot load TorchScript file '{0}': {1}", path,
+                     error.what_without_backtrace());
+  } catch (const std::exception &error) {
+    return makeError("cannot load TorchScript file '{0}': {1}", path, error.what());
+  }
+  Importer importer(context, module);
+  OwningOpRef<ModuleOp> result;
+  std::string where;
+  try {
+    result = importer.run();
+  } catch (const ImportError &error) {
+    return makeError("{0}: {1}", path, error.what());
+  } catch (const c10::Error &error) {
+    return makeError("{0}: {1}", path, error.what_without_backtrace());
+  }
+  std::string diagnostics;
+  {
+    llvm::raw_string_ostream os(diagnostics);
+    ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+      os << diag.getLocation() << ": " << diag << "\n";
+      return success();
+    });
+    if (failed(verify(*result)))
+      return makeError("{0}: the imported graph is invalid:\n{1}", path, diagnostics);
+  }
+  return std::move(result);
+}

@@ -1,0 +1,57 @@
+"""Checks that a traced model, imported and fused by vgcu, has the builder's ops in every layer.
+
+Makes a tiny model of an architecture, traces it with python/trace_model.py (optionally in an
+alternative spelling, --variant), and compares `vgcu-compile --from-torchscript X.pt --summary-json`
+with `vgcu-compile MODEL_DIR --summary-json`: both report "ops_per_layer", the compute ops each
+decoder layer runs after the fusion pipeline, which must be identical.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run(command):
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        sys.exit(f"command failed ({result.returncode}): {' '.join(command)}\n{result.stderr}")
+    return result.stdout
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", required=True)
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--variant", default="")
+    args = parser.parse_args()
+
+    os.makedirs(args.workdir, exist_ok=True)
+    model = os.path.join(args.workdir, "model")
+    traced = os.path.join(args.workdir, "model.pt")
+    run([sys.executable, os.path.join(HERE, "make_tiny_model.py"), args.arch, model])
+    trace = [sys.executable, os.path.join(HERE, "trace_model.py"), model, traced]
+    if args.variant:
+        trace += ["--variant", args.variant]
+    run(trace)
+    built = json.loads(run(["vgcu-compile", model, "--summary-json", "--log-level=warn"]))
+    imported = json.loads(run(["vgcu-compile", "--from-torchscript", traced, "--summary-json",
+                               "--log-level=warn"]))
+    name = args.arch + (f" ({args.variant})" if args.variant else "")
+    if built["parameters"] != imported["parameters"]:
+        print(f"note: {name}: builder has {built['parameters']} parameters, trace "
+              f"{imported['parameters']} (tied weights are one parameter in both)")
+    if built["ops_per_layer"] != imported["ops_per_layer"]:
+        for index, (a, b) in enumerate(zip(built["ops_per_layer"], imported["ops_per_layer"])):
+            if a != b:
+                print(f"layer {index}: builder {a}\n         traced  {b}")
+        sys.exit(f"FAILED: {name}: traced graph does not fuse to the builder's layers")
+    layer = ", ".join(op.replace("vgcu.", "") for op in built["ops_per_layer"][-1])
+    print(f"{name}: {len(built['ops_per_layer'])} layers match: {layer}")
+
+
+if __name__ == "__main__":
+    main()
