@@ -270,12 +270,17 @@ static LogicalResult verifyRotaryParams(Operation *op, int64_t headDim, int64_t 
 static LogicalResult verifyHeads(Operation *op, StringRef name, Value value, int64_t heads,
                                  int64_t headDim) {
   ArrayRef<int64_t> shape = shapeOf(value);
-  int64_t width = vgcu::isDynamicDim(heads) || vgcu::isDynamicDim(headDim)
-                      ? ShapedType::kDynamic
-                      : heads * headDim;
+  int64_t width = ShapedType::kDynamic;
+  if (!vgcu::isDynamicDim(heads) && !vgcu::isDynamicDim(headDim)) {
+    auto product = vgcu::checkedProduct(heads, headDim);
+    if (!product)
+      return op->emitOpError() << name << " width " << heads << " x " << headDim
+                               << " overflows";
+    width = *product;
+  }
   if (shape.size() != 2 || !compatibleDims(shape[1], width))
-    return op->emitOpError() << name << " must be [tokens, " << heads << " x " << headDim
-                             << "], got " << shapeString(shape);
+    return op->emitOpError() << name << " must be [tokens, " << vgcu::dimString(heads) << " x "
+                             << vgcu::dimString(headDim) << "], got " << shapeString(shape);
   return success();
 }
 
@@ -340,6 +345,8 @@ LogicalResult PagedAttentionOp::verify() {
       failed(verifyCache(*this, getKeyCache(), getNumKvHeads(), getHeadDim())) ||
       failed(verifyCache(*this, getValueCache(), getNumKvHeads(), getHeadDim())))
     return failure();
+  if (getKeyCache().getType() != getValueCache().getType())
+    return emitOpError("key and value caches must have the same type");
   return expectSameElement(*this, {getQuery(), getKeyCache(), getValueCache(), getOut()});
 }
 
@@ -352,12 +359,17 @@ LogicalResult ContextAttentionOp::verify() {
 }
 
 LogicalResult FusedRopeCacheAttentionOp::verify() {
+  for (Value indices : {getPositions(), getSlotMapping(), getBlockTable()})
+    if (bufferType(indices).getRank() != 1)
+      return emitOpError("positions, slot mapping and block table must be one-dimensional");
   if (failed(verifyAttentionAttrs(*this)) ||
       failed(verifyHeads(*this, "key", getKey(), getNumKvHeads(), getHeadDim())) ||
       failed(verifyHeads(*this, "value", getValue(), getNumKvHeads(), getHeadDim())) ||
       failed(verifyCache(*this, getKeyCache(), getNumKvHeads(), getHeadDim())) ||
       failed(verifyCache(*this, getValueCache(), getNumKvHeads(), getHeadDim())))
     return failure();
+  if (getKeyCache().getType() != getValueCache().getType())
+    return emitOpError("key and value caches must have the same type");
   bool hasRotaryDim = getRotaryDim().has_value();
   if (hasRotaryDim != getTheta().has_value() || hasRotaryDim != getRotaryStyle().has_value())
     return emitOpError("rotary_style, rotary_dim and theta must be given together");
@@ -369,11 +381,18 @@ LogicalResult FusedRopeCacheAttentionOp::verify() {
   if (getQNormWeight()) {
     if (!getNormEpsilon())
       return emitOpError("q/k norm needs norm_epsilon");
+    if (!(getNormEpsilon()->convertToDouble() > 0.0))
+      return emitOpError("norm_epsilon must be positive");
+    if (elementOf(getQNormWeight()) != elementOf(getQuery()) ||
+        elementOf(getKNormWeight()) != elementOf(getQuery()))
+      return emitOpError("q/k norm weights must have the query's element type");
     for (Value weight : {getQNormWeight(), getKNormWeight()})
       if (failed(expectShape(*this, "q/k norm weight", weight, {getHeadDim()})))
         return failure();
   }
-  return expectSameElement(*this, {getQuery(), getKey(), getValue(), getKeyCache(), getOut()});
+  return expectSameElement(*this,
+                           {getQuery(), getKey(), getValue(), getKeyCache(), getValueCache(),
+                            getOut()});
 }
 
 template <typename GatedOp>
@@ -404,6 +423,10 @@ LogicalResult AllGatherOp::verify() {
     return emitOpError("dim ") << getDim() << " is out of range";
   if (bufferType(getOut()).getRank() != bufferType(getInput()).getRank())
     return emitOpError("input and output ranks must agree");
+  int64_t in = shapeOf(getInput())[*dim], out = shapeOf(getOut())[*dim];
+  if (!vgcu::isDynamicDim(in) && !vgcu::isDynamicDim(out) && (in == 0 || out % in != 0))
+    return emitOpError("output size ") << out << " along dim " << *dim
+                                       << " is not a whole number of input slices of " << in;
   return expectSameElement(*this, {getInput(), getOut()});
 }
 

@@ -242,7 +242,10 @@ LogicalResult AttentionOp::verify() {
     auto type = tensorType(value);
     if (type.getRank() != 2)
       return emitOpError() << name << " must be [tokens, heads x head_dim]";
-    if (!compatibleDims(type.getDimSize(1), heads * headDim))
+    auto width = checkedProduct(heads, headDim);
+    if (!width)
+      return emitOpError() << name << " width " << heads << " x " << headDim << " overflows";
+    if (!compatibleDims(type.getDimSize(1), *width))
       return emitOpError() << name << " width " << type.getDimSize(1) << " must equal "
                            << heads << " heads x head_dim " << headDim;
     if (type.getElementType() != tensorType(getQuery()).getElementType())

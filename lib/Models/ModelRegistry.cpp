@@ -11,8 +11,9 @@
 using namespace vgcu;
 
 ModelRegistry &ModelRegistry::global() {
-  static ModelRegistry registry;
-  return registry;
+  // Never destroyed: factories may live in plugins that are unloaded at exit first.
+  static ModelRegistry *registry = new ModelRegistry();
+  return *registry;
 }
 
 void ModelRegistry::registerModel(llvm::StringRef architecture, ModelFactory factory,

@@ -39,6 +39,20 @@ inline std::string shapeString(llvm::ArrayRef<int64_t> shape) {
   return text + "]";
 }
 
+/// "?" for a dynamic dimension, else the number.
+inline std::string dimString(int64_t dim) {
+  return isDynamicDim(dim) ? std::string("?") : std::to_string(dim);
+}
+
+/// `a * b` for attribute values, or nothing when it would overflow (absurd head counts must
+/// be a diagnostic, not undefined behaviour).
+inline std::optional<int64_t> checkedProduct(int64_t a, int64_t b) {
+  int64_t product;
+  if (__builtin_mul_overflow(a, b, &product))
+    return std::nullopt;
+  return product;
+}
+
 /// NumPy broadcasting of two shapes, or nothing when they cannot broadcast.
 inline std::optional<llvm::SmallVector<int64_t>> broadcastShapes(llvm::ArrayRef<int64_t> a,
                                                                  llvm::ArrayRef<int64_t> b) {

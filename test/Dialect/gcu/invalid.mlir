@@ -1505,3 +1505,59 @@ func.func @gather_element_type(%t: memref<128x16xf32>, %i: memref<?xi32>, %o: me
   gcu.gather ins(%t, %i : memref<128x16xf32>, memref<?xi32>) outs(%o : memref<?x16xbf16>) {dim = 0 : i64}
   return
 }
+
+// -----
+
+func.func @paged_attention_cache_types(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x32x2x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
+  // expected-error @+1 {{'gcu.paged_attention' op key and value caches must have the same type}}
+  gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x32x2x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  return
+}
+
+// -----
+
+func.func @fused_attention_value_cache_type(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xbf16>, %o: memref<?x64xf32>) {
+  // expected-error @+1 {{'gcu.fused_rope_cache_attention' op key and value caches must have the same type}}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xbf16>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  return
+}
+
+// -----
+
+func.func @fused_attention_positions_rank(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<2x?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+  // expected-error @+1 {{'gcu.fused_rope_cache_attention' op positions, slot mapping and block table must be one-dimensional}}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<2x?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  return
+}
+
+// -----
+
+func.func @fused_attention_norm_epsilon(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %qn: memref<16xf32>, %kn: memref<16xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+  // expected-error @+1 {{'gcu.fused_rope_cache_attention' op norm_epsilon must be positive}}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) qk_norm(%qn, %kn : memref<16xf32>, memref<16xf32>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, norm_epsilon = -1.0e-06 : f64}
+  return
+}
+
+// -----
+
+func.func @fused_attention_norm_element(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %qn: memref<16xbf16>, %kn: memref<16xbf16>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+  // expected-error @+1 {{'gcu.fused_rope_cache_attention' op q/k norm weights must have the query's element type}}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) qk_norm(%qn, %kn : memref<16xbf16>, memref<16xbf16>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, norm_epsilon = 1.0e-06 : f64}
+  return
+}
+
+// -----
+
+func.func @all_gather_size(%x: memref<?x128xf32>, %y: memref<?x200xf32>) {
+  // expected-error @+1 {{'gcu.all_gather' op output size 200 along dim 1 is not a whole number of input slices of 128}}
+  gcu.all_gather ins(%x : memref<?x128xf32>) outs(%y : memref<?x200xf32>) {dim = 1 : i64}
+  return
+}
+
+// -----
+
+func.func @attention_width_overflow(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
+  // expected-error @+1 {{'gcu.paged_attention' op query width 4611686018427387904 x 16 overflows}}
+  gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4611686018427387904 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  return
+}

@@ -1478,3 +1478,11 @@ func.func @gather_element_type(%t: tensor<4096x16xf32>, %i: tensor<?xi32>) {
   %0 = vgcu.gather %t, %i {dim = 0 : i64} : tensor<4096x16xf32>, tensor<?xi32> -> tensor<?x16xbf16>
   return
 }
+
+// -----
+
+func.func @attention_width_overflow(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>) {
+  // expected-error @+1 {{'vgcu.attention' op query width 4611686018427387904 x 16 overflows}}
+  %0 = vgcu.attention %q, %k, %v {num_heads = 4611686018427387904 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, causal} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
+  return
+}
