@@ -438,7 +438,7 @@ void BodyLowering::lowerLinear(LinearOp linear) {
   Value out = allocate(finalValue.getType(), loc);
   gcu::GemmOp::create(builder, loc, buffer(linear.getInput()), buffer(linear.getWeight()),
                       linear.getBias() ? buffer(linear.getBias()) : Value(), residual, out,
-                      epilogue);
+                      epilogue, linear.getFirstRankBias());
   bind(finalValue, out);
 }
 

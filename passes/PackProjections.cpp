@@ -113,7 +113,7 @@ void packGroup(SmallVectorImpl<Candidate> &group, OpBuilder &builder) {
   Value packed = LinearOp::create(builder, NameLoc::get(builder.getStringAttr(prefix), loc),
                                   withShape(first, shape), first.getInput(), weight, bias,
                                   builder.getStrArrayAttr(modules),
-                                  builder.getDenseI64ArrayAttr(sizes));
+                                  builder.getDenseI64ArrayAttr(sizes), /*first_rank_bias=*/false);
   // All slices first: the builder inserts before `first`, which is about to go.
   int64_t offset = 0;
   int64_t lastDim = resultType.getRank() - 1;

@@ -121,8 +121,8 @@ def PlanBuffers : Pass<"vgcu-plan-buffers", "::mlir::func::FuncOp"> {
   let summary = "Assign gcu.alloc buffers to arena slots reused once their last use is done";
   let description = [{
     Buffers (and the views of them) are live from their allocation to their last use; a slot
-    is reused by a later allocation of the same element type once its previous buffer is
-    dead, so a decode step allocates nothing after the first.
+    is reused by a later allocation (of any element type: slots are bytes) once its previous
+    buffer is dead, so a decode step allocates nothing after the first.
   }];
 }
 

@@ -458,17 +458,14 @@ struct ShardTensorParallelPass
     ShardAttr shard = makeShard(context, 1, tp, {inFeatures}, {block.rowUnits});
     row.getWeightMutable().assign(shardParam(builder, weight, shard));
     row->setAttr("vgcu.parallel", StringAttr::get(context, "row"));
-    Value bias = row.getBias();
-    if (bias)
-      row.getBiasMutable().clear();
+    // Every rank holds the whole bias; the first adds it to its partial sum (as vLLM's
+    // RowParallelLinear does), so the all-reduce adds it once and nothing sits between the
+    // all-reduce and the norm it fuses with.
+    if (row.getBias())
+      row.setFirstRankBias(true);
     builder.setInsertionPointAfter(row);
     Value reduced = AllReduceOp::create(builder, row.getLoc(), row.getResult());
     row.getResult().replaceAllUsesExcept(reduced, reduced.getDefiningOp());
-    // Each rank holds the whole bias; added once, after the sum.
-    if (bias) {
-      Value withBias = AddOp::create(builder, row.getLoc(), reduced.getType(), reduced, bias);
-      reduced.replaceAllUsesExcept(withBias, withBias.getDefiningOp());
-    }
   }
 
   /// Token embeddings become vocab-parallel (then all-reduced) and the LM head vocab-parallel

@@ -177,6 +177,8 @@ LogicalResult EmbeddingOp::verify() {
 }
 
 LogicalResult GemmOp::verify() {
+  if (getFirstRankBias() && !getBias())
+    return emitOpError("first_rank_bias needs a bias");
   if (bufferType(getWeight()).getRank() != 2)
     return emitOpError("weight must be [N, K]");
   int64_t outFeatures = shapeOf(getWeight())[0];

@@ -288,7 +288,9 @@ def Gcu_GemmOp : Gcu_KernelOp<"gemm", "topsatenLinear", [AttrSizedOperandSegment
     A linear layer with the weight in `[N, K]` layout. The epilogue runs on the GEMM's output
     tile before it is stored: `silu_and_mul` (and the GELU variants) halve the width, so the
     packed gate_up projection and its activation are one launch. `residual`, when given, is
-    added after the epilogue (the residual connection of a post-norm block).
+    added after the epilogue (the residual connection of a post-norm block). With
+    `first_rank_bias` (a row-parallel projection, whose outputs are partial sums) only the
+    first tensor-parallel rank adds the bias, so the all-reduce after it adds it once.
 
     ```mlir
     gcu.gemm ins(%x, %w : memref<?x64xf32>, memref<256x64xf32>)
@@ -302,7 +304,8 @@ def Gcu_GemmOp : Gcu_KernelOp<"gemm", "topsatenLinear", [AttrSizedOperandSegment
                        Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$bias,
                        Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$residual,
                        Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
-                       DefaultValuedProp<EnumProp<Gcu_Epilogue>, "::gcu::Epilogue::none">:$epilogue);
+                       DefaultValuedProp<EnumProp<Gcu_Epilogue>, "::gcu::Epilogue::none">:$epilogue,
+                       UnitAttr:$first_rank_bias);
   let assemblyFormat = [{
     `ins` `(` $input `,` $weight `:` type($input) `,` type($weight) `)`
     (`bias` `(` $bias^ `:` type($bias) `)`)?

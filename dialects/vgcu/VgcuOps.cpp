@@ -123,6 +123,8 @@ LogicalResult LinearOp::verify() {
     if (biasType.getElementType() != elementType)
       return emitOpError("bias element type must match the input element type");
   }
+  if (getFirstRankBias() && !getBias())
+    return emitOpError("first_rank_bias needs a bias");
   auto modules = getPackedModulesAttr();
   auto sizes = getPackedSizesAttr();
   if (static_cast<bool>(modules) != static_cast<bool>(sizes))

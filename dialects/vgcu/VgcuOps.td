@@ -45,6 +45,8 @@ def Vgcu_LinearOp : Vgcu_Op<"linear", [Pure]> {
     several projections share the input they are packed into one (`qkv_proj` from q/k/v,
     `gate_up_proj` from gate/up): `packed_modules` names the checkpoint modules in order and
     `packed_sizes` gives each one's output width, which weight loading and sharding use.
+    `first_rank_bias` marks a row-parallel linear whose output is a partial sum: only the
+    first tensor-parallel rank adds the bias, so the all-reduce that follows adds it once.
 
     ```mlir
     %y = vgcu.linear %x, %w, %b {packed_modules = ["q_proj", "k_proj", "v_proj"],
@@ -55,7 +57,8 @@ def Vgcu_LinearOp : Vgcu_Op<"linear", [Pure]> {
   let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$weight,
                        Optional<Vgcu_FloatTensor>:$bias,
                        OptionalAttr<StrArrayAttr>:$packed_modules,
-                       OptionalAttr<DenseI64ArrayAttr>:$packed_sizes);
+                       OptionalAttr<DenseI64ArrayAttr>:$packed_sizes,
+                       UnitAttr:$first_rank_bias);
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,` type($weight)

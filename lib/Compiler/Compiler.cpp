@@ -79,6 +79,11 @@ static llvm::Error runPipeline(PassManager &pm, ModuleOp module, llvm::StringRef
   return llvm::Error::success();
 }
 
+/// "<source>: <what>", or just <what> when the source is unnamed.
+static std::string describe(const CompileOptions &options, llvm::StringRef what) {
+  return options.sourceName.empty() ? what.str() : options.sourceName + ": " + what.str();
+}
+
 llvm::Expected<OwningOpRef<ModuleOp>> vgcu::compileToStage(ModelSource &source,
                                                            MLIRContext &context, Stage stage,
                                                            const CompileOptions &options) {
@@ -90,14 +95,17 @@ llvm::Expected<OwningOpRef<ModuleOp>> vgcu::compileToStage(ModelSource &source,
   if (stage == Stage::Graph)
     return std::move(*module);
 
-  if (auto error = fuseGraph(**module, options))
+  CompileOptions named = options;
+  if (named.sourceName.empty())
+    named.sourceName = source.configPath;
+  if (auto error = fuseGraph(**module, named))
     return std::move(error);
   if (stage == Stage::Fused)
     return std::move(*module);
-  if (auto error = shardGraph(**module, options))
+  if (auto error = shardGraph(**module, named))
     return std::move(error);
   if (stage == Stage::Kernels)
-    if (auto error = lowerToKernels(**module, options))
+    if (auto error = lowerToKernels(**module, named))
       return std::move(error);
   return std::move(*module);
 }
@@ -108,7 +116,7 @@ llvm::Error vgcu::fuseGraph(ModuleOp graph, const CompileOptions &options) {
     if (auto error = options.configurePassManager(pm))
       return error;
   buildFusePipeline(pm);
-  return runPipeline(pm, graph, "fusing the graph");
+  return runPipeline(pm, graph, describe(options, "fusing the graph"));
 }
 
 llvm::Error vgcu::shardGraph(ModuleOp fused, const CompileOptions &options) {
@@ -119,7 +127,7 @@ llvm::Error vgcu::shardGraph(ModuleOp fused, const CompileOptions &options) {
   pm.addPass(createShardTensorParallel(ShardTensorParallelOptions{options.tensorParallel}));
   pm.nest<func::FuncOp>().addPass(createFuseAllReduceNorm());
   pm.addPass(createCanonicalizerPass());
-  return runPipeline(pm, fused, "sharding for tensor parallelism");
+  return runPipeline(pm, fused, describe(options, "sharding for tensor parallelism"));
 }
 
 llvm::Error vgcu::lowerToKernels(ModuleOp sharded, const CompileOptions &options) {
@@ -129,7 +137,7 @@ llvm::Error vgcu::lowerToKernels(ModuleOp sharded, const CompileOptions &options
       return error;
   pm.addPass(createLowerToGcu());
   pm.nest<func::FuncOp>().addPass(createPlanBuffers());
-  return runPipeline(pm, sharded, "lowering to gcu kernels");
+  return runPipeline(pm, sharded, describe(options, "lowering to gcu kernels"));
 }
 
 /// The decoder layer an op belongs to: its first named location (a fused op is named by
@@ -205,17 +213,22 @@ llvm::json::Object vgcu::summarize(const ModelSource &source, ModuleOp graph, Mo
   if (sharded) {
     // What each rank stores: its slices of sharded parameters plus every replicated one.
     std::map<std::string, std::pair<int64_t, bool>> perName;
-    int64_t padding = 0;
+    int64_t padding = 0, headCopies = 0;
     sharded.walk([&](ParamOp param) {
       ArrayRef<int64_t> shape = param.getResult().getType().getShape();
       bool replicated = !param.getShardAttr();
       auto [it, inserted] =
           perName.emplace(param.getName().str(), std::make_pair(countElements(shape), replicated));
-      if (!inserted)
+      ShardAttr shard = param.getShardAttr();
+      if (!inserted || !shard)
         return;
-      if (ShardAttr shard = param.getShardAttr(); shard && shard.getValid() > 0)
-        padding += (shard.getGlobalSize() - shard.getValid()) *
-                   (countElements(shape) / shape[shard.getDim()]);
+      int64_t perIndex = countElements(shape) / shape[shard.getDim()];
+      if (shard.getValid() > 0)
+        padding += (shard.getGlobalSize() - shard.getValid()) * perIndex;
+      // Segments with fewer units than ranks (KV heads) are held by several ranks.
+      for (auto [size, units] : llvm::zip(shard.getSegments(), shard.getUnits()))
+        if (units < shard.getTp())
+          headCopies += (shard.getTp() - units) * (size / units) * perIndex;
     });
     int64_t perRank = 0, replicated = 0;
     for (const auto &[name, entry] : perName) {
@@ -226,6 +239,8 @@ llvm::json::Object vgcu::summarize(const ModelSource &source, ModuleOp graph, Mo
     summary["parameters_per_rank"] = llvm::json::Array(std::vector<int64_t>(tensorParallel, perRank));
     summary["replicated_parameters_per_rank"] = replicated;
     summary["vocab_padding_parameters"] = padding;
+    // tp · per-rank = parameters + padding + (tp - 1) · replicated + replicated_head_copies.
+    summary["replicated_head_copies"] = headCopies;
   }
   if (kernels) {
     auto decode = kernels.lookupSymbol<func::FuncOp>("decode");

@@ -65,6 +65,20 @@ llvm::Expected<int64_t> ConfigReader::positiveInt(llvm::StringRef key, int64_t f
   return value->value_or(fallback);
 }
 
+llvm::Expected<int64_t> ConfigReader::nonNegativeInt(llvm::StringRef key,
+                                                     int64_t fallback) const {
+  const llvm::json::Value *value = object.get(key);
+  if (!value || value->kind() == llvm::json::Value::Null)
+    return fallback;
+  std::optional<int64_t> integer = value->getAsInteger();
+  if (!integer || *integer < 0)
+    return fieldError(key, "must be a non-negative integer, got " + describe(*value));
+  if (*integer > kMaxSize)
+    return fieldError(key, "is " + std::to_string(*integer) + ", larger than the limit of " +
+                               std::to_string(kMaxSize));
+  return *integer;
+}
+
 llvm::Expected<double> ConfigReader::positiveNumber(llvm::StringRef key, double fallback) const {
   const llvm::json::Value *value = object.get(key);
   if (!value || value->kind() == llvm::json::Value::Null)
@@ -247,7 +261,7 @@ llvm::Error vgcu::parseDecoderConfig(const ConfigReader &reader, const ConfigDef
     if (!useWindow)
       window.reset();
     if (auto error = assign(firstWindowLayer,
-                            reader.positiveInt("max_window_layers", config.numHiddenLayers)))
+                            reader.nonNegativeInt("max_window_layers", config.numHiddenLayers)))
       return error;
   }
   config.slidingWindows.assign(config.numHiddenLayers, std::nullopt);

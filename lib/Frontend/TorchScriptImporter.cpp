@@ -664,7 +664,7 @@ void Importer::emit(Node *node, Location loc) {
     shape.push_back(typeOf(weight).getDimSize(0));
     return out(LinearOp::create(builder, loc,
                                 RankedTensorType::get(shape, typeOf(x).getElementType()), x,
-                                weight, bias, nullptr, nullptr));
+                                weight, bias, nullptr, nullptr, /*first_rank_bias=*/false));
   }
   if (kind == "aten::matmul" || kind == "aten::bmm" || kind == "aten::mm") {
     Value lhs = tensorInput(node, "self", loc);

@@ -232,9 +232,11 @@ KernelLibrary buildReferenceLibrary() {
     int64_t bias = gemm.getBias() ? regs[gemm.getBias()] : -1;
     int64_t residual = gemm.getResidual() ? regs[gemm.getResidual()] : -1;
     gcu::Epilogue epilogue = gemm.getEpilogue();
-    return Instruction([=](Frame &f, RuntimeState &) {
+    bool firstRankBias = gemm.getFirstRankBias();
+    return Instruction([=](Frame &f, RuntimeState &state) {
+      bool addBias = bias >= 0 && (!firstRankBias || state.collectives->rank() == 0);
       at::Tensor y = linear(f.tensors[input], f.tensors[weight],
-                            bias >= 0 ? f.tensors[bias] : at::Tensor());
+                            addBias ? f.tensors[bias] : at::Tensor());
       y = activate(epilogue, y);
       if (residual >= 0)
         y = f.tensors[residual] + y;

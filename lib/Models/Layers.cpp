@@ -37,7 +37,8 @@ Value Linear::forward(Value input) {
   SmallVector<int64_t> shape(inputType.getShape().drop_back());
   shape.push_back(outputSize);
   return LinearOp::create(ctx.builder(), loc(), RankedTensorType::get(shape, ctx.dtype()), input,
-                          weight, bias, /*packed_modules=*/nullptr, /*packed_sizes=*/nullptr);
+                          weight, bias, /*packed_modules=*/nullptr, /*packed_sizes=*/nullptr,
+                          /*first_rank_bias=*/false);
 }
 
 PackedLinear::PackedLinear(ModelContext &ctx, std::string prefix, int64_t inFeatures,
@@ -61,7 +62,8 @@ Value PackedLinear::forward(Value input) {
   shape.push_back(total);
   OpBuilder &b = ctx.builder();
   return LinearOp::create(b, loc(), RankedTensorType::get(shape, ctx.dtype()), input, weight,
-                          bias, b.getStrArrayAttr(names), b.getDenseI64ArrayAttr(sizes));
+                          bias, b.getStrArrayAttr(names), b.getDenseI64ArrayAttr(sizes),
+                          /*first_rank_bias=*/false);
 }
 
 std::vector<Value> PackedLinear::split(Value packed) {
@@ -98,8 +100,9 @@ LayerNorm::LayerNorm(ModelContext &ctx, std::string prefix, int64_t size, double
     : Module(ctx, std::move(prefix)), size(size), epsilon(epsilon) {}
 
 Value LayerNorm::forward(Value input) {
-  return LayerNormOp::create(ctx.builder(), loc(), input.getType(), input,
-                             param("weight", {size}), param("bias", {size}),
+  Value weight = param("weight", {size});
+  Value bias = param("bias", {size});
+  return LayerNormOp::create(ctx.builder(), loc(), input.getType(), input, weight, bias,
                              ctx.builder().getF64FloatAttr(epsilon));
 }
 
@@ -139,7 +142,8 @@ Value LMHead::forward(Value hiddenStates) {
   SmallVector<int64_t> shape(type.getShape().drop_back());
   shape.push_back(vocab);
   return LinearOp::create(ctx.builder(), loc(), RankedTensorType::get(shape, ctx.dtype()),
-                          hiddenStates, table, Value(), nullptr, nullptr);
+                          hiddenStates, table, Value(), nullptr, nullptr,
+                          /*first_rank_bias=*/false);
 }
 
 //===----------------------------------------------------------------------===//

@@ -67,8 +67,8 @@ ModelRegistry::create(llvm::StringRef architecture) const {
   }
   std::string message = "unknown architecture '" + architecture.str() + "'";
   if (!closest.empty() && bestDistance <= std::max<size_t>(3, architecture.size() / 3))
-    message += "; did you mean '" + closest + "'?";
-  message += " Registered architectures: " + llvm::join(architectures(), ", ") +
+    message += " (did you mean '" + closest + "'?)";
+  message += ". Registered architectures: " + llvm::join(architectures(), ", ") +
              ". Add one with a plugin (--load-plugin), see docs/adding_a_model.md";
   return makeError("{0}", message);
 }

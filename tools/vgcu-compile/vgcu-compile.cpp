@@ -14,6 +14,8 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
+#include "mlir/Transforms/Passes.h"
+#include "passes/Passes.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/JSON.h"
@@ -95,8 +97,10 @@ int compileTorchScript() {
     (*module)->print(llvm::outs());
     llvm::outs() << "\n";
   }
+  CompileOptions options = commandLineOptions();
+  options.sourceName = torchScript;
   if (emit == "fused" || summaryJson)
-    if (auto error = fuseGraph(**module, commandLineOptions()))
+    if (auto error = fuseGraph(**module, options))
       return fail(std::move(error));
   if (emit == "fused") {
     (*module)->print(llvm::outs());
@@ -114,6 +118,11 @@ int compileTorchScript() {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // --mlir-print-ir-after=PASS and friends take their pass names from the registry when the
+  // options are created: register the passes first.
+  registerAllPasses();
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
   mlir::registerAsmPrinterCLOptions();
@@ -173,6 +182,7 @@ int main(int argc, char **argv) {
   mlir::MLIRContext context;
   CompileOptions options = commandLineOptions();
   options.dtype = dtype;
+  options.sourceName = source->configPath;
 
   if (stage) {
     auto module = compileToStage(*source, context, *stage, options);

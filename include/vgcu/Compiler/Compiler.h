@@ -25,6 +25,8 @@ struct CompileOptions {
   std::optional<DType> dtype;
   /// Applies the command line's pass-manager options (timing, IR printing, reproducers).
   std::function<llvm::Error(mlir::PassManager &)> configurePassManager;
+  /// What is being compiled (a config.json or .pt path), named in pipeline errors.
+  std::string sourceName;
 };
 
 /// A model directory (or a config.json path) resolved to its builder and config.

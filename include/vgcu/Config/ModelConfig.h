@@ -57,6 +57,8 @@ public:
   llvm::Expected<int64_t> positiveInt(llvm::StringRef key, int64_t fallback) const;
   /// A positive integer, or nothing when absent or null.
   llvm::Expected<std::optional<int64_t>> optionalPositiveInt(llvm::StringRef key) const;
+  /// A non-negative integer, or `fallback` when the field is absent or null.
+  llvm::Expected<int64_t> nonNegativeInt(llvm::StringRef key, int64_t fallback) const;
   /// A positive number, or `fallback` when absent or null.
   llvm::Expected<double> positiveNumber(llvm::StringRef key, double fallback) const;
   /// A number in (0, 1], or `fallback` when absent or null.
