@@ -1072,3 +1072,14 @@ llvm::Expected<OwningOpRef<ModuleOp>> vgcu::importTorchScript(llvm::StringRef pa
   }
   return std::move(result);
 }
+
+extern "C" bool vgcuImportTorchScript(const char *path, MLIRContext *context, ModuleOp *module,
+                                      std::string *error) {
+  auto imported = importTorchScript(path, *context);
+  if (!imported) {
+    *error = llvm::toString(imported.takeError());
+    return false;
+  }
+  *module = imported->release();
+  return true;
+}

@@ -47,12 +47,17 @@ at::ScalarType computeType(at::ScalarType type) {
   return type == at::kHalf ? at::kFloat : type;
 }
 
-/// x·Wᵀ (+ b) as F.linear computes it (addmm with a bias, mm without).
+/// x·Wᵀ (+ b) as F.linear computes it (addmm with a bias, mm without). A single token (a
+/// decode step) is a matrix-vector product: BLAS GEMM would repack the whole weight for it.
 at::Tensor linear(const at::Tensor &input, const at::Tensor &weight, const at::Tensor &bias) {
   at::ScalarType type = computeType(input.scalar_type());
   at::Tensor x = input.to(type), w = weight.to(type);
   at::Tensor x2 = x.reshape({-1, x.size(-1)});
-  at::Tensor y = bias.defined() ? at::addmm(bias.to(type), x2, w.t()) : at::mm(x2, w.t());
+  at::Tensor y;
+  if (x2.size(0) == 1 && type == at::kFloat)
+    y = (bias.defined() ? at::addmv(bias.to(type), w, x2[0]) : at::mv(w, x2[0])).unsqueeze(0);
+  else
+    y = bias.defined() ? at::addmm(bias.to(type), x2, w.t()) : at::mm(x2, w.t());
   std::vector<int64_t> shape(input.sizes().begin(), input.sizes().end());
   shape.back() = weight.size(0);
   return y.view(shape).to(input.scalar_type());

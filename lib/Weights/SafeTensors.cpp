@@ -5,7 +5,6 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSet.h"
-#include "llvm/Support/FileOutputBuffer.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
@@ -198,8 +197,8 @@ llvm::Error vgcu::writeSafeTensors(llvm::StringRef path, std::vector<TensorToWri
       meta[key] = value;
     header["__metadata__"] = std::move(meta);
   }
-  std::vector<uint64_t> offsets;
-  uint64_t offset = 0;
+  std::vector<uint64_t> sizes;
+  uint64_t offset = 0, largest = 0;
   for (const TensorToWrite &tensor : tensors) {
     uint64_t elements = 1;
     for (int64_t dim : tensor.shape)
@@ -212,34 +211,36 @@ llvm::Error vgcu::writeSafeTensors(llvm::StringRef path, std::vector<TensorToWri
         {"dtype", dtypeName(tensor.dtype)},
         {"shape", std::move(shape)},
         {"data_offsets", llvm::json::Array{offset, offset + size}}};
-    offsets.push_back(offset);
+    sizes.push_back(size);
+    largest = std::max(largest, size);
     offset += size;
   }
   std::string headerText = llvm::formatv("{0}", llvm::json::Value(std::move(header))).str();
   // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
   headerText.append((8 - headerText.size() % 8) % 8, ' ');
-  uint64_t total = 8 + headerText.size() + offset;
 
-  auto output = llvm::FileOutputBuffer::create(path, total);
-  if (!output)
-    return makeError("cannot create '{0}': {1}", path, llvm::toString(output.takeError()));
-  uint8_t *start = (*output)->getBufferStart();
+  // Written with write() from one reused staging buffer: a mapped output file would have the
+  // kernel zero every page before the data lands in it.
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return makeError("cannot create '{0}': {1}", path, ec.message());
   uint64_t headerSize = headerText.size();
+  char length[8];
   for (int i = 0; i < 8; ++i)
-    start[i] = static_cast<uint8_t>(headerSize >> (8 * i));
-  std::memcpy(start + 8, headerText.data(), headerText.size());
-  uint8_t *data = start + 8 + headerText.size();
-  for (auto [tensor, begin] : llvm::zip(tensors, offsets)) {
-    uint64_t elements = 1;
-    for (int64_t dim : tensor.shape)
-      elements *= dim;
-    uint64_t size = elements * dtypeSize(tensor.dtype);
-    tensor.fill(llvm::MutableArrayRef<uint8_t>(data + begin, size));
+    length[i] = static_cast<char>(headerSize >> (8 * i));
+  os.write(length, 8);
+  os << headerText;
+  std::unique_ptr<uint8_t[]> staging(new uint8_t[std::max<uint64_t>(largest, 1)]);
+  for (auto [tensor, size] : llvm::zip(tensors, sizes)) {
+    tensor.fill(llvm::MutableArrayRef<uint8_t>(staging.get(), size));
+    os.write(reinterpret_cast<const char *>(staging.get()), size);
     if (onBytes)
       onBytes(size);
   }
-  if (auto error = (*output)->commit())
-    return makeError("cannot write '{0}': {1}", path, llvm::toString(std::move(error)));
+  os.close();
+  if (os.has_error())
+    return makeError("cannot write '{0}': {1}", path, os.error().message());
   return llvm::Error::success();
 }
 

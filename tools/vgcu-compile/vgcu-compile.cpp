@@ -87,7 +87,7 @@ int compileTorchScript() {
     return fail(makeError("nothing to do: pass --emit=graph, --emit=fused or --summary-json"));
   mlir::MLIRContext context;
   context.loadDialect<VgcuDialect>();
-  auto module = importTorchScript(torchScript, context);
+  auto module = importTorchScriptOnDemand(torchScript, context);
   if (!module)
     return fail(module.takeError());
   auto params = ParamTable::fromModule(**module);

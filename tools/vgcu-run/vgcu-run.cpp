@@ -39,6 +39,11 @@ cl::opt<bool> skipChecksums("no-verify-checksums",
                             cl::desc("Skip re-hashing the artifact's files"), cl::init(false),
                             cl::cat(category));
 
+cl::opt<int> warmup("warmup",
+                    cl::desc("Untimed generations before the timed one (page in weights, "
+                             "size the buffer arena)"),
+                    cl::init(0), cl::cat(category));
+
 // Set by the launcher for the processes it starts.
 cl::opt<int64_t> rankOption("rank", cl::desc("(internal) this process's rank"), cl::init(-1),
                             cl::Hidden);
@@ -89,6 +94,19 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
                           "positions",
                           maxNewTokens.getValue(), total, manifest.maxPositions));
   (*executor)->resetCache(total);
+  // Warm-up generations write the same cache slots the timed one overwrites.
+  for (int round = 0; round < warmup; ++round) {
+    auto logits = (*executor)->prefill(*ids);
+    if (!logits)
+      return fail(logits.takeError());
+    int64_t token = greedyToken(*logits);
+    for (int64_t step = 0; step < std::min<int64_t>(maxNewTokens - 1, 4); ++step) {
+      auto next = (*executor)->decode(token, static_cast<int64_t>(ids->size()) + step);
+      if (!next)
+        return fail(next.takeError());
+      token = greedyToken(*next);
+    }
+  }
 
   using Clock = std::chrono::steady_clock;
   auto start = Clock::now();

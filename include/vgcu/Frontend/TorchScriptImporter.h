@@ -23,6 +23,20 @@ namespace vgcu {
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 importTorchScript(llvm::StringRef path, mlir::MLIRContext &context);
 
+/// importTorchScript from libVgcuFrontend.so, loaded on first use: LibTorch is large, and
+/// tools that only sometimes import should not pay for loading it on every start.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+importTorchScriptOnDemand(llvm::StringRef path, mlir::MLIRContext &context);
+
+} // namespace vgcu
+
+/// The entry importTorchScriptOnDemand looks up: imports `path` into `*module` (which the
+/// caller then owns) or sets `*error`; returns whether it succeeded.
+extern "C" bool vgcuImportTorchScript(const char *path, mlir::MLIRContext *context,
+                                      mlir::ModuleOp *module, std::string *error);
+
+namespace vgcu {
+
 } // namespace vgcu
 
 #endif // VGCU_FRONTEND_TORCHSCRIPTIMPORTER_H

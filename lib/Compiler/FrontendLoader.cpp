@@ -1,0 +1,36 @@
+//===- FrontendLoader.cpp - Loading the TorchScript importer when it is needed -----===//
+
+#include "vgcu/Frontend/TorchScriptImporter.h"
+#include "vgcu/Support/Error.h"
+
+#include "llvm/Support/DynamicLibrary.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+using namespace vgcu;
+
+/// Where libVgcuFrontend.so is: next to this library (build/lib and install/lib alike).
+static std::string frontendLibraryPath() {
+  static int anchor;
+  std::string self = llvm::sys::fs::getMainExecutable(nullptr, &anchor);
+  llvm::SmallString<256> path(llvm::sys::path::parent_path(llvm::sys::path::parent_path(self)));
+  llvm::sys::path::append(path, "lib", "libVgcuFrontend.so");
+  return path.str().str();
+}
+
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+vgcu::importTorchScriptOnDemand(llvm::StringRef path, mlir::MLIRContext &context) {
+  std::string library = frontendLibraryPath();
+  std::string error;
+  auto handle = llvm::sys::DynamicLibrary::getPermanentLibrary(library.c_str(), &error);
+  if (!handle.isValid())
+    return makeError("cannot load the TorchScript importer '{0}': {1}", library, error);
+  auto entry = reinterpret_cast<decltype(&vgcuImportTorchScript)>(
+      handle.getAddressOfSymbol("vgcuImportTorchScript"));
+  if (!entry)
+    return makeError("'{0}' has no vgcuImportTorchScript entry", library);
+  mlir::ModuleOp module;
+  if (!entry(path.str().c_str(), &context, &module, &error))
+    return makeError("{0}", error);
+  return mlir::OwningOpRef<mlir::ModuleOp>(module);
+}
