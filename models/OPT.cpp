@@ -8,34 +8,10 @@ using namespace mlir;
 using namespace vgcu;
 
 llvm::Error OPTForCausalLM::parseConfig(const ConfigReader &reader, ModelConfig &config) const {
-  config.sourcePath = reader.filePath().str();
-  config.json = reader.raw();
-  auto assign = [](auto &field, auto expected) -> llvm::Error {
-    if (!expected)
-      return expected.takeError();
-    field = std::move(*expected);
-    return llvm::Error::success();
-  };
-  if (auto error = assign(config.architecture, readArchitecture(reader)))
-    return error;
-  if (auto error = assign(config.modelType, reader.string("model_type", "opt")))
-    return error;
-  if (auto error = assign(config.vocabSize, reader.requirePositiveInt("vocab_size")))
-    return error;
-  if (auto error = assign(config.hiddenSize, reader.requirePositiveInt("hidden_size")))
-    return error;
-  if (auto error = assign(config.intermediateSize, reader.requirePositiveInt("ffn_dim")))
-    return error;
-  if (auto error = assign(config.numHiddenLayers, reader.requirePositiveInt("num_hidden_layers")))
-    return error;
-  if (auto error =
-          assign(config.numAttentionHeads, reader.requirePositiveInt("num_attention_heads")))
-    return error;
-  if (auto error = assign(config.maxPositionEmbeddings,
-                          reader.positiveInt("max_position_embeddings", 2048)))
+  if (auto error = parseCoreFields(reader, "ffn_dim", "opt", config))
     return error;
   int64_t projectionDim = 0;
-  if (auto error = assign(projectionDim,
+  if (auto error = assignTo(projectionDim,
                           reader.positiveInt("word_embed_proj_dim", config.hiddenSize)))
     return error;
   if (projectionDim != config.hiddenSize)
@@ -44,26 +20,24 @@ llvm::Error OPTForCausalLM::parseConfig(const ConfigReader &reader, ModelConfig 
                                  std::to_string(config.hiddenSize) +
                                  "); OPT's project_in/project_out layers are not supported");
   bool affine = true;
-  if (auto error = assign(affine, reader.boolean("layer_norm_elementwise_affine", true)))
+  if (auto error = assignTo(affine, reader.boolean("layer_norm_elementwise_affine", true)))
     return error;
   if (!affine)
     return reader.fieldError("layer_norm_elementwise_affine",
                              "is false; LayerNorm without weights is not supported");
-  if (auto error = assign(config.hiddenAct, reader.string("activation_function", "relu")))
+  if (auto error = assignTo(config.hiddenAct, reader.string("activation_function", "relu")))
     return error;
   if (config.hiddenAct != "relu" && config.hiddenAct != "gelu")
     return reader.fieldError("activation_function",
                              "names '" + config.hiddenAct + "'; OPT supports relu and gelu");
-  if (auto error = assign(config.tieWordEmbeddings, reader.boolean("tie_word_embeddings", true)))
+  if (auto error = assignTo(config.tieWordEmbeddings, reader.boolean("tie_word_embeddings", true)))
     return error;
-  if (auto error = assign(config.attentionBias, reader.boolean("enable_bias", true)))
+  if (auto error = assignTo(config.attentionBias, reader.boolean("enable_bias", true)))
     return error;
   bool before = true;
-  if (auto error = assign(before, reader.boolean("do_layer_norm_before", true)))
+  if (auto error = assignTo(before, reader.boolean("do_layer_norm_before", true)))
     return error;
   // The layer-norm placement is read again by init() from the raw JSON.
-  if (auto error = assign(config.torchDtype, reader.string("torch_dtype", "float32")))
-    return error;
   config.numKeyValueHeads = config.numAttentionHeads;
   config.headDim = config.hiddenSize / config.numAttentionHeads;
   config.rotaryDim = config.headDim;

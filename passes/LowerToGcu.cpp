@@ -104,7 +104,7 @@ private:
   DenseMap<Operation *, int64_t> order;
   DenseMap<Value, int64_t> lastUse;
 
-  friend class LowerToGcuPass;
+  friend struct LowerToGcuPass;
 };
 
 MemRefType BodyLowering::bufferType(Type tensorType) const {

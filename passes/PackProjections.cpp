@@ -141,14 +141,15 @@ struct PackProjectionsPass : vgcu::impl::PackProjectionsBase<PackProjectionsPass
       }
     });
     OpBuilder builder(&getContext());
-    for (auto &[key, group] : groups) {
+    for (auto &entry : groups) {
+      SmallVector<Candidate> &group = entry.second;
       if (group.size() < 2)
         continue;
       Type elementType = cast<RankedTensorType>(group.front().op.getType()).getElementType();
+      Type weightType = group.front().op.getWeight().getType().getElementType();
       bool uniform = llvm::all_of(group, [&](Candidate &c) {
         return cast<RankedTensorType>(c.op.getType()).getElementType() == elementType &&
-               c.op.getWeight().getType().getElementType() ==
-                   group.front().op.getWeight().getType().getElementType();
+               c.op.getWeight().getType().getElementType() == weightType;
       });
       if (uniform)
         packGroup(group, builder);

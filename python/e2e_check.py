@@ -14,17 +14,13 @@ with identical tokens. Exits non-zero with a message on any mismatch.
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 
+from vgcu_ref.process import run  # noqa: E402
 
-def run(command):
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if result.returncode != 0:
-        sys.exit(f"command failed ({result.returncode}): {' '.join(command)}\n{result.stderr}")
-    return result.stdout
 
 
 def vgcu_run(artifact, prompt, tokens):

@@ -173,36 +173,40 @@ static llvm::Error checkActivation(const ConfigReader &reader, llvm::StringRef k
                                     "gelu_pytorch_tanh, gelu_new, relu)");
 }
 
-llvm::Error vgcu::parseDecoderConfig(const ConfigReader &reader, const ConfigDefaults &defaults,
-                                     ModelConfig &config) {
+llvm::Error vgcu::parseCoreFields(const ConfigReader &reader, llvm::StringRef intermediateKey,
+                                  llvm::StringRef defaultModelType, ModelConfig &config) {
   config.sourcePath = reader.filePath().str();
   config.json = reader.raw();
-  auto assign = [](auto &field, auto expected) -> llvm::Error {
-    if (!expected)
-      return expected.takeError();
-    field = std::move(*expected);
-    return llvm::Error::success();
-  };
-  if (auto error = assign(config.architecture, readArchitecture(reader)))
+  if (auto error = assignTo(config.architecture, readArchitecture(reader)))
     return error;
-  if (auto error = assign(config.modelType, reader.string("model_type", "")))
+  if (auto error = assignTo(config.modelType, reader.string("model_type", defaultModelType)))
     return error;
-  if (auto error = assign(config.vocabSize, reader.requirePositiveInt("vocab_size")))
+  if (auto error = assignTo(config.vocabSize, reader.requirePositiveInt("vocab_size")))
     return error;
-  if (auto error = assign(config.hiddenSize, reader.requirePositiveInt("hidden_size")))
+  if (auto error = assignTo(config.hiddenSize, reader.requirePositiveInt("hidden_size")))
+    return error;
+  if (auto error = assignTo(config.intermediateSize, reader.requirePositiveInt(intermediateKey)))
     return error;
   if (auto error =
-          assign(config.intermediateSize, reader.requirePositiveInt("intermediate_size")))
-    return error;
-  if (auto error = assign(config.numHiddenLayers, reader.requirePositiveInt("num_hidden_layers")))
+          assignTo(config.numHiddenLayers, reader.requirePositiveInt("num_hidden_layers")))
     return error;
   if (auto error =
-          assign(config.numAttentionHeads, reader.requirePositiveInt("num_attention_heads")))
+          assignTo(config.numAttentionHeads, reader.requirePositiveInt("num_attention_heads")))
     return error;
-  if (auto error = assign(config.numKeyValueHeads,
+  if (auto error = assignTo(config.maxPositionEmbeddings,
+                            reader.positiveInt("max_position_embeddings", 2048)))
+    return error;
+  return assignTo(config.torchDtype, reader.string("torch_dtype", "float32"));
+}
+
+llvm::Error vgcu::parseDecoderConfig(const ConfigReader &reader, const ConfigDefaults &defaults,
+                                     ModelConfig &config) {
+  if (auto error = parseCoreFields(reader, "intermediate_size", "", config))
+    return error;
+  if (auto error = assignTo(config.numKeyValueHeads,
                           reader.positiveInt("num_key_value_heads", config.numAttentionHeads)))
     return error;
-  if (auto error = assign(config.headDim,
+  if (auto error = assignTo(config.headDim,
                           reader.positiveInt("head_dim", defaults.headDim.value_or(
                                                              config.hiddenSize /
                                                              config.numAttentionHeads))))
@@ -212,17 +216,14 @@ llvm::Error vgcu::parseDecoderConfig(const ConfigReader &reader, const ConfigDef
                              "(" + std::to_string(config.numAttentionHeads) +
                                  ") exceeds hidden_size (" + std::to_string(config.hiddenSize) +
                                  ")");
-  if (auto error = assign(config.maxPositionEmbeddings,
-                          reader.positiveInt("max_position_embeddings", 2048)))
-    return error;
-  if (auto error = assign(config.rmsNormEps, reader.positiveNumber("rms_norm_eps",
+  if (auto error = assignTo(config.rmsNormEps, reader.positiveNumber("rms_norm_eps",
                                                                    defaults.rmsNormEps)))
     return error;
-  if (auto error = assign(config.ropeTheta, reader.positiveNumber("rope_theta",
+  if (auto error = assignTo(config.ropeTheta, reader.positiveNumber("rope_theta",
                                                                   defaults.ropeTheta)))
     return error;
   double rotaryFraction = 1.0;
-  if (auto error = assign(rotaryFraction, reader.fraction("partial_rotary_factor", 1.0)))
+  if (auto error = assignTo(rotaryFraction, reader.fraction("partial_rotary_factor", 1.0)))
     return error;
   config.rotaryDim = static_cast<int64_t>(config.headDim * rotaryFraction);
   if (const llvm::json::Value *scaling = reader.raw().get("rope_scaling");
@@ -230,19 +231,17 @@ llvm::Error vgcu::parseDecoderConfig(const ConfigReader &reader, const ConfigDef
     return reader.fieldError("rope_scaling", "is set (" + describe(*scaling) +
                                                  "); vgcu supports only unscaled rotary "
                                                  "embeddings so far");
-  if (auto error = assign(config.tieWordEmbeddings,
+  if (auto error = assignTo(config.tieWordEmbeddings,
                           reader.boolean("tie_word_embeddings", defaults.tieWordEmbeddings)))
     return error;
-  if (auto error = assign(config.attentionBias,
+  if (auto error = assignTo(config.attentionBias,
                           reader.boolean("attention_bias", defaults.attentionBias)))
     return error;
-  if (auto error = assign(config.mlpBias, reader.boolean("mlp_bias", false)))
+  if (auto error = assignTo(config.mlpBias, reader.boolean("mlp_bias", false)))
     return error;
-  if (auto error = assign(config.hiddenAct, reader.string("hidden_act", "silu")))
+  if (auto error = assignTo(config.hiddenAct, reader.string("hidden_act", "silu")))
     return error;
   if (auto error = checkActivation(reader, "hidden_act", config.hiddenAct))
-    return error;
-  if (auto error = assign(config.torchDtype, reader.string("torch_dtype", "float32")))
     return error;
 
   // Sliding windows, per layer.
@@ -256,11 +255,11 @@ llvm::Error vgcu::parseDecoderConfig(const ConfigReader &reader, const ConfigDef
   int64_t firstWindowLayer = 0;
   if (defaults.slidingWindowNeedsFlag) {
     bool useWindow = false;
-    if (auto error = assign(useWindow, reader.boolean("use_sliding_window", false)))
+    if (auto error = assignTo(useWindow, reader.boolean("use_sliding_window", false)))
       return error;
     if (!useWindow)
       window.reset();
-    if (auto error = assign(firstWindowLayer,
+    if (auto error = assignTo(firstWindowLayer,
                             reader.nonNegativeInt("max_window_layers", config.numHiddenLayers)))
       return error;
   }

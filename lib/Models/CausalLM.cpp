@@ -120,7 +120,12 @@ llvm::Expected<ResolvedModel> vgcu::resolveModel(llvm::StringRef configPath) {
   auto json = readConfigJson(configPath);
   if (!json)
     return json.takeError();
-  ConfigReader reader(*json, configPath);
+  return resolveModelFromJson(*json, configPath);
+}
+
+llvm::Expected<ResolvedModel> vgcu::resolveModelFromJson(const llvm::json::Object &json,
+                                                         llvm::StringRef configPath) {
+  ConfigReader reader(json, configPath);
   auto architecture = readArchitecture(reader);
   if (!architecture)
     return architecture.takeError();

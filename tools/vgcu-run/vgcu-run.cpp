@@ -1,6 +1,6 @@
 //===- vgcu-run.cpp - Runs a vgcu artifact: prefill, then greedy decode ------------===//
 
-#include "vgcu/Runtime/ArtifactReader.h"
+#include "vgcu/Artifact/ArtifactReader.h"
 #include "vgcu/Runtime/Distributed.h"
 #include "vgcu/Runtime/Executor.h"
 #include "vgcu/Support/Error.h"

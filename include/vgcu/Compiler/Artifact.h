@@ -2,6 +2,7 @@
 #ifndef VGCU_COMPILER_ARTIFACT_H
 #define VGCU_COMPILER_ARTIFACT_H
 
+#include "vgcu/Artifact/ArtifactReader.h"
 #include "vgcu/Compiler/Compiler.h"
 #include "vgcu/Models/WeightLoader.h"
 
@@ -14,10 +15,6 @@
 #include <string>
 
 namespace vgcu {
-
-/// Bumped whenever the meaning of a gcu op, the manifest or the weight layout changes;
-/// vgcu-run refuses artifacts of another version.
-constexpr int64_t kKernelAbiVersion = 1;
 
 /// How one rank's copy of a parameter is cut from the whole (packed) tensor.
 struct WeightLayout {

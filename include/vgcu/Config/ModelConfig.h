@@ -95,6 +95,21 @@ struct ConfigDefaults {
   bool slidingWindowNeedsFlag = false;
 };
 
+/// Stores the value of `expected` into `field`, or hands back its error.
+template <typename T, typename U>
+llvm::Error assignTo(T &field, llvm::Expected<U> expected) {
+  if (!expected)
+    return expected.takeError();
+  field = std::move(*expected);
+  return llvm::Error::success();
+}
+
+/// The fields every decoder's config.json has, under the usual names: architectures,
+/// model_type, vocab_size, hidden_size, the feed-forward width (`intermediateKey`),
+/// num_hidden_layers, num_attention_heads, max_position_embeddings and torch_dtype.
+llvm::Error parseCoreFields(const ConfigReader &reader, llvm::StringRef intermediateKey,
+                            llvm::StringRef defaultModelType, ModelConfig &config);
+
 /// Reads the fields every Llama-like decoder has, with `defaults` for optional ones, and
 /// checks sizes and head counts.
 llvm::Error parseDecoderConfig(const ConfigReader &reader, const ConfigDefaults &defaults,

@@ -64,6 +64,9 @@ struct ResolvedModel {
   ModelConfig config;
 };
 llvm::Expected<ResolvedModel> resolveModel(llvm::StringRef configPath);
+/// The same for config.json contents already read; `path` names them in errors.
+llvm::Expected<ResolvedModel> resolveModelFromJson(const llvm::json::Object &json,
+                                                   llvm::StringRef path);
 
 } // namespace vgcu
 

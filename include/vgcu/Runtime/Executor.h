@@ -2,7 +2,7 @@
 #ifndef VGCU_RUNTIME_EXECUTOR_H
 #define VGCU_RUNTIME_EXECUTOR_H
 
-#include "vgcu/Runtime/ArtifactReader.h"
+#include "vgcu/Artifact/ArtifactReader.h"
 #include "vgcu/Runtime/Kernels.h"
 
 #include "mlir/IR/BuiltinOps.h"

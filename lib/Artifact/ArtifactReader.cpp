@@ -1,0 +1,144 @@
+//===- ArtifactReader.cpp - Opening and checking a NAME.vgcu artifact -------------===//
+
+#include "vgcu/Artifact/ArtifactReader.h"
+#include "vgcu/Support/Error.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/xxhash.h"
+
+using namespace vgcu;
+
+std::string ArtifactManifest::path(llvm::StringRef relative) const {
+  llvm::SmallString<256> full(directory);
+  llvm::sys::path::append(full, relative);
+  return full.str().str();
+}
+
+/// A relative path that stays inside the artifact directory.
+static bool isContainedPath(llvm::StringRef relative) {
+  if (relative.empty() || llvm::sys::path::is_absolute(relative))
+    return false;
+  for (auto it = llvm::sys::path::begin(relative), end = llvm::sys::path::end(relative);
+       it != end; ++it)
+    if (*it == "..")
+      return false;
+  return true;
+}
+
+llvm::Expected<ArtifactManifest> vgcu::parseManifest(llvm::StringRef text,
+                                                     llvm::StringRef directory, bool checkFiles,
+                                                     bool verifyChecksums) {
+  std::string where = (llvm::Twine(directory) + "/manifest.json").str();
+  auto fail = [&](const llvm::Twine &problem) {
+    return makeError("{0}: {1}", where, problem.str());
+  };
+  auto json = llvm::json::parse(text);
+  if (!json)
+    return fail("invalid JSON: " + llvm::toString(json.takeError()));
+  const llvm::json::Object *root = json->getAsObject();
+  if (!root)
+    return fail("expected a JSON object");
+  if (root->getString("format") != "vgcu-artifact")
+    return fail("not a vgcu artifact (format is not \"vgcu-artifact\")");
+  std::optional<int64_t> abi = root->getInteger("abi_version");
+  if (!abi)
+    return fail("missing abi_version");
+  if (*abi != kKernelAbiVersion)
+    return fail("kernel ABI version " + llvm::Twine(*abi) + " does not match this runtime's " +
+                llvm::Twine(kKernelAbiVersion) + "; recompile the model with this vgcu");
+
+  ArtifactManifest manifest;
+  manifest.directory = directory.str();
+  auto architecture = root->getString("architecture");
+  auto dtype = root->getString("dtype");
+  auto tp = root->getInteger("tp");
+  auto vocab = root->getInteger("vocab_size");
+  const llvm::json::Object *kv = root->getObject("kv_cache");
+  if (!architecture || !dtype || !tp || !vocab || !kv)
+    return fail("missing architecture, dtype, tp, vocab_size or kv_cache");
+  manifest.architecture = architecture->str();
+  auto parsedType = parseDTypeName(*dtype);
+  if (!parsedType || !isFloatDType(*parsedType))
+    return fail("unsupported dtype '" + *dtype + "'");
+  manifest.dtype = *parsedType;
+  if (*tp < 1 || *tp > 1024)
+    return fail("tp " + llvm::Twine(*tp) + " is out of range");
+  manifest.tp = *tp;
+  if (*vocab < 1)
+    return fail("vocab_size must be positive");
+  manifest.vocabSize = *vocab;
+  auto layers = kv->getInteger("layers");
+  auto blockSize = kv->getInteger("block_size");
+  if (!layers || !blockSize || *layers < 0 || *blockSize < 1)
+    return fail("kv_cache needs layers and block_size");
+  manifest.kvLayers = *layers;
+  manifest.kvBlockSize = *blockSize;
+  manifest.maxPositions = root->getInteger("max_position_embeddings").value_or(0);
+
+  const llvm::json::Array *ranks = root->getArray("ranks");
+  if (!ranks || static_cast<int64_t>(ranks->size()) != manifest.tp)
+    return fail("expected " + llvm::Twine(manifest.tp) + " ranks");
+  const llvm::json::Object *files = root->getObject("files");
+  if (!files)
+    return fail("missing the files table");
+  for (auto [index, value] : llvm::enumerate(*ranks)) {
+    const llvm::json::Object *rank = value.getAsObject();
+    auto program = rank ? rank->getString("program") : std::nullopt;
+    auto weights = rank ? rank->getString("weights") : std::nullopt;
+    if (!program || !weights || rank->getInteger("rank") != static_cast<int64_t>(index))
+      return fail("rank " + llvm::Twine(index) + " needs its rank number, program and weights");
+    for (llvm::StringRef file : {*program, *weights})
+      if (!isContainedPath(file) || !files->get(file))
+        return fail("rank " + llvm::Twine(index) + " names '" + file +
+                    "', which is not a listed file of the artifact");
+    manifest.ranks.push_back({program->str(), weights->str()});
+  }
+
+  if (!checkFiles)
+    return std::move(manifest);
+  for (const auto &[name, entry] : *files) {
+    llvm::StringRef relative = name;
+    const llvm::json::Object *info = entry.getAsObject();
+    auto bytes = info ? info->getInteger("bytes") : std::nullopt;
+    auto checksum = info ? info->getString("xxh3_64") : std::nullopt;
+    if (!isContainedPath(relative) || !bytes || !checksum)
+      return fail("file entry '" + relative + "' needs a relative path, bytes and xxh3_64");
+    std::string path = manifest.path(relative);
+    uint64_t size = 0;
+    if (!llvm::sys::fs::exists(path))
+      return makeError("{0}: file '{1}' listed in the manifest is missing", directory, relative);
+    if (llvm::sys::fs::file_size(path, size) || static_cast<int64_t>(size) != *bytes)
+      return makeError("{0}: file '{1}' has {2} bytes, the manifest says {3}", directory,
+                       relative, size, *bytes);
+    if (!verifyChecksums)
+      continue;
+    auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                              /*RequiresNullTerminator=*/false);
+    if (!buffer)
+      return makeError("{0}: cannot read '{1}': {2}", directory, relative,
+                       buffer.getError().message());
+    std::string actual =
+        llvm::utohexstr(llvm::xxh3_64bits(llvm::arrayRefFromStringRef((*buffer)->getBuffer())),
+                        /*LowerCase=*/true, /*Width=*/16);
+    if (actual != *checksum)
+      return makeError("{0}: file '{1}' is corrupted (checksum {2}, the manifest says {3})",
+                       directory, relative, actual, *checksum);
+  }
+  return std::move(manifest);
+}
+
+llvm::Expected<ArtifactManifest> vgcu::readArtifact(llvm::StringRef directory,
+                                                    bool verifyChecksums) {
+  if (!llvm::sys::fs::is_directory(directory))
+    return makeError("artifact '{0}' is not a directory", directory);
+  llvm::SmallString<256> manifestPath(directory);
+  llvm::sys::path::append(manifestPath, "manifest.json");
+  auto buffer = llvm::MemoryBuffer::getFile(manifestPath, /*IsText=*/true);
+  if (!buffer)
+    return makeError("artifact '{0}' has no readable manifest.json: {1}", directory,
+                     buffer.getError().message());
+  return parseManifest((*buffer)->getBuffer(), directory, /*checkFiles=*/true, verifyChecksums);
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds all of vgcu with AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/ and runs
+# the unit tests and the lit suite on those binaries. Slower than scripts/test.sh (about twice
+# the build time), so CI runs the plain suite; run this before merging risky memory changes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+BUILD_DIR=build-asan ./scripts/build.sh -DVGCU_SANITIZE=ON
+# Leaks are not checked: MLIR contexts and the model registry are process-lifetime on purpose.
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_odr_violation=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+echo "== unit tests (ASan + UBSan)"
+build-asan/bin/vgcu-unittests --gtest_brief=1
+echo "== lit (ASan + UBSan)"
+/usr/lib/llvm-22/bin/lit -sv build-asan/test

@@ -1,0 +1,4 @@
+func.func @f() {
+  %0 = gcu.weight "" : memref<64xf32>
+  return
+}

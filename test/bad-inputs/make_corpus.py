@@ -1,0 +1,863 @@
+#!/usr/bin/env python3
+"""Regenerates vgcu's corpus of malformed inputs (test/bad-inputs/<case>/).
+
+Usage: make_corpus.py [CORPUS_DIR]        (default: the directory of this script)
+
+Every case directory holds the malformed file(s) plus case.json:
+  {"category": ..., "description": ..., "tool": "vgcu-compile" | "vgcu-run" | "vgcu-opt",
+   "args": [...], "expect": "substring of stderr", "mutate": [...] (artifact cases only)}
+check_corpus.py runs them; README.md describes the placeholders and the mutation vocabulary.
+
+The output is deterministic: running this again rewrites the same bytes. Case directories
+(any subdirectory holding a case.json) that this script no longer makes are removed. Run it
+with a Python that has torch (/usr/bin/python3 here): the tiny checkpoints come from
+python/make_tiny_model.py and the traced model from python/trace_unsupported.py.
+"""
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC_ROOT = os.path.dirname(os.path.dirname(HERE))
+PYTHON_DIR = os.path.join(SRC_ROOT, "python")
+
+CASES = {}  # name -> (case.json dict, {relative path: bytes})
+
+
+def case(name, category, description, tool, args, expect, files=None, mutate=None, **extra):
+    if name in CASES:
+        raise SystemExit(f"duplicate case {name}")
+    spec = {"category": category, "description": description, "tool": tool, "args": args,
+            "expect": expect}
+    if mutate is not None:
+        spec["mutate"] = mutate
+    spec.update(extra)
+    CASES[name] = (spec, dict(files or {}))
+
+
+def text(value):
+    return value.encode("utf-8") if isinstance(value, str) else value
+
+
+def json_bytes(value):
+    return (json.dumps(value, indent=2) + "\n").encode("utf-8")
+
+
+# -------------------------------------------------------------------------------------------
+# Building blocks: configs and safetensors files
+# -------------------------------------------------------------------------------------------
+
+# A tiny Llama: 1 layer, hidden 8, 2 heads of 4 (1 KV head), intermediate 8, vocabulary 8.
+TINY_SIZES = ["--layers", "1", "--hidden", "8", "--heads", "2", "--kv-heads", "1",
+              "--intermediate", "8", "--vocab", "8", "--max-pos", "16"]
+TINY_LLAMA = {
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 8,
+    "intermediate_size": 8,
+    "num_attention_heads": 2,
+    "num_key_value_heads": 1,
+    "num_hidden_layers": 1,
+    "vocab_size": 8,
+    "max_position_embeddings": 16,
+    "rms_norm_eps": 1e-05,
+    "rope_theta": 10000.0,
+    "hidden_act": "silu",
+    "tie_word_embeddings": False,
+    "torch_dtype": "float32",
+}
+
+
+def config(base=None, drop=(), **changes):
+    result = dict(TINY_LLAMA if base is None else base)
+    for key in drop:
+        result.pop(key)
+    result.update(changes)
+    return json_bytes(result)
+
+
+def st_raw(header, data=b"", header_len=None):
+    """A safetensors file from a header (dict, str or bytes, written as given) and data bytes."""
+    if isinstance(header, dict):
+        header = json.dumps(header, separators=(",", ":"))
+    header = text(header)
+    length = len(header) if header_len is None else header_len
+    return struct.pack("<Q", length) + header + data
+
+
+DTYPE_SIZES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
+               "U8": 1, "BOOL": 1}
+
+
+def st_read(blob):
+    """[(name, dtype, shape, bytes)] of a well-formed safetensors file, in data order."""
+    (length,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + length])
+    data = blob[8 + length:]
+    entries = sorted(((info["data_offsets"][0], name, info) for name, info in header.items()
+                      if name != "__metadata__"))
+    return [(name, info["dtype"], list(info["shape"]),
+             data[info["data_offsets"][0]:info["data_offsets"][1]]) for _, name, info in entries]
+
+
+def st_write(tensors):
+    """A well-formed safetensors file of [(name, dtype, shape, bytes)], back to back."""
+    header, offset = {}, 0
+    for name, dtype, shape, data in tensors:
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+    text_ = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text_ += b" " * (-len(text_) % 8)
+    return struct.pack("<Q", len(text_)) + text_ + b"".join(t[3] for t in tensors)
+
+
+def f32(count, value=0.25):
+    return struct.pack("<%df" % count, *([value] * count))
+
+
+def make_tiny(workdir, name, *args):
+    """A tiny checkpoint directory from python/make_tiny_model.py: {file name: bytes}."""
+    out = os.path.join(workdir, name)
+    subprocess.run([sys.executable, os.path.join(PYTHON_DIR, "make_tiny_model.py"), *args, out],
+                   check=True, stdout=subprocess.DEVNULL)
+    files = {}
+    for file_name in sorted(os.listdir(out)):
+        with open(os.path.join(out, file_name), "rb") as f:
+            files[file_name] = f.read()
+    return files
+
+
+# Deeply nested JSON or MLIR is written by the checker from a pattern ("generate" in case.json,
+# "write_pattern" for artifacts) instead of being committed: 2 x 65536 brackets, far deeper than
+# the 8 MiB default stack survives in a recursive-descent parser.
+DEPTH = 65536
+
+
+def nested(prefix, suffix, depth=DEPTH):
+    """A "generate" pattern: prefix, depth '[', depth ']', suffix."""
+    return [[prefix, 1], ["[", depth], ["]", depth], [suffix, 1]]
+
+
+def compile_args():
+    return ["{case}", "-o", "{out}", "--log-level=warn"]
+
+
+# -------------------------------------------------------------------------------------------
+# The cases
+# -------------------------------------------------------------------------------------------
+
+def safetensors_cases():
+    cat = "safetensors"
+    cfg = {"config.json": config()}
+
+    def st_case(name, description, blob, expect):
+        case(name, cat, description, "vgcu-compile", compile_args(), expect,
+             {**cfg, "model.safetensors": blob})
+
+    w = {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}
+    st_case("st-empty-file", "model.safetensors is empty (0 bytes)", b"",
+            "invalid safetensors file: file of 0 bytes is too small for the 8-byte header length")
+    st_case("st-shorter-than-8-bytes", "model.safetensors has 3 bytes, fewer than the 8-byte "
+            "header length", b"\x10\x00\x00",
+            "invalid safetensors file: file of 3 bytes is too small for the 8-byte header length")
+    st_case("st-header-length-past-end", "the header length (4096) runs past the end of the file",
+            st_raw({"w": w}, f32(2), header_len=4096),
+            "invalid safetensors file: header length 4096 runs past the end of the 70-byte file")
+    st_case("st-header-length-over-limit", "the header length is 200 MiB, over the 100 MB limit "
+            "(the file itself is tiny)", st_raw("{}", header_len=200 * 1024 * 1024),
+            "invalid safetensors file: header length 209715200 exceeds the limit of 100000000 bytes")
+    st_case("st-header-length-max-u64", "the header length is 2^64-1", st_raw("{}", header_len=2**64 - 1),
+            "invalid safetensors file: header length 18446744073709551615 exceeds the limit")
+    st_case("st-header-not-json", "the header starts with '{' but is not JSON",
+            st_raw('{"w": {"dtype": F32}}'), "invalid safetensors file: header is not valid JSON")
+    st_case("st-header-not-object", "the header is a JSON array, not an object",
+            st_raw('[{"dtype":"F32","shape":[2],"data_offsets":[0,8]}]', f32(2)),
+            "invalid safetensors file: header does not start with '{'")
+    st_case("st-header-leading-space", "the header is an object preceded by a space (the format "
+            "requires it to start with '{')", st_raw(' {"w":' + json.dumps(w) + "}", f32(2)),
+            "invalid safetensors file: header does not start with '{'")
+    st_case("st-header-not-utf8", "the header holds a byte that is not UTF-8 (0xff in a name)",
+            st_raw(b'{"w\xff":' + text(json.dumps(w)) + b"}", f32(2)),
+            "invalid safetensors file: header is not valid UTF-8")
+    header_size = len('{"w":') + 2 * DEPTH + len("}")
+    case("st-header-deeply-nested", cat, "the header nests %d JSON arrays (written by the checker "
+         "from a pattern)" % DEPTH, "vgcu-compile", compile_args(),
+         "invalid safetensors file: header", cfg,
+         generate={"model.safetensors": nested(struct.pack("<Q", header_size).decode("latin-1")
+                                               + '{"w":', "}")})
+    st_case("st-entry-not-object", "a tensor's entry is a number, not an object",
+            st_raw({"w": 5}), "invalid safetensors file: entry of tensor 'w' is not an object")
+    st_case("st-metadata-not-object", "__metadata__ is a string",
+            st_raw({"__metadata__": "pt", "w": w}, f32(2)),
+            "invalid safetensors file: __metadata__ is not an object")
+    st_case("st-missing-dtype", "a tensor has no dtype",
+            st_raw({"w": {"shape": [2], "data_offsets": [0, 8]}}, f32(2)),
+            "invalid safetensors file: tensor 'w' has no dtype string")
+    st_case("st-unknown-dtype", "a tensor's dtype is F8_E4M3, which vgcu does not read",
+            st_raw({"w": {"dtype": "F8_E4M3", "shape": [2], "data_offsets": [0, 2]}}, b"\0\0"),
+            "invalid safetensors file: tensor 'w' has unsupported dtype 'F8_E4M3'")
+    st_case("st-missing-shape", "a tensor has no shape",
+            st_raw({"w": {"dtype": "F32", "data_offsets": [0, 8]}}, f32(2)),
+            "invalid safetensors file: tensor 'w' has no shape list")
+    st_case("st-dtype-shape-byte-mismatch", "F32 [2, 3] needs 24 bytes but its offsets span 20",
+            st_raw({"w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 20]}}, f32(5)),
+            "invalid safetensors file: tensor 'w' is F32 of 6 elements (24 bytes) but its offsets "
+            "span 20 bytes")
+    st_case("st-negative-shape", "a shape entry is -1",
+            st_raw({"w": {"dtype": "F32", "shape": [-1, 2], "data_offsets": [0, 8]}}, f32(2)),
+            "invalid safetensors file: tensor 'w' has a shape entry that is not a non-negative "
+            "integer")
+    st_case("st-fractional-shape", "a shape entry is 2.5",
+            st_raw({"w": {"dtype": "F32", "shape": [2.5], "data_offsets": [0, 8]}}, f32(2)),
+            "invalid safetensors file: tensor 'w' has a shape entry that is not a non-negative "
+            "integer")
+    st_case("st-shape-overflow", "the shape [2^31, 2^31, 4] has more elements than fit in 62 bits",
+            st_raw({"w": {"dtype": "F32", "shape": [2**31, 2**31, 4], "data_offsets": [0, 8]}},
+                   f32(2)),
+            "invalid safetensors file: tensor 'w' has a shape whose size overflows")
+    # 2^62 F32 elements are 2^64 bytes: the element count passes the 2^62 limit, but the byte
+    # count wraps to 0 in 64 bits, which then matches the empty offsets [0, 0].
+    st_case("st-shape-byte-size-overflow", "the shape [2^62] of F32 is 2^64 bytes, which wraps "
+            "to 0 in 64-bit arithmetic and matches data_offsets [0, 0]",
+            st_raw({"w": {"dtype": "F32", "shape": [2**62], "data_offsets": [0, 0]}}),
+            "invalid safetensors file: tensor 'w' has a shape whose size overflows")
+    st_case("st-missing-data-offsets", "a tensor has no data_offsets",
+            st_raw({"w": {"dtype": "F32", "shape": [2]}}, f32(2)),
+            "invalid safetensors file: tensor 'w' needs data_offsets [begin, end]")
+    st_case("st-data-offsets-negative", "data_offsets are [-8, 0]",
+            st_raw({"w": {"dtype": "F32", "shape": [2], "data_offsets": [-8, 0]}}, f32(2)),
+            "invalid safetensors file: tensor 'w' needs data_offsets [begin, end]")
+    st_case("st-data-offsets-reversed", "data_offsets end before they begin ([8, 0])",
+            st_raw({"w": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}}, f32(2)),
+            "invalid safetensors file: tensor 'w' ends before it begins")
+    st_case("st-gap-before-tensor", "4 unused bytes lie between tensor 'a' and tensor 'b'",
+            st_raw({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                    "b": {"dtype": "F32", "shape": [2], "data_offsets": [12, 20]}}, f32(5)),
+            "invalid safetensors file: tensor 'b' starts at byte 12 where 8 was expected (a gap "
+            "precedes it)")
+    st_case("st-gap-at-start", "the first tensor starts at byte 4",
+            st_raw({"a": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}, f32(3)),
+            "invalid safetensors file: tensor 'a' starts at byte 4 where 0 was expected (a gap "
+            "precedes it)")
+    st_case("st-overlapping-tensors", "tensor 'b' starts inside tensor 'a'",
+            st_raw({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                    "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}, f32(3)),
+            "invalid safetensors file: tensor 'b' starts at byte 4 where 8 was expected (it "
+            "overlaps the previous tensor)")
+    st_case("st-data-section-short", "the tensors need 16 bytes but the data section has 8",
+            st_raw({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}, f32(2)),
+            "invalid safetensors file: tensors cover 16 bytes but the data section has 8 bytes")
+    st_case("st-trailing-bytes", "4 bytes follow the last tensor",
+            st_raw({"w": w}, f32(3)),
+            "invalid safetensors file: tensors cover 8 bytes but the data section has 12 bytes")
+    st_case("st-duplicate-tensor-name", "the header names tensor 'w' twice",
+            st_raw('{"w":' + json.dumps(w) + ',"w":' + json.dumps(w) + "}", f32(2)),
+            "invalid safetensors file: tensor 'w' appears twice in the header")
+
+
+def sharded_cases(tmp):
+    cat = "sharded-checkpoint"
+    good = make_tiny(tmp, "sharded", "llama", *TINY_SIZES, "--shards", "2")
+    index = json.loads(good["model.safetensors.index.json"])
+    shard1, shard2 = "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"
+    assert set(index["weight_map"].values()) == {shard1, shard2}
+    in_shard2 = sorted(n for n, f in index["weight_map"].items() if f == shard2)
+
+    def with_index(weight_map=None, raw=None, drop=()):
+        files = {k: v for k, v in good.items() if k not in drop}
+        if raw is not None:
+            files["model.safetensors.index.json"] = text(raw)
+        else:
+            files["model.safetensors.index.json"] = json_bytes(
+                {"metadata": index["metadata"], "weight_map": weight_map})
+        return files
+
+    def sh_case(name, description, files, expect):
+        case(name, cat, description, "vgcu-compile", compile_args(), expect, files)
+
+    sh_case("shard-index-invalid-json", "model.safetensors.index.json is cut off mid-object",
+            with_index(raw='{"weight_map": {"model.norm.weight": "' + shard2 + '",\n'),
+            "model.safetensors.index.json: invalid JSON: [")
+    sh_case("shard-index-no-weight-map", "the index has metadata but no weight_map",
+            with_index(raw=json.dumps({"metadata": index["metadata"]})),
+            "model.safetensors.index.json: expected an object with a 'weight_map' object")
+    sh_case("shard-index-top-level-array", "the index is a JSON array",
+            with_index(raw="[]\n"),
+            "model.safetensors.index.json: expected an object with a 'weight_map' object")
+    sh_case("shard-index-empty-weight-map", "the index's weight_map is empty",
+            with_index({}), "model.safetensors.index.json: weight_map is empty")
+    sh_case("shard-index-missing-shard-file", "the index names " + shard2 + ", which is not there",
+            with_index(index["weight_map"], drop=(shard2,)),
+            "cannot read '{case}/" + shard2 + "': No such file or directory")
+    extra = dict(index["weight_map"])
+    extra["model.layers.0.mlp.extra_proj.weight"] = shard1
+    sh_case("shard-tensor-listed-not-in-shard", "the index lists a tensor its shard does not hold",
+            with_index(extra),
+            "tensor 'model.layers.0.mlp.extra_proj.weight' is listed in "
+            "model.safetensors.index.json but '" + shard1 + "' does not contain it")
+    unlisted = dict(index["weight_map"])
+    del unlisted[in_shard2[0]]
+    sh_case("shard-tensor-not-in-index", "a shard holds a tensor the index does not list",
+            with_index(unlisted),
+            shard2 + ": tensor '" + in_shard2[0] + "' is not listed for this file in "
+            "model.safetensors.index.json")
+    wrong = dict(index["weight_map"])
+    wrong[in_shard2[0]] = shard1
+    sh_case("shard-tensor-in-other-shard", "the index puts a tensor in the other shard",
+            with_index(wrong),
+            shard2 + ": tensor '" + in_shard2[0] + "' is not listed for this file in "
+            "model.safetensors.index.json")
+    for name, path, description in [
+            ("shard-weight-map-subdirectory", "sub/" + shard2, "a path with '/'"),
+            ("shard-weight-map-dotdot", "../" + shard2, "a path escaping the directory ('..')"),
+            ("shard-weight-map-absolute", "/etc/passwd", "an absolute path"),
+            ("shard-weight-map-parent", "..", "the parent directory '..'")]:
+        escaped = dict(index["weight_map"])
+        escaped[in_shard2[0]] = path
+        sh_case(name, "weight_map names " + description + " for a tensor", with_index(escaped),
+                "model.safetensors.index.json: weight_map entry '" + in_shard2[0] + "' must name "
+                "a file in the checkpoint directory")
+    dot = dict(index["weight_map"])
+    dot[in_shard2[0]] = "."
+    sh_case("shard-weight-map-dot", "weight_map names '.', the checkpoint directory itself",
+            with_index(dot), "'{case}/.'")
+    deep = {k: v for k, v in good.items() if k != "model.safetensors.index.json"}
+    case("shard-index-deeply-nested", cat, "the index nests %d JSON arrays (written by the checker "
+         "from a pattern)" % DEPTH, "vgcu-compile", compile_args(),
+         "model.safetensors.index.json: invalid JSON", deep,
+         generate={"model.safetensors.index.json": nested('{"weight_map": {}, "x": ', "}\n")})
+    not_string = dict(index["weight_map"])
+    not_string[in_shard2[0]] = 2
+    sh_case("shard-weight-map-not-string", "a weight_map value is a number",
+            with_index(not_string),
+            "model.safetensors.index.json: weight_map entry '" + in_shard2[0] + "' must name "
+            "a file in the checkpoint directory")
+    bad_shard = dict(good)
+    bad_shard[shard2] = b"\x05\x00\x00\x00\x00\x00\x00\x00{\"a\":"
+    sh_case("shard-invalid-shard-file", "one shard is not a safetensors file (header cut off)",
+            bad_shard, shard2 + ": invalid safetensors file: header is not valid JSON: [1:5, byte=5]: "
+            "Unexpected EOF")
+
+
+def config_cases():
+    cat = "config"
+
+    def cfg_case(name, description, config_bytes, expect, args=None):
+        case(name, cat, description, "vgcu-compile", args or compile_args(), expect,
+             {"config.json": config_bytes})
+
+    valid = config().decode()
+    cut = valid.replace('"hidden_size": 8,', '"hidden_size": 8,,')
+    cfg_case("cfg-invalid-json", "config.json has a doubled comma after hidden_size (line 6, "
+             "column 20)",
+             text(cut), "config.json: invalid JSON: [6:20, byte=96]: Expected object key")
+    cfg_case("cfg-truncated-json", "config.json stops in the middle of the object",
+             text(valid[:valid.index('"num_hidden_layers"')]), "config.json: invalid JSON: [")
+    cfg_case("cfg-empty-file", "config.json is empty", b"", "config.json: invalid JSON: [")
+    cfg_case("cfg-not-utf8", "config.json holds a byte that is not UTF-8 (0xff in model_type)",
+             text(valid).replace(b'"llama"', b'"ll\xffama"'), "config.json: invalid JSON: [")
+    case("cfg-deeply-nested-json", cat, "config.json nests %d JSON arrays (written by the "
+         "checker from a pattern)" % DEPTH, "vgcu-compile", compile_args(),
+         "config.json: invalid JSON", {},
+         generate={"config.json": nested('{"architectures": ["LlamaForCausalLM"], "x": ', "}\n")})
+    cfg_case("cfg-top-level-array", "config.json is a JSON array of the config",
+             json_bytes([TINY_LLAMA]), "config.json: expected a JSON object at the top level")
+    cfg_case("cfg-missing-architectures", "no 'architectures' field",
+             config(drop=["architectures"]),
+             "config.json: required field 'architectures' is missing")
+    cfg_case("cfg-empty-architectures", "'architectures' is an empty list",
+             config(architectures=[]),
+             "config.json: field 'architectures' must be a non-empty list of architecture names, "
+             "got an array")
+    cfg_case("cfg-architectures-string", "'architectures' is a string, not a list",
+             config(architectures="LlamaForCausalLM"),
+             "config.json: field 'architectures' must be a non-empty list of architecture names, "
+             "got string \"LlamaForCausalLM\"")
+    cfg_case("cfg-unknown-architecture", "the architecture is GPTNeoXForCausalLM, not registered",
+             config(architectures=["GPTNeoXForCausalLM"]),
+             "config.json: unknown architecture 'GPTNeoXForCausalLM'")
+    cfg_case("cfg-missing-hidden-size", "no 'hidden_size' field", config(drop=["hidden_size"]),
+             "config.json: required field 'hidden_size' is missing")
+    cfg_case("cfg-hidden-size-string", "'hidden_size' is the string \"8\"",
+             config(hidden_size="8"),
+             "config.json: field 'hidden_size' must be a positive integer, got string \"8\"")
+    cfg_case("cfg-hidden-size-null", "'hidden_size' is null", config(hidden_size=None),
+             "config.json: field 'hidden_size' must be a positive integer, got null")
+    cfg_case("cfg-zero-layers", "'num_hidden_layers' is 0", config(num_hidden_layers=0),
+             "config.json: field 'num_hidden_layers' must be a positive integer, got number 0")
+    cfg_case("cfg-negative-heads", "'num_attention_heads' is -2", config(num_attention_heads=-2),
+             "config.json: field 'num_attention_heads' must be a positive integer, got number -2")
+    cfg_case("cfg-huge-vocab", "'vocab_size' is 10^15", config(vocab_size=10**15),
+             "config.json: field 'vocab_size' is 1000000000000000, larger than the limit of "
+             "1073741824")
+    cfg_case("cfg-vocab-beyond-int64", "'vocab_size' is 10^20, more than an int64 holds",
+             config(vocab_size=10**20),
+             "config.json: field 'vocab_size' must be a positive integer, got number 1e+20")
+    cfg_case("cfg-heads-not-dividing-hidden", "3 heads do not divide hidden_size 8",
+             config(num_attention_heads=3, num_key_value_heads=1),
+             "config.json: field 'num_attention_heads' (3) does not divide hidden_size (8)")
+    cfg_case("cfg-heads-exceed-hidden", "16 heads for hidden_size 8 (head_dim would be 0)",
+             config(num_attention_heads=16, num_key_value_heads=1),
+             "config.json: field 'num_attention_heads' (16) exceeds hidden_size (8)")
+    cfg_case("cfg-kv-heads-not-dividing-heads", "3 KV heads do not divide 4 attention heads",
+             config(num_attention_heads=4, num_key_value_heads=3),
+             "config.json: field 'num_key_value_heads' (3) does not divide num_attention_heads (4)")
+    cfg_case("cfg-rope-scaling", "rope_scaling is set (linear, factor 2)",
+             config(rope_scaling={"type": "linear", "factor": 2.0}),
+             "config.json: field 'rope_scaling' is set (an object); vgcu supports only unscaled "
+             "rotary embeddings so far")
+    cfg_case("cfg-unsupported-activation", "hidden_act is 'swiglu'", config(hidden_act="swiglu"),
+             "config.json: field 'hidden_act' names activation 'swiglu', which vgcu does not "
+             "support")
+    cfg_case("cfg-unsupported-torch-dtype", "torch_dtype is 'int8'", config(torch_dtype="int8"),
+             "config.json: field 'torch_dtype' is 'int8'; pass --dtype f32, f16 or bf16")
+    cfg_case("cfg-negative-rms-norm-eps", "rms_norm_eps is -1e-5", config(rms_norm_eps=-1e-05),
+             "config.json: field 'rms_norm_eps' must be a positive number, got number -1")
+    cfg_case("cfg-partial-rotary-factor-above-1", "partial_rotary_factor is 1.5",
+             config(partial_rotary_factor=1.5),
+             "config.json: field 'partial_rotary_factor' must be within (0, 1], got 1.5")
+    cfg_case("cfg-partial-rotary-factor-odd", "partial_rotary_factor 0.25 of head_dim 4 gives an "
+             "odd rotary dimension (1)", config(partial_rotary_factor=0.25),
+             "config.json: field 'partial_rotary_factor' gives an odd or oversized rotary dimension "
+             "1 for head_dim 4")
+    cfg_case("cfg-tie-word-embeddings-string", "tie_word_embeddings is the string \"false\"",
+             config(tie_word_embeddings="false"),
+             "config.json: field 'tie_word_embeddings' must be true or false, got string \"false\"")
+    opt = {
+        "architectures": ["OPTForCausalLM"], "model_type": "opt", "hidden_size": 8, "ffn_dim": 16,
+        "num_hidden_layers": 1, "num_attention_heads": 2, "vocab_size": 8,
+        "max_position_embeddings": 16, "word_embed_proj_dim": 8, "do_layer_norm_before": True,
+        "activation_function": "relu", "torch_dtype": "float32",
+    }
+    cfg_case("cfg-opt-word-embed-proj-dim", "OPT with word_embed_proj_dim 4 != hidden_size 8 "
+             "(project_in/project_out)", config(opt, word_embed_proj_dim=4),
+             "config.json: field 'word_embed_proj_dim' (4) differs from hidden_size (8); OPT's "
+             "project_in/project_out layers are not supported")
+    cfg_case("cfg-opt-activation", "OPT with activation_function 'silu'",
+             config(opt, activation_function="silu"),
+             "config.json: field 'activation_function' names 'silu'; OPT supports relu and gelu")
+    cfg_case("cfg-opt-missing-ffn-dim", "OPT without ffn_dim (intermediate_size given instead)",
+             config(opt, drop=["ffn_dim"], intermediate_size=16),
+             "config.json: required field 'ffn_dim' is missing")
+    qwen2 = dict(TINY_LLAMA, architectures=["Qwen2ForCausalLM"], model_type="qwen2",
+                 use_sliding_window=True, sliding_window=8)
+    cfg_case("cfg-negative-max-window-layers", "Qwen2 with max_window_layers -1",
+             config(qwen2, max_window_layers=-1),
+             "config.json: field 'max_window_layers' must be a non-negative integer, got number -1")
+    cfg_case("cfg-zero-sliding-window", "Qwen2 with sliding_window 0",
+             config(qwen2, sliding_window=0),
+             "config.json: field 'sliding_window' must be a positive integer, got number 0")
+    case("cfg-missing-config", cat, "the model directory has weights but no config.json",
+         "vgcu-compile", compile_args(), "has no config.json",
+         {"model.safetensors": st_write([("w", "F32", [2], f32(2))])})
+    case("cfg-missing-directory", cat, "the model directory does not exist", "vgcu-compile",
+         ["{case}/no-such-model", "-o", "{out}"],
+         "model directory '{case}/no-such-model' does not exist", {})
+    case("cfg-config-is-directory", cat, "config.json is a directory", "vgcu-compile",
+         compile_args(), "config.json", {"config.json/README": b"a directory, not a file\n"})
+
+
+def tp_cases(tmp):
+    cat = "tensor-parallel"
+
+    def tp_case(name, description, sizes, tp, expect, emit=False):
+        files = make_tiny(tmp, name, "llama", "--layers", "1", "--vocab", "8", "--max-pos", "16",
+                          *sizes)
+        args = ["{case}", "-o", "{out}", "--tp", str(tp), "--log-level=warn"]
+        case(name, cat, description, "vgcu-compile", args, expect, files)
+
+    tp_case("tp-heads-indivisible", "6 attention heads at --tp 4 (valid weights)",
+            ["--hidden", "12", "--heads", "6", "--kv-heads", "2", "--intermediate", "8"], 4,
+            "cannot shard for tensor parallelism: num_heads = 6 of "
+            "'model.layers.0.self_attn.attn' is not divisible by tp = 4")
+    tp_case("tp-intermediate-indivisible", "intermediate_size 6 at --tp 4 (valid weights)",
+            ["--hidden", "16", "--heads", "4", "--kv-heads", "4", "--intermediate", "6"], 4,
+            "cannot shard for tensor parallelism: intermediate size 6 of "
+            "'model.layers.0.mlp.gate_up_proj' is not divisible by tp = 4")
+    tp_case("tp-kv-heads-not-multiple", "3 KV heads at --tp 2: more KV heads than ranks, but not a "
+            "multiple of tp", ["--hidden", "12", "--heads", "6", "--kv-heads", "3",
+                               "--intermediate", "8"], 2,
+            "cannot shard for tensor parallelism: num_kv_heads = 3 of "
+            "'model.layers.0.self_attn.attn' is not divisible by tp = 2")
+    tp_case("tp-kv-heads-not-divisor", "3 KV heads (of 12) at --tp 4: fewer KV heads than ranks, "
+            "and not a divisor of tp", ["--hidden", "24", "--heads", "12", "--kv-heads", "3",
+                                        "--intermediate", "8"], 4,
+            "cannot shard for tensor parallelism: num_kv_heads = 3 of "
+            "'model.layers.0.self_attn.attn' is not a divisor of tp = 4")
+    case("tp-zero", cat, "--tp 0", "vgcu-compile",
+         ["{case}", "-o", "{out}", "--tp", "0"], "--tp must be at least 1, got 0",
+         {"config.json": config()})
+    case("tp-negative", cat, "--tp -1", "vgcu-compile",
+         ["{case}", "-o", "{out}", "--tp", "-1"], "--tp must be at least 1, got -1",
+         {"config.json": config()})
+    case("tp-not-a-number", cat, "--tp two", "vgcu-compile",
+         ["{case}", "-o", "{out}", "--tp", "two"], "for the --tp option: 'two' value invalid for long argument",
+         {"config.json": config()})
+
+
+def weights_cases(tmp):
+    cat = "weights"
+    good = make_tiny(tmp, "weights", "llama", *TINY_SIZES)
+    tensors = st_read(good["model.safetensors"])
+    names = [t[0] for t in tensors]
+    assert "model.layers.0.mlp.down_proj.weight" in names, names
+
+    def w_case(name, description, new_tensors, expect, config_bytes=None):
+        files = {"config.json": config_bytes or good["config.json"],
+                 "model.safetensors": st_write(new_tensors)}
+        case(name, cat, description, "vgcu-compile", compile_args(), expect, files)
+
+    def without(name):
+        return [t for t in tensors if t[0] != name]
+
+    def replaced(name, **fields):
+        out = []
+        for t in tensors:
+            if t[0] == name:
+                t = (fields.get("name", t[0]), fields.get("dtype", t[1]), fields.get("shape", t[2]),
+                     fields.get("data", t[3]))
+            out.append(t)
+        return out
+
+    w_case("w-missing-tensor", "model.layers.0.mlp.down_proj.weight is not in the checkpoint",
+           without("model.layers.0.mlp.down_proj.weight"),
+           "checkpoint has no tensor 'model.layers.0.mlp.down_proj.weight'")
+    w_case("w-missing-packed-part", "k_proj is missing (a part of the packed qkv_proj)",
+           without("model.layers.0.self_attn.k_proj.weight"),
+           "checkpoint has no tensor 'model.layers.0.self_attn.k_proj.weight' (the k_proj part of "
+           "parameter 'model.layers.0.self_attn.qkv_proj.weight')")
+    w_case("w-extra-tensor", "an extra tensor the model does not use",
+           tensors + [("model.layers.0.mlp.extra_proj.weight", "F32", [2], f32(2))],
+           "checkpoint tensor 'model.layers.0.mlp.extra_proj.weight' matches no parameter of the "
+           "model")
+    w_case("w-extra-layer", "a second layer's tensor in a 1-layer model",
+           tensors + [("model.layers.1.input_layernorm.weight", "F32", [8], f32(8))],
+           "model.layers.1.input_layernorm.weight")
+    w_case("w-wrong-shape", "model.embed_tokens.weight is [9, 8] instead of [8, 8]",
+           replaced("model.embed_tokens.weight", shape=[9, 8], data=f32(72)),
+           "checkpoint tensor 'model.embed_tokens.weight' has shape [9, 8] but parameter "
+           "'model.embed_tokens.weight' expects [8, 8]")
+    w_case("w-transposed-packed-part", "k_proj is stored transposed: [8, 4] instead of [4, 8]",
+           replaced("model.layers.0.self_attn.k_proj.weight", shape=[8, 4]),
+           "checkpoint tensor 'model.layers.0.self_attn.k_proj.weight' has shape [8, 4] but "
+           "parameter 'model.layers.0.self_attn.qkv_proj.weight' (k_proj) expects [4, 8]")
+    w_case("w-integer-dtype", "model.norm.weight is I32",
+           replaced("model.norm.weight", dtype="I32"),
+           "checkpoint tensor 'model.norm.weight' has dtype I32; parameter 'model.norm.weight' "
+           "needs F32, F16 or BF16")
+    w_case("w-bool-dtype", "model.norm.weight is BOOL",
+           replaced("model.norm.weight", dtype="BOOL", data=b"\x01" * 8),
+           "checkpoint tensor 'model.norm.weight' has dtype BOOL; parameter 'model.norm.weight' "
+           "needs F32, F16 or BF16")
+    w_case("w-f64-dtype", "model.norm.weight is F64",
+           replaced("model.norm.weight", dtype="F64", data=b"\0" * 64),
+           "checkpoint tensor 'model.norm.weight' has dtype F64; parameter 'model.norm.weight' "
+           "needs F32, F16 or BF16")
+    w_case("w-empty-checkpoint", "model.safetensors holds no tensors at all", [],
+           "checkpoint has no tensor")
+    layers = json.loads(good["config.json"])
+    layers["num_hidden_layers"] = 2**30
+    case("cfg-layers-at-limit", "config", "num_hidden_layers is 2^30, the largest size the config "
+         "reader accepts, with the 1-layer checkpoint (run under a 4 GiB address-space limit)",
+         "vgcu-compile", compile_args(), "num_hidden_layers",
+         {"config.json": json_bytes(layers), "model.safetensors": good["model.safetensors"]},
+         memory_limit_mb=4096)
+    case("w-no-weights", cat, "config.json only, with -o", "vgcu-compile", compile_args(),
+         "has no weights (model.safetensors or model.safetensors.index.json); nothing to put in "
+         "an artifact", {"config.json": good["config.json"]})
+
+
+def torchscript_cases(tmp):
+    cat = "torchscript"
+    out = os.path.join(tmp, "traced")
+    os.makedirs(out)
+    subprocess.run([sys.executable, os.path.join(PYTHON_DIR, "trace_unsupported.py"),
+                    os.path.join(out, "cumsum.pt")], check=True)
+    with open(os.path.join(out, "cumsum.pt"), "rb") as f:
+        cumsum = f.read()
+    args = lambda path: ["--from-torchscript", path, "--emit=graph"]  # noqa: E731
+    case("ts-unsupported-op", cat, "a traced model using aten::cumsum (python/trace_unsupported.py)",
+         "vgcu-compile", args("{case}/cumsum.pt"),
+         "cumsum.pt: unsupported TorchScript op 'aten::cumsum' (at ", {"cumsum.pt": cumsum})
+    case("ts-garbage-file", cat, "a .pt file holding plain text", "vgcu-compile",
+         args("{case}/garbage.pt"), "cannot load TorchScript file '{case}/garbage.pt'",
+         {"garbage.pt": b"not a zip file\n"})
+    case("ts-empty-file", cat, "an empty .pt file", "vgcu-compile", args("{case}/empty.pt"),
+         "cannot load TorchScript file '{case}/empty.pt'", {"empty.pt": b""})
+    # A zip archive that is not a TorchScript archive (no data.pkl / code/), fixed timestamps.
+    import io
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        info = zipfile.ZipInfo("model/notes.txt", date_time=(1980, 1, 1, 0, 0, 0))
+        archive.writestr(info, "a zip archive, but not a TorchScript module\n")
+    case("ts-zip-not-torchscript", cat, "a valid zip archive that is not TorchScript",
+         "vgcu-compile", args("{case}/notes.pt"), "cannot load TorchScript file '{case}/notes.pt'",
+         {"notes.pt": buffer.getvalue()})
+    case("ts-truncated", cat, "the traced model cut to half its size", "vgcu-compile",
+         args("{case}/half.pt"), "cannot load TorchScript file '{case}/half.pt'",
+         {"half.pt": cumsum[:len(cumsum) // 2]})
+    case("ts-nonexistent-file", cat, "the .pt file does not exist", "vgcu-compile",
+         args("{case}/missing.pt"), "TorchScript file '{case}/missing.pt' does not exist", {})
+    case("ts-directory", cat, "the .pt path is a directory", "vgcu-compile",
+         args("{case}/model.pt"), "'{case}/model.pt' is a directory",
+         {"model.pt/README": b"a directory, not a TorchScript file\n"})
+    case("ts-with-output", cat, "--from-torchscript with -o (traced graphs cannot be written as "
+         "artifacts)", "vgcu-compile", ["--from-torchscript", "{case}/cumsum.pt", "-o", "{out}"],
+         "--from-torchscript takes no model directory and writes no artifact",
+         {"cumsum.pt": cumsum})
+
+
+def artifact_cases():
+    cat = "artifact"
+    run = lambda *extra: ["{artifact}", "--prompt-ids", "5,17,42", "--max-new-tokens", "2",
+                          *extra]  # noqa: E731
+
+    def art_case(name, description, mutate, expect, args=None, files=None, **extra):
+        case(name, cat, description, "vgcu-run", args or run(), expect, files or {},
+             mutate=mutate, **extra)
+
+    art_case("art-changed-byte", "one byte in the middle of rank 0's weights is flipped",
+             [{"flip_byte": "rank0/weights.safetensors"}],
+             "{artifact}: file 'rank0/weights.safetensors' is corrupted (checksum ")
+    art_case("art-changed-program-byte", "the first byte of program.mlirbc is flipped",
+             [{"flip_byte": ["program.mlirbc", 0]}],
+             "{artifact}: file 'program.mlirbc' is corrupted (checksum ")
+    art_case("art-missing-rank-weights", "rank 1's weights file is deleted",
+             [{"delete": "rank1/weights.safetensors"}],
+             "{artifact}: file 'rank1/weights.safetensors' listed in the manifest is missing")
+    art_case("art-truncated-program", "program.mlirbc is truncated to 1000 bytes",
+             [{"truncate": ["program.mlirbc", 1000]}],
+             "{artifact}: file 'program.mlirbc' has 1000 bytes, the manifest says ")
+    art_case("art-wrong-abi-version", "abi_version is 99",
+             [{"replace_manifest_text": ["\"abi_version\": 1,", "\"abi_version\": 99,"]}],
+             "{artifact}/manifest.json: kernel ABI version 99 does not match this runtime's 1; "
+             "recompile the model with this vgcu")
+    art_case("art-missing-abi-version", "abi_version is removed",
+             [{"manifest_delete": ["abi_version"]}],
+             "{artifact}/manifest.json: missing abi_version")
+    art_case("art-wrong-format", "format is \"onnx\"", [{"manifest_set": [["format"], "onnx"]}],
+             "{artifact}/manifest.json: not a vgcu artifact (format is not \"vgcu-artifact\")")
+    art_case("art-manifest-not-json", "manifest.json is not JSON",
+             [{"write": {"manifest.json": "{\"format\": \"vgcu-artifact\", \n"}}],
+             "{artifact}/manifest.json: invalid JSON: [")
+    art_case("art-manifest-array", "manifest.json is a JSON array",
+             [{"write": {"manifest.json": "[]\n"}}],
+             "{artifact}/manifest.json: expected a JSON object")
+    art_case("art-manifest-empty", "manifest.json is empty", [{"write": {"manifest.json": ""}}],
+             "{artifact}/manifest.json: invalid JSON: [")
+    art_case("art-manifest-without-files", "the manifest has no files table",
+             [{"manifest_delete": ["files"]}], "{artifact}/manifest.json: missing the files table")
+    art_case("art-manifest-without-kv-cache", "the manifest has no kv_cache",
+             [{"manifest_delete": ["kv_cache"]}],
+             "{artifact}/manifest.json: missing architecture, dtype, tp, vocab_size or kv_cache")
+    art_case("art-unsupported-dtype", "the manifest's dtype is I32",
+             [{"manifest_set": [["dtype"], "I32"]}],
+             "{artifact}/manifest.json: unsupported dtype 'I32'")
+    art_case("art-files-entry-dotdot", "a files entry '../outside.bin' escapes the artifact",
+             [{"manifest_set": [["files", "../outside.bin"], {"bytes": 4, "xxh3_64": "0" * 16}]},
+              {"write": {"../outside.bin": "evil"}}],
+             "{artifact}/manifest.json: file entry '../outside.bin' needs a relative path, bytes and "
+             "xxh3_64")
+    art_case("art-files-entry-absolute", "a files entry names an absolute path",
+             [{"manifest_set": [["files", "/etc/hostname"], {"bytes": 4, "xxh3_64": "0" * 16}]}],
+             "{artifact}/manifest.json: file entry '/etc/hostname' needs a relative path, bytes and "
+             "xxh3_64")
+    art_case("art-rank-weights-dotdot", "rank 1's weights path goes through '..' (listed in files)",
+             [{"manifest_set": [["ranks", 1, "weights"], "rank1/../rank0/weights.safetensors"]},
+              {"manifest_set": [["files", "rank1/../rank0/weights.safetensors"],
+                                {"bytes": 4, "xxh3_64": "0" * 16}]}],
+             "{artifact}/manifest.json: rank 1 names 'rank1/../rank0/weights.safetensors', which "
+             "is not a listed file of the artifact")
+    art_case("art-rank-weights-unlisted", "rank 1's weights file is not in the files table",
+             [{"manifest_delete": ["files", "rank1/weights.safetensors"]}],
+             "{artifact}/manifest.json: rank 1 names 'rank1/weights.safetensors', which is not a "
+             "listed file of the artifact")
+    art_case("art-rank-number-wrong", "the second rank entry says rank 0",
+             [{"manifest_set": [["ranks", 1, "rank"], 0]}],
+             "{artifact}/manifest.json: rank 1 needs its rank number, program and weights")
+    art_case("art-ranks-count-not-tp", "tp is 4 but the manifest lists 2 ranks",
+             [{"manifest_set": [["tp"], 4]}], "{artifact}/manifest.json: expected 4 ranks")
+    art_case("art-tp-zero", "tp is 0", [{"manifest_set": [["tp"], 0]}],
+             "{artifact}/manifest.json: tp 0 is out of range")
+    art_case("art-missing-manifest", "manifest.json is deleted", [{"delete": "manifest.json"}],
+             "artifact '{artifact}' has no readable manifest.json: No such file or directory")
+    art_case("art-not-a-directory", "the artifact path is a regular file", [],
+             "artifact '{case}/model.vgcu' is not a directory",
+             args=["{case}/model.vgcu", "--prompt-ids", "5", "--max-new-tokens", "1"],
+             files={"model.vgcu": b"not a directory\n"})
+    art_case("art-nonexistent", "the artifact path does not exist", [],
+             "artifact '{case}/missing.vgcu' is not a directory",
+             args=["{case}/missing.vgcu", "--prompt-ids", "5", "--max-new-tokens", "1"])
+    # With --no-verify-checksums only the sizes are checked: the loaders themselves must refuse
+    # corrupt content.
+    art_case("art-garbage-program-unverified", "program.mlirbc is overwritten with 0x41 bytes of the "
+             "same size, run with --no-verify-checksums",
+             [{"fill": ["program.mlirbc", 0x41]}], "cannot load program '{artifact}/program.mlirbc'",
+             args=run("--no-verify-checksums"))
+    art_case("art-garbage-weights-unverified", "rank 0's weights are zeroed (same size), run with "
+             "--no-verify-checksums",
+             [{"fill": ["rank0/weights.safetensors", 0]}],
+             "rank0/weights.safetensors: invalid safetensors file: header does not start with '{'",
+             args=run("--no-verify-checksums"))
+    art_case("art-vocab-larger-than-weights", "the manifest says vocab_size 100000 (the weights "
+             "have 250 rows) and the prompt uses token 5000",
+             [{"manifest_set": [["vocab_size"], 100000]}], "vocab",
+             args=["{artifact}", "--prompt-ids", "5000", "--max-new-tokens", "1"])
+    art_case("art-vocab-larger-than-weights-tp1", "as art-vocab-larger-than-weights, on a tp 1 "
+             "artifact", [{"manifest_set": [["vocab_size"], 100000]}], "vocab_size",
+             args=["{artifact}", "--prompt-ids", "5000", "--max-new-tokens", "1"], artifact_tp=1)
+    art_case("art-max-new-tokens-overflow", "--max-new-tokens 2^63-1: prompt plus new tokens "
+             "overflows int64", [], "more than the model's 128 positions",
+             args=["{artifact}", "--prompt-ids", "5,17,42", "--max-new-tokens",
+                   str(2**63 - 1)])
+    art_case("art-kv-cache-unallocatable", "max_position_embeddings 2^50 in the manifest and "
+             "--max-new-tokens 2^49: a KV cache of 2^55 bytes cannot be allocated",
+             [{"manifest_set": [["max_position_embeddings"], 2**50]}], "KV cache",
+             args=["{artifact}", "--prompt-ids", "5", "--max-new-tokens", str(2**49)])
+    art_case("art-manifest-deeply-nested", "manifest.json nests %d JSON arrays" % DEPTH,
+             [{"write_pattern": {"manifest.json": nested('{"format": "vgcu-artifact", "x": ',
+                                                         "}\n")}}],
+             "{artifact}/manifest.json: invalid JSON")
+    art_case("art-prompt-outside-vocabulary", "prompt token 999 with a 250-token vocabulary", [],
+             "--prompt-ids: token id 999 is outside the vocabulary [0, 250)",
+             args=["{artifact}", "--prompt-ids", "5,999", "--max-new-tokens", "1"])
+    art_case("art-prompt-negative", "prompt token -1", [],
+             "--prompt-ids: token id -1 is outside the vocabulary [0, 250)",
+             args=["{artifact}", "--prompt-ids", "-1", "--max-new-tokens", "1"])
+    art_case("art-prompt-not-integer", "prompt token 'x'", [],
+             "--prompt-ids: 'x' is not an integer",
+             args=["{artifact}", "--prompt-ids", "5,x", "--max-new-tokens", "1"])
+    art_case("art-prompt-empty", "an empty prompt (just a comma)", [],
+             "--prompt-ids is empty",
+             args=["{artifact}", "--prompt-ids", ",", "--max-new-tokens", "1"])
+    art_case("art-too-many-tokens", "prompt plus new tokens exceed the 128 positions", [],
+             "prompt plus 500 new tokens is 501 tokens, more than the model's 128 positions",
+             args=["{artifact}", "--prompt-ids", "5", "--max-new-tokens", "500"])
+    art_case("art-negative-max-new-tokens", "--max-new-tokens -1", [],
+             "--max-new-tokens must not be negative",
+             args=["{artifact}", "--prompt-ids", "5", "--max-new-tokens", "-1"])
+
+
+def ir_cases():
+    cat = "ir"
+
+    def ir_case(name, description, source, expect, file_name="input.mlir", extra=()):
+        case(name, cat, description, "vgcu-opt",
+             ["{case}/" + file_name, *extra, "-o", "{out}"], expect, {file_name: text(source)},
+             out_name="out.mlir")
+
+    ir_case("ir-unknown-op", "an op vgcu does not define (vgcu.frobnicate)",
+            "func.func @f(%x: tensor<?x64xf32>) {\n"
+            "  %0 = vgcu.frobnicate %x : tensor<?x64xf32>\n"
+            "  return\n}\n",
+            "input.mlir:2:8: error: custom op 'vgcu.frobnicate' is unknown")
+    ir_case("ir-unregistered-dialect", "an op of a dialect vgcu-opt does not load",
+            "func.func @f() {\n  \"foo.bar\"() : () -> ()\n  return\n}\n",
+            "input.mlir:2:12: error: operation being parsed with an unregistered dialect")
+    ir_case("ir-undefined-value", "a use of %missing, never defined",
+            "func.func @f() {\n"
+            "  %0 = vgcu.exp %missing : tensor<?x64xf32>\n"
+            "  return\n}\n",
+            "input.mlir:2:17: error: use of undeclared SSA value name")
+    ir_case("ir-vgcu-verifier", "vgcu.linear whose input has 32 features for a weight of 64",
+            "func.func @f(%x: tensor<?x32xf32>, %w: tensor<128x64xf32>) {\n"
+            "  %0 = vgcu.linear %x, %w : tensor<?x32xf32>, tensor<128x64xf32> -> tensor<?x128xf32>\n"
+            "  return\n}\n",
+            "input.mlir:2:8: error: 'vgcu.linear' op input has 32 features but the weight expects 64")
+    ir_case("ir-gcu-verifier", "gcu.slice_view past the end of its dimension",
+            "func.func @f(%x: memref<?x128xf32>) {\n"
+            "  %0 = gcu.slice_view %x {dim = 1 : i64, start = 72 : i64, end = 200 : i64} : "
+            "memref<?x128xf32> -> memref<?x128xf32>\n"
+            "  return\n}\n",
+            "input.mlir:2:8: error: 'gcu.slice_view' op range end 200 exceeds dimension size 128")
+    ir_case("ir-gcu-weight-empty-name", "gcu.weight with an empty name",
+            "func.func @f() {\n  %0 = gcu.weight \"\" : memref<64xf32>\n  return\n}\n",
+            "input.mlir:2:8: error: 'gcu.weight' op name must not be empty")
+    ir_case("ir-truncated", "the file stops in the middle of a function",
+            "func.func @f(%x: tensor<?x64xf32>) {\n"
+            "  %0 = vgcu.exp %x : tensor<?x64xf32>\n"
+            "  return\n",
+            "input.mlir:3:9: error: expected operation name in quotes")
+    ir_case("ir-bad-shard-attr", "#vgcu.shard whose segment of 6 units does not divide among "
+            "4 ranks",
+            "func.func @f() {\n"
+            "  %0 = vgcu.param \"w\" shard(#vgcu.shard<dim = 0, tp = 4, segments = [96], "
+            "units = [6]>) : tensor<16xf32>\n"
+            "  return\n}\n",
+            "error: shard segment of 6 units does not divide among 4 ranks")
+    ir_case("ir-incomplete-shard-attr", "#vgcu.shard without segments and units",
+            "func.func @f() {\n"
+            "  %0 = vgcu.param \"w\" shard(#vgcu.shard<dim = 0, tp = 2>) : tensor<64xf32>\n"
+            "  return\n}\n",
+            "input.mlir:2:56: error: expected ','")
+    ir_case("ir-shard-tp-zero", "#vgcu.shard with tp = 0",
+            "func.func @f() {\n"
+            "  %0 = vgcu.param \"w\" shard(#vgcu.shard<dim = 0, tp = 0, segments = [64], "
+            "units = [64]>) : tensor<64xf32>\n"
+            "  return\n}\n",
+            "error: shard tp must be at least 1, got 0")
+    ir_case("ir-truncated-bytecode", "MLIR bytecode cut after its magic number and version",
+            b"ML\xefR\x06", "input.mlirbc", file_name="input.mlirbc")
+    ir_case("ir-not-utf8", "a text file with bytes that are not UTF-8",
+            b"func.func @f() {\n  \xff\xfe\n  return\n}\n", "input.mlir:2:3: error:")
+    case("ir-deeply-nested-attribute", cat, "an attribute nesting %d arrays (written by the "
+         "checker from a pattern)" % DEPTH, "vgcu-opt", ["{case}/input.mlir", "-o", "{out}"],
+         "input.mlir", {}, out_name="out.mlir",
+         generate={"input.mlir": nested("module attributes {vgcu.x = ", "} {}\n")})
+    case("ir-nonexistent-file", cat, "the input file does not exist", "vgcu-opt",
+         ["{case}/missing.mlir", "-o", "{out}"],
+         "cannot open input file '{case}/missing.mlir': No such file or directory", {},
+         out_name="out.mlir")
+    ir_case("ir-unknown-pass", "an unknown pass on the command line is rejected before the input "
+            "is read", "module {}\n", "--no-such-pass", extra=["--no-such-pass"])
+
+
+# -------------------------------------------------------------------------------------------
+
+
+def write_corpus(corpus):
+    for entry in sorted(os.listdir(corpus)):
+        path = os.path.join(corpus, entry)
+        if os.path.isdir(path) and os.path.exists(os.path.join(path, "case.json")):
+            shutil.rmtree(path)
+    for name, (spec, files) in sorted(CASES.items()):
+        directory = os.path.join(corpus, name)
+        os.makedirs(directory)
+        for relative, blob in sorted(files.items()):
+            path = os.path.join(directory, relative)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(blob)
+        with open(os.path.join(directory, "case.json"), "w") as f:
+            json.dump(spec, f, indent=2)
+            f.write("\n")
+
+
+def main(argv):
+    corpus = os.path.abspath(argv[1]) if len(argv) > 1 else HERE
+    with tempfile.TemporaryDirectory(prefix="vgcu-corpus-") as tmp:
+        safetensors_cases()
+        sharded_cases(tmp)
+        config_cases()
+        tp_cases(tmp)
+        weights_cases(tmp)
+        torchscript_cases(tmp)
+        artifact_cases()
+        ir_cases()
+    write_corpus(corpus)
+    counts = {}
+    for spec, _ in CASES.values():
+        counts[spec["category"]] = counts.get(spec["category"], 0) + 1
+    print("wrote %d cases to %s (%s)" % (len(CASES), corpus,
+                                          ", ".join("%s %d" % kv for kv in sorted(counts.items()))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
