@@ -3,6 +3,8 @@
 Makes a tiny model of one architecture, compiles it with vgcu-compile, runs it with vgcu-run and
 compares with python/run_reference.py:
   f32:  last prompt position's logits within --atol of the reference, identical greedy tokens;
+  f16:  the same against the f32 reference (CPU PyTorch cannot run f16 models), with logits within
+        --f16-atol;
   bf16: at least --min-agree of the generated tokens equal the reference's bf16 greedy choice
         given the same prefix (teacher forcing: bf16 rounding makes near-ties flip differently in
         any two implementations, even the reference's own cached and uncached runs, and one flip
@@ -38,12 +40,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", required=True)
     parser.add_argument("--workdir", required=True)
-    parser.add_argument("--dtype", default="f32", choices=["f32", "bf16"])
+    parser.add_argument("--dtype", default="f32", choices=["f32", "f16", "bf16"])
     parser.add_argument("--tp", default="", help="tensor-parallel sizes to compare, e.g. 2,4")
     parser.add_argument("--prompt", default="5,17,42,7,99,3,200,11,12")
     parser.add_argument("--tokens", type=int, default=16)
     parser.add_argument("--atol", type=float, default=1e-4)
     parser.add_argument("--tp-atol", type=float, default=1e-5)
+    parser.add_argument("--f16-atol", type=float, default=0.1)
     parser.add_argument("--min-agree", type=int, default=15)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -60,10 +63,11 @@ def main():
         return vgcu_run(artifact, args.prompt, args.tokens)
 
     ours = compile_and_run(1)
+    reference_dtype = "f32" if args.dtype == "f16" else args.dtype
     reference_command = [sys.executable, os.path.join(HERE, "run_reference.py"), model,
                          "--prompt-ids", args.prompt, "--max-new-tokens", str(args.tokens),
-                         "--dtype", args.dtype, "--json"]
-    if args.dtype == "bf16":
+                         "--dtype", reference_dtype, "--json"]
+    if args.dtype != "f32":
         reference_command += ["--teacher-forced", ",".join(map(str, ours["tokens"]))]
     reference = json.loads(run(reference_command))
 
@@ -78,8 +82,15 @@ def main():
     else:
         agree = sum(a == b for a, b in zip(ours["tokens"], reference["predictions"]))
         free = sum(a == b for a, b in zip(ours["tokens"], reference["tokens"]))
-        print(f"{args.arch} bf16: {agree}/{args.tokens} greedy tokens agree with the reference "
-              f"given the same prefix ({free}/{args.tokens} in free-running generation)")
+        print(f"{args.arch} {args.dtype}: {agree}/{args.tokens} greedy tokens agree with the "
+              f"{reference_dtype} reference given the same prefix ({free}/{args.tokens} in "
+              f"free-running generation)")
+        if args.dtype == "f16":
+            difference = max_difference(ours["logits"], reference["logits"])
+            print(f"{args.arch} f16: max |logit - f32 reference| = {difference:.3g} "
+                  f"(atol {args.f16_atol})")
+            if difference > args.f16_atol:
+                failures.append(f"f16 logits differ from the f32 reference by {difference:.3g}")
         if agree < args.min_agree:
             failures.append(f"only {agree} of {args.tokens} tokens agree: {ours['tokens']} vs "
                             f"{reference['predictions']}")

@@ -42,9 +42,14 @@ public:
   }
 };
 
-/// Matrix products need a dtype CPU ATen implements.
+/// Matrix products and transcendental functions need a dtype CPU ATen implements: f16
+/// computes in f32 (results are rounded back when copied into their f16 buffers).
 at::ScalarType computeType(at::ScalarType type) {
   return type == at::kHalf ? at::kFloat : type;
+}
+
+at::Tensor widen(const at::Tensor &tensor) {
+  return tensor.scalar_type() == at::kHalf ? tensor.to(at::kFloat) : tensor;
 }
 
 /// x·Wᵀ (+ b) as F.linear computes it (addmm with a bias, mm without). A single token (a
@@ -181,7 +186,8 @@ std::optional<int64_t> optionalInt(IntegerAttr attr) {
   return attr ? std::optional<int64_t>(attr.getInt()) : std::nullopt;
 }
 
-at::Tensor activate(gcu::Epilogue epilogue, const at::Tensor &x) {
+at::Tensor activate(gcu::Epilogue epilogue, const at::Tensor &input) {
+  at::Tensor x = widen(input);
   switch (epilogue) {
   case gcu::Epilogue::none:
     return x;
@@ -470,7 +476,9 @@ KernelLibrary buildReferenceLibrary() {
     int64_t input = regs[unary.getInput()], out = regs[unary.getOut()];
     gcu::UnaryKind kind = unary.getKind();
     return Instruction([=](Frame &f, RuntimeState &) {
-      const at::Tensor &x = f.tensors[input];
+      at::Tensor x = kind == gcu::UnaryKind::cast || kind == gcu::UnaryKind::copy
+                         ? f.tensors[input]
+                         : widen(f.tensors[input]);
       at::Tensor result;
       switch (kind) {
       case gcu::UnaryKind::neg: result = -x; break;
@@ -518,7 +526,7 @@ KernelLibrary buildReferenceLibrary() {
     int64_t input = regs[softmax.getInput()], out = regs[softmax.getOut()];
     int64_t dim = softmax.getDim();
     return Instruction([=](Frame &f, RuntimeState &) {
-      f.tensors[out].copy_(at::softmax(f.tensors[input], dim));
+      f.tensors[out].copy_(at::softmax(widen(f.tensors[input]), dim));
     });
   });
 
