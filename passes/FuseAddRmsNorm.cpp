@@ -1,4 +1,4 @@
-//===- FuseAddRmsNorm.cpp - Residual add + RMSNorm to vgcu.add_rms_norm ------------===//
+//===- FuseAddRmsNorm.cpp - Residual add + RMSNorm/LayerNorm to one fused op --------===//
 
 #include "passes/Passes.h"
 #include "passes/PatternUtils.h"
@@ -15,27 +15,57 @@ using namespace vgcu;
 
 namespace {
 
+/// The add feeding `norm`, when the fused op can replace both: it must not broadcast (the
+/// fused op yields the sum at the operands' type) and the norm's parameters must be
+/// available where the add is, since users of the sum may come before the norm.
+static AddOp fusibleAdd(Operation *norm, Value input, ValueRange parameters,
+                        PatternRewriter &rewriter) {
+  auto add = input.getDefiningOp<AddOp>();
+  if (!add || add.getLhs().getType() != add.getType() || add.getRhs().getType() != add.getType())
+    return nullptr;
+  for (Value parameter : parameters)
+    if (!ensureDefinedBefore(parameter, add, rewriter))
+      return nullptr;
+  return add;
+}
+
+/// Puts `fused` (created at the add) in place of the add's sum and the norm's result.
+static void replaceAddAndNorm(AddOp add, Operation *norm, Value normed, Value sum,
+                              PatternRewriter &rewriter) {
+  rewriter.replaceAllUsesWith(add.getResult(), sum);
+  rewriter.replaceOp(norm, normed);
+  rewriter.eraseOp(add);
+}
+
 struct FuseAddRmsNormPattern : OpRewritePattern<RmsNormOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(RmsNormOp op, PatternRewriter &rewriter) const override {
-    auto add = op.getInput().getDefiningOp<AddOp>();
+    AddOp add = fusibleAdd(op, op.getInput(), {op.getWeight()}, rewriter);
     if (!add)
-      return rewriter.notifyMatchFailure(op, "input is not an add");
-    // The fused op yields the sum at the operands' type; a broadcasting add (a bias, say)
-    // has a sum the fused kernel cannot produce.
-    if (add.getLhs().getType() != add.getType() || add.getRhs().getType() != add.getType())
-      return rewriter.notifyMatchFailure(op, "add broadcasts");
-    // Users of the sum may come before the norm, so the fused op takes the add's place.
-    if (!ensureDefinedBefore(op.getWeight(), add, rewriter))
-      return rewriter.notifyMatchFailure(op, "weight is defined after the add");
+      return rewriter.notifyMatchFailure(op, "input is not a fusible add");
     rewriter.setInsertionPoint(add);
     auto fused = AddRmsNormOp::create(rewriter, rewriter.getFusedLoc({op.getLoc(), add.getLoc()}),
                                       add.getRhs(), add.getLhs(), op.getWeight(),
                                       op.getEpsilon().convertToDouble());
-    rewriter.replaceAllUsesWith(add.getResult(), fused.getSum());
-    rewriter.replaceOp(op, fused.getNormed());
-    rewriter.eraseOp(add);
+    replaceAddAndNorm(add, op, fused.getNormed(), fused.getSum(), rewriter);
+    return success();
+  }
+};
+
+struct FuseAddLayerNormPattern : OpRewritePattern<LayerNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(LayerNormOp op, PatternRewriter &rewriter) const override {
+    AddOp add = fusibleAdd(op, op.getInput(), {op.getWeight(), op.getBias()}, rewriter);
+    if (!add)
+      return rewriter.notifyMatchFailure(op, "input is not a fusible add");
+    rewriter.setInsertionPoint(add);
+    Type type = add.getType();
+    auto fused = AddLayerNormOp::create(
+        rewriter, rewriter.getFusedLoc({op.getLoc(), add.getLoc()}), type, type, add.getRhs(),
+        add.getLhs(), op.getWeight(), op.getBias(), op.getEpsilonAttr());
+    replaceAddAndNorm(add, op, fused.getNormed(), fused.getSum(), rewriter);
     return success();
   }
 };
@@ -43,7 +73,7 @@ struct FuseAddRmsNormPattern : OpRewritePattern<RmsNormOp> {
 struct FuseAddRmsNormPass : vgcu::impl::FuseAddRmsNormBase<FuseAddRmsNormPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseAddRmsNormPattern>(&getContext());
+    patterns.add<FuseAddRmsNormPattern, FuseAddLayerNormPattern>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

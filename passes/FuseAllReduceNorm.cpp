@@ -1,4 +1,4 @@
-//===- FuseAllReduceNorm.cpp - all_reduce + add_rms_norm to one op -----------------===//
+//===- FuseAllReduceNorm.cpp - all_reduce + fused add/norm to one op ----------------===//
 
 #include "passes/Passes.h"
 #include "passes/PatternUtils.h"
@@ -15,24 +15,26 @@ using namespace vgcu;
 
 namespace {
 
-/// add_rms_norm(all_reduce(x), r) (either operand) → all_reduce_add_rms_norm(x, r), when
-/// nothing else reads the reduced value.
-struct FuseAllReduceAddRmsNorm : OpRewritePattern<AddRmsNormOp> {
-  using OpRewritePattern::OpRewritePattern;
+/// AddNormOp(all_reduce(x), r, params...) (either operand) → ReducingOp(x, r, params...),
+/// when nothing else reads the reduced value. Both ops take (input, residual, parameters...)
+/// and yield (normed, sum).
+template <typename AddNormOp, typename ReducingOp>
+struct FuseAllReduceAddNorm : OpRewritePattern<AddNormOp> {
+  using OpRewritePattern<AddNormOp>::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(AddRmsNormOp op, PatternRewriter &rewriter) const override {
+  LogicalResult matchAndRewrite(AddNormOp op, PatternRewriter &rewriter) const override {
     auto ordered = orderOperands(op, [](Value v) {
       auto reduce = v.getDefiningOp<AllReduceOp>();
       return reduce && reduce->hasOneUse();
     });
     if (!ordered)
       return rewriter.notifyMatchFailure(op, "no single-use all_reduce operand");
-    auto reduce = ordered->first.getDefiningOp<AllReduceOp>();
-    Value residual = ordered->second;
-    auto fused = AllReduceAddRmsNormOp::create(
-        rewriter, rewriter.getFusedLoc({op.getLoc(), reduce.getLoc()}), op.getNormed().getType(),
-        op.getSum().getType(), reduce.getInput(), residual, op.getWeight(), op.getEpsilonAttr());
-    rewriter.replaceOp(op, fused.getResults());
+    auto reduce = ordered->first.template getDefiningOp<AllReduceOp>();
+    SmallVector<Value> operands{reduce.getInput(), ordered->second};
+    llvm::append_range(operands, op->getOperands().drop_front(2));
+    auto fused = ReducingOp::create(rewriter, rewriter.getFusedLoc({op.getLoc(), reduce.getLoc()}),
+                                    op->getResultTypes(), operands, op->getAttrs());
+    rewriter.replaceOp(op, fused->getResults());
     rewriter.eraseOp(reduce);
     return success();
   }
@@ -41,7 +43,8 @@ struct FuseAllReduceAddRmsNorm : OpRewritePattern<AddRmsNormOp> {
 struct FuseAllReduceNormPass : vgcu::impl::FuseAllReduceNormBase<FuseAllReduceNormPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseAllReduceAddRmsNorm>(&getContext());
+    patterns.add<FuseAllReduceAddNorm<AddRmsNormOp, AllReduceAddRmsNormOp>,
+                 FuseAllReduceAddNorm<AddLayerNormOp, AllReduceAddLayerNormOp>>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -252,6 +252,24 @@ LogicalResult BodyLowering::lowerOp(Operation *op) {
         bind(norm.getNormed(), input);
         bind(norm.getSum(), residual);
       })
+      .Case([&](AddLayerNormOp norm) {
+        Value input = writableBuffer(norm.getInput(), norm);
+        Value residual = writableBuffer(norm.getResidual(), norm);
+        gcu::FusedAddLayerNormOp::create(builder, loc, buffer(norm.getWeight()),
+                                         buffer(norm.getBias()), input, residual,
+                                         norm.getEpsilonAttr());
+        bind(norm.getNormed(), input);
+        bind(norm.getSum(), residual);
+      })
+      .Case([&](AllReduceAddLayerNormOp norm) {
+        Value input = writableBuffer(norm.getInput(), norm);
+        Value residual = writableBuffer(norm.getResidual(), norm);
+        gcu::AllReduceFusedAddLayerNormOp::create(builder, loc, buffer(norm.getWeight()),
+                                                  buffer(norm.getBias()), input, residual,
+                                                  norm.getEpsilonAttr());
+        bind(norm.getNormed(), input);
+        bind(norm.getSum(), residual);
+      })
       .Case([&](RotaryEmbeddingOp rotary) {
         Value query = writableBuffer(rotary.getQuery(), rotary);
         Value key = rotary.getQuery() == rotary.getKey() ? query

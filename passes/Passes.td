@@ -18,11 +18,12 @@ def FuseRmsNorm : Pass<"vgcu-fuse-rms-norm", "::mlir::func::FuncOp"> {
 }
 
 def FuseAddRmsNorm : Pass<"vgcu-fuse-add-rms-norm", "::mlir::func::FuncOp"> {
-  let summary = "Fuse a residual add feeding an RMSNorm into vgcu.add_rms_norm";
+  let summary = "Fuse a residual add feeding an RMSNorm or LayerNorm into one fused op";
   let description = [{
     `s = a + b; n = rms_norm(s)` with `s` used later (the residual stream) becomes
-    `n, s = add_rms_norm(a, b)` (vLLM's fused_add_rms_norm). The add must not broadcast: the
-    fused op provides the sum only at the operands' own type.
+    `n, s = add_rms_norm(a, b)` (vLLM's fused_add_rms_norm), and a LayerNorm likewise becomes
+    `add_layer_norm`. The add must not broadcast: the fused op provides the sum only at the
+    operands' own type.
   }];
   let dependentDialects = ["::vgcu::VgcuDialect"];
 }
@@ -93,7 +94,12 @@ def ShardTensorParallel : Pass<"vgcu-shard-tensor-parallel", "::mlir::ModuleOp">
 }
 
 def FuseAllReduceNorm : Pass<"vgcu-fuse-allreduce-norm", "::mlir::func::FuncOp"> {
-  let summary = "Fuse an all_reduce feeding add_rms_norm into vgcu.all_reduce_add_rms_norm";
+  let summary = "Fuse an all_reduce feeding add_rms_norm / add_layer_norm into one op";
+  let description = [{
+    `add_rms_norm(all_reduce(x), r)` becomes `all_reduce_add_rms_norm(x, r)`, and
+    `add_layer_norm` likewise `all_reduce_add_layer_norm`, when the all_reduce has no other
+    user: a row-parallel projection then costs no launch beyond its GEMM.
+  }];
   let dependentDialects = ["::vgcu::VgcuDialect"];
 }
 
@@ -104,7 +110,7 @@ def LowerToGcu : Pass<"vgcu-lower-to-gcu", "::mlir::ModuleOp"> {
     model on new tokens, writing their keys and values to the paged KV cache
     ([blocks, 64, kv_heads, head_dim]) and returning the logits of the last token. Every vgcu
     op becomes gcu launches on buffers: views for slices and reshapes, in-place kernels where
-    the op allows (fused_add_rms_norm updates the residual it was given), GEMM epilogues for
+    the op allows (the fused add + norm kernels update the residual they were given), GEMM epilogues for
     a gated activation that directly follows its projection, and, with `fuse-rope-cache`, one
     fused launch for q/k norm, rotary, cache write and attention.
   }];

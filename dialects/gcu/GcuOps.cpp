@@ -248,6 +248,17 @@ static LogicalResult verifyFusedAddNorm(FusedNormOp op) {
 LogicalResult FusedAddRmsNormOp::verify() { return verifyFusedAddNorm(*this); }
 LogicalResult AllReduceFusedAddRmsNormOp::verify() { return verifyFusedAddNorm(*this); }
 
+template <typename FusedLayerNormOp>
+static LogicalResult verifyFusedAddLayerNorm(FusedLayerNormOp op) {
+  if (failed(verifyFusedAddNorm(op)) ||
+      failed(verifyNormWeight(op, op.getInput(), op.getBias(), "bias")))
+    return failure();
+  return expectSameElement(op, {op.getInput(), op.getBias()});
+}
+
+LogicalResult FusedAddLayerNormOp::verify() { return verifyFusedAddLayerNorm(*this); }
+LogicalResult AllReduceFusedAddLayerNormOp::verify() { return verifyFusedAddLayerNorm(*this); }
+
 LogicalResult LayerNormOp::verify() {
   if (failed(verifyNormWeight(*this, getInput(), getWeight())) ||
       failed(verifyNormWeight(*this, getInput(), getBias(), "bias")) ||

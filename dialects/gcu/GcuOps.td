@@ -410,6 +410,52 @@ def Gcu_LayerNormOp : Gcu_KernelOp<"layer_norm", "topsatenLayerNorm"> {
   }];
 }
 
+def Gcu_FusedAddLayerNormOp : Gcu_KernelOp<"fused_add_layer_norm", "topsatenFusedAddLayerNorm"> {
+  let summary = "residual += input; input = layer_norm(residual), both in place";
+  let description = [{
+    fused_add_rms_norm for LayerNorm models: one launch updates the residual stream and
+    normalizes it with weight and bias, in the two buffers it was given.
+
+    ```mlir
+    gcu.fused_add_layer_norm ins(%w, %b : memref<64xf32>, memref<64xf32>)
+                             inouts(%x, %res : memref<?x64xf32>, memref<?x64xf32>)
+                             {epsilon = 1.0e-05 : f64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$weight,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$bias,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$residual,
+                       F64Attr:$epsilon);
+  let assemblyFormat = [{
+    `ins` `(` $weight `,` $bias `:` type($weight) `,` type($bias) `)`
+    `inouts` `(` $input `,` $residual `:` type($input) `,` type($residual) `)` attr-dict
+  }];
+}
+
+def Gcu_AllReduceFusedAddLayerNormOp
+    : Gcu_KernelOp<"all_reduce_fused_add_layer_norm", "ecclAllReduceFusedAddLayerNorm"> {
+  let summary = "input = sum over ranks; residual += input; input = layer_norm(residual)";
+  let description = [{
+    all_reduce_fused_add_rms_norm for LayerNorm models: the end of a row-parallel projection
+    and the next LayerNorm in one launch.
+
+    ```mlir
+    gcu.all_reduce_fused_add_layer_norm ins(%w, %b : memref<64xf32>, memref<64xf32>)
+        inouts(%x, %res : memref<?x64xf32>, memref<?x64xf32>) {epsilon = 1.0e-05 : f64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$weight,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$bias,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$residual,
+                       F64Attr:$epsilon);
+  let assemblyFormat = [{
+    `ins` `(` $weight `,` $bias `:` type($weight) `,` type($bias) `)`
+    `inouts` `(` $input `,` $residual `:` type($input) `,` type($residual) `)` attr-dict
+  }];
+}
+
 def Gcu_RotaryEmbeddingOp : Gcu_KernelOp<"rotary_embedding", "topsvllmRotaryEmbedding"> {
   let summary = "rotary embedding of queries and keys, in place";
   let description = [{

@@ -182,13 +182,17 @@ LogicalResult RmsNormOp::verify() { return verifyRmsNormLike(*this); }
 LogicalResult AddRmsNormOp::verify() { return verifyRmsNormLike(*this); }
 LogicalResult AllReduceAddRmsNormOp::verify() { return verifyRmsNormLike(*this); }
 
-LogicalResult LayerNormOp::verify() {
-  if (failed(verifyNormWeight(*this, getInput(), getWeight(), "weight")) ||
-      failed(verifyNormWeight(*this, getInput(), getBias(), "bias")) ||
-      failed(verifyEpsilon(*this, getEpsilon())))
+template <typename LayerNormLikeOp>
+static LogicalResult verifyLayerNormLike(LayerNormLikeOp op) {
+  if (failed(verifyNormWeight(op, op.getInput(), op.getWeight(), "weight")) ||
+      failed(verifyNormWeight(op, op.getInput(), op.getBias(), "bias")))
     return failure();
-  return success();
+  return verifyEpsilon(op, op.getEpsilon());
 }
+
+LogicalResult LayerNormOp::verify() { return verifyLayerNormLike(*this); }
+LogicalResult AddLayerNormOp::verify() { return verifyLayerNormLike(*this); }
+LogicalResult AllReduceAddLayerNormOp::verify() { return verifyLayerNormLike(*this); }
 
 //===----------------------------------------------------------------------===//
 // RotaryEmbeddingOp

@@ -178,6 +178,51 @@ def Vgcu_LayerNormOp : Vgcu_Op<"layer_norm", [Pure, AllTypesMatch<["input", "res
   let hasVerifier = 1;
 }
 
+def Vgcu_AddLayerNormOp : Vgcu_Op<"add_layer_norm",
+    [Pure, AllTypesMatch<["input", "residual", "normed", "sum"]>]> {
+  let summary = "residual add followed by LayerNorm";
+  let description = [{
+    `sum = input + residual; normed = layer_norm(sum, weight, bias)`: add_rms_norm for models
+    normalized with LayerNorm (OPT), so that their residual adds fuse the same way.
+
+    ```mlir
+    %normed, %sum = vgcu.add_layer_norm %x, %res, %w, %b {epsilon = 1.0e-05 : f64}
+                    : tensor<?x768xf32>, tensor<768xf32>, tensor<768xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$residual,
+                       Vgcu_FloatTensor:$weight, Vgcu_FloatTensor:$bias, F64Attr:$epsilon);
+  let results = (outs Vgcu_FloatTensor:$normed, Vgcu_FloatTensor:$sum);
+  let assemblyFormat = [{
+    $input `,` $residual `,` $weight `,` $bias attr-dict `:` type($input) `,` type($weight) `,`
+    type($bias)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_AllReduceAddLayerNormOp : Vgcu_Op<"all_reduce_add_layer_norm",
+    [AllTypesMatch<["input", "residual", "normed", "sum"]>]> {
+  let summary = "all-reduce of a partial sum, residual add and LayerNorm in one op";
+  let description = [{
+    `full = all_reduce(input); sum = full + residual; normed = layer_norm(sum, weight, bias)`:
+    all_reduce_add_rms_norm for LayerNorm models.
+
+    ```mlir
+    %normed, %sum = vgcu.all_reduce_add_layer_norm %partial, %res, %w, %b
+                    {epsilon = 1.0e-05 : f64}
+                    : tensor<?x768xf32>, tensor<768xf32>, tensor<768xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$residual,
+                       Vgcu_FloatTensor:$weight, Vgcu_FloatTensor:$bias, F64Attr:$epsilon);
+  let results = (outs Vgcu_FloatTensor:$normed, Vgcu_FloatTensor:$sum);
+  let assemblyFormat = [{
+    $input `,` $residual `,` $weight `,` $bias attr-dict `:` type($input) `,` type($weight) `,`
+    type($bias)
+  }];
+  let hasVerifier = 1;
+}
+
 def Vgcu_RotaryEmbeddingOp : Vgcu_Op<"rotary_embedding",
     [Pure, AllTypesMatch<["query", "query_out"]>, AllTypesMatch<["key", "key_out"]>]> {
   let summary = "rotary position embedding applied to queries and keys";

@@ -76,6 +76,15 @@ at::Tensor rmsNorm(const at::Tensor &input, const at::Tensor &weight, double eps
   return weight * h.to(input.scalar_type());
 }
 
+/// LayerNorm over the last dimension, in the input's compute type (f32 for f16, which CPU
+/// ATen cannot normalize).
+at::Tensor layerNorm(const at::Tensor &input, const at::Tensor &weight, const at::Tensor &bias,
+                     double epsilon) {
+  at::ScalarType compute = computeType(input.scalar_type());
+  return at::layer_norm(input.to(compute), {input.size(-1)}, weight.to(compute),
+                        bias.to(compute), epsilon);
+}
+
 /// Rotary tables [tokens, rotary_dim] in `type`, from positions, as HF computes them.
 std::pair<at::Tensor, at::Tensor> rotaryTables(const at::Tensor &positions, int64_t rotaryDim,
                                                double theta, gcu::RotaryStyle style,
@@ -293,17 +302,31 @@ KernelLibrary buildReferenceLibrary() {
   add("gcu.fused_add_rms_norm", fusedAddNorm(false));
   add("gcu.all_reduce_fused_add_rms_norm", fusedAddNorm(true));
 
+  auto fusedAddLayerNorm = [](bool reduce) {
+    return [reduce](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+      int64_t weight = regs[op->getOperand(0)], bias = regs[op->getOperand(1)],
+              input = regs[op->getOperand(2)], residual = regs[op->getOperand(3)];
+      double epsilon = cast<FloatAttr>(op->getAttr("epsilon")).getValueAsDouble();
+      return Instruction([=](Frame &f, RuntimeState &state) {
+        at::Tensor &x = f.tensors[input];
+        if (reduce)
+          state.collectives->allReduce(x);
+        at::Tensor &sum = f.tensors[residual];
+        sum.add_(x);
+        x.copy_(layerNorm(sum, f.tensors[weight], f.tensors[bias], epsilon));
+      });
+    };
+  };
+  add("gcu.fused_add_layer_norm", fusedAddLayerNorm(false));
+  add("gcu.all_reduce_fused_add_layer_norm", fusedAddLayerNorm(true));
+
   add("gcu.layer_norm", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
     auto norm = cast<gcu::LayerNormOp>(op);
     int64_t input = regs[norm.getInput()], weight = regs[norm.getWeight()],
             bias = regs[norm.getBias()], out = regs[norm.getOut()];
     double epsilon = norm.getEpsilon().convertToDouble();
     return Instruction([=](Frame &f, RuntimeState &) {
-      const at::Tensor &x = f.tensors[input];
-      at::ScalarType compute = computeType(x.scalar_type());
-      f.tensors[out].copy_(at::layer_norm(x.to(compute), {x.size(-1)},
-                                          f.tensors[weight].to(compute),
-                                          f.tensors[bias].to(compute), epsilon));
+      f.tensors[out].copy_(layerNorm(f.tensors[input], f.tensors[weight], f.tensors[bias], epsilon));
     });
   });
 

@@ -1,4 +1,4 @@
-// vgcu-fuse-add-rms-norm: a residual add feeding vgcu.rms_norm becomes vgcu.add_rms_norm (normed, sum); broadcasting adds stay.
+// vgcu-fuse-add-rms-norm: a residual add feeding vgcu.rms_norm (vgcu.layer_norm) becomes vgcu.add_rms_norm (vgcu.add_layer_norm) yielding (normed, sum); broadcasting adds stay.
 // RUN: vgcu-opt %s --vgcu-fuse-add-rms-norm --split-input-file | FileCheck %s
 
 // The decoder layer's residual stream: h = residual + attn; n = norm(h); ...; out = h + mlp(n).
@@ -74,6 +74,26 @@ func.func @two_layers(%x: tensor<?x64xf32>, %d1: tensor<?x64xf32>, %d2: tensor<?
 
 // -----
 
+// OPT's pre-LayerNorm residual: the LayerNorm's weight and bias both move up with it.
+// CHECK-LABEL: func.func @layer_norm_residual
+// CHECK-SAME: (%[[RES:[a-z0-9]+]]: tensor<?x64xf16>, %[[ATTN:[a-z0-9]+]]: tensor<?x64xf16>)
+// CHECK: %[[W:.*]] = vgcu.param "model.decoder.layers.0.final_layer_norm.weight"
+// CHECK: %[[B:.*]] = vgcu.param "model.decoder.layers.0.final_layer_norm.bias"
+// CHECK: %[[N:.*]], %[[S:.*]] = vgcu.add_layer_norm %[[ATTN]], %[[RES]], %[[W]], %[[B]] {epsilon = 1.000000e-05 : f64} : tensor<?x64xf16>, tensor<64xf16>, tensor<64xf16>
+// CHECK: %[[EARLY:.*]] = vgcu.neg %[[S]]
+// CHECK-NOT: vgcu.layer_norm
+// CHECK: return %[[N]], %[[EARLY]]
+func.func @layer_norm_residual(%res: tensor<?x64xf16>, %attn: tensor<?x64xf16>) -> (tensor<?x64xf16>, tensor<?x64xf16>) {
+  %h = vgcu.add %res, %attn : (tensor<?x64xf16>, tensor<?x64xf16>) -> tensor<?x64xf16>
+  %early = vgcu.neg %h : tensor<?x64xf16>
+  %w = vgcu.param "model.decoder.layers.0.final_layer_norm.weight" : tensor<64xf16>
+  %b = vgcu.param "model.decoder.layers.0.final_layer_norm.bias" : tensor<64xf16>
+  %n = vgcu.layer_norm %h, %w, %b {epsilon = 1.0e-05 : f64} : tensor<?x64xf16>, tensor<64xf16>, tensor<64xf16>
+  return %n, %early : tensor<?x64xf16>, tensor<?x64xf16>
+}
+
+// -----
+
 //===----------------------------------------------------------------------===//
 // Look-alikes that must stay as they are
 //===----------------------------------------------------------------------===//
@@ -120,4 +140,22 @@ func.func @no_fuse_sub(%a: tensor<?x64xf32>, %b: tensor<?x64xf32>) -> tensor<?x6
   %h = vgcu.sub %a, %b : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
   %n = vgcu.rms_norm %h, %w {epsilon = 1.0e-05 : f64} : tensor<?x64xf32>, tensor<64xf32>
   return %n : tensor<?x64xf32>
+}
+
+// -----
+
+// A LayerNorm whose bias is computed after the add (not a parameter or constant that can
+// move up) cannot take the add's place.
+// CHECK-LABEL: func.func @no_fuse_layer_norm_late_bias
+// CHECK-NOT: vgcu.add_layer_norm
+// CHECK: %[[H:.*]] = vgcu.add
+// CHECK: vgcu.layer_norm %[[H]]
+// CHECK-NOT: vgcu.add_layer_norm
+func.func @no_fuse_layer_norm_late_bias(%a: tensor<?x64xf32>, %b: tensor<?x64xf32>, %c: tensor<64xf32>) -> (tensor<?x64xf32>, tensor<?x64xf32>) {
+  %w = vgcu.param "model.decoder.final_layer_norm.weight" : tensor<64xf32>
+  %h = vgcu.add %a, %b : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+  %early = vgcu.neg %h : tensor<?x64xf32>
+  %bias = vgcu.neg %c : tensor<64xf32>
+  %n = vgcu.layer_norm %h, %w, %bias {epsilon = 1.0e-05 : f64} : tensor<?x64xf32>, tensor<64xf32>, tensor<64xf32>
+  return %n, %early : tensor<?x64xf32>, tensor<?x64xf32>
 }

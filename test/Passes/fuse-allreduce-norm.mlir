@@ -1,4 +1,4 @@
-// vgcu-fuse-allreduce-norm: an all_reduce read only by add_rms_norm becomes vgcu.all_reduce_add_rms_norm; shared all_reduces stay.
+// vgcu-fuse-allreduce-norm: an all_reduce read only by add_rms_norm (add_layer_norm) becomes vgcu.all_reduce_add_rms_norm (all_reduce_add_layer_norm); shared all_reduces stay.
 // RUN: vgcu-opt %s --vgcu-fuse-allreduce-norm --split-input-file | FileCheck %s
 
 // A row-parallel o_proj's partial sum, reduced, then added to the residual and normalized.
@@ -52,6 +52,25 @@ func.func @layer(%h: tensor<?x64xf32>, %pa: tensor<?x64xf32>, %pm: tensor<?x64xf
 
 // -----
 
+// OPT's row-parallel out_proj feeding the LayerNorm before its MLP; weight and bias carry over.
+// CHECK-LABEL: func.func @layer_norm
+// CHECK-SAME: (%[[PART:[a-z0-9]+]]: tensor<?x64xf32>, %[[RES:[a-z0-9]+]]: tensor<?x64xf32>)
+// CHECK: %[[W:.*]] = vgcu.param "model.decoder.layers.0.final_layer_norm.weight"
+// CHECK: %[[B:.*]] = vgcu.param "model.decoder.layers.0.final_layer_norm.bias"
+// CHECK: %[[N:.*]], %[[S:.*]] = vgcu.all_reduce_add_layer_norm %[[PART]], %[[RES]], %[[W]], %[[B]] {epsilon = 1.000000e-05 : f64} : tensor<?x64xf32>, tensor<64xf32>, tensor<64xf32>
+// CHECK-NOT: vgcu.all_reduce %
+// CHECK-NOT: vgcu.add_layer_norm
+// CHECK: return %[[N]], %[[S]]
+func.func @layer_norm(%partial: tensor<?x64xf32>, %res: tensor<?x64xf32>) -> (tensor<?x64xf32>, tensor<?x64xf32>) {
+  %w = vgcu.param "model.decoder.layers.0.final_layer_norm.weight" : tensor<64xf32>
+  %b = vgcu.param "model.decoder.layers.0.final_layer_norm.bias" : tensor<64xf32>
+  %full = vgcu.all_reduce %partial : tensor<?x64xf32>
+  %n, %s = vgcu.add_layer_norm %full, %res, %w, %b {epsilon = 1.0e-05 : f64} : tensor<?x64xf32>, tensor<64xf32>, tensor<64xf32>
+  return %n, %s : tensor<?x64xf32>, tensor<?x64xf32>
+}
+
+// -----
+
 //===----------------------------------------------------------------------===//
 // Look-alikes that must stay as they are
 //===----------------------------------------------------------------------===//
@@ -98,4 +117,20 @@ func.func @no_fuse_plain_rms_norm(%partial: tensor<?x64xf32>) -> tensor<?x64xf32
   %full = vgcu.all_reduce %partial : tensor<?x64xf32>
   %n = vgcu.rms_norm %full, %w {epsilon = 1.0e-05 : f64} : tensor<?x64xf32>, tensor<64xf32>
   return %n : tensor<?x64xf32>
+}
+
+// -----
+
+// An add_layer_norm whose reduced operand is also returned keeps its all_reduce.
+// CHECK-LABEL: func.func @no_fuse_layer_norm_second_use
+// CHECK-NOT: vgcu.all_reduce_add_layer_norm
+// CHECK: %[[FULL:.*]] = vgcu.all_reduce %
+// CHECK: vgcu.add_layer_norm %[[FULL]]
+// CHECK-NOT: vgcu.all_reduce_add_layer_norm
+func.func @no_fuse_layer_norm_second_use(%partial: tensor<?x64xf32>, %res: tensor<?x64xf32>) -> (tensor<?x64xf32>, tensor<?x64xf32>) {
+  %w = vgcu.param "model.decoder.final_layer_norm.weight" : tensor<64xf32>
+  %b = vgcu.param "model.decoder.final_layer_norm.bias" : tensor<64xf32>
+  %full = vgcu.all_reduce %partial : tensor<?x64xf32>
+  %n, %s = vgcu.add_layer_norm %full, %res, %w, %b {epsilon = 1.0e-05 : f64} : tensor<?x64xf32>, tensor<64xf32>, tensor<64xf32>
+  return %n, %full : tensor<?x64xf32>, tensor<?x64xf32>
 }

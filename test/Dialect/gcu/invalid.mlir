@@ -665,6 +665,22 @@ func.func @layer_norm_bias_rank(%x: memref<?x768xf32>, %w: memref<768xf32>, %b: 
 
 // -----
 
+func.func @fused_add_layer_norm_bias(%w: memref<768xf32>, %b: memref<384xf32>, %x: memref<?x768xf32>, %r: memref<?x768xf32>) {
+  // expected-error @+1 {{'gcu.fused_add_layer_norm' op bias shape [384] does not match the last input dimension 768}}
+  gcu.fused_add_layer_norm ins(%w, %b : memref<768xf32>, memref<384xf32>) inouts(%x, %r : memref<?x768xf32>, memref<?x768xf32>) {epsilon = 1.0e-05 : f64}
+  return
+}
+
+// -----
+
+func.func @all_reduce_fused_add_layer_norm_bias_type(%w: memref<768xf32>, %b: memref<768xf16>, %x: memref<?x768xf32>, %r: memref<?x768xf32>) {
+  // expected-error @+1 {{'gcu.all_reduce_fused_add_layer_norm' op element types of the float operands must agree}}
+  gcu.all_reduce_fused_add_layer_norm ins(%w, %b : memref<768xf32>, memref<768xf16>) inouts(%x, %r : memref<?x768xf32>, memref<?x768xf32>) {epsilon = 1.0e-05 : f64}
+  return
+}
+
+// -----
+
 func.func @layer_norm_epsilon(%x: memref<?x768xf32>, %w: memref<768xf32>, %b: memref<768xf32>, %y: memref<?x768xf32>) {
   // expected-error @+1 {{'gcu.layer_norm' op epsilon must be positive}}
   gcu.layer_norm ins(%x, %w, %b : memref<?x768xf32>, memref<768xf32>, memref<768xf32>) outs(%y : memref<?x768xf32>) {epsilon = 0.0 : f64}

@@ -158,6 +158,13 @@ func.func @norms(%x: memref<?x64xf32>, %res: memref<?x64xf32>, %w: memref<64xf32
   // CHECK: gcu.layer_norm ins([[XH]], [[WH]], [[BH]] : memref<?x768xf16>, memref<768xf16>, memref<768xf16>) outs([[YH]] : memref<?x768xf16>) {epsilon = 1.000000e-05 : f64}
   gcu.layer_norm ins(%xh, %wh, %bh : memref<?x768xf16>, memref<768xf16>, memref<768xf16>)
                  outs(%yh : memref<?x768xf16>) {epsilon = 1.0e-05 : f64}
+  // CHECK: gcu.fused_add_layer_norm ins([[WH]], [[BH]] : memref<768xf16>, memref<768xf16>) inouts([[XH]], [[YH]] : memref<?x768xf16>, memref<?x768xf16>) {epsilon = 1.000000e-05 : f64}
+  gcu.fused_add_layer_norm ins(%wh, %bh : memref<768xf16>, memref<768xf16>)
+                           inouts(%xh, %yh : memref<?x768xf16>, memref<?x768xf16>)
+                           {epsilon = 1.0e-05 : f64}
+  // CHECK: gcu.all_reduce_fused_add_layer_norm ins([[WH]], [[BH]] : memref<768xf16>, memref<768xf16>) inouts([[XH]], [[YH]] : memref<?x768xf16>, memref<?x768xf16>) {epsilon = 1.000000e-05 : f64}
+  gcu.all_reduce_fused_add_layer_norm ins(%wh, %bh : memref<768xf16>, memref<768xf16>)
+      inouts(%xh, %yh : memref<?x768xf16>, memref<?x768xf16>) {epsilon = 1.0e-05 : f64}
   return
 }
 

@@ -452,6 +452,22 @@ func.func @layer_norm_bias_rank(%x: tensor<?x768xf32>, %w: tensor<768xf32>, %b: 
 
 // -----
 
+func.func @add_layer_norm_bias_length(%x: tensor<?x768xf32>, %r: tensor<?x768xf32>, %w: tensor<768xf32>, %b: tensor<384xf32>) {
+  // expected-error @+1 {{'vgcu.add_layer_norm' op bias length 384 does not match the last input dimension 768}}
+  %0:2 = vgcu.add_layer_norm %x, %r, %w, %b {epsilon = 1.0e-05 : f64} : tensor<?x768xf32>, tensor<768xf32>, tensor<384xf32>
+  return
+}
+
+// -----
+
+func.func @all_reduce_add_layer_norm_epsilon(%x: tensor<?x768xf32>, %r: tensor<?x768xf32>, %w: tensor<768xf32>, %b: tensor<768xf32>) {
+  // expected-error @+1 {{'vgcu.all_reduce_add_layer_norm' op epsilon must be positive}}
+  %0:2 = vgcu.all_reduce_add_layer_norm %x, %r, %w, %b {epsilon = 0.0 : f64} : tensor<?x768xf32>, tensor<768xf32>, tensor<768xf32>
+  return
+}
+
+// -----
+
 func.func @layer_norm_bias_length(%x: tensor<?x768xf32>, %w: tensor<768xf32>, %b: tensor<384xf32>) {
   // expected-error @+1 {{'vgcu.layer_norm' op bias length 384 does not match the last input dimension 768}}
   %0 = vgcu.layer_norm %x, %w, %b {epsilon = 1.0e-05 : f64} : tensor<?x768xf32>, tensor<768xf32>, tensor<384xf32>

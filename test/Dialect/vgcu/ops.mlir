@@ -80,6 +80,12 @@ func.func @norms(%x: tensor<?x64xf32>, %res: tensor<?x64xf32>, %w: tensor<64xf32
   // CHECK: vgcu.layer_norm [[XH]], [[WH]], [[BH]] {epsilon = 1.000000e-05 : f64} : tensor<?x768xf16>, tensor<768xf16>, tensor<768xf16>
   %1 = vgcu.layer_norm %xh, %wh, %bh {epsilon = 1.0e-05 : f64}
        : tensor<?x768xf16>, tensor<768xf16>, tensor<768xf16>
+  // CHECK: %{{.*}}, %{{.*}} = vgcu.add_layer_norm [[XH]], [[XH]], [[WH]], [[BH]] {epsilon = 1.000000e-05 : f64} : tensor<?x768xf16>, tensor<768xf16>, tensor<768xf16>
+  %normed3, %sum3 = vgcu.add_layer_norm %xh, %xh, %wh, %bh {epsilon = 1.0e-05 : f64}
+                    : tensor<?x768xf16>, tensor<768xf16>, tensor<768xf16>
+  // CHECK: %{{.*}}, %{{.*}} = vgcu.all_reduce_add_layer_norm [[XH]], [[XH]], [[WH]], [[BH]] {epsilon = 1.000000e-05 : f64} : tensor<?x768xf16>, tensor<768xf16>, tensor<768xf16>
+  %normed4, %sum4 = vgcu.all_reduce_add_layer_norm %xh, %xh, %wh, %bh {epsilon = 1.0e-05 : f64}
+                    : tensor<?x768xf16>, tensor<768xf16>, tensor<768xf16>
   return
 }
 
