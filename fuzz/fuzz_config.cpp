@@ -7,6 +7,7 @@
 
 #include "vgcu/Compiler/Compiler.h"
 #include "vgcu/Models/ModelRegistry.h"
+#include "vgcu/Support/Json.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -27,7 +28,7 @@ static mlir::MLIRContext &context() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   mlir::MLIRContext &ctx = context();
-  auto json = llvm::json::parse(llvm::StringRef(reinterpret_cast<const char *>(data), size));
+  auto json = vgcu::parseJson(llvm::StringRef(reinterpret_cast<const char *>(data), size));
   if (!json) {
     llvm::consumeError(json.takeError());
     return 0;

@@ -2,6 +2,7 @@
 
 #include "vgcu/Artifact/ArtifactReader.h"
 #include "vgcu/Support/Error.h"
+#include "vgcu/Support/Json.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -35,7 +36,7 @@ llvm::Expected<ArtifactManifest> vgcu::parseManifest(llvm::StringRef text,
   auto fail = [&](const llvm::Twine &problem) {
     return makeError("{0}: {1}", where, problem.str());
   };
-  auto json = llvm::json::parse(text);
+  auto json = parseJson(text);
   if (!json)
     return fail("invalid JSON: " + llvm::toString(json.takeError()));
   const llvm::json::Object *root = json->getAsObject();

@@ -20,6 +20,9 @@ static std::string frontendLibraryPath() {
 
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 vgcu::importTorchScriptOnDemand(llvm::StringRef path, mlir::MLIRContext &context) {
+  // LibTorch reports a directory as a zip archive without a central directory.
+  if (llvm::sys::fs::is_directory(path))
+    return makeError("'{0}' is a directory, not a TorchScript file", path);
   std::string library = frontendLibraryPath();
   std::string error;
   auto handle = llvm::sys::DynamicLibrary::getPermanentLibrary(library.c_str(), &error);

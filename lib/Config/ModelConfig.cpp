@@ -2,6 +2,7 @@
 
 #include "vgcu/Config/ModelConfig.h"
 #include "vgcu/Support/Error.h"
+#include "vgcu/Support/Json.h"
 
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
@@ -11,6 +12,9 @@ using namespace vgcu;
 /// Larger sizes are mistakes (or attacks), not models; refusing them early keeps every later
 /// product of sizes far from overflow.
 static constexpr int64_t kMaxSize = int64_t(1) << 30;
+
+/// The graph holds every layer's ops; the deepest published models have a few hundred.
+static constexpr int64_t kMaxLayers = 4096;
 
 static std::string describe(const llvm::json::Value &value) {
   std::string text;
@@ -123,7 +127,7 @@ llvm::Expected<llvm::json::Object> vgcu::readConfigJson(llvm::StringRef path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!buffer)
     return makeError("cannot read '{0}': {1}", path, buffer.getError().message());
-  auto parsed = llvm::json::parse((*buffer)->getBuffer());
+  auto parsed = parseJson((*buffer)->getBuffer());
   if (!parsed)
     return makeError("{0}: invalid JSON: {1}", path, llvm::toString(parsed.takeError()));
   llvm::json::Object *object = parsed->getAsObject();
@@ -190,6 +194,11 @@ llvm::Error vgcu::parseCoreFields(const ConfigReader &reader, llvm::StringRef in
   if (auto error =
           assignTo(config.numHiddenLayers, reader.requirePositiveInt("num_hidden_layers")))
     return error;
+  if (config.numHiddenLayers > kMaxLayers)
+    return reader.fieldError("num_hidden_layers",
+                             "is " + std::to_string(config.numHiddenLayers) +
+                                 ", more than the limit of " + std::to_string(kMaxLayers) +
+                                 " layers");
   if (auto error =
           assignTo(config.numAttentionHeads, reader.requirePositiveInt("num_attention_heads")))
     return error;

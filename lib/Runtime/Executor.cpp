@@ -7,9 +7,12 @@
 
 #include "dialects/gcu/GcuDialect.h"
 
+#include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <c10/util/Exception.h>
@@ -306,6 +309,13 @@ llvm::Expected<std::unique_ptr<Executor>> Executor::load(const ArtifactManifest 
   executor->context->loadDialect<gcu::GcuDialect, func::FuncDialect>();
 
   std::string programPath = manifest.path(manifest.ranks[rank].program);
+  auto programBuffer = llvm::MemoryBuffer::getFile(programPath);
+  if (!programBuffer)
+    return makeError("cannot read program '{0}': {1}", programPath,
+                     programBuffer.getError().message());
+  // The compiler writes bytecode; anything else parsed as text would only echo garbage.
+  if (llvm::StringRef(programPath).ends_with(".mlirbc") && !isBytecode(**programBuffer))
+    return makeError("program '{0}' is not MLIR bytecode", programPath);
   std::string diagnostics;
   {
     llvm::raw_string_ostream os(diagnostics);
@@ -313,7 +323,10 @@ llvm::Expected<std::unique_ptr<Executor>> Executor::load(const ArtifactManifest 
       os << diag.getLocation() << ": " << diag << "\n";
       return success();
     });
-    executor->program = parseSourceFile<ModuleOp>(programPath, executor->context.get());
+    llvm::SourceMgr sourceMgr;
+    sourceMgr.AddNewSourceBuffer(std::move(*programBuffer), llvm::SMLoc());
+    executor->program =
+        parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(executor->context.get()));
   }
   if (!executor->program)
     return makeError("cannot load program '{0}':\n{1}", programPath, diagnostics);
@@ -329,6 +342,15 @@ llvm::Expected<std::unique_ptr<Executor>> Executor::load(const ArtifactManifest 
     auto function = executor->program->lookupSymbol<func::FuncOp>(name);
     if (!function)
       return makeError("program '{0}' has no @{1} entry", programPath, name);
+    // The manifest is not checksummed; its vocabulary must agree with the program's logits
+    // before token ids are checked against it.
+    auto logits = function.getNumResults() == 1
+                      ? dyn_cast<MemRefType>(function.getResultTypes()[0])
+                      : MemRefType();
+    if (!logits || !logits.hasStaticShape() || logits.getNumElements() != manifest.vocabSize)
+      return makeError("program '{0}': @{1} does not return logits over the manifest's "
+                       "vocab_size of {2} tokens",
+                       programPath, name, manifest.vocabSize);
     EntryBinder binder(*executor, library);
     auto bound = binder.bind(function);
     if (!bound)
@@ -338,19 +360,38 @@ llvm::Expected<std::unique_ptr<Executor>> Executor::load(const ArtifactManifest 
   return std::move(executor);
 }
 
-void Executor::resetCache(int64_t maxTokens) {
-  int64_t blocks = std::max<int64_t>(1, (maxTokens + blockSize - 1) / blockSize);
+llvm::Error Executor::resetCache(int64_t maxTokens) {
+  if (maxTokens < 0)
+    return makeError("cannot size a KV cache for {0} tokens", maxTokens);
+  int64_t blocks = std::max<int64_t>(1, maxTokens / blockSize + (maxTokens % blockSize != 0));
   if (blocks == cacheCapacity && !state.kvCaches.empty())
-    return;
-  state.kvCaches.clear();
+    return llvm::Error::success();
+  uint64_t bytes = 0;
   for (const CacheShape &shape : cacheShapes) {
-    auto options = at::TensorOptions().dtype(static_cast<at::ScalarType>(shape.dtype));
-    state.kvCaches.emplace_back(at::zeros({blocks, blockSize, shape.kvHeads, shape.headDim}, options),
-                                at::zeros({blocks, blockSize, shape.kvHeads, shape.headDim}, options));
+    uint64_t layerBytes = 2 * at::elementSize(static_cast<at::ScalarType>(shape.dtype));
+    for (int64_t factor : {blocks, blockSize, shape.kvHeads, shape.headDim})
+      if (__builtin_mul_overflow(layerBytes, static_cast<uint64_t>(factor), &layerBytes))
+        return makeError("a KV cache for {0} tokens would be larger than 2^64 bytes", maxTokens);
+    if (__builtin_add_overflow(bytes, layerBytes, &bytes))
+      return makeError("a KV cache for {0} tokens would be larger than 2^64 bytes", maxTokens);
+  }
+  state.kvCaches.clear();
+  cacheCapacity = 0;
+  try {
+    for (const CacheShape &shape : cacheShapes) {
+      auto options = at::TensorOptions().dtype(static_cast<at::ScalarType>(shape.dtype));
+      std::vector<int64_t> sizes{blocks, blockSize, shape.kvHeads, shape.headDim};
+      state.kvCaches.emplace_back(at::zeros(sizes, options), at::zeros(sizes, options));
+    }
+  } catch (const std::exception &error) {
+    state.kvCaches.clear();
+    return makeError("cannot allocate the KV cache for {0} tokens ({1} bytes on this rank): {2}",
+                     maxTokens, bytes, error.what());
   }
   // One sequence owns blocks 0..n-1 in order.
   blockTable = at::arange(blocks, at::TensorOptions().dtype(at::kLong));
   cacheCapacity = blocks;
+  return llvm::Error::success();
 }
 
 llvm::Expected<at::Tensor> Executor::run(BoundEntry &entry, const at::Tensor &ids,

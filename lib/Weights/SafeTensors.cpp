@@ -2,6 +2,7 @@
 
 #include "vgcu/Weights/SafeTensors.h"
 #include "vgcu/Support/Error.h"
+#include "vgcu/Support/Json.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSet.h"
@@ -85,7 +86,7 @@ SafeTensorsFile::parse(std::unique_ptr<llvm::MemoryBuffer> buffer, llvm::StringR
     return fail("header is not valid UTF-8");
   if (!header.starts_with("{"))
     return fail("header does not start with '{'");
-  auto json = llvm::json::parse(header);
+  auto json = parseJson(header);
   if (!json)
     return fail("header is not valid JSON: " + llvm::toString(json.takeError()));
   const llvm::json::Object *object = json->getAsObject();
@@ -139,6 +140,9 @@ SafeTensorsFile::parse(std::unique_ptr<llvm::MemoryBuffer> buffer, llvm::StringR
       elements *= static_cast<uint64_t>(*size);
       tensor.shape.push_back(*size);
     }
+    if (elements > (uint64_t(1) << 62) / dtypeSize(tensor.dtype))
+      return fail("tensor '" + name + "' has a shape whose size overflows (" +
+                  llvm::Twine(elements) + " elements of " + dtypeName(tensor.dtype) + ")");
     const llvm::json::Array *offsets = entry->getArray("data_offsets");
     if (!offsets || offsets->size() != 2 || !(*offsets)[0].getAsUINT64() ||
         !(*offsets)[1].getAsUINT64())
@@ -268,7 +272,7 @@ llvm::Expected<std::unique_ptr<Checkpoint>> Checkpoint::open(llvm::StringRef dir
     auto buffer = llvm::MemoryBuffer::getFile(indexPath, /*IsText=*/true);
     if (!buffer)
       return makeError("cannot read '{0}': {1}", indexPath, buffer.getError().message());
-    auto json = llvm::json::parse((*buffer)->getBuffer());
+    auto json = parseJson((*buffer)->getBuffer());
     if (!json)
       return makeError("{0}: invalid JSON: {1}", indexPath, llvm::toString(json.takeError()));
     const llvm::json::Object *map =

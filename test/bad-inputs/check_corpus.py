@@ -24,7 +24,6 @@ import argparse
 import concurrent.futures
 import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -255,11 +254,11 @@ def first_error_line(stderr):
     return lines[0] if lines else "(no output)"
 
 
-def limit_memory(megabytes):
-    def apply():
-        limit = megabytes * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    return apply
+# Runs argv[2:] under an address-space limit of argv[1] MiB (a wrapper, not preexec_fn, which
+# is unsafe while other threads run cases).
+LIMIT_WRAPPER = ("import os, resource, sys; limit = int(sys.argv[1]) * 1024 * 1024; "
+                 "resource.setrlimit(resource.RLIMIT_AS, (limit, limit)); "
+                 "os.execv(sys.argv[2], sys.argv[2:])")
 
 
 def run_case(name, corpus, work_dir, artifacts, options):
@@ -306,10 +305,11 @@ def run_case(name, corpus, work_dir, artifacts, options):
         return False, "setup: %s" % e, ""
 
     timeout = spec.get("timeout", options.timeout)
-    limit = spec.get("memory_limit_mb")
+    if spec.get("memory_limit_mb"):
+        command = [sys.executable, "-c", LIMIT_WRAPPER, str(int(spec["memory_limit_mb"])),
+                   *command]
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, cwd=root, start_new_session=True,
-                               preexec_fn=limit_memory(limit) if limit else None)
+                               stderr=subprocess.PIPE, cwd=root, start_new_session=True)
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -318,7 +318,14 @@ def run_case(name, corpus, work_dir, artifacts, options):
         except ProcessLookupError:
             pass
         stdout, stderr = process.communicate()
-        return False, "timed out after %s s" % timeout, stderr.decode("utf-8", "replace")
+        stderr = stderr.decode("utf-8", "replace")
+        crash = [sign for sign in CRASH_SIGNS if sign in stderr]
+        message = "timed out after %s s%s" % (
+            timeout, " (hung after crashing: %s)" % ", ".join(repr(s) for s in crash)
+            if crash else "")
+        if spec.get("bug"):
+            message += "; known bug: " + spec["bug"]
+        return False, message, stderr
     stderr = stderr.decode("utf-8", "replace")
     problems = []
     code = process.returncode
@@ -330,8 +337,10 @@ def run_case(name, corpus, work_dir, artifacts, options):
     elif code == 0:
         problems.append("exit code 0 (the bad input was accepted)")
     elif code != 1:
-        problems.append("exit code %d, not 1%s" % (code, {134: " (abort)", 139: " (segfault)"}
-                                                     .get(code, "")))
+        problems.append("exit code %d, not 1%s" % (code, {
+            134: " (abort)", 139: " (segfault)",
+            126: " (the tool could not be executed)",
+            127: " (the tool or a shared library it needs is missing)"}.get(code, "")))
     crash = [sign for sign in CRASH_SIGNS if sign in stderr]
     if crash:
         problems.append("stderr shows a crash (%s)" % ", ".join(repr(s) for s in crash))
@@ -344,6 +353,8 @@ def run_case(name, corpus, work_dir, artifacts, options):
     if leftovers:
         problems.append("left in the output directory: %s" % ", ".join(leftovers))
     if problems:
+        if spec.get("bug"):
+            problems.append("known bug: " + spec["bug"])
         return False, "; ".join(problems), stderr
     return True, first_error_line(stderr), stderr
 
@@ -385,7 +396,8 @@ def main(argv):
         print("%s %s: %s" % ("ok  " if ok else "FAIL", name, message))
         if (not ok or options.verbose) and stderr.strip():
             for line in stderr.rstrip().splitlines()[:20]:
-                print("       | " + line)
+                line = "".join(c if c.isprintable() else "?" for c in line)
+                print("       | " + (line if len(line) <= 300 else line[:300] + "..."))
         failed += not ok
     print("%d cases, %d failed" % (len(names), failed))
     return 1 if failed else 0

@@ -144,6 +144,14 @@ def nested(prefix, suffix, depth=DEPTH):
     return [[prefix, 1], ["[", depth], ["]", depth], [suffix, 1]]
 
 
+# What vgcu does today on the cases that find a bug (kept in case.json as "bug"; the checker
+# prints it next to the failure). Remove the entry once vgcu is fixed. The twelve found when
+# the corpus was written (JSON and IR nesting, byte-size overflow, the layer limit, the
+# manifest's vocabulary, --max-new-tokens overflow, the KV cache allocation, a directory
+# given as a TorchScript file) are fixed.
+BUGS = {}
+
+
 def compile_args():
     return ["{case}", "-o", "{out}", "--log-level=warn"]
 
@@ -190,7 +198,8 @@ def safetensors_cases():
          "from a pattern)" % DEPTH, "vgcu-compile", compile_args(),
          "invalid safetensors file: header", cfg,
          generate={"model.safetensors": nested(struct.pack("<Q", header_size).decode("latin-1")
-                                               + '{"w":', "}")})
+                                               + '{"w":', "}")},
+         timeout=30)
     st_case("st-entry-not-object", "a tensor's entry is a number, not an object",
             st_raw({"w": 5}), "invalid safetensors file: entry of tensor 'w' is not an object")
     st_case("st-metadata-not-object", "__metadata__ is a string",
@@ -331,7 +340,8 @@ def sharded_cases(tmp):
     case("shard-index-deeply-nested", cat, "the index nests %d JSON arrays (written by the checker "
          "from a pattern)" % DEPTH, "vgcu-compile", compile_args(),
          "model.safetensors.index.json: invalid JSON", deep,
-         generate={"model.safetensors.index.json": nested('{"weight_map": {}, "x": ', "}\n")})
+         generate={"model.safetensors.index.json": nested('{"weight_map": {}, "x": ', "}\n")},
+         timeout=30)
     not_string = dict(index["weight_map"])
     not_string[in_shard2[0]] = 2
     sh_case("shard-weight-map-not-string", "a weight_map value is a number",
@@ -365,7 +375,8 @@ def config_cases():
     case("cfg-deeply-nested-json", cat, "config.json nests %d JSON arrays (written by the "
          "checker from a pattern)" % DEPTH, "vgcu-compile", compile_args(),
          "config.json: invalid JSON", {},
-         generate={"config.json": nested('{"architectures": ["LlamaForCausalLM"], "x": ', "}\n")})
+         generate={"config.json": nested('{"architectures": ["LlamaForCausalLM"], "x": ', "}\n")},
+         timeout=30)
     cfg_case("cfg-top-level-array", "config.json is a JSON array of the config",
              json_bytes([TINY_LLAMA]), "config.json: expected a JSON object at the top level")
     cfg_case("cfg-missing-architectures", "no 'architectures' field",
@@ -564,8 +575,10 @@ def weights_cases(tmp):
     layers = json.loads(good["config.json"])
     layers["num_hidden_layers"] = 2**30
     case("cfg-layers-at-limit", "config", "num_hidden_layers is 2^30, the largest size the config "
-         "reader accepts, with the 1-layer checkpoint (run under a 4 GiB address-space limit)",
-         "vgcu-compile", compile_args(), "num_hidden_layers",
+         "reader accepts, but more layers than vgcu builds, with the 1-layer checkpoint (run under "
+         "a 4 GiB address-space limit)",
+         "vgcu-compile", compile_args(),
+         "field 'num_hidden_layers' is 1073741824, more than the limit of 4096 layers",
          {"config.json": json_bytes(layers), "model.safetensors": good["model.safetensors"]},
          memory_limit_mb=4096)
     case("w-no-weights", cat, "config.json only, with -o", "vgcu-compile", compile_args(),
@@ -698,7 +711,8 @@ def artifact_cases():
     # corrupt content.
     art_case("art-garbage-program-unverified", "program.mlirbc is overwritten with 0x41 bytes of the "
              "same size, run with --no-verify-checksums",
-             [{"fill": ["program.mlirbc", 0x41]}], "cannot load program '{artifact}/program.mlirbc'",
+             [{"fill": ["program.mlirbc", 0x41]}],
+             "program '{artifact}/program.mlirbc' is not MLIR bytecode",
              args=run("--no-verify-checksums"))
     art_case("art-garbage-weights-unverified", "rank 0's weights are zeroed (same size), run with "
              "--no-verify-checksums",
@@ -707,10 +721,12 @@ def artifact_cases():
              args=run("--no-verify-checksums"))
     art_case("art-vocab-larger-than-weights", "the manifest says vocab_size 100000 (the weights "
              "have 250 rows) and the prompt uses token 5000",
-             [{"manifest_set": [["vocab_size"], 100000]}], "vocab",
+             [{"manifest_set": [["vocab_size"], 100000]}],
+             "does not return logits over the manifest's vocab_size of 100000 tokens",
              args=["{artifact}", "--prompt-ids", "5000", "--max-new-tokens", "1"])
     art_case("art-vocab-larger-than-weights-tp1", "as art-vocab-larger-than-weights, on a tp 1 "
-             "artifact", [{"manifest_set": [["vocab_size"], 100000]}], "vocab_size",
+             "artifact", [{"manifest_set": [["vocab_size"], 100000]}],
+             "does not return logits over the manifest's vocab_size of 100000 tokens",
              args=["{artifact}", "--prompt-ids", "5000", "--max-new-tokens", "1"], artifact_tp=1)
     art_case("art-max-new-tokens-overflow", "--max-new-tokens 2^63-1: prompt plus new tokens "
              "overflows int64", [], "more than the model's 128 positions",
@@ -718,12 +734,13 @@ def artifact_cases():
                    str(2**63 - 1)])
     art_case("art-kv-cache-unallocatable", "max_position_embeddings 2^50 in the manifest and "
              "--max-new-tokens 2^49: a KV cache of 2^55 bytes cannot be allocated",
-             [{"manifest_set": [["max_position_embeddings"], 2**50]}], "KV cache",
+             [{"manifest_set": [["max_position_embeddings"], 2**50]}],
+             "cannot allocate the KV cache for 562949953421313 tokens",
              args=["{artifact}", "--prompt-ids", "5", "--max-new-tokens", str(2**49)])
     art_case("art-manifest-deeply-nested", "manifest.json nests %d JSON arrays" % DEPTH,
              [{"write_pattern": {"manifest.json": nested('{"format": "vgcu-artifact", "x": ',
                                                          "}\n")}}],
-             "{artifact}/manifest.json: invalid JSON")
+             "{artifact}/manifest.json: invalid JSON", timeout=30)
     art_case("art-prompt-outside-vocabulary", "prompt token 999 with a 250-token vocabulary", [],
              "--prompt-ids: token id 999 is outside the vocabulary [0, 250)",
              args=["{artifact}", "--prompt-ids", "5,999", "--max-new-tokens", "1"])
@@ -808,8 +825,9 @@ def ir_cases():
             b"func.func @f() {\n  \xff\xfe\n  return\n}\n", "input.mlir:2:3: error:")
     case("ir-deeply-nested-attribute", cat, "an attribute nesting %d arrays (written by the "
          "checker from a pattern)" % DEPTH, "vgcu-opt", ["{case}/input.mlir", "-o", "{out}"],
-         "input.mlir", {}, out_name="out.mlir",
-         generate={"input.mlir": nested("module attributes {vgcu.x = ", "} {}\n")})
+         "input.mlir:1:1028: brackets nest more than 1000 levels deep", {}, out_name="out.mlir",
+         generate={"input.mlir": nested("module attributes {vgcu.x = ", "} {}\n")},
+         timeout=30)
     case("ir-nonexistent-file", cat, "the input file does not exist", "vgcu-opt",
          ["{case}/missing.mlir", "-o", "{out}"],
          "cannot open input file '{case}/missing.mlir': No such file or directory", {},
@@ -826,7 +844,12 @@ def write_corpus(corpus):
         path = os.path.join(corpus, entry)
         if os.path.isdir(path) and os.path.exists(os.path.join(path, "case.json")):
             shutil.rmtree(path)
+    unknown = set(BUGS) - set(CASES)
+    if unknown:
+        raise SystemExit("BUGS names unknown cases: %s" % ", ".join(sorted(unknown)))
     for name, (spec, files) in sorted(CASES.items()):
+        if name in BUGS:
+            spec["bug"] = BUGS[name]
         directory = os.path.join(corpus, name)
         os.makedirs(directory)
         for relative, blob in sorted(files.items()):

@@ -16,6 +16,7 @@
 #include <ATen/Parallel.h>
 
 #include <chrono>
+#include <limits>
 #include <csignal>
 
 using namespace vgcu;
@@ -57,7 +58,8 @@ cl::opt<int64_t> debugKillRank("debug-kill-rank",
 int fail(llvm::Error error) {
   std::string prefix = rankOption >= 0 ? "vgcu-run (rank " + std::to_string(rankOption) + ")"
                                        : std::string("vgcu-run");
-  llvm::errs() << prefix << ": error: " << llvm::toString(std::move(error)) << "\n";
+  // One write, so that the lines of ranks failing together do not interleave.
+  llvm::errs() << (prefix + ": error: " + llvm::toString(std::move(error)) + "\n");
   return 1;
 }
 
@@ -80,20 +82,37 @@ llvm::Expected<std::vector<int64_t>> parseIds(llvm::StringRef text, int64_t voca
 
 int64_t greedyToken(const at::Tensor &logits) { return logits.argmax().item<int64_t>(); }
 
+/// The prompt's ids, checked against the vocabulary and, with the new tokens, against the
+/// model's positions.
+llvm::Expected<std::vector<int64_t>> readPrompt(const ArtifactManifest &manifest) {
+  auto ids = parseIds(promptIds, manifest.vocabSize);
+  if (!ids)
+    return ids.takeError();
+  int64_t promptTokens = static_cast<int64_t>(ids->size());
+  bool overflows = maxNewTokens > std::numeric_limits<int64_t>::max() - promptTokens;
+  if (manifest.maxPositions > 0 && overflows)
+    return makeError("prompt plus {0} new tokens is more than the model's {1} positions",
+                     maxNewTokens.getValue(), manifest.maxPositions);
+  if (overflows)
+    return makeError("--max-new-tokens {0} is too large", maxNewTokens.getValue());
+  if (manifest.maxPositions > 0 && promptTokens + maxNewTokens > manifest.maxPositions)
+    return makeError("prompt plus {0} new tokens is {1} tokens, more than the model's {2} "
+                     "positions",
+                     maxNewTokens.getValue(), promptTokens + maxNewTokens,
+                     manifest.maxPositions);
+  return ids;
+}
+
 /// Loads this rank, generates, and (rank 0) prints the result.
 int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collectives) {
-  auto ids = parseIds(promptIds, manifest.vocabSize);
+  auto ids = readPrompt(manifest);
   if (!ids)
     return fail(ids.takeError());
   auto executor = Executor::load(manifest, rank, referenceKernelLibrary(), collectives);
   if (!executor)
     return fail(executor.takeError());
-  int64_t total = static_cast<int64_t>(ids->size()) + maxNewTokens;
-  if (manifest.maxPositions > 0 && total > manifest.maxPositions)
-    return fail(makeError("prompt plus {0} new tokens is {1} tokens, more than the model's {2} "
-                          "positions",
-                          maxNewTokens.getValue(), total, manifest.maxPositions));
-  (*executor)->resetCache(total);
+  if (auto error = (*executor)->resetCache(static_cast<int64_t>(ids->size()) + maxNewTokens))
+    return fail(std::move(error));
   // Warm-up generations write the same cache slots the timed one overwrites.
   for (int round = 0; round < warmup; ++round) {
     auto logits = (*executor)->prefill(*ids);
@@ -192,7 +211,11 @@ int main(int argc, char **argv) {
     return runRank(*manifest, 0, *collectives);
   }
   if (rankOption < 0) {
-    // The launcher: one process per rank, this executable again.
+    // The launcher: one process per rank, this executable again, once the prompt is known
+    // to be good.
+    auto ids = readPrompt(*manifest);
+    if (!ids)
+      return fail(ids.takeError());
     std::vector<std::string> arguments;
     for (int i = 1; i < argc; ++i)
       arguments.push_back(argv[i]);

@@ -35,8 +35,9 @@ public:
        Collectives &collectives);
   ~Executor();
 
-  /// Allocates the KV cache for a sequence of up to `maxTokens` tokens.
-  void resetCache(int64_t maxTokens);
+  /// Allocates the KV cache for a sequence of up to `maxTokens` tokens; fails when that
+  /// much memory cannot be had.
+  llvm::Error resetCache(int64_t maxTokens);
   /// Runs the prompt; returns the last token's logits [vocab] as f32.
   llvm::Expected<at::Tensor> prefill(llvm::ArrayRef<int64_t> tokens);
   /// Runs one new token at `position`; returns its logits [vocab] as f32.
