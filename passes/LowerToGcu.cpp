@@ -87,6 +87,10 @@ private:
   // Lowering of each op kind.
   LogicalResult lowerOp(Operation *op);
   void lowerLinear(LinearOp op);
+  /// A fused residual add + norm: the in-place kernel takes `parameters`, then the input
+  /// and residual buffers, which become the normed value and the sum.
+  template <typename KernelOp, typename AddNormOp>
+  void lowerAddNorm(AddNormOp norm, std::initializer_list<Value> parameters);
   void lowerAttention(AttentionOp op);
   void lowerFusedAttention(AttentionOp op, FusedAttentionPlan plan);
   void lowerElementwise(Operation *op);
@@ -237,38 +241,16 @@ LogicalResult BodyLowering::lowerOp(Operation *op) {
                                  buffer(norm.getBias()), result, norm.getEpsilonAttr());
       })
       .Case([&](AddRmsNormOp norm) {
-        Value input = writableBuffer(norm.getInput(), norm);
-        Value residual = writableBuffer(norm.getResidual(), norm);
-        gcu::FusedAddRmsNormOp::create(builder, loc, buffer(norm.getWeight()), input, residual,
-                                       norm.getEpsilonAttr());
-        bind(norm.getNormed(), input);
-        bind(norm.getSum(), residual);
+        lowerAddNorm<gcu::FusedAddRmsNormOp>(norm, {norm.getWeight()});
       })
       .Case([&](AllReduceAddRmsNormOp norm) {
-        Value input = writableBuffer(norm.getInput(), norm);
-        Value residual = writableBuffer(norm.getResidual(), norm);
-        gcu::AllReduceFusedAddRmsNormOp::create(builder, loc, buffer(norm.getWeight()), input,
-                                                residual, norm.getEpsilonAttr());
-        bind(norm.getNormed(), input);
-        bind(norm.getSum(), residual);
+        lowerAddNorm<gcu::AllReduceFusedAddRmsNormOp>(norm, {norm.getWeight()});
       })
       .Case([&](AddLayerNormOp norm) {
-        Value input = writableBuffer(norm.getInput(), norm);
-        Value residual = writableBuffer(norm.getResidual(), norm);
-        gcu::FusedAddLayerNormOp::create(builder, loc, buffer(norm.getWeight()),
-                                         buffer(norm.getBias()), input, residual,
-                                         norm.getEpsilonAttr());
-        bind(norm.getNormed(), input);
-        bind(norm.getSum(), residual);
+        lowerAddNorm<gcu::FusedAddLayerNormOp>(norm, {norm.getWeight(), norm.getBias()});
       })
       .Case([&](AllReduceAddLayerNormOp norm) {
-        Value input = writableBuffer(norm.getInput(), norm);
-        Value residual = writableBuffer(norm.getResidual(), norm);
-        gcu::AllReduceFusedAddLayerNormOp::create(builder, loc, buffer(norm.getWeight()),
-                                                  buffer(norm.getBias()), input, residual,
-                                                  norm.getEpsilonAttr());
-        bind(norm.getNormed(), input);
-        bind(norm.getSum(), residual);
+        lowerAddNorm<gcu::AllReduceFusedAddLayerNormOp>(norm, {norm.getWeight(), norm.getBias()});
       })
       .Case([&](RotaryEmbeddingOp rotary) {
         Value query = writableBuffer(rotary.getQuery(), rotary);
@@ -410,6 +392,21 @@ void BodyLowering::lowerElementwise(Operation *op) {
 
 /// A GEMM with what directly follows it folded into its epilogue: a gated activation (or a
 /// plain one) on its output, and a residual add of a value computed before it.
+template <typename KernelOp, typename AddNormOp>
+void BodyLowering::lowerAddNorm(AddNormOp norm, std::initializer_list<Value> parameters) {
+  SmallVector<Value> operands;
+  for (Value parameter : parameters)
+    operands.push_back(buffer(parameter));
+  Value input = writableBuffer(norm.getInput(), norm);
+  Value residual = writableBuffer(norm.getResidual(), norm);
+  operands.append({input, residual});
+  NamedAttribute epsilon = builder.getNamedAttr("epsilon", norm.getEpsilonAttr());
+  KernelOp::create(builder, norm.getLoc(), TypeRange(), operands,
+                   ArrayRef<NamedAttribute>(epsilon));
+  bind(norm.getNormed(), input);
+  bind(norm.getSum(), residual);
+}
+
 void BodyLowering::lowerLinear(LinearOp linear) {
   Location loc = linear.getLoc();
   Value result = linear.getResult();

@@ -283,11 +283,12 @@ KernelLibrary buildReferenceLibrary() {
     });
   });
 
-  auto fusedAddNorm = [](bool reduce) {
-    return [reduce](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
-      Value inputValue = op->getOperand(1), residualValue = op->getOperand(2);
-      int64_t weight = regs[op->getOperand(0)], input = regs[inputValue],
-              residual = regs[residualValue];
+  // Operands: weight, [bias,] input, residual; input and residual are updated in place.
+  auto fusedAddNorm = [](bool reduce, bool layer) {
+    return [=](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+      unsigned count = op->getNumOperands();
+      int64_t weight = regs[op->getOperand(0)], bias = layer ? regs[op->getOperand(1)] : -1,
+              input = regs[op->getOperand(count - 2)], residual = regs[op->getOperand(count - 1)];
       double epsilon = cast<FloatAttr>(op->getAttr("epsilon")).getValueAsDouble();
       return Instruction([=](Frame &f, RuntimeState &state) {
         at::Tensor &x = f.tensors[input];
@@ -295,30 +296,15 @@ KernelLibrary buildReferenceLibrary() {
           state.collectives->allReduce(x);
         at::Tensor &sum = f.tensors[residual];
         sum.add_(x);
-        x.copy_(rmsNorm(sum, f.tensors[weight], epsilon));
+        x.copy_(layer ? layerNorm(sum, f.tensors[weight], f.tensors[bias], epsilon)
+                      : rmsNorm(sum, f.tensors[weight], epsilon));
       });
     };
   };
-  add("gcu.fused_add_rms_norm", fusedAddNorm(false));
-  add("gcu.all_reduce_fused_add_rms_norm", fusedAddNorm(true));
-
-  auto fusedAddLayerNorm = [](bool reduce) {
-    return [reduce](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
-      int64_t weight = regs[op->getOperand(0)], bias = regs[op->getOperand(1)],
-              input = regs[op->getOperand(2)], residual = regs[op->getOperand(3)];
-      double epsilon = cast<FloatAttr>(op->getAttr("epsilon")).getValueAsDouble();
-      return Instruction([=](Frame &f, RuntimeState &state) {
-        at::Tensor &x = f.tensors[input];
-        if (reduce)
-          state.collectives->allReduce(x);
-        at::Tensor &sum = f.tensors[residual];
-        sum.add_(x);
-        x.copy_(layerNorm(sum, f.tensors[weight], f.tensors[bias], epsilon));
-      });
-    };
-  };
-  add("gcu.fused_add_layer_norm", fusedAddLayerNorm(false));
-  add("gcu.all_reduce_fused_add_layer_norm", fusedAddLayerNorm(true));
+  add("gcu.fused_add_rms_norm", fusedAddNorm(false, false));
+  add("gcu.all_reduce_fused_add_rms_norm", fusedAddNorm(true, false));
+  add("gcu.fused_add_layer_norm", fusedAddNorm(false, true));
+  add("gcu.all_reduce_fused_add_layer_norm", fusedAddNorm(true, true));
 
   add("gcu.layer_norm", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
     auto norm = cast<gcu::LayerNormOp>(op);
