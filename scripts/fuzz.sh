@@ -50,5 +50,11 @@ echo "fuzzing $target for $seconds s with $(ls "$corpus" | wc -l) corpus entries
 # not in the uninstrumented libMLIR sharing the same allocator, which then trips ASan on
 # memory it legitimately owns: user poisoning is off.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}allow_user_poisoning=0
+regressions=(fuzz/regressions/"$target"/*)
+if [ -e "${regressions[0]}" ]; then
+  echo "replaying ${#regressions[@]} kept findings"
+  "$build/bin/vgcu-fuzz-$target" "${regressions[@]}"
+  cp "${regressions[@]}" "$corpus/"
+fi
 exec "$build/bin/vgcu-fuzz-$target" "$corpus" -max_total_time="$seconds" -print_final_stats=1 \
   -timeout=30 -rss_limit_mb=4096 -artifact_prefix="$build/findings/$target-"
