@@ -828,6 +828,17 @@ def ir_cases():
          "input.mlir:1:1028: brackets nest more than 1000 levels deep", {}, out_name="out.mlir",
          generate={"input.mlir": nested("module attributes {vgcu.x = ", "} {}\n")},
          timeout=30)
+    # Inputs the IR fuzzer found (fuzz/regressions/ir/): they end without a newline, in the
+    # middle of an op, where MLIR's lexer overran a buffer that was not NUL-terminated.
+    regressions = os.path.join(HERE, "..", "..", "fuzz", "regressions", "ir")
+    for number, expect in [(1, "input.mlir:5:8: error: custom op 'vgcu.all_gatheorld' is unknown"),
+                           (2, "input.mlir:8:1: error: custom op 'J' is unknown")]:
+        with open(os.path.join(regressions, "unterminated-buffer-%d.mlir" % number), "rb") as found:
+            source = found.read()
+        case("ir-fuzz-unterminated-buffer-%d" % number, cat, "fuzz/regressions/ir/"
+             "unterminated-buffer-%d.mlir: mutated test IR ending mid-op, without a newline" % number,
+             "vgcu-opt", ["{case}/input.mlir", "-o", "{out}"], expect, {"input.mlir": source},
+             out_name="out.mlir")
     case("ir-nonexistent-file", cat, "the input file does not exist", "vgcu-opt",
          ["{case}/missing.mlir", "-o", "{out}"],
          "cannot open input file '{case}/missing.mlir': No such file or directory", {},
