@@ -2,6 +2,7 @@
 
 #include "dialects/gcu/GcuDialect.h"
 #include "dialects/vgcu/VgcuOps.h"
+#include "vgcu/Support/Nesting.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -31,6 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // MLIR's lexer reads one byte past the end of a buffer that is not NUL-terminated
   // (llvm/llvm-project#154462); vgcu-opt's files are, so the input is given the same way.
   std::string text(reinterpret_cast<const char *>(data), size);
+  // vgcu-opt refuses such input before MLIR's recursive parser sees it.
+  if (vgcu::findExcessiveNesting(text, vgcu::kMaxMlirNesting, vgcu::NestingSyntax::Mlir))
+    return 0;
   auto module = mlir::parseSourceString<mlir::ModuleOp>(text, config);
   if (!module || mlir::failed(mlir::verify(*module)))
     return 0;

@@ -377,16 +377,22 @@ llvm::Error Executor::resetCache(int64_t maxTokens) {
   }
   state.kvCaches.clear();
   cacheCapacity = 0;
+  std::string failure;
   try {
     for (const CacheShape &shape : cacheShapes) {
       auto options = at::TensorOptions().dtype(static_cast<at::ScalarType>(shape.dtype));
       std::vector<int64_t> sizes{blocks, blockSize, shape.kvHeads, shape.headDim};
       state.kvCaches.emplace_back(at::zeros(sizes, options), at::zeros(sizes, options));
     }
+  } catch (const c10::Error &error) {
+    failure = error.what_without_backtrace();
   } catch (const std::exception &error) {
+    failure = error.what();
+  }
+  if (!failure.empty()) {
     state.kvCaches.clear();
     return makeError("cannot allocate the KV cache for {0} tokens ({1} bytes on this rank): {2}",
-                     maxTokens, bytes, error.what());
+                     maxTokens, bytes, failure);
   }
   // One sequence owns blocks 0..n-1 in order.
   blockTable = at::arange(blocks, at::TensorOptions().dtype(at::kLong));

@@ -839,6 +839,13 @@ def ir_cases():
              "unterminated-buffer-%d.mlir: mutated test IR ending mid-op, without a newline" % number,
              "vgcu-opt", ["{case}/input.mlir", "-o", "{out}"], expect, {"input.mlir": source},
              out_name="out.mlir")
+    with open(os.path.join(regressions, "deep-parentheses.mlir"), "rb") as found:
+        source = found.read()
+    case("ir-fuzz-deep-parentheses", cat, "fuzz/regressions/ir/deep-parentheses.mlir: a function "
+         "type nesting thousands of parentheses (MLIR's parser overflowed the stack)", "vgcu-opt",
+         ["{case}/input.mlir", "-o", "{out}"],
+         "input.mlir:3:1167: brackets nest more than 1000 levels deep", {"input.mlir": source},
+         out_name="out.mlir")
     case("ir-nonexistent-file", cat, "the input file does not exist", "vgcu-opt",
          ["{case}/missing.mlir", "-o", "{out}"],
          "cannot open input file '{case}/missing.mlir': No such file or directory", {},

@@ -16,8 +16,8 @@
 #include <ATen/Parallel.h>
 
 #include <chrono>
-#include <limits>
 #include <csignal>
+#include <limits>
 
 using namespace vgcu;
 using namespace vgcu::runtime;
