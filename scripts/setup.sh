@@ -7,7 +7,7 @@ packages=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   libtorch-dev libgloo-dev libopenblas0-pthread python3-torch python3-numpy
   libspdlog-dev libgtest-dev
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev time
 )
 
 missing=()
