@@ -8,8 +8,11 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Support/FileUtilities.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 int main(int argc, char **argv) {
@@ -22,19 +25,33 @@ int main(int argc, char **argv) {
   vgcu::registerAllPasses();
   auto [inputFilename, outputFilename] =
       mlir::registerAndParseCLIOptions(argc, argv, "vgcu optimizer driver\n", registry);
-  // MLIR's parser recurses once per nesting level; standard input can be read only once, so
-  // MlirOptMain reads it unchecked.
-  if (inputFilename != "-") {
-    if (auto buffer = llvm::MemoryBuffer::getFile(inputFilename, /*IsText=*/true)) {
-      if (auto where = vgcu::findExcessiveNesting((*buffer)->getBuffer(), vgcu::kMaxMlirNesting,
-                                                  vgcu::NestingSyntax::Mlir)) {
-        llvm::errs() << "vgcu-opt: error: " << inputFilename << ":" << where->line << ":"
-                     << where->column << ": brackets nest more than " << vgcu::kMaxMlirNesting
-                     << " levels deep\n";
-        return 1;
-      }
-    }
+  mlir::MlirOptMainConfig config = mlir::MlirOptMainConfig::createFromCLOptions();
+  if (config.shouldShowDialects() || config.shouldListPasses())
+    return mlir::asMainReturnCode(
+        mlir::MlirOptMain(argc, argv, inputFilename, outputFilename, registry));
+
+  llvm::InitLLVM initLLVM(argc, argv);
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> input = mlir::openInputFile(inputFilename, &error);
+  if (!input) {
+    llvm::errs() << "vgcu-opt: error: " << error << "\n";
+    return 1;
   }
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, inputFilename, outputFilename, registry));
+  // MLIR's parser recurses once per nesting level, so deep input would overflow the stack.
+  if (auto where = vgcu::findExcessiveNesting(input->getBuffer(), vgcu::kMaxMlirNesting,
+                                              vgcu::NestingSyntax::Mlir)) {
+    llvm::errs() << "vgcu-opt: error: " << (inputFilename == "-" ? "<stdin>" : inputFilename)
+                 << ":" << where->line << ":" << where->column << ": brackets nest more than "
+                 << vgcu::kMaxMlirNesting << " levels deep\n";
+    return 1;
+  }
+  std::unique_ptr<llvm::ToolOutputFile> output = mlir::openOutputFile(outputFilename, &error);
+  if (!output) {
+    llvm::errs() << "vgcu-opt: error: " << error << "\n";
+    return 1;
+  }
+  if (mlir::failed(mlir::MlirOptMain(output->os(), std::move(input), registry, config)))
+    return 1;
+  output->keep();
+  return 0;
 }
