@@ -10,12 +10,17 @@ using namespace vgcu;
 
 namespace {
 
+void expectTooDeepAt(const std::string &text, unsigned maxDepth, NestingSyntax syntax,
+                     unsigned line, unsigned column) {
+  auto where = findExcessiveNesting(text, maxDepth, syntax);
+  ASSERT_TRUE(where) << text;
+  EXPECT_EQ(where->line, line) << text;
+  EXPECT_EQ(where->column, column) << text;
+}
+
 TEST(NestingTest, CountsEveryMlirBracketKind) {
   EXPECT_FALSE(findExcessiveNesting("f([{<x>}])", 4, NestingSyntax::Mlir));
-  auto where = findExcessiveNesting("f([{<(x)>}])", 4, NestingSyntax::Mlir);
-  ASSERT_TRUE(where);
-  EXPECT_EQ(where->line, 1u);
-  EXPECT_EQ(where->column, 6u);
+  expectTooDeepAt("f([{<(x)>}])", 4, NestingSyntax::Mlir, 1, 6);
 }
 
 TEST(NestingTest, ArrowsCommentsAndStringsDoNotCount) {
@@ -27,18 +32,11 @@ TEST(NestingTest, ArrowsCommentsAndStringsDoNotCount) {
 
 TEST(NestingTest, JsonCountsOnlyArraysAndObjects) {
   EXPECT_FALSE(findExcessiveNesting("{\"a\": \"((((<<<<\", \"b\": [1]}", 2, NestingSyntax::Json));
-  auto where = findExcessiveNesting("{\n\"a\": [[1]]}", 2, NestingSyntax::Json);
-  ASSERT_TRUE(where);
-  EXPECT_EQ(where->line, 2u);
-  EXPECT_EQ(where->column, 7u);
+  expectTooDeepAt("{\n\"a\": [[1]]}", 2, NestingSyntax::Json, 2, 7);
 }
 
 TEST(NestingTest, FindsTheFirstPlaceAcrossLines) {
-  std::string text = std::string(3, '(') + "\n" + std::string(3, '[');
-  auto where = findExcessiveNesting(text, 5, NestingSyntax::Mlir);
-  ASSERT_TRUE(where);
-  EXPECT_EQ(where->line, 2u);
-  EXPECT_EQ(where->column, 3u);
+  expectTooDeepAt(std::string(3, '(') + "\n" + std::string(3, '['), 5, NestingSyntax::Mlir, 2, 3);
 }
 
 TEST(NestingTest, AnUnterminatedStringEndsAtTheLine) {
