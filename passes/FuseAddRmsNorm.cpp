@@ -15,22 +15,22 @@ using namespace vgcu;
 
 namespace {
 
-/// The add feeding `norm`, when the fused op can replace both: it must not broadcast (the
+/// The add feeding a norm, when the fused op can replace both: it must not broadcast (the
 /// fused op yields the sum at the operands' type) and the norm's parameters must be
-/// available where the add is, since users of the sum may come before the norm.
-static AddOp fusibleAdd(Operation *norm, Value input, ValueRange parameters,
-                        PatternRewriter &rewriter) {
+/// available where the add is, since users of the sum may come before the norm; they are
+/// moved there when they can be.
+AddOp fusibleAdd(Value input, ValueRange parameters, PatternRewriter &rewriter) {
   auto add = input.getDefiningOp<AddOp>();
   if (!add || add.getLhs().getType() != add.getType() || add.getRhs().getType() != add.getType())
     return nullptr;
-  for (Value parameter : parameters)
-    if (!ensureDefinedBefore(parameter, add, rewriter))
-      return nullptr;
+  if (!canDefineBefore(parameters, add))
+    return nullptr;
+  defineBefore(parameters, add, rewriter);
   return add;
 }
 
 /// Puts `fused` (created at the add) in place of the add's sum and the norm's result.
-static void replaceAddAndNorm(AddOp add, Operation *norm, Value normed, Value sum,
+void replaceAddAndNorm(AddOp add, Operation *norm, Value normed, Value sum,
                               PatternRewriter &rewriter) {
   rewriter.replaceAllUsesWith(add.getResult(), sum);
   rewriter.replaceOp(norm, normed);
@@ -41,7 +41,7 @@ struct FuseAddRmsNormPattern : OpRewritePattern<RmsNormOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(RmsNormOp op, PatternRewriter &rewriter) const override {
-    AddOp add = fusibleAdd(op, op.getInput(), {op.getWeight()}, rewriter);
+    AddOp add = fusibleAdd(op.getInput(), {op.getWeight()}, rewriter);
     if (!add)
       return rewriter.notifyMatchFailure(op, "input is not a fusible add");
     rewriter.setInsertionPoint(add);
@@ -57,7 +57,7 @@ struct FuseAddLayerNormPattern : OpRewritePattern<LayerNormOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(LayerNormOp op, PatternRewriter &rewriter) const override {
-    AddOp add = fusibleAdd(op, op.getInput(), {op.getWeight(), op.getBias()}, rewriter);
+    AddOp add = fusibleAdd(op.getInput(), {op.getWeight(), op.getBias()}, rewriter);
     if (!add)
       return rewriter.notifyMatchFailure(op, "input is not a fusible add");
     rewriter.setInsertionPoint(add);

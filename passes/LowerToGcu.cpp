@@ -74,6 +74,8 @@ private:
   void bind(Value tensor, Value buf) { mapping[tensor] = buf; }
   /// The buffer of `tensor` if an in-place kernel at `op` may overwrite it, else a copy.
   Value writableBuffer(Value tensor, Operation *op);
+  /// A fresh buffer holding a copy of `tensor`, made before `op`.
+  Value copyOf(Value tensor, Operation *op);
 
   // Liveness.
   void analyze(Block &body);
@@ -87,10 +89,11 @@ private:
   // Lowering of each op kind.
   LogicalResult lowerOp(Operation *op);
   void lowerLinear(LinearOp op);
-  /// A fused residual add + norm: the in-place kernel takes `parameters`, then the input
-  /// and residual buffers, which become the normed value and the sum.
-  template <typename KernelOp, typename AddNormOp>
-  void lowerAddNorm(AddNormOp norm, std::initializer_list<Value> parameters);
+  /// A fused residual add + norm: `createKernel(input, residual)` launches the in-place
+  /// kernel on two distinct buffers, which become the normed value and the sum.
+  template <typename AddNormOp>
+  void lowerAddNorm(AddNormOp norm,
+                    llvm::function_ref<void(Value input, Value residual)> createKernel);
   void lowerAttention(AttentionOp op);
   void lowerFusedAttention(AttentionOp op, FusedAttentionPlan plan);
   void lowerElementwise(Operation *op);
@@ -171,11 +174,12 @@ bool BodyLowering::diesAt(Value tensor, Operation *op) const {
 }
 
 Value BodyLowering::writableBuffer(Value tensor, Operation *op) {
-  Value current = buffer(tensor);
-  if (diesAt(tensor, op))
-    return current;
+  return diesAt(tensor, op) ? buffer(tensor) : copyOf(tensor, op);
+}
+
+Value BodyLowering::copyOf(Value tensor, Operation *op) {
   Value copy = allocate(tensor.getType(), op->getLoc());
-  gcu::UnaryOp::create(builder, op->getLoc(), gcu::UnaryKind::copy, current, copy);
+  gcu::UnaryOp::create(builder, op->getLoc(), gcu::UnaryKind::copy, buffer(tensor), copy);
   return copy;
 }
 
@@ -241,16 +245,30 @@ LogicalResult BodyLowering::lowerOp(Operation *op) {
                                  buffer(norm.getBias()), result, norm.getEpsilonAttr());
       })
       .Case([&](AddRmsNormOp norm) {
-        lowerAddNorm<gcu::FusedAddRmsNormOp>(norm, {norm.getWeight()});
+        lowerAddNorm(norm, [&](Value input, Value residual) {
+          gcu::FusedAddRmsNormOp::create(builder, loc, buffer(norm.getWeight()), input, residual,
+                                         norm.getEpsilonAttr());
+        });
       })
       .Case([&](AllReduceAddRmsNormOp norm) {
-        lowerAddNorm<gcu::AllReduceFusedAddRmsNormOp>(norm, {norm.getWeight()});
+        lowerAddNorm(norm, [&](Value input, Value residual) {
+          gcu::AllReduceFusedAddRmsNormOp::create(builder, loc, buffer(norm.getWeight()), input,
+                                                  residual, norm.getEpsilonAttr());
+        });
       })
       .Case([&](AddLayerNormOp norm) {
-        lowerAddNorm<gcu::FusedAddLayerNormOp>(norm, {norm.getWeight(), norm.getBias()});
+        lowerAddNorm(norm, [&](Value input, Value residual) {
+          gcu::FusedAddLayerNormOp::create(builder, loc, buffer(norm.getWeight()),
+                                           buffer(norm.getBias()), input, residual,
+                                           norm.getEpsilonAttr());
+        });
       })
       .Case([&](AllReduceAddLayerNormOp norm) {
-        lowerAddNorm<gcu::AllReduceFusedAddLayerNormOp>(norm, {norm.getWeight(), norm.getBias()});
+        lowerAddNorm(norm, [&](Value input, Value residual) {
+          gcu::AllReduceFusedAddLayerNormOp::create(builder, loc, buffer(norm.getWeight()),
+                                                    buffer(norm.getBias()), input, residual,
+                                                    norm.getEpsilonAttr());
+        });
       })
       .Case([&](RotaryEmbeddingOp rotary) {
         Value query = writableBuffer(rotary.getQuery(), rotary);
@@ -390,22 +408,22 @@ void BodyLowering::lowerElementwise(Operation *op) {
       .Case([&](CastOp) { unary(gcu::UnaryKind::cast); });
 }
 
-/// A GEMM with what directly follows it folded into its epilogue: a gated activation (or a
-/// plain one) on its output, and a residual add of a value computed before it.
-template <typename KernelOp, typename AddNormOp>
-void BodyLowering::lowerAddNorm(AddNormOp norm, std::initializer_list<Value> parameters) {
-  SmallVector<Value> operands;
-  for (Value parameter : parameters)
-    operands.push_back(buffer(parameter));
+template <typename AddNormOp>
+void BodyLowering::lowerAddNorm(
+    AddNormOp norm, llvm::function_ref<void(Value input, Value residual)> createKernel) {
   Value input = writableBuffer(norm.getInput(), norm);
-  Value residual = writableBuffer(norm.getResidual(), norm);
-  operands.append({input, residual});
-  NamedAttribute epsilon = builder.getNamedAttr("epsilon", norm.getEpsilonAttr());
-  KernelOp::create(builder, norm.getLoc(), TypeRange(), operands,
-                   ArrayRef<NamedAttribute>(epsilon));
+  // Both buffers are written: when the operands share storage (x + x) the residual needs its
+  // own.
+  Value residual = regionOf(norm.getResidual()).overlaps(regionOf(norm.getInput()))
+                       ? copyOf(norm.getResidual(), norm)
+                       : writableBuffer(norm.getResidual(), norm);
+  createKernel(input, residual);
   bind(norm.getNormed(), input);
   bind(norm.getSum(), residual);
 }
+
+/// A GEMM with what directly follows it folded into its epilogue: a gated activation (or a
+/// plain one) on its output, and a residual add of a value computed before it.
 
 void BodyLowering::lowerLinear(LinearOp linear) {
   Location loc = linear.getLoc();

@@ -102,22 +102,32 @@ inline mlir::RankedTensorType withShape(mlir::Value like, llvm::ArrayRef<int64_t
       shape, mlir::cast<mlir::RankedTensorType>(like.getType()).getElementType());
 }
 
-/// Makes `value` available before `point`: true if it already is; operand-free producers
-/// (parameters, constants) defined later in the block are moved up.
-inline bool ensureDefinedBefore(mlir::Value value, mlir::Operation *point,
-                                mlir::RewriterBase &rewriter) {
-  mlir::Block *block = value.getParentBlock();
-  // The op of `block` that contains `point` (or `point` itself).
-  mlir::Operation *anchor = block->findAncestorOpInBlock(*point);
-  if (!anchor)
-    return false;
-  mlir::Operation *producer = value.getDefiningOp();
-  if (!producer || producer->isBeforeInBlock(anchor))
-    return true;
-  if (producer == anchor || producer->getNumOperands() != 0 || producer->getNumRegions() != 0)
-    return false;
-  rewriter.moveOpBefore(producer, anchor);
-  return true;
+/// Whether `values` can all be made available before `point`: each is defined before it
+/// already, or by an operand-free producer (a parameter, a constant) later in the same block
+/// that can move up. Checked for all before anything moves, so a pattern that then fails
+/// leaves the IR untouched.
+inline bool canDefineBefore(mlir::ValueRange values, mlir::Operation *point) {
+  return llvm::all_of(values, [&](mlir::Value value) {
+    mlir::Operation *anchor = value.getParentBlock()->findAncestorOpInBlock(*point);
+    if (!anchor)
+      return false;
+    mlir::Operation *producer = value.getDefiningOp();
+    if (!producer || producer->isBeforeInBlock(anchor))
+      return true;
+    return producer != anchor && producer->getNumOperands() == 0 &&
+           producer->getNumRegions() == 0;
+  });
+}
+
+/// Makes `values` available before `point`; canDefineBefore(values, point) must hold.
+inline void defineBefore(mlir::ValueRange values, mlir::Operation *point,
+                         mlir::RewriterBase &rewriter) {
+  for (mlir::Value value : values) {
+    mlir::Operation *anchor = value.getParentBlock()->findAncestorOpInBlock(*point);
+    mlir::Operation *producer = value.getDefiningOp();
+    if (producer && !producer->isBeforeInBlock(anchor))
+      rewriter.moveOpBefore(producer, anchor);
+  }
 }
 
 } // namespace vgcu

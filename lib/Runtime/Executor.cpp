@@ -313,8 +313,9 @@ llvm::Expected<std::unique_ptr<Executor>> Executor::load(const ArtifactManifest 
   if (!programBuffer)
     return makeError("cannot read program '{0}': {1}", programPath,
                      programBuffer.getError().message());
-  // The compiler writes bytecode; anything else parsed as text would only echo garbage.
-  if (llvm::StringRef(programPath).ends_with(".mlirbc") && !isBytecode(**programBuffer))
+  // The compiler writes bytecode whatever the manifest calls the file; text would reach MLIR's
+  // recursive text parser, which a deeply nested file overflows.
+  if (!isBytecode(**programBuffer))
     return makeError("program '{0}' is not MLIR bytecode", programPath);
   std::string diagnostics;
   {

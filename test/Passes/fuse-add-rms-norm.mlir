@@ -145,16 +145,17 @@ func.func @no_fuse_sub(%a: tensor<?x64xf32>, %b: tensor<?x64xf32>) -> tensor<?x6
 // -----
 
 // A LayerNorm whose bias is computed after the add (not a parameter or constant that can
-// move up) cannot take the add's place.
+// move up) cannot take the add's place, and the weight defined after the add stays there.
 // CHECK-LABEL: func.func @no_fuse_layer_norm_late_bias
 // CHECK-NOT: vgcu.add_layer_norm
 // CHECK: %[[H:.*]] = vgcu.add
+// CHECK: vgcu.param "model.decoder.final_layer_norm.weight"
 // CHECK: vgcu.layer_norm %[[H]]
 // CHECK-NOT: vgcu.add_layer_norm
 func.func @no_fuse_layer_norm_late_bias(%a: tensor<?x64xf32>, %b: tensor<?x64xf32>, %c: tensor<64xf32>) -> (tensor<?x64xf32>, tensor<?x64xf32>) {
-  %w = vgcu.param "model.decoder.final_layer_norm.weight" : tensor<64xf32>
   %h = vgcu.add %a, %b : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
   %early = vgcu.neg %h : tensor<?x64xf32>
+  %w = vgcu.param "model.decoder.final_layer_norm.weight" : tensor<64xf32>
   %bias = vgcu.neg %c : tensor<64xf32>
   %n = vgcu.layer_norm %h, %w, %bias {epsilon = 1.0e-05 : f64} : tensor<?x64xf32>, tensor<64xf32>, tensor<64xf32>
   return %n, %early : tensor<?x64xf32>, tensor<?x64xf32>

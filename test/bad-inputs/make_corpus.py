@@ -145,10 +145,11 @@ def nested(prefix, suffix, depth=DEPTH):
 
 
 # What vgcu does today on the cases that find a bug (kept in case.json as "bug"; the checker
-# prints it next to the failure). Remove the entry once vgcu is fixed. The twelve found when
-# the corpus was written (JSON and IR nesting, byte-size overflow, the layer limit, the
-# manifest's vocabulary, --max-new-tokens overflow, the KV cache allocation, a directory
-# given as a TorchScript file) are fixed.
+# prints it next to the failure). Remove the entry once vgcu is fixed. The bugs found when
+# the corpus was written are all fixed: JSON nesting in configs, safetensors headers, indexes and
+# manifests, IR nesting, the byte-size overflow, the layer limit, the manifest's vocabulary,
+# --max-new-tokens overflow, the KV cache allocation, non-bytecode programs, a directory given
+# as a TorchScript file, and invalid prompts that reached the ranks.
 BUGS = {}
 
 
@@ -713,6 +714,14 @@ def artifact_cases():
              "same size, run with --no-verify-checksums",
              [{"fill": ["program.mlirbc", 0x41]}],
              "program '{artifact}/program.mlirbc' is not MLIR bytecode",
+             args=run("--no-verify-checksums"))
+    art_case("art-text-program-unverified", "the manifest points both ranks at a text program "
+             "(program.mlir, listed with its size), run with --no-verify-checksums",
+             [{"write": {"program.mlir": "module {}\n"}},
+              {"manifest_set": [["files", "program.mlir"], {"bytes": 10, "xxh3_64": "0" * 16}]},
+              {"manifest_set": [["ranks", 0, "program"], "program.mlir"]},
+              {"manifest_set": [["ranks", 1, "program"], "program.mlir"]}],
+             "program '{artifact}/program.mlir' is not MLIR bytecode",
              args=run("--no-verify-checksums"))
     art_case("art-garbage-weights-unverified", "rank 0's weights are zeroed (same size), run with "
              "--no-verify-checksums",

@@ -39,6 +39,18 @@ TEST(NestingTest, FindsTheFirstPlaceAcrossLines) {
   expectTooDeepAt(std::string(3, '(') + "\n" + std::string(3, '['), 5, NestingSyntax::Mlir, 2, 3);
 }
 
+TEST(NestingTest, ComparisonsDoNotCloseOtherBrackets) {
+  // `>=` must not step out of the `[`, or alternating the two would nest without limit.
+  expectTooDeepAt("[[affine_set<(d0) : (d0 >= 0, d0 >= 0)>, [[(", 4, NestingSyntax::Mlir, 1, 44);
+  // A `<` left open by a comparison is dropped at the closer of what holds it.
+  EXPECT_FALSE(findExcessiveNesting("{x = (a < b)} {y = ((c))}", 3, NestingSyntax::Mlir));
+  EXPECT_FALSE(findExcessiveNesting("[(a) -> (b)] [(c) -> (d)]", 2, NestingSyntax::Mlir));
+}
+
+TEST(NestingTest, AnEscapedLineBreakStillCountsAsALine) {
+  expectTooDeepAt("\"a\\\n((", 1, NestingSyntax::Mlir, 2, 2);
+}
+
 TEST(NestingTest, AnUnterminatedStringEndsAtTheLine) {
   EXPECT_TRUE(findExcessiveNesting("\"open\n((", 1, NestingSyntax::Mlir));
 }

@@ -5,6 +5,7 @@
 #include "passes/Passes.h"
 #include "vgcu/Support/Nesting.h"
 
+#include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -37,9 +38,13 @@ int main(int argc, char **argv) {
     llvm::errs() << "vgcu-opt: error: " << error << "\n";
     return 1;
   }
-  // MLIR's parser recurses once per nesting level, so deep input would overflow the stack.
-  if (auto where = vgcu::findExcessiveNesting(input->getBuffer(), vgcu::kMaxMlirNesting,
-                                              vgcu::NestingSyntax::Mlir)) {
+  // MLIR's text parser recurses once per nesting level, so deep input would overflow the
+  // stack; in bytecode the same bytes are data.
+  std::optional<vgcu::TextPosition> where;
+  if (!mlir::isBytecode(*input))
+    where = vgcu::findExcessiveNesting(input->getBuffer(), vgcu::kMaxMlirNesting,
+                                       vgcu::NestingSyntax::Mlir);
+  if (where) {
     llvm::errs() << "vgcu-opt: error: " << (inputFilename == "-" ? "<stdin>" : inputFilename)
                  << ":" << where->line << ":" << where->column << ": brackets nest more than "
                  << vgcu::kMaxMlirNesting << " levels deep\n";

@@ -8,8 +8,9 @@
 
 namespace vgcu {
 
-/// The syntax whose brackets are counted: JSON's `[` and `{`, or MLIR's `[ ( { <` (without
-/// the `>` of `->`, and skipping `//` comments). Double-quoted strings are skipped in both.
+/// The syntax whose brackets are counted: JSON's `[` and `{`, or MLIR's `[ ( { <` (a `>` that
+/// closes no `<`, as in `->` or `>=`, is not a bracket, and `//` comments are skipped). Each
+/// closer closes only its own opener. Double-quoted strings are skipped in both.
 enum class NestingSyntax { Json, Mlir };
 
 /// Far deeper than any real IR nests its regions, attributes and types (vgcu-opt's limit).
