@@ -22,5 +22,6 @@ config.substitutions.append(("%srcroot", config.vgcu_src_root))
 config.substitutions.append(("%configs", os.path.join(config.vgcu_src_root, "test", "data",
                                                       "configs")))
 config.substitutions.append(("%plugin_dir", os.path.join(config.vgcu_obj_root, "examples")))
+config.substitutions.append(("%objroot", config.vgcu_obj_root))
 config.substitutions.append(("%make_tiny", "%s %s" % (
     config.python_with_torch, os.path.join(config.vgcu_src_root, "python", "make_tiny_model.py"))))
