@@ -33,10 +33,10 @@ namespace {
 llvm::cl::opt<std::string> *logLevelOption = nullptr;
 } // namespace
 
-void vgcu::registerLogLevelOption() {
+void vgcu::registerLogLevelOption(llvm::cl::OptionCategory &category) {
   static llvm::cl::opt<std::string> option(
       "log-level", llvm::cl::desc("Log verbosity: trace, debug, info, warn, error or off"),
-      llvm::cl::init("info"));
+      llvm::cl::init("info"), llvm::cl::cat(category));
   logLevelOption = &option;
 }
 

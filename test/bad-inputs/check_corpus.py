@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs vgcu on every malformed input of the corpus and checks that it fails cleanly.
 
-Usage: check_corpus.py CORPUS_DIR WORK_DIR [--bin-dir DIR] [--filter TEXT] [--timeout S] [-j N]
+Usage: check_corpus.py CORPUS_DIR WORK_DIR [--bin-dir DIR] [--filter REGEX] [--timeout S] [-j N]
 
 For each case directory (one holding case.json; see README.md) the case is copied into a fresh
 WORK_DIR/<case>/case, placeholders in its arguments are filled in, the tool is run, and:
@@ -395,7 +395,7 @@ def main(argv):
     parser.add_argument("--python", default=sys.executable,
                         help="a Python with torch, for make_tiny_model.py")
     parser.add_argument("--timeout", type=float, default=120, help="seconds per case")
-    parser.add_argument("--filter", default="", help="run only cases whose name contains this")
+    parser.add_argument("--filter", default="", help="run only cases whose name matches this regular expression")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="cases run in parallel")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="print the stderr of every case, not only of failures")
@@ -408,7 +408,7 @@ def main(argv):
 
     names = sorted(entry for entry in os.listdir(corpus)
                    if os.path.isfile(os.path.join(corpus, entry, "case.json"))
-                   and options.filter in entry)
+                   and re.search(options.filter, entry))
     if not names:
         print("no cases in %s" % corpus)
         return 1

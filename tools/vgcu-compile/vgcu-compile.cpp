@@ -127,7 +127,7 @@ int main(int argc, char **argv) {
   mlir::registerPassManagerCLOptions();
   mlir::registerAsmPrinterCLOptions();
   mlir::registerDefaultTimingManagerCLOptions();
-  registerLogLevelOption();
+  registerLogLevelOption(category);
   cl::ParseCommandLineOptions(argc, argv,
                               "vgcu-compile: compiles a Hugging Face model directory into a "
                               "vgcu artifact (or prints its IR or a summary)\n");

@@ -187,7 +187,7 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  registerLogLevelOption();
+  registerLogLevelOption(category);
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv,
                               "vgcu-run: runs a vgcu artifact on the CPU reference kernels: "

@@ -3,6 +3,7 @@
 #define VGCU_SUPPORT_LOG_H
 
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Error.h"
 
 #include <spdlog/spdlog.h>
@@ -15,8 +16,9 @@ spdlog::logger &logger();
 /// Sets the level from its name (trace, debug, info, warn, error, off).
 llvm::Error setLogLevel(llvm::StringRef level);
 
-/// Registers `--log-level` with llvm::cl; call before parsing the command line.
-void registerLogLevelOption();
+/// Registers `--log-level` with llvm::cl in the tool's `category` (so that --help lists it
+/// next to the tool's own options); call before parsing the command line.
+void registerLogLevelOption(llvm::cl::OptionCategory &category);
 
 /// Applies the parsed `--log-level`; call after parsing the command line.
 llvm::Error applyLogLevelOption();
