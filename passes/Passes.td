@@ -103,6 +103,20 @@ def FuseAllReduceNorm : Pass<"vgcu-fuse-allreduce-norm", "::mlir::func::FuncOp">
   let dependentDialects = ["::vgcu::VgcuDialect"];
 }
 
+def SplitLogits : Pass<"vgcu-split-logits", "::mlir::ModuleOp"> {
+  let summary = "Split a traced model's LM head off @forward into @compute_logits";
+  let description = [{
+    A traced model is one function from token ids to logits, but sharding and lowering expect
+    vLLM's split: `@forward(input_ids, positions) -> hidden_states` and
+    `@compute_logits(hidden_states) -> logits`, so that only the last token's row goes through
+    the LM head. The final `vgcu.linear` producing @forward's result (its weight a parameter,
+    as an LM head's is, tied or not) moves into a new @compute_logits and @forward returns its
+    input. Modules that already have @compute_logits are left alone; a @forward that does not
+    end in such a projection is an error.
+  }];
+  let dependentDialects = ["::vgcu::VgcuDialect", "::mlir::func::FuncDialect"];
+}
+
 def LowerToGcu : Pass<"vgcu-lower-to-gcu", "::mlir::ModuleOp"> {
   let summary = "Lower a vgcu model to gcu kernel calls on buffers with prefill/decode entries";
   let description = [{

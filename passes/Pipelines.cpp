@@ -24,6 +24,7 @@ void vgcu::buildFusePipeline(OpPassManager &pm) {
 
 void vgcu::buildCompilePipeline(OpPassManager &pm, const PipelineOptions &options) {
   buildFusePipeline(pm);
+  pm.addPass(createSplitLogits());
   pm.addPass(createShardTensorParallel(ShardTensorParallelOptions{options.tp}));
   pm.nest<func::FuncOp>().addPass(createFuseAllReduceNorm());
   pm.addPass(createCanonicalizerPass());

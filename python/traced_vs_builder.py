@@ -3,12 +3,15 @@
 Makes a tiny model of an architecture, traces it with python/trace_model.py (optionally in an
 alternative spelling, --variant), and compares `vgcu-compile --from-torchscript X.pt --summary-json`
 with `vgcu-compile MODEL_DIR --summary-json`: both report "ops_per_layer", the compute ops each
-decoder layer runs after the fusion pipeline, which must be identical.
+decoder layer runs after the fusion pipeline, which must be identical. With --kernels-tp N it
+also compiles both to gcu kernels for N ranks and compares the gcu ops of @prefill and @decode in
+order (parameters, allocations and constants left out: their order is the builders').
 """
 
 import argparse
 import json
 import os
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -16,6 +19,13 @@ sys.path.insert(0, HERE)
 
 from vgcu_ref.process import run  # noqa: E402
 
+GCU_OP = re.compile(r"^\s+(?:%[^=]*=\s+)?(gcu\.[a-z_]+)", re.MULTILINE)
+UNORDERED = {"gcu.weight", "gcu.alloc", "gcu.dim", "gcu.constant"}
+
+
+def kernel_ops(command):
+    """The gcu ops `command` prints, in order, without the UNORDERED ones."""
+    return [op for op in GCU_OP.findall(run(command)) if op not in UNORDERED]
 
 
 def main():
@@ -23,6 +33,8 @@ def main():
     parser.add_argument("--arch", required=True)
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--variant", default="")
+    parser.add_argument("--kernels-tp", type=int, default=0,
+                        help="also compare the gcu kernels of both at this tensor-parallel size")
     args = parser.parse_args()
 
     os.makedirs(args.workdir, exist_ok=True)
@@ -47,6 +59,18 @@ def main():
         sys.exit(f"FAILED: {name}: traced graph does not fuse to the builder's layers")
     layer = ", ".join(op.replace("vgcu.", "") for op in built["ops_per_layer"][-1])
     print(f"{name}: {len(built['ops_per_layer'])} layers match: {layer}")
+    if args.kernels_tp:
+        emit = ["--emit=kernels", "--tp", str(args.kernels_tp), "--log-level=warn"]
+        built_kernels = kernel_ops(["vgcu-compile", model, *emit])
+        traced_kernels = kernel_ops(["vgcu-compile", "--from-torchscript", traced, *emit])
+        if built_kernels != traced_kernels:
+            for index, (a, b) in enumerate(zip(built_kernels, traced_kernels)):
+                if a != b:
+                    print(f"first difference at gcu op {index}: builder {a}, traced {b}")
+                    break
+            sys.exit(f"FAILED: {name}: traced kernels at tp = {args.kernels_tp} differ from the "
+                     f"builder's ({len(traced_kernels)} ops against {len(built_kernels)})")
+        print(f"{name}: the same {len(built_kernels)} gcu ops at tp = {args.kernels_tp}")
 
 
 if __name__ == "__main__":

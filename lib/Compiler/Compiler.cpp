@@ -124,6 +124,7 @@ llvm::Error vgcu::shardGraph(ModuleOp fused, const CompileOptions &options) {
   if (options.configurePassManager)
     if (auto error = options.configurePassManager(pm))
       return error;
+  pm.addPass(createSplitLogits()); // a traced graph arrives as one function
   pm.addPass(createShardTensorParallel(ShardTensorParallelOptions{options.tensorParallel}));
   pm.nest<func::FuncOp>().addPass(createFuseAllReduceNorm());
   pm.addPass(createCanonicalizerPass());

@@ -599,6 +599,15 @@ def torchscript_cases(tmp):
     case("ts-unsupported-op", cat, "a traced model using aten::cumsum (python/trace_unsupported.py)",
          "vgcu-compile", args("{case}/cumsum.pt"),
          "cumsum.pt: unsupported TorchScript op 'aten::cumsum' (at ", {"cumsum.pt": cumsum})
+    subprocess.run([sys.executable, os.path.join(PYTHON_DIR, "trace_unsupported.py"),
+                    os.path.join(out, "headless.pt"), "--headless"], check=True)
+    with open(os.path.join(out, "headless.pt"), "rb") as f:
+        headless = f.read()
+    case("ts-no-lm-head", cat, "a traced model that returns hidden states (no LM head), "
+         "compiled to kernels", "vgcu-compile",
+         ["--from-torchscript", "{case}/headless.pt", "--emit=kernels", "--tp", "2"],
+         "@forward does not end in an LM head (a vgcu.linear of the hidden states by a "
+         "parameter) that could become @compute_logits", {"headless.pt": headless})
     case("ts-garbage-file", cat, "a .pt file holding plain text", "vgcu-compile",
          args("{case}/garbage.pt"), "cannot load TorchScript file '{case}/garbage.pt'",
          {"garbage.pt": b"not a zip file\n"})

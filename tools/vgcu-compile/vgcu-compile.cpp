@@ -75,16 +75,18 @@ CompileOptions commandLineOptions() {
   return options;
 }
 
-/// --from-torchscript: the graph of a traced model, fused on request.
+/// --from-torchscript: the graph of a traced model, compiled up to the requested stage.
 int compileTorchScript() {
   if (!modelPath.empty() || !outputPath.empty())
     return fail(makeError("--from-torchscript takes no model directory and writes no artifact "
-                          "(traced graphs have no separate compute_logits to lower); use "
-                          "--emit=graph, --emit=fused or --summary-json"));
-  if (emit != "" && emit != "graph" && emit != "fused")
-    return fail(makeError("--from-torchscript supports --emit=graph or --emit=fused"));
+                          "(artifacts take their weights from a checkpoint); use --emit=STAGE "
+                          "or --summary-json"));
+  if (emit != "" && emit != "graph" && emit != "fused" && emit != "sharded" && emit != "kernels")
+    return fail(makeError("--emit must be graph, fused, sharded or kernels, not '{0}'", emit));
   if (emit.empty() && !summaryJson)
-    return fail(makeError("nothing to do: pass --emit=graph, --emit=fused or --summary-json"));
+    return fail(makeError("nothing to do: pass --emit=STAGE or --summary-json"));
+  if (tensorParallel < 1)
+    return fail(makeError("--tp must be at least 1, got {0}", tensorParallel.getValue()));
   mlir::MLIRContext context;
   context.loadDialect<VgcuDialect>();
   auto module = importTorchScriptOnDemand(torchScript, context);
@@ -99,10 +101,18 @@ int compileTorchScript() {
   }
   CompileOptions options = commandLineOptions();
   options.sourceName = torchScript;
-  if (emit == "fused" || summaryJson)
+  if (emit != "graph" || summaryJson)
     if (auto error = fuseGraph(**module, options))
       return fail(std::move(error));
-  if (emit == "fused") {
+  // The summary's per-layer ops are the fused graph's, to compare with a builder's.
+  llvm::json::Array fusedOpsPerLayer = opsPerLayer(**module);
+  if (emit == "sharded" || emit == "kernels")
+    if (auto error = shardGraph(**module, options))
+      return fail(std::move(error));
+  if (emit == "kernels")
+    if (auto error = lowerToKernels(**module, options))
+      return fail(std::move(error));
+  if (emit != "graph" && !emit.empty()) {
     (*module)->print(llvm::outs());
     llvm::outs() << "\n";
   }
@@ -110,7 +120,7 @@ int compileTorchScript() {
     llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(llvm::json::Object{
                                                {"source", torchScript.getValue()},
                                                {"parameters", params->numElements()},
-                                               {"ops_per_layer", opsPerLayer(**module)}}))
+                                               {"ops_per_layer", std::move(fusedOpsPerLayer)}}))
                  << "\n";
   return 0;
 }

@@ -1,0 +1,71 @@
+//===- SplitLogits.cpp - A traced model's LM head moved into @compute_logits ---------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/IR/IRMapping.h"
+
+namespace vgcu {
+#define GEN_PASS_DEF_SPLITLOGITS
+#include "passes/Passes.h.inc"
+} // namespace vgcu
+
+using namespace mlir;
+using namespace vgcu;
+
+namespace {
+
+/// The operand-free producer (a parameter or constant) of `value`, if it has one.
+Operation *freeStandingProducer(Value value) {
+  Operation *producer = value.getDefiningOp();
+  if (!producer || producer->getNumOperands() != 0 || producer->getNumRegions() != 0)
+    return nullptr;
+  return producer;
+}
+
+struct SplitLogitsPass : vgcu::impl::SplitLogitsBase<SplitLogitsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (module.lookupSymbol<func::FuncOp>("compute_logits"))
+      return;
+    auto forward = module.lookupSymbol<func::FuncOp>("forward");
+    if (!forward || forward.isExternal() || forward.getNumResults() != 1) {
+      module.emitError("expected @forward(input_ids, positions) -> logits to split");
+      return signalPassFailure();
+    }
+    auto terminator = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
+    auto head = terminator.getOperand(0).getDefiningOp<LinearOp>();
+    Operation *weight = head ? freeStandingProducer(head.getWeight()) : nullptr;
+    Operation *bias = head && head.getBias() ? freeStandingProducer(head.getBias()) : nullptr;
+    if (!head || !head.getResult().hasOneUse() || !weight || (head.getBias() && !bias)) {
+      forward.emitError("@forward does not end in an LM head (a vgcu.linear of the hidden "
+                        "states by a parameter) that could become @compute_logits");
+      return signalPassFailure();
+    }
+
+    Value hidden = head.getInput();
+    OpBuilder builder(forward);
+    builder.setInsertionPointAfter(forward);
+    auto logits = func::FuncOp::create(
+        builder, head.getLoc(), "compute_logits",
+        builder.getFunctionType({hidden.getType()}, {head.getType()}));
+    logits.setArgAttr(0, "vgcu.name", builder.getStringAttr("hidden_states"));
+    Block *body = logits.addEntryBlock();
+    builder.setInsertionPointToEnd(body);
+    IRMapping mapping;
+    mapping.map(hidden, body->getArgument(0));
+    for (Operation *producer : {weight, bias})
+      if (producer)
+        builder.clone(*producer, mapping);
+    Operation *clonedHead = builder.clone(*head, mapping);
+    func::ReturnOp::create(builder, terminator.getLoc(), clonedHead->getResults());
+
+    terminator->setOperand(0, hidden);
+    forward.setFunctionType(builder.getFunctionType(forward.getArgumentTypes(), {hidden.getType()}));
+    head.erase();
+    for (Operation *producer : {weight, bias})
+      if (producer && producer->use_empty())
+        producer->erase();
+  }
+};
+
+} // namespace

@@ -1,0 +1,81 @@
+// vgcu-split-logits: a traced @forward ending in the LM head becomes @forward -> hidden states
+// and @compute_logits(hidden_states) -> logits; a tied head keeps the embedding table in both.
+// RUN: vgcu-opt %s --vgcu-split-logits --split-input-file --verify-diagnostics | FileCheck %s
+
+// CHECK-LABEL: func.func @forward
+// CHECK-SAME: -> tensor<?x64xf32>
+// CHECK: %[[H:.*]] = vgcu.rms_norm
+// CHECK-NOT: lm_head
+// CHECK: return %[[H]] : tensor<?x64xf32>
+// CHECK-LABEL: func.func @compute_logits
+// CHECK-SAME: (%[[ARG:.*]]: tensor<?x64xf32> {vgcu.name = "hidden_states"}) -> tensor<?x250xf32>
+// CHECK: %[[W:.*]] = vgcu.param "lm_head.weight"
+// CHECK: %[[L:.*]] = vgcu.linear %[[ARG]], %[[W]]
+// CHECK: return %[[L]]
+func.func @forward(%ids: tensor<?xi64>, %pos: tensor<?xi64>) -> tensor<?x250xf32> {
+  %head = vgcu.param "lm_head.weight" : tensor<250x64xf32>
+  %table = vgcu.param "model.embed_tokens.weight" : tensor<250x64xf32>
+  %x = vgcu.embedding %ids, %table : tensor<?xi64>, tensor<250x64xf32> -> tensor<?x64xf32>
+  %w = vgcu.param "model.norm.weight" : tensor<64xf32>
+  %h = vgcu.rms_norm %x, %w {epsilon = 1.0e-06 : f64} : tensor<?x64xf32>, tensor<64xf32>
+  %logits = vgcu.linear %h, %head : tensor<?x64xf32>, tensor<250x64xf32> -> tensor<?x250xf32>
+  return %logits : tensor<?x250xf32>
+}
+
+// -----
+
+// Tied embeddings: the table stays in @forward for the embedding and is named again in
+// @compute_logits; a bias comes along.
+// CHECK-LABEL: func.func @forward
+// CHECK: vgcu.param "model.embed_tokens.weight"
+// CHECK: vgcu.embedding
+// CHECK-LABEL: func.func @compute_logits
+// CHECK: vgcu.param "model.embed_tokens.weight"
+// CHECK: vgcu.param "lm_head.bias"
+// CHECK: vgcu.linear %arg0, %{{.*}}, %{{.*}} :
+func.func @forward(%ids: tensor<?xi64>, %pos: tensor<?xi64>) -> tensor<?x250xf32> {
+  %table = vgcu.param "model.embed_tokens.weight" : tensor<250x64xf32>
+  %bias = vgcu.param "lm_head.bias" : tensor<250xf32>
+  %x = vgcu.embedding %ids, %table : tensor<?xi64>, tensor<250x64xf32> -> tensor<?x64xf32>
+  %logits = vgcu.linear %x, %table, %bias : tensor<?x64xf32>, tensor<250x64xf32>, tensor<250xf32> -> tensor<?x250xf32>
+  return %logits : tensor<?x250xf32>
+}
+
+// -----
+
+// A module already split (what the builders make) is left alone.
+// CHECK-LABEL: func.func @forward
+// CHECK-SAME: -> tensor<?x64xf32>
+// CHECK-LABEL: func.func @compute_logits
+// CHECK: vgcu.linear
+// CHECK-NOT: func.func
+func.func @forward(%ids: tensor<?xi64>, %pos: tensor<?xi64>) -> tensor<?x64xf32> {
+  %table = vgcu.param "model.embed_tokens.weight" : tensor<250x64xf32>
+  %x = vgcu.embedding %ids, %table : tensor<?xi64>, tensor<250x64xf32> -> tensor<?x64xf32>
+  return %x : tensor<?x64xf32>
+}
+func.func @compute_logits(%h: tensor<?x64xf32>) -> tensor<?x250xf32> {
+  %head = vgcu.param "lm_head.weight" : tensor<250x64xf32>
+  %logits = vgcu.linear %h, %head : tensor<?x64xf32>, tensor<250x64xf32> -> tensor<?x250xf32>
+  return %logits : tensor<?x250xf32>
+}
+
+// -----
+
+// The result is not a projection by a parameter: nothing to split off.
+// expected-error @+1 {{@forward does not end in an LM head}}
+func.func @forward(%ids: tensor<?xi64>, %pos: tensor<?xi64>) -> tensor<?x64xf32> {
+  %table = vgcu.param "model.embed_tokens.weight" : tensor<250x64xf32>
+  %x = vgcu.embedding %ids, %table : tensor<?xi64>, tensor<250x64xf32> -> tensor<?x64xf32>
+  %y = vgcu.neg %x : tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
+// expected-error @+1 {{expected @forward(input_ids, positions) -> logits to split}}
+module {
+  func.func @main(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+    return %x : tensor<?x64xf32>
+  }
+}
