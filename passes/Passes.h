@@ -26,6 +26,13 @@ struct PipelineOptions {
   bool gemmEpilogues = true;
 };
 
+/// A fused graph to its rank-independent sharded form for `tp` ranks (a traced graph's LM head
+/// split off first, all-reduce + norm fused after).
+void buildShardPipeline(mlir::OpPassManager &pm, int64_t tp);
+
+/// A sharded graph to planned gcu kernels.
+void buildLowerPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
+
 /// Everything from the builder's (or importer's) graph to planned gcu kernels.
 void buildCompilePipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
 

@@ -22,14 +22,22 @@ void vgcu::buildFusePipeline(OpPassManager &pm) {
   fn.addPass(createCSEPass());
 }
 
-void vgcu::buildCompilePipeline(OpPassManager &pm, const PipelineOptions &options) {
-  buildFusePipeline(pm);
+void vgcu::buildShardPipeline(OpPassManager &pm, int64_t tp) {
   pm.addPass(createSplitLogits());
-  pm.addPass(createShardTensorParallel(ShardTensorParallelOptions{options.tp}));
+  pm.addPass(createShardTensorParallel(ShardTensorParallelOptions{tp}));
   pm.nest<func::FuncOp>().addPass(createFuseAllReduceNorm());
   pm.addPass(createCanonicalizerPass());
+}
+
+void vgcu::buildLowerPipeline(OpPassManager &pm, const PipelineOptions &options) {
   pm.addPass(createLowerToGcu(LowerToGcuOptions{options.fuseRopeCache, options.gemmEpilogues}));
   pm.nest<func::FuncOp>().addPass(createPlanBuffers());
+}
+
+void vgcu::buildCompilePipeline(OpPassManager &pm, const PipelineOptions &options) {
+  buildFusePipeline(pm);
+  buildShardPipeline(pm, options.tp);
+  buildLowerPipeline(pm, options);
 }
 
 namespace {

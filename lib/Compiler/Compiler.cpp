@@ -11,7 +11,6 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -124,10 +123,7 @@ llvm::Error vgcu::shardGraph(ModuleOp fused, const CompileOptions &options) {
   if (options.configurePassManager)
     if (auto error = options.configurePassManager(pm))
       return error;
-  pm.addPass(createSplitLogits()); // a traced graph arrives as one function
-  pm.addPass(createShardTensorParallel(ShardTensorParallelOptions{options.tensorParallel}));
-  pm.nest<func::FuncOp>().addPass(createFuseAllReduceNorm());
-  pm.addPass(createCanonicalizerPass());
+  buildShardPipeline(pm, options.tensorParallel);
   return runPipeline(pm, fused, describe(options, "sharding for tensor parallelism"));
 }
 
@@ -136,8 +132,7 @@ llvm::Error vgcu::lowerToKernels(ModuleOp sharded, const CompileOptions &options
   if (options.configurePassManager)
     if (auto error = options.configurePassManager(pm))
       return error;
-  pm.addPass(createLowerToGcu());
-  pm.nest<func::FuncOp>().addPass(createPlanBuffers());
+  buildLowerPipeline(pm, PipelineOptions{});
   return runPipeline(pm, sharded, describe(options, "lowering to gcu kernels"));
 }
 
