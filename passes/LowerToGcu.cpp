@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/ModelEntries.h"
 #include "passes/Passes.h"
 #include "passes/PatternUtils.h"
 
@@ -591,15 +592,10 @@ struct LowerToGcuPass : vgcu::impl::LowerToGcuBase<LowerToGcuPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto forward = module.lookupSymbol<func::FuncOp>("forward");
-    auto logits = module.lookupSymbol<func::FuncOp>("compute_logits");
-    if (!forward || !logits || forward.getNumArguments() != 2 ||
-        forward.getNumResults() != 1 || logits.getNumArguments() != 1 ||
-        logits.getNumResults() != 1) {
-      module.emitError("expected @forward(input_ids, positions) -> hidden_states and "
-                       "@compute_logits(hidden_states) -> logits");
+    auto entries = getModelEntries(module);
+    if (failed(entries))
       return signalPassFailure();
-    }
+    func::FuncOp forward = entries->forward, logits = entries->computeLogits;
     LowerToGcuOptions options{fuseRopeCache, gemmEpilogues};
     OpBuilder builder(&getContext());
     int64_t layers = 0;

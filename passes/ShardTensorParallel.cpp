@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/ModelEntries.h"
 #include "passes/Passes.h"
 #include "passes/PatternUtils.h"
 
@@ -367,6 +368,8 @@ struct ShardTensorParallelPass
       module.emitError() << "tensor-parallel size must be at least 1, got " << tp;
       return signalPassFailure();
     }
+    if (failed(getModelEntries(module)))
+      return signalPassFailure();
     module->setAttr("vgcu.tp", IntegerAttr::get(IntegerType::get(context, 64), tp));
     if (tp == 1)
       return;

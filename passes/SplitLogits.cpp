@@ -1,5 +1,6 @@
 //===- SplitLogits.cpp - A traced model's LM head moved into @compute_logits ---------===//
 
+#include "passes/ModelEntries.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/IRMapping.h"
@@ -25,10 +26,14 @@ Operation *freeStandingProducer(Value value) {
 struct SplitLogitsPass : vgcu::impl::SplitLogitsBase<SplitLogitsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (module.lookupSymbol<func::FuncOp>("compute_logits"))
+    if (module.lookupSymbol<func::FuncOp>("compute_logits")) {
+      if (failed(getModelEntries(module)))
+        return signalPassFailure();
       return;
+    }
     auto forward = module.lookupSymbol<func::FuncOp>("forward");
-    if (!forward || forward.isExternal() || forward.getNumResults() != 1) {
+    if (!forward || forward.isExternal() || !llvm::hasSingleElement(forward.getBody()) ||
+        forward.getNumResults() != 1) {
       module.emitError("expected @forward(input_ids, positions) -> logits to split");
       return signalPassFailure();
     }

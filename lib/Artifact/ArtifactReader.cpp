@@ -2,6 +2,7 @@
 
 #include "vgcu/Artifact/ArtifactReader.h"
 #include "vgcu/Support/Error.h"
+#include "vgcu/Support/InputFiles.h"
 #include "vgcu/Support/Json.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -27,6 +28,21 @@ static bool isContainedPath(llvm::StringRef relative) {
     if (*it == "..")
       return false;
   return true;
+}
+
+/// `path` (the artifact's file `relative`), with every symbolic link resolved, must still lie
+/// inside the artifact directory.
+static llvm::Error checkContained(llvm::StringRef path, llvm::StringRef directory,
+                                  llvm::StringRef relative) {
+  llvm::SmallString<256> realFile, realDirectory;
+  if (llvm::sys::fs::real_path(directory, realDirectory) ||
+      llvm::sys::fs::real_path(path, realFile))
+    return makeError("{0}: cannot resolve file '{1}'", directory, relative);
+  llvm::StringRef file = realFile, root = realDirectory;
+  if (!file.starts_with(root) || file.size() <= root.size() || file[root.size()] != '/')
+    return makeError("{0}: file '{1}' is a link that leads outside the artifact", directory,
+                     relative);
+  return llvm::Error::success();
 }
 
 llvm::Expected<ArtifactManifest> vgcu::parseManifest(llvm::StringRef text,
@@ -111,16 +127,19 @@ llvm::Expected<ArtifactManifest> vgcu::parseManifest(llvm::StringRef text,
     uint64_t size = 0;
     if (!llvm::sys::fs::exists(path))
       return makeError("{0}: file '{1}' listed in the manifest is missing", directory, relative);
+    // Links may not lead out of the artifact; nothing about a file outside it is revealed.
+    if (auto error = checkContained(path, directory, relative))
+      return error;
+    if (auto error = checkRegularFile(path, "artifact file"))
+      return error;
     if (llvm::sys::fs::file_size(path, size) || static_cast<int64_t>(size) != *bytes)
       return makeError("{0}: file '{1}' has {2} bytes, the manifest says {3}", directory,
                        relative, size, *bytes);
     if (!verifyChecksums)
       continue;
-    auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                              /*RequiresNullTerminator=*/false);
+    auto buffer = readInputFile(path, "artifact file");
     if (!buffer)
-      return makeError("{0}: cannot read '{1}': {2}", directory, relative,
-                       buffer.getError().message());
+      return buffer.takeError();
     std::string actual =
         llvm::utohexstr(llvm::xxh3_64bits(llvm::arrayRefFromStringRef((*buffer)->getBuffer())),
                         /*LowerCase=*/true, /*Width=*/16);
@@ -137,9 +156,12 @@ llvm::Expected<ArtifactManifest> vgcu::readArtifact(llvm::StringRef directory,
     return makeError("artifact '{0}' is not a directory", directory);
   llvm::SmallString<256> manifestPath(directory);
   llvm::sys::path::append(manifestPath, "manifest.json");
-  auto buffer = llvm::MemoryBuffer::getFile(manifestPath, /*IsText=*/true);
+  if (!llvm::sys::fs::exists(manifestPath))
+    return makeError("artifact '{0}' has no manifest.json", directory);
+  if (auto error = checkContained(manifestPath, directory, "manifest.json"))
+    return error;
+  auto buffer = readInputFile(manifestPath, "manifest", kMaxJsonFileBytes);
   if (!buffer)
-    return makeError("artifact '{0}' has no readable manifest.json: {1}", directory,
-                     buffer.getError().message());
+    return buffer.takeError();
   return parseManifest((*buffer)->getBuffer(), directory, /*checkFiles=*/true, verifyChecksums);
 }

@@ -2,9 +2,13 @@
 
 #include "vgcu/Compiler/Artifact.h"
 #include "vgcu/Support/Error.h"
+#include "vgcu/Support/InputFiles.h"
+#include "vgcu/Support/Json.h"
 #include "vgcu/Support/Log.h"
+#include "vgcu/Support/OutputFile.h"
 #include "vgcu/Support/Progress.h"
 #include "vgcu/Support/StagedDirectory.h"
+#include "vgcu/Support/TestHooks.h"
 
 #include "dialects/vgcu/VgcuOps.h"
 
@@ -153,6 +157,24 @@ void vgcu::copyRankSlice(const LoadedParam &source, ArrayRef<int64_t> globalShap
   }
 }
 
+/// What --force may replace: a directory whose manifest.json says it is a vgcu artifact.
+static bool isVgcuArtifact(llvm::StringRef directory) {
+  llvm::SmallString<256> manifest(directory);
+  llvm::sys::path::append(manifest, "manifest.json");
+  auto buffer = readInputFile(manifest, "manifest", kMaxJsonFileBytes);
+  if (!buffer) {
+    llvm::consumeError(buffer.takeError());
+    return false;
+  }
+  auto json = parseJson((*buffer)->getBuffer());
+  if (!json) {
+    llvm::consumeError(json.takeError());
+    return false;
+  }
+  const llvm::json::Object *object = json->getAsObject();
+  return object && object->getString("format") == "vgcu-artifact";
+}
+
 static llvm::Expected<std::string> fileChecksum(llvm::StringRef path, uint64_t &size) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
@@ -166,7 +188,18 @@ static llvm::Expected<std::string> fileChecksum(llvm::StringRef path, uint64_t &
 llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
                                 const CompileOptions &options, llvm::StringRef outputPath,
                                 bool overwrite) {
-  // Weights first: a checkpoint that does not fit the model fails before anything is written.
+  // The destination is checked (and its staging directory made) before any work: a refused
+  // --force or a name too long fails at once.
+  StagingOptions staging;
+  staging.overwrite = overwrite;
+  staging.isReplaceable = isVgcuArtifact;
+  staging.replaceableKind = "vgcu artifact (a directory with a vgcu manifest.json)";
+  staging.protectedInputs = {source.directory, source.configPath};
+  auto staged = StagedDirectory::create(outputPath, staging);
+  if (!staged)
+    return staged.takeError();
+
+  // Weights next: a checkpoint that does not fit the model fails before anything is written.
   if (!Checkpoint::exists(source.directory))
     return makeError("'{0}' has no weights (model.safetensors or "
                      "model.safetensors.index.json); nothing to put in an artifact",
@@ -201,9 +234,6 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
   if (auto error = lowerToKernels(*module, options))
     return error;
 
-  auto staged = StagedDirectory::create(outputPath, overwrite);
-  if (!staged)
-    return staged.takeError();
   llvm::StringRef root = staged->path();
   auto pathIn = [&](llvm::StringRef relative) {
     llvm::SmallString<256> full(root);
@@ -211,14 +241,19 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
     return full.str().str();
   };
 
-  // The program: one for every rank (sharding made it rank-independent).
+  // The program: one for every rank (sharding made it rank-independent). It records what the
+  // manifest (which is not checksummed) must agree with.
+  (*module)->setAttr("vgcu.max_positions",
+                     IntegerAttr::get(IntegerType::get(&context, 64),
+                                      source.resolved.config.maxPositionEmbeddings));
   {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(pathIn("program.mlirbc"), ec);
-    if (ec)
-      return makeError("cannot write program: {0}", ec.message());
-    if (failed(writeBytecodeToFile(*module, os)))
+    auto file = OutputFile::create(pathIn("program.mlirbc"));
+    if (!file)
+      return file.takeError();
+    if (failed(writeBytecodeToFile(*module, (*file)->stream())))
       return makeError("cannot encode the program as MLIR bytecode");
+    if (auto error = (*file)->close())
+      return error;
   }
 
   int64_t tp = options.tensorParallel;
@@ -229,6 +264,7 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
       elements *= dim;
     totalBytes += elements * dtypeSize(source.dtype) * tp;
   }
+  debugPausePoint("weights");
   ProgressBar progress("converting weights", totalBytes);
   llvm::json::Array ranks;
   for (int64_t rank = 0; rank < tp; ++rank) {
@@ -288,11 +324,12 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
       {"files", std::move(files)},
   };
   {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(pathIn("manifest.json"), ec);
-    if (ec)
-      return makeError("cannot write manifest: {0}", ec.message());
-    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest))) << "\n";
+    auto file = OutputFile::create(pathIn("manifest.json"));
+    if (!file)
+      return file.takeError();
+    (*file)->stream() << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest))) << "\n";
+    if (auto error = (*file)->close())
+      return error;
   }
   if (auto error = staged->commit())
     return error;

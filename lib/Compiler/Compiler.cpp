@@ -3,6 +3,7 @@
 #include "vgcu/Compiler/Compiler.h"
 #include "vgcu/Models/ModelRegistry.h"
 #include "vgcu/Models/WeightLoader.h"
+#include "vgcu/Support/CheckedMath.h"
 #include "vgcu/Support/Error.h"
 
 #include "dialects/gcu/GcuDialect.h"
@@ -175,14 +176,20 @@ llvm::json::Array vgcu::opsPerLayer(ModuleOp module) {
   return result;
 }
 
-static int64_t countElements(ArrayRef<int64_t> shape) {
-  int64_t count = 1;
+static CheckedInt64 countElements(ArrayRef<int64_t> shape) {
+  CheckedInt64 count = 1;
   for (int64_t dim : shape)
     count *= dim;
   return count;
 }
 
-llvm::json::Object vgcu::summarize(const ModelSource &source, ModuleOp graph, ModuleOp fused,
+static llvm::Error countOverflow(const ModelSource &source) {
+  return makeError("{0}: the model's parameter count does not fit in 64 bits; its sizes are "
+                   "implausibly large",
+                   source.configPath);
+}
+
+llvm::Expected<llvm::json::Object> vgcu::summarize(const ModelSource &source, ModuleOp graph, ModuleOp fused,
                                    ModuleOp sharded, ModuleOp kernels, int64_t tensorParallel) {
   const ModelConfig &config = source.resolved.config;
   llvm::json::Object summary{
@@ -199,17 +206,19 @@ llvm::json::Object vgcu::summarize(const ModelSource &source, ModuleOp graph, Mo
   };
   if (graph) {
     auto params = ParamTable::fromModule(graph);
-    if (params)
-      summary["parameters"] = params->numElements();
-    else
-      llvm::consumeError(params.takeError());
+    if (!params)
+      return params.takeError();
+    std::optional<int64_t> count = params->numElements();
+    if (!count)
+      return countOverflow(source);
+    summary["parameters"] = *count;
   }
   if (fused)
     summary["ops_per_layer"] = opsPerLayer(fused);
   if (sharded) {
     // What each rank stores: its slices of sharded parameters plus every replicated one.
-    std::map<std::string, std::pair<int64_t, bool>> perName;
-    int64_t padding = 0, headCopies = 0;
+    std::map<std::string, std::pair<CheckedInt64, bool>> perName;
+    CheckedInt64 padding = 0, headCopies = 0;
     sharded.walk([&](ParamOp param) {
       ArrayRef<int64_t> shape = param.getResult().getType().getShape();
       bool replicated = !param.getShardAttr();
@@ -218,25 +227,31 @@ llvm::json::Object vgcu::summarize(const ModelSource &source, ModuleOp graph, Mo
       ShardAttr shard = param.getShardAttr();
       if (!inserted || !shard)
         return;
-      int64_t perIndex = countElements(shape) / shape[shard.getDim()];
+      CheckedInt64 perIndex = 1;
+      for (auto [dim, size] : llvm::enumerate(shape))
+        if (static_cast<int64_t>(dim) != shard.getDim())
+          perIndex *= size;
       if (shard.getValid() > 0)
-        padding += (shard.getGlobalSize() - shard.getValid()) * perIndex;
+        padding += CheckedInt64(shard.getGlobalSize() - shard.getValid()) * perIndex;
       // Segments with fewer units than ranks (KV heads) are held by several ranks.
       for (auto [size, units] : llvm::zip(shard.getSegments(), shard.getUnits()))
         if (units < shard.getTp())
-          headCopies += (shard.getTp() - units) * (size / units) * perIndex;
+          headCopies += CheckedInt64(shard.getTp() - units) * (size / units) * perIndex;
     });
-    int64_t perRank = 0, replicated = 0;
+    CheckedInt64 perRank = 0, replicated = 0;
     for (const auto &[name, entry] : perName) {
       perRank += entry.first;
       if (entry.second)
         replicated += entry.first;
     }
-    summary["parameters_per_rank"] = llvm::json::Array(std::vector<int64_t>(tensorParallel, perRank));
-    summary["replicated_parameters_per_rank"] = replicated;
-    summary["vocab_padding_parameters"] = padding;
+    if (!perRank.get() || !replicated.get() || !padding.get() || !headCopies.get())
+      return countOverflow(source);
+    summary["parameters_per_rank"] =
+        llvm::json::Array(std::vector<int64_t>(tensorParallel, *perRank.get()));
+    summary["replicated_parameters_per_rank"] = *replicated.get();
+    summary["vocab_padding_parameters"] = *padding.get();
     // tp · per-rank = parameters + padding + (tp - 1) · replicated + replicated_head_copies.
-    summary["replicated_head_copies"] = headCopies;
+    summary["replicated_head_copies"] = *headCopies.get();
   }
   if (kernels) {
     auto decode = kernels.lookupSymbol<func::FuncOp>("decode");

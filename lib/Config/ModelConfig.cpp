@@ -2,6 +2,7 @@
 
 #include "vgcu/Config/ModelConfig.h"
 #include "vgcu/Support/Error.h"
+#include "vgcu/Support/InputFiles.h"
 #include "vgcu/Support/Json.h"
 
 #include "llvm/Support/MemoryBuffer.h"
@@ -124,9 +125,9 @@ llvm::Expected<std::string> ConfigReader::string(llvm::StringRef key,
 }
 
 llvm::Expected<llvm::json::Object> vgcu::readConfigJson(llvm::StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  auto buffer = readInputFile(path, "config", kMaxJsonFileBytes);
   if (!buffer)
-    return makeError("cannot read '{0}': {1}", path, buffer.getError().message());
+    return buffer.takeError();
   auto parsed = parseJson((*buffer)->getBuffer());
   if (!parsed)
     return makeError("{0}: invalid JSON: {1}", path, llvm::toString(parsed.takeError()));

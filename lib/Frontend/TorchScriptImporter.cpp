@@ -11,6 +11,7 @@
 
 #include "vgcu/Frontend/TorchScriptImporter.h"
 #include "vgcu/Support/Error.h"
+#include "vgcu/Support/InputFiles.h"
 #include "vgcu/Support/Shapes.h"
 
 #include "dialects/vgcu/VgcuOps.h"
@@ -1040,6 +1041,8 @@ llvm::Expected<OwningOpRef<ModuleOp>> vgcu::importTorchScript(llvm::StringRef pa
                                                               MLIRContext &context) {
   if (!llvm::sys::fs::exists(path))
     return makeError("TorchScript file '{0}' does not exist", path);
+  if (auto error = checkRegularFile(path, "TorchScript file"))
+    return std::move(error);
   torch::jit::Module module;
   try {
     module = torch::jit::load(path.str());

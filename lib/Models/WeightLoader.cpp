@@ -1,6 +1,7 @@
 //===- WeightLoader.cpp - Matching checkpoint tensors to graph parameters ---------===//
 
 #include "vgcu/Models/WeightLoader.h"
+#include "vgcu/Support/CheckedMath.h"
 #include "vgcu/Support/Error.h"
 
 #include "dialects/vgcu/VgcuOps.h"
@@ -51,15 +52,15 @@ const ParamInfo *ParamTable::find(llvm::StringRef name) const {
   return it == table.end() ? nullptr : &it->second;
 }
 
-int64_t ParamTable::numElements() const {
-  int64_t total = 0;
+std::optional<int64_t> ParamTable::numElements() const {
+  CheckedInt64 total = 0;
   for (const auto &[name, info] : table) {
-    int64_t count = 1;
+    CheckedInt64 count = 1;
     for (int64_t dim : info.shape)
       count *= dim;
     total += count;
   }
-  return total;
+  return total.get();
 }
 
 WeightLoader::WeightLoader(const Checkpoint &checkpoint, const ParamTable &params,

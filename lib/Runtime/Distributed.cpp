@@ -3,6 +3,9 @@
 #include "vgcu/Runtime/Distributed.h"
 #include "vgcu/Support/Error.h"
 #include "vgcu/Support/Log.h"
+#include "vgcu/Support/Signals.h"
+
+#include "llvm/ADT/ScopeExit.h"
 
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -11,6 +14,7 @@
 #include <csignal>
 #include <cstring>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -112,17 +116,26 @@ llvm::Error vgcu::runtime::runRankProcesses(const std::string &executable,
   auto port = findFreePort();
   if (!port)
     return port.takeError();
+  // An interrupt of the launcher stops its ranks (and a launcher killed outright takes them
+  // along through PR_SET_PDEATHSIG).
+  installSignalHandlers();
   std::vector<pid_t> children;
+  std::vector<int> childSlots;
+  auto forget = llvm::make_scope_exit([&] {
+    for (int slot : childSlots)
+      unregisterChildProcess(slot);
+  });
   auto stopAll = [&](pid_t except) {
     for (pid_t child : children)
       if (child > 0 && child != except)
         kill(child, SIGKILL);
   };
+  pid_t launcher = getpid();
   for (int64_t rank = 0; rank < worldSize; ++rank) {
-    std::vector<std::string> argv{executable};
+    // Rank options first: everything after a "--" among `arguments` is positional.
+    std::vector<std::string> argv{executable, "--rank=" + std::to_string(rank),
+                                  "--master-port=" + std::to_string(*port)};
     argv.insert(argv.end(), arguments.begin(), arguments.end());
-    argv.push_back("--rank=" + std::to_string(rank));
-    argv.push_back("--master-port=" + std::to_string(*port));
     std::vector<char *> pointers;
     for (std::string &argument : argv)
       pointers.push_back(argument.data());
@@ -134,10 +147,14 @@ llvm::Error vgcu::runtime::runRankProcesses(const std::string &executable,
       return makeError("cannot start rank {0}: {1}", rank, strerror(saved));
     }
     if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != launcher) // the launcher died before prctl took effect
+        _exit(1);
       execv(executable.c_str(), pointers.data());
       _exit(127);
     }
     children.push_back(pid);
+    childSlots.push_back(registerChildProcess(pid));
   }
   logger().debug("started {} ranks on port {}", worldSize, *port);
   // The first rank to fail decides the outcome; the rest are stopped so nothing hangs.

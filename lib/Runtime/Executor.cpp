@@ -1,6 +1,8 @@
 //===- Executor.cpp - Loading a rank's gcu program and running prefill and decode ---===//
 
 #include "vgcu/Runtime/Executor.h"
+#include "vgcu/Runtime/ProgramCheck.h"
+#include "vgcu/Support/InputFiles.h"
 #include "vgcu/Support/Error.h"
 #include "vgcu/Support/Log.h"
 #include "vgcu/Weights/SafeTensors.h"
@@ -88,6 +90,62 @@ std::vector<int64_t> resolveShape(const std::vector<int64_t> &shape, int64_t tok
     if (ShapedType::isDynamic(dim))
       dim = tokens;
   return result;
+}
+
+/// The manifest is not checksummed: every field the runtime relies on must agree with the
+/// (checksummed) program and weights, or the error names the field instead of a kernel
+/// failing later.
+llvm::Error checkManifestAgainstProgram(const ArtifactManifest &manifest, int64_t rank,
+                                        ModuleOp program, const SafeTensorsFile &weights) {
+  auto attribute = [&](llvm::StringRef name) -> std::optional<int64_t> {
+    if (auto value = program->getAttrOfType<IntegerAttr>(name))
+      return value.getInt();
+    return std::nullopt;
+  };
+  auto mismatch = [](llvm::StringRef field, int64_t manifestValue, llvm::StringRef what,
+                     int64_t programValue) {
+    return makeError("field '{0}' is {1}, but {2} {3}", field, manifestValue, what,
+                     programValue);
+  };
+  if (auto tp = attribute("vgcu.tp"); tp && *tp != manifest.tp)
+    return mismatch("tp", manifest.tp, "the program was sharded for tp =", *tp);
+  if (auto layers = attribute("vgcu.kv_layers"); layers && *layers != manifest.kvLayers)
+    return mismatch("kv_cache.layers", manifest.kvLayers,
+                    "the number of attention layers in the program is", *layers);
+  if (auto block = attribute("vgcu.kv_block_size"); block && *block != manifest.kvBlockSize)
+    return mismatch("kv_cache.block_size", manifest.kvBlockSize,
+                    "the program's KV cache block size is", *block);
+  if (auto positions = attribute("vgcu.max_positions");
+      positions && *positions != manifest.maxPositions)
+    return mismatch("max_position_embeddings", manifest.maxPositions,
+                    "the program was compiled for positions up to", *positions);
+  if (auto architecture = program->getAttrOfType<StringAttr>("vgcu.architecture");
+      architecture && architecture.getValue() != manifest.architecture)
+    return makeError("field 'architecture' is '{0}', but the program is a {1}",
+                     manifest.architecture, architecture.getValue());
+  const auto &metadata = weights.metadata();
+  auto metadataInt = [&](llvm::StringRef key) -> std::optional<int64_t> {
+    auto it = metadata.find(key.str());
+    int64_t value;
+    if (it == metadata.end() || llvm::StringRef(it->second).getAsInteger(10, value))
+      return std::nullopt;
+    return value;
+  };
+  if (auto weightsRank = metadataInt("rank"); weightsRank && *weightsRank != rank)
+    return makeError("field 'ranks[{0}].weights' names '{1}', which holds the weights of rank {2}",
+                     rank, manifest.ranks[rank].weights, *weightsRank);
+  if (auto weightsTp = metadataInt("tp"); weightsTp && *weightsTp != manifest.tp)
+    return mismatch("tp", manifest.tp, "the weights were sharded for tp =", *weightsTp);
+  std::optional<std::string> mismatchedWeight;
+  program.walk([&](gcu::WeightOp weight) {
+    auto type = mlirToDType(weight.getResult().getType().getElementType());
+    if (!mismatchedWeight && type && *type != manifest.dtype)
+      mismatchedWeight = weight.getName().str() + " is " + dtypeName(*type).str();
+  });
+  if (mismatchedWeight)
+    return makeError("field 'dtype' is {0}, but the program's weight {1}",
+                     dtypeName(manifest.dtype), *mismatchedWeight);
+  return llvm::Error::success();
 }
 
 } // namespace
@@ -309,10 +367,9 @@ llvm::Expected<std::unique_ptr<Executor>> Executor::load(const ArtifactManifest 
   executor->context->loadDialect<gcu::GcuDialect, func::FuncDialect>();
 
   std::string programPath = manifest.path(manifest.ranks[rank].program);
-  auto programBuffer = llvm::MemoryBuffer::getFile(programPath);
+  auto programBuffer = readInputFile(programPath, "program");
   if (!programBuffer)
-    return makeError("cannot read program '{0}': {1}", programPath,
-                     programBuffer.getError().message());
+    return programBuffer.takeError();
   // The compiler writes bytecode whatever the manifest calls the file; text would reach MLIR's
   // recursive text parser, which a deeply nested file overflows.
   if (!isBytecode(**programBuffer))
@@ -335,6 +392,9 @@ llvm::Expected<std::unique_ptr<Executor>> Executor::load(const ArtifactManifest 
   if (!weights)
     return weights.takeError();
   executor->weights = std::move(*weights);
+  if (auto error = checkManifestAgainstProgram(manifest, rank, *executor->program,
+                                               *executor->weights))
+    return addContext(std::move(error), manifest.path("manifest.json"));
 
   for (auto [name, target] : {std::pair<llvm::StringRef, BoundEntry *>{"prefill",
                                                                        &executor->prefillEntry},
@@ -343,6 +403,8 @@ llvm::Expected<std::unique_ptr<Executor>> Executor::load(const ArtifactManifest 
     auto function = executor->program->lookupSymbol<func::FuncOp>(name);
     if (!function)
       return makeError("program '{0}' has no @{1} entry", programPath, name);
+    if (auto error = checkEntry(function))
+      return addContext(std::move(error), "program '" + programPath + "'");
     // The manifest is not checksummed; its vocabulary must agree with the program's logits
     // before token ids are checked against it.
     auto logits = function.getNumResults() == 1

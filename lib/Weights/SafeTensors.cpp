@@ -2,7 +2,9 @@
 
 #include "vgcu/Weights/SafeTensors.h"
 #include "vgcu/Support/Error.h"
+#include "vgcu/Support/InputFiles.h"
 #include "vgcu/Support/Json.h"
+#include "vgcu/Support/OutputFile.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSet.h"
@@ -56,10 +58,9 @@ static std::vector<std::string> topLevelKeys(llvm::StringRef text) {
 }
 
 llvm::Expected<std::unique_ptr<SafeTensorsFile>> SafeTensorsFile::open(llvm::StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+  auto buffer = readInputFile(path, "safetensors file");
   if (!buffer)
-    return makeError("cannot read '{0}': {1}", path, buffer.getError().message());
+    return buffer.takeError();
   return parse(std::move(*buffer), path);
 }
 
@@ -225,10 +226,10 @@ llvm::Error vgcu::writeSafeTensors(llvm::StringRef path, std::vector<TensorToWri
 
   // Written with write() from one reused staging buffer: a mapped output file would have the
   // kernel zero every page before the data lands in it.
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
-  if (ec)
-    return makeError("cannot create '{0}': {1}", path, ec.message());
+  auto file = OutputFile::create(path);
+  if (!file)
+    return file.takeError();
+  llvm::raw_fd_ostream &os = (*file)->stream();
   uint64_t headerSize = headerText.size();
   char length[8];
   for (int i = 0; i < 8; ++i)
@@ -237,15 +238,14 @@ llvm::Error vgcu::writeSafeTensors(llvm::StringRef path, std::vector<TensorToWri
   os << headerText;
   std::unique_ptr<uint8_t[]> staging(new uint8_t[std::max<uint64_t>(largest, 1)]);
   for (auto [tensor, size] : llvm::zip(tensors, sizes)) {
+    if ((*file)->failed())
+      break; // a full disk: stop converting, close() names the failure
     tensor.fill(llvm::MutableArrayRef<uint8_t>(staging.get(), size));
     os.write(reinterpret_cast<const char *>(staging.get()), size);
     if (onBytes)
       onBytes(size);
   }
-  os.close();
-  if (os.has_error())
-    return makeError("cannot write '{0}': {1}", path, os.error().message());
-  return llvm::Error::success();
+  return (*file)->close();
 }
 
 //===----------------------------------------------------------------------===//
@@ -269,9 +269,9 @@ llvm::Expected<std::unique_ptr<Checkpoint>> Checkpoint::open(llvm::StringRef dir
   std::map<std::string, std::string> weightMap;
   std::vector<std::string> fileNames;
   if (llvm::sys::fs::exists(indexPath)) {
-    auto buffer = llvm::MemoryBuffer::getFile(indexPath, /*IsText=*/true);
+    auto buffer = readInputFile(indexPath, "checkpoint index", kMaxJsonFileBytes);
     if (!buffer)
-      return makeError("cannot read '{0}': {1}", indexPath, buffer.getError().message());
+      return buffer.takeError();
     auto json = parseJson((*buffer)->getBuffer());
     if (!json)
       return makeError("{0}: invalid JSON: {1}", indexPath, llvm::toString(json.takeError()));

@@ -230,6 +230,42 @@ def mutate(artifact, case_dir, operation):
             except (KeyError, IndexError, TypeError):
                 raise SetupError("manifest_delete: manifest has no %r" % (arg,))
         write_bytes(manifest, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
+    elif kind == "symlink":
+        relative, target = arg
+        path = inside(artifact, relative)
+        if os.path.lexists(path):
+            os.remove(path)
+        os.symlink(target, path)
+    elif kind == "fifo":
+        path = inside(artifact, arg)
+        if os.path.lexists(path):
+            os.remove(path)
+        os.mkfifo(path)
+    elif kind == "fill_tensor":
+        relative, name, byte = arg
+        path = inside(artifact, relative)
+        data = bytearray(read_bytes(path))
+        header_size = int.from_bytes(data[:8], "little")
+        try:
+            entry = json.loads(data[8:8 + header_size])[name]
+        except (ValueError, KeyError):
+            raise SetupError("fill_tensor: %s has no tensor %r" % (relative, name))
+        begin, end = (8 + header_size + offset for offset in entry["data_offsets"])
+        data[begin:end] = bytes([byte]) * (end - begin)
+        write_bytes(path, bytes(data))
+    elif kind == "program_mlir":
+        # A crafted program: the case's text IR as bytecode, its size recorded in the manifest
+        # (cases using it pass --no-verify-checksums: Python has no xxh3).
+        program = inside(artifact, "program.mlirbc")
+        result = subprocess.run([tool_path("vgcu-opt", mutate.options), "--emit-bytecode",
+                                 os.path.join(case_dir, arg), "-o", program],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, errors="replace")
+        if result.returncode != 0:
+            raise SetupError("program_mlir: vgcu-opt rejected %s:\n%s" % (arg, result.stderr))
+        document = json.loads(read_bytes(manifest))
+        document["files"]["program.mlirbc"]["bytes"] = os.path.getsize(program)
+        write_bytes(manifest, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
     else:
         raise SetupError("unknown mutation %r" % kind)
 
@@ -305,6 +341,11 @@ def run_case(name, corpus, work_dir, artifacts, options):
         shutil.copytree(source, case_dir, symlinks=True)
         for relative, pattern in spec.get("generate", {}).items():
             write_bytes(inside(case_dir, relative), pattern_bytes(pattern))
+        for relative in spec.get("fifo", []):  # git cannot hold a FIFO: made here
+            path = inside(case_dir, relative)
+            if os.path.lexists(path):
+                os.remove(path)
+            os.mkfifo(path)
         out_dir = os.path.join(root, "out")
         os.makedirs(out_dir)
         out = os.path.join(out_dir, spec.get("out_name", "model.vgcu"))
@@ -412,6 +453,7 @@ def main(argv):
     if not names:
         print("no cases in %s" % corpus)
         return 1
+    mutate.options = options  # program_mlir runs vgcu-opt
     artifacts = {tp: Artifact(work_dir, options, tp) for tp in (1, 2)}
     with concurrent.futures.ThreadPoolExecutor(max(1, options.jobs)) as pool:
         results = list(pool.map(lambda n: run_case(n, corpus, work_dir, artifacts, options),

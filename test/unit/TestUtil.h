@@ -32,9 +32,12 @@ public:
 
   std::string write(llvm::StringRef name, llvm::StringRef contents) const {
     std::string file = path(name);
+    EXPECT_FALSE(llvm::sys::fs::create_directories(llvm::sys::path::parent_path(file)));
     std::error_code ec;
     llvm::raw_fd_ostream os(file, ec);
     EXPECT_FALSE(ec) << ec.message();
+    if (ec)
+      return file;
     os << contents;
     return file;
   }

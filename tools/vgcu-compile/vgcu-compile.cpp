@@ -95,6 +95,10 @@ int compileTorchScript() {
   auto params = ParamTable::fromModule(**module);
   if (!params)
     return fail(params.takeError());
+  std::optional<int64_t> parameterCount = params->numElements();
+  if (!parameterCount)
+    return fail(makeError("{0}: the model's parameter count does not fit in 64 bits",
+                          torchScript.getValue()));
   if (emit == "graph") {
     (*module)->print(llvm::outs());
     llvm::outs() << "\n";
@@ -119,7 +123,7 @@ int compileTorchScript() {
   if (summaryJson)
     llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(llvm::json::Object{
                                                {"source", torchScript.getValue()},
-                                               {"parameters", params->numElements()},
+                                               {"parameters", *parameterCount},
                                                {"ops_per_layer", std::move(fusedOpsPerLayer)}}))
                  << "\n";
   return 0;
@@ -215,10 +219,10 @@ int main(int argc, char **argv) {
     mlir::OwningOpRef<mlir::ModuleOp> kernels = sharded->clone();
     if (auto error = lowerToKernels(*kernels, options))
       return fail(std::move(error));
-    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(summarize(
-                                               *source, **graph, *fused, *sharded, *kernels,
-                                               tensorParallel)))
-                 << "\n";
+    auto summary = summarize(*source, **graph, *fused, *sharded, *kernels, tensorParallel);
+    if (!summary)
+      return fail(summary.takeError());
+    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(*summary))) << "\n";
   }
   if (!outputPath.empty())
     if (auto error = writeArtifact(*source, context, options, outputPath, force))

@@ -5,6 +5,7 @@
 #include "vgcu/Runtime/Executor.h"
 #include "vgcu/Support/Error.h"
 #include "vgcu/Support/Log.h"
+#include "vgcu/Support/TestHooks.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
@@ -34,6 +35,8 @@ cl::opt<int64_t> maxNewTokens("max-new-tokens", cl::desc("Tokens to generate (gr
                               cl::init(16), cl::cat(category));
 cl::opt<bool> json("json", cl::desc("Print one JSON object: tokens, logits, timing"),
                    cl::init(false), cl::cat(category));
+/// More threads than this only oversubscribe any machine vgcu-run targets.
+constexpr int kMaxThreads = 1024;
 cl::opt<int> threads("num-threads", cl::desc("ATen threads per rank (0: cores / ranks)"),
                      cl::init(0), cl::cat(category));
 cl::opt<bool> skipChecksums("no-verify-checksums",
@@ -66,9 +69,13 @@ int fail(llvm::Error error) {
 llvm::Expected<std::vector<int64_t>> parseIds(llvm::StringRef text, int64_t vocab) {
   std::vector<int64_t> ids;
   llvm::SmallVector<llvm::StringRef> pieces;
-  text.split(pieces, ',', -1, /*KeepEmpty=*/false);
-  for (llvm::StringRef piece : pieces) {
+  if (text.trim().empty())
+    return makeError("--prompt-ids is empty");
+  text.split(pieces, ',', -1, /*KeepEmpty=*/true);
+  for (auto [index, piece] : llvm::enumerate(pieces)) {
     int64_t id;
+    if (piece.trim().empty())
+      return makeError("--prompt-ids: entry {0} of '{1}' is empty", index + 1, text);
     if (piece.trim().getAsInteger(10, id))
       return makeError("--prompt-ids: '{0}' is not an integer", piece.trim());
     if (id < 0 || id >= vocab)
@@ -81,6 +88,24 @@ llvm::Expected<std::vector<int64_t>> parseIds(llvm::StringRef text, int64_t voca
 }
 
 int64_t greedyToken(const at::Tensor &logits) { return logits.argmax().item<int64_t>(); }
+
+/// Positions a generation occupies: the prompt's, then one per new token but the last,
+/// which is never fed back.
+int64_t positionsUsed(int64_t promptTokens) {
+  return promptTokens + std::max<int64_t>(0, maxNewTokens - 1);
+}
+
+/// Logits that are NaN or infinite are an error, not a token (and not invalid JSON).
+llvm::Expected<at::Tensor> checkFinite(llvm::Expected<at::Tensor> logits,
+                                       const llvm::Twine &step) {
+  if (!logits)
+    return logits.takeError();
+  if (!at::isfinite(*logits).all().item<bool>())
+    return makeError("the model produced non-finite logits (NaN or infinity) {0}; its weights "
+                     "or inputs are out of range for its dtype",
+                     step.str());
+  return logits;
+}
 
 /// The prompt's ids, checked against the vocabulary and, with the new tokens, against the
 /// model's positions.
@@ -95,11 +120,11 @@ llvm::Expected<std::vector<int64_t>> readPrompt(const ArtifactManifest &manifest
                      maxNewTokens.getValue(), manifest.maxPositions);
   if (overflows)
     return makeError("--max-new-tokens {0} is too large", maxNewTokens.getValue());
-  if (manifest.maxPositions > 0 && promptTokens + maxNewTokens > manifest.maxPositions)
-    return makeError("prompt plus {0} new tokens is {1} tokens, more than the model's {2} "
-                     "positions",
-                     maxNewTokens.getValue(), promptTokens + maxNewTokens,
-                     manifest.maxPositions);
+  int64_t positions = positionsUsed(promptTokens);
+  if (manifest.maxPositions > 0 && positions > manifest.maxPositions)
+    return makeError("prompt plus {0} new tokens needs {1} positions (the last new token is "
+                     "not fed back), more than the model's {2}",
+                     maxNewTokens.getValue(), positions, manifest.maxPositions);
   return ids;
 }
 
@@ -111,7 +136,7 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
   auto executor = Executor::load(manifest, rank, referenceKernelLibrary(), collectives);
   if (!executor)
     return fail(executor.takeError());
-  if (auto error = (*executor)->resetCache(static_cast<int64_t>(ids->size()) + maxNewTokens))
+  if (auto error = (*executor)->resetCache(positionsUsed(static_cast<int64_t>(ids->size()))))
     return fail(std::move(error));
   // Warm-up generations write the same cache slots the timed one overwrites.
   for (int round = 0; round < warmup; ++round) {
@@ -129,7 +154,7 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
 
   using Clock = std::chrono::steady_clock;
   auto start = Clock::now();
-  auto logits = (*executor)->prefill(*ids);
+  auto logits = checkFinite((*executor)->prefill(*ids), "for the prompt");
   if (!logits)
     return fail(logits.takeError());
   auto prefillEnd = Clock::now();
@@ -139,9 +164,13 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
     generated.push_back(greedyToken(promptLogits));
   if (rank == debugKillRank)
     raise(SIGKILL);
+  if (maxNewTokens > 1)
+    debugPausePoint("decode");
   int64_t position = static_cast<int64_t>(ids->size());
   while (static_cast<int64_t>(generated.size()) < maxNewTokens) {
-    auto next = (*executor)->decode(generated.back(), position++);
+    auto next = checkFinite((*executor)->decode(generated.back(), position),
+                            "at position " + llvm::Twine(position));
+    ++position;
     if (!next)
       return fail(next.takeError());
     generated.push_back(greedyToken(*next));
@@ -196,6 +225,9 @@ int main(int argc, char **argv) {
     return fail(std::move(error));
   if (maxNewTokens < 0)
     return fail(makeError("--max-new-tokens must not be negative"));
+  if (threads < 0 || threads > kMaxThreads)
+    return fail(makeError("--num-threads must be between 0 (automatic) and {0}, got {1}",
+                          kMaxThreads, threads.getValue()));
 
   // Ranks started by the launcher re-hash nothing: the launcher checked the files.
   auto manifest = readArtifact(artifactPath, !skipChecksums && rankOption < 0);
@@ -216,10 +248,10 @@ int main(int argc, char **argv) {
     auto ids = readPrompt(*manifest);
     if (!ids)
       return fail(ids.takeError());
-    std::vector<std::string> arguments;
+    // The launcher's own arguments come last: after a "--" they are all positional.
+    std::vector<std::string> arguments{"--no-verify-checksums"};
     for (int i = 1; i < argc; ++i)
       arguments.push_back(argv[i]);
-    arguments.push_back("--no-verify-checksums");
     auto self = llvm::sys::fs::getMainExecutable(argv[0], reinterpret_cast<void *>(&fail));
     if (auto error = runRankProcesses(self, arguments, tp))
       return fail(std::move(error));

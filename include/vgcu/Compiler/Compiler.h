@@ -61,7 +61,7 @@ llvm::Error lowerToKernels(mlir::ModuleOp sharded, const CompileOptions &options
 
 /// Summary of a model: architecture, exact parameter count, layers, hidden size, and with
 /// kernel-level IR the launches per decoder layer.
-llvm::json::Object summarize(const ModelSource &source, mlir::ModuleOp graph,
+llvm::Expected<llvm::json::Object> summarize(const ModelSource &source, mlir::ModuleOp graph,
                              mlir::ModuleOp fused, mlir::ModuleOp sharded,
                              mlir::ModuleOp kernels, int64_t tensorParallel);
 

@@ -31,8 +31,8 @@ public:
   static llvm::Expected<ParamTable> fromModule(mlir::ModuleOp module);
   const ParamInfo *find(llvm::StringRef name) const;
   const std::map<std::string, ParamInfo> &params() const { return table; }
-  /// Total number of elements (each name once).
-  int64_t numElements() const;
+  /// Total number of elements (each name once); nothing if it does not fit in 64 bits.
+  std::optional<int64_t> numElements() const;
 
 private:
   std::map<std::string, ParamInfo> table;
