@@ -30,6 +30,14 @@ def vgcu_run(artifact, prompt, tokens):
                            "--max-new-tokens", str(tokens), "--json"]))
 
 
+def _rope_depends_on_call(model_dir):
+    from vgcu_ref.checkpoint import read_config
+    from vgcu_ref.models import resolve_config
+    from vgcu_ref.rope import rope_depends_on_call
+
+    return rope_depends_on_call(resolve_config(read_config(model_dir)))
+
+
 def max_difference(a, b):
     if len(a) != len(b):
         sys.exit(f"logit rows differ in length: {len(a)} vs {len(b)}")
@@ -67,6 +75,9 @@ def main():
     reference_command = [sys.executable, os.path.join(HERE, "run_reference.py"), model,
                          "--prompt-ids", args.prompt, "--max-new-tokens", str(args.tokens),
                          "--dtype", reference_dtype, "--json"]
+    if _rope_depends_on_call(model):
+        # dynamic / longrope: compare with the reference's cached run (see run_reference.py)
+        reference_command.append("--kv-cache")
     if args.dtype != "f32":
         reference_command += ["--teacher-forced", ",".join(map(str, ours["tokens"]))]
     reference = json.loads(run(reference_command))

@@ -9,6 +9,32 @@ ARCH is an HF architecture (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausal
 OPTForCausalLM) or its model_type (llama, mistral, qwen2, qwen3, opt). Writes OUT_DIR/config.json and
 OUT_DIR/model.safetensors, or model-0000i-of-0000N.safetensors + model.safetensors.index.json.
 The same ARCH, options and seed always produce identical files.
+
+Family modules add more ARCHs (vgcu_ref/families.py), e.g. GemmaForCausalLM / gemma,
+Gemma2ForCausalLM / gemma2 and Phi3ForCausalLM / phi3 (tiny Phi3: LongRoPE switching to the long
+factors after position 15, partial_rotary_factor 0.75, sliding window 10).
+Mixture of experts (vgcu_ref/moe.py, deepseek.py): MixtralForCausalLM / mixtral, Qwen2MoeForCausalLM /
+qwen2_moe, Qwen3MoeForCausalLM / qwen3_moe, DeepseekV2ForCausalLM / deepseek_v2 (V2-Lite shaped: MLA
+without q_lora_rank, greedy softmax routing) and DeepseekV3ForCausalLM / deepseek_v3 (q_lora_rank,
+noaux_tc sigmoid routing); e.g. deepseek_v2 OUT --set topk_method=group_limited_greedy --set n_group=4
+--set topk_group=2.
+
+Rotary scaling (any Llama-family or Gemma ARCH; semantics in vgcu_ref/rope.py) is set with --set, a
+JSON dict in single quotes; small --max-pos / original_max_position_embeddings make a ~25 token run
+cross the switch of the position-dependent types:
+  llama OUT --set rope_scaling='{"rope_type":"linear","factor":2.0}'
+  llama OUT --max-pos 16 --set rope_scaling='{"rope_type":"dynamic","factor":2.0}'
+        (NTK frequencies recomputed per call once max(position)+1 > max_position_embeddings)
+  llama OUT --set rope_scaling='{"rope_type":"yarn","factor":4.0,"original_max_position_embeddings":16,
+        "beta_fast":32.0,"beta_slow":1.0}'   (optional: "attention_factor", "mscale", "mscale_all_dim",
+        "truncate": false)
+  llama OUT --max-pos 64 --set original_max_position_embeddings=16 --set rope_scaling='{"rope_type":
+        "longrope","short_factor":[8 numbers],"long_factor":[8 numbers]}'   (head_dim/2 = 8 numbers;
+        HF v4 reads original_max_position_embeddings from the TOP level of the config, and then
+        factor = max_pos / original; without it, rope_scaling needs "factor")
+  llama OUT --set rope_scaling='{"rope_type":"llama3","factor":8.0,"low_freq_factor":1.0,
+        "high_freq_factor":4.0,"original_max_position_embeddings":16}'
+The legacy spelling "type" is accepted for "rope_type"; an unknown type is rejected with its name.
 """
 
 import argparse

@@ -12,6 +12,21 @@ every generated position given that exact prefix; --json then adds "predictions"
 counted token by token instead of stopping at the first near-tie that sends two runs apart. --dtype is the compute dtype (default f32;
 checkpoint tensors are cast to it). Loading fails unless every model parameter is found in the
 checkpoint and every checkpoint tensor is used.
+
+Rope types whose frequencies depend on the positions of each call (rope_scaling "dynamic" and
+"longrope", see vgcu_ref/rope.py) make the two modes differ once the sequence crosses the switch
+length (max_position_embeddings for dynamic, original_max_position_embeddings for longrope):
+  * without --kv-cache every step is ONE forward over positions 0..n-1, so every token is rotated with
+    the frequencies of length n (HF generate with use_cache=False);
+  * with --kv-cache the prompt is one call and every new token another; each call rotates its
+    queries and the keys it writes with the frequencies for seq_len = (max position OF THAT CALL) + 1,
+    and cached keys keep the rotation of the call that wrote them (HF generate with its KV cache). Phi3 with rope_scaling
+    re-prefills the whole sequence when it reaches original_max_position_embeddings + 1 tokens, as
+    HF's Phi3ForCausalLM.prepare_inputs_for_generation does.
+The C++ runtime (paged KV cache, @prefill then @decode) is compared with the --kv-cache run for such
+configs: e2e_check.py adds --kv-cache when rope.rope_depends_on_call(config) (with --teacher-forced,
+--kv-cache makes the predictions come from cached calls fed the given ids, too). For every other rope
+type the two modes agree up to float summation order.
 """
 
 import argparse
@@ -22,7 +37,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from vgcu_ref.checkpoint import load_model, parse_dtype  # noqa: E402
-from vgcu_ref.generate import greedy_generate, greedy_generate_with_cache  # noqa: E402
+from vgcu_ref.generate import greedy_generate, greedy_generate_with_cache, teacher_forced_with_cache  # noqa: E402
 
 
 def _parse_ids(text: str):
@@ -61,8 +76,9 @@ def main(argv=None) -> int:
     # The last generated token is never fed back, so the highest position used is this one.
     last_position = max(len(args.prompt_ids), len(args.prompt_ids) + args.max_new_tokens - 1) - 1
     max_positions = model.config["max_position_embeddings"]
-    if model.architecture == "OPTForCausalLM" and last_position >= max_positions:
-        parser.error(f"OPT has learned positions 0..{max_positions - 1}; this run needs {last_position}")
+    if model.learned_positions and last_position >= max_positions:
+        parser.error(f"{model.architecture} has learned positions 0..{max_positions - 1}; "
+                     f"this run needs {last_position}")
 
     if args.kv_cache:
         k_cache, v_cache = model.new_kv_cache(last_position + 1)
@@ -71,7 +87,11 @@ def main(argv=None) -> int:
         tokens, logits = greedy_generate(model, args.prompt_ids, args.max_new_tokens)
 
     result = {"tokens": tokens, "logits": [float(x) for x in logits]}
-    if args.teacher_forced is not None:
+    if args.teacher_forced is not None and args.kv_cache:
+        k_cache, v_cache = model.new_kv_cache(len(args.prompt_ids) + max(len(args.teacher_forced), 1))
+        result["predictions"] = teacher_forced_with_cache(model, args.prompt_ids, args.teacher_forced,
+                                                          k_cache, v_cache)
+    elif args.teacher_forced is not None:
         import torch
 
         sequence = args.prompt_ids + args.teacher_forced

@@ -7,7 +7,8 @@ Builds the model from MODEL_DIR/config.json with the checkpoint's weights (seede
 directory has no safetensors checkpoint), traces ``forward(input_ids[T], positions[T]) -> logits[T, V]``
 at T = --tokens and saves it with torch.jit.save. The top-level *ForCausalLM module is traced, so
 parameters keep their HF paths (model.layers.0.self_attn.q_proj.weight, ...); the rotary inv_freq is a
-float32 buffer attribute (model.rotary_emb.inv_freq). With --with-cache the same module also gets a
+float32 buffer attribute (model.rotary_emb.inv_freq; longrope adds model.rotary_emb.long_inv_freq and
+dynamic model.rotary_emb.inv_freq_exponent, selected in-graph from max(positions) + 1, see rope.py). With --with-cache the same module also gets a
 traced ``forward_with_cache(input_ids, positions, k_cache, v_cache)`` method, whose caches are
 [layers, MAX_LEN, kv_heads, head_dim] tensors updated in place.
 
@@ -27,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from vgcu_ref.checkpoint import HF_DTYPE_NAMES, check_compute_dtype, load_model, parse_dtype, read_config  # noqa: E402
 from vgcu_ref.models import VARIANTS, build_model  # noqa: E402
+from vgcu_ref.rope import rope_depends_on_call  # noqa: E402
 from vgcu_ref.safetensors_io import has_checkpoint  # noqa: E402
 from vgcu_ref.tiny import init_random_weights  # noqa: E402
 
@@ -70,8 +72,16 @@ def verify_cache(model, traced, max_len: int, prefill: int) -> str:
     rows = [traced.forward_with_cache(ids[:prefill], pos[:prefill], k_cache, v_cache)]
     for i in range(prefill, prefill + steps):
         rows.append(traced.forward_with_cache(ids[i:i + 1], pos[i:i + 1], k_cache, v_cache))
+    want = model(ids, pos)
+    if rope_depends_on_call(model.config):
+        # dynamic / longrope rotate each call with its own max position (rope.py): compare with the
+        # same calls made eagerly, not with one full forward.
+        k_cache, v_cache = model.new_kv_cache(max_len)
+        want = torch.cat([model.forward_with_cache(ids[:prefill], pos[:prefill], k_cache, v_cache)] + [
+            model.forward_with_cache(ids[i:i + 1], pos[i:i + 1], k_cache, v_cache)
+            for i in range(prefill, prefill + steps)])
     return _compare(f"forward_with_cache prefill {prefill} + {steps} decode steps",
-                    torch.cat(rows), model(ids, pos), model.dtype)
+                    torch.cat(rows), want, model.dtype)
 
 
 def main(argv=None) -> int:
@@ -101,6 +111,8 @@ def main(argv=None) -> int:
         model = model.to(dtype)
         print(f"no checkpoint in {args.model_dir}: using random weights (seed {args.seed})")
 
+    if hasattr(model, "set_moe_impl"):
+        model.set_moe_impl("dense")  # MoE: HF's expert loop does not trace with a dynamic token count
     ids, pos = _inputs(args.tokens, model.config["vocab_size"], seed=0)
     with torch.no_grad():
         if args.with_cache is None:
@@ -128,6 +140,8 @@ def main(argv=None) -> int:
         "methods": ["forward"] + ([] if args.with_cache is None else ["forward_with_cache"]),
         "kv_cache_shape": None if args.with_cache is None else list(model.kv_cache_shape(args.with_cache)),
     }
+    if args.with_cache is not None and hasattr(model, "v_cache_shape"):  # MLA: v_cache differs from k_cache
+        meta["v_cache_shape"] = list(model.v_cache_shape(args.with_cache))
     extra_files = {"config.json": json.dumps(model.config, sort_keys=True), "vgcu_ref.json": json.dumps(meta)}
     torch.jit.save(traced, args.out, _extra_files=extra_files)
     for line in reports:

@@ -68,22 +68,34 @@ def load_weights(model: CausalLM, tensors: Mapping[str, torch.Tensor]) -> None:
     the tied embedding.
     """
     expected = model.checkpoint_state_dict()
+    # Family attributes (models.CausalLM documents them): HF's base_model_prefix ("transformer" for
+    # GPT-2 / ChatGLM), the LM head and the embedding it is tied to, and buffers a checkpoint may or
+    # may not hold (loaded when present: Baichuan-7B / ChatGLM rotary inv_freq).
+    prefix = getattr(model, "base_model_prefix", "model") + "."
+    head_name = getattr(model, "lm_head_name", "lm_head") + ".weight"
+    optional = set(getattr(model, "optional_checkpoint_tensors", ()))
     given: Dict[str, torch.Tensor] = {}
     for name, tensor in tensors.items():
-        if name not in expected and "model." + name in expected:
-            name = "model." + name
+        if name not in expected and prefix + name in expected:
+            name = prefix + name
         if name in given:
             raise ValueError(f"checkpoint provides {name} twice")
         given[name] = tensor
-    for name in [n for n in given if n.endswith(_IGNORED_SUFFIXES)]:
+    for name in [n for n in given if n.endswith(_IGNORED_SUFFIXES) and n not in optional]:
         del given[name]
-    if model.tie_word_embeddings and "lm_head.weight" in given:
-        lm_head = given.pop("lm_head.weight")
-        embed_name = next(n for n in expected if n.endswith("embed_tokens.weight"))
+    # Families may declare checkpoint tensors that are not part of the model (DeepSeek-V3's MTP layers).
+    ignored = getattr(model, "ignored_checkpoint_tensor", None)
+    if ignored is not None:
+        for name in [n for n in given if ignored(n)]:
+            del given[name]
+    if model.tie_word_embeddings and head_name in given:
+        lm_head = given.pop(head_name)
+        embed_name = getattr(model, "tied_embedding_name", None) or next(
+            n for n in expected if n.endswith("embed_tokens.weight"))
         embed = given.get(embed_name)
         if embed is None or not torch.equal(lm_head.to(embed.dtype), embed):
             raise ValueError("checkpoint has lm_head.weight different from the tied embedding")
-    missing = sorted(set(expected) - set(given))
+    missing = sorted(set(expected) - set(given) - optional)
     unexpected = sorted(set(given) - set(expected))
     if missing or unexpected:
         raise ValueError(
@@ -119,6 +131,8 @@ def save_model(
 ) -> None:
     """Write config.json (with torch_dtype) and the checkpoint tensors in ``dtype`` to ``out_dir``."""
     config = dict(model.config)
+    for key in getattr(model, "config_aliases", ()):  # derived keys that the HF config class lacks
+        config.pop(key, None)
     config["torch_dtype"] = HF_DTYPE_NAMES[dtype]
     config.update(extra_config or {})
     tensors = {name: t.to(dtype) for name, t in model.checkpoint_state_dict().items()}

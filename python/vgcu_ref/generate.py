@@ -42,31 +42,65 @@ def greedy_generate_with_cache(
 
     The caches ([layers, max_len, kv_heads, head_dim]) are written in place and must hold
     len(prompt) + max_new_tokens - 1 positions. Same return value as ``greedy_generate``.
+
+    A model with ``reprefill_at_length = L`` (Phi3 with rope_scaling) recomputes the whole sequence
+    instead of decoding one token when the sequence reaches L tokens, as HF's generate does for it.
     """
+    generated, first_logits, _ = _cached_decode(model, prompt_ids, max_new_tokens, k_cache, v_cache)
+    return generated, first_logits
+
+
+def teacher_forced_with_cache(
+    model,
+    prompt_ids: Sequence[int],
+    forced_ids: Sequence[int],
+    k_cache: torch.Tensor,
+    v_cache: torch.Tensor,
+) -> List[int]:
+    """Greedy choice after the prompt and after each prefix of ``forced_ids``, computed like a cached
+    generation that was fed ``forced_ids`` (prefill, then one call per token, re-prefills included).
+
+    Differs from one full forward over prompt + forced_ids only for rope types whose frequencies
+    depend on each call's positions (dynamic, longrope). Returns len(forced_ids) predictions.
+    """
+    if not forced_ids:
+        return []
+    _, _, predictions = _cached_decode(model, prompt_ids, len(forced_ids), k_cache, v_cache, list(forced_ids))
+    return predictions
+
+
+def _cached_decode(model, prompt_ids, max_new_tokens, k_cache, v_cache, forced=None):
+    """Prefill + one call per token; feeds argmax (or ``forced[i]``). Returns (fed tokens, first
+    logits row, argmax after every call)."""
     if not prompt_ids:
         raise ValueError("the prompt must contain at least one token")
     needed = len(prompt_ids) + max(max_new_tokens, 1) - 1
     if k_cache.shape[1] < needed:
         raise ValueError(f"KV cache holds {k_cache.shape[1]} positions, decoding needs {needed}")
+    reprefill_at = getattr(model, "reprefill_at_length", None)
+    ids = list(prompt_ids)
     generated: List[int] = []
+    predictions: List[int] = []
     with torch.no_grad():
         logits = model.forward_with_cache(
-            torch.tensor(list(prompt_ids), dtype=torch.long),
-            torch.arange(len(prompt_ids), dtype=torch.long),
-            k_cache,
-            v_cache,
+            torch.tensor(ids, dtype=torch.long), torch.arange(len(ids), dtype=torch.long), k_cache, v_cache
         )
         first_logits = logits[-1].float().clone()
-        position = len(prompt_ids)
         while len(generated) < max_new_tokens:
-            generated.append(_argmax(logits[-1]))
+            predictions.append(_argmax(logits[-1]))
+            generated.append(predictions[-1] if forced is None else forced[len(generated)])
             if len(generated) == max_new_tokens:
                 break
+            ids.append(generated[-1])
+            position = len(ids) - 1
+            if len(ids) == reprefill_at:  # HF drops the cache here and recomputes everything
+                new_ids, new_positions = ids, list(range(len(ids)))
+            else:
+                new_ids, new_positions = [ids[-1]], [position]
             logits = model.forward_with_cache(
-                torch.tensor([generated[-1]], dtype=torch.long),
-                torch.tensor([position], dtype=torch.long),
+                torch.tensor(new_ids, dtype=torch.long),
+                torch.tensor(new_positions, dtype=torch.long),
                 k_cache,
                 v_cache,
             )
-            position += 1
-    return generated, first_logits
+    return generated, first_logits, predictions

@@ -1,7 +1,8 @@
 """PyTorch reference implementations of Hugging Face causal LMs over one flattened token sequence.
 
 Supported architectures (``config["architectures"][0]``): LlamaForCausalLM, MistralForCausalLM,
-Qwen2ForCausalLM, Qwen3ForCausalLM, OPTForCausalLM. Module attribute names mirror Hugging Face, so
+Qwen2ForCausalLM, Qwen3ForCausalLM, OPTForCausalLM, plus the families registered from their own
+modules (``families.py``: e.g. internlm2.py, baichuan.py, chatglm.py, gpt2.py). Module attribute names mirror Hugging Face, so
 ``state_dict`` keys are HF checkpoint tensor names (``model.layers.0.self_attn.q_proj.weight``,
 ``model.decoder.layers.0.fc1.bias``, ...).
 
@@ -27,7 +28,8 @@ Everything is traceable with ``torch.jit.trace`` / ``torch.jit.trace_module`` (t
 dynamic token count: no Python int derived from the input length is ever used.
 
 Numerics follow HF eager attention: RMSNorm in float32 cast back before the weight multiply, rotary
-cos/sin computed in float32 and cast to the model dtype, scores scaled in the model dtype, softmax in
+cos/sin computed in float32 (times the yarn/longrope attention factor; every rope_scaling type, see
+rope.py) and cast to the model dtype, scores scaled in the model dtype, softmax in
 float32 cast back, logits computed in the model dtype then upcast to float32.
 
 ``variant`` (a set of strings) selects alternative but mathematically equivalent spellings, used to
@@ -47,6 +49,8 @@ from typing import Dict, Iterable, List, Optional, Tuple, Union
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .rope import build_rotary_embedding, init_inv_freq
 
 VARIANTS = frozenset({"sqrt_div", "sigmoid_silu", "expand_kv", "mul_square", "weight_first"})
 
@@ -190,6 +194,9 @@ def resolve_config(config: dict) -> dict:
     cfg = dict(ARCH_DEFAULTS[arch])
     cfg.update(config)
     cfg["architectures"] = [arch]
+    family_hook = getattr(MODEL_CLASSES.get(arch), "resolve_family_config", None)
+    if family_hook is not None:  # architectures registered from their own module
+        return family_hook(cfg)
     if arch == "OPTForCausalLM":  # no GQA, head_dim is always hidden_size / num_attention_heads
         if cfg.get("word_embed_proj_dim") is None:
             cfg["word_embed_proj_dim"] = cfg["hidden_size"]
@@ -212,6 +219,9 @@ def layer_sliding_windows(cfg: dict) -> List[Optional[int]]:
     """Effective sliding window of each layer (None = full causal attention), as HF applies it."""
     arch = cfg["architectures"][0]
     n = cfg["num_hidden_layers"]
+    family_hook = getattr(MODEL_CLASSES.get(arch), "family_sliding_windows", None)
+    if family_hook is not None:
+        return family_hook(cfg)
     if arch == "MistralForCausalLM":
         return [cfg.get("sliding_window")] * n
     if arch in ("Qwen2ForCausalLM", "Qwen3ForCausalLM"):
@@ -229,35 +239,14 @@ def layer_sliding_windows(cfg: dict) -> List[Optional[int]]:
 
 
 def rope_inv_freq(cfg: dict) -> torch.Tensor:
-    """Rotary inverse frequencies (float32, length head_dim/2) exactly as HF's rope init computes them.
+    """Rotary inverse frequencies (float32, length rotary_dim/2) exactly as HF's rope init computes them.
 
-    Supports rope types "default", "linear" and "llama3" (all have attention_scaling 1.0). Reads the
-    HF v4 keys ``rope_theta`` / ``rope_scaling`` or the v5 ``rope_parameters`` dict.
+    Every HF rope type is handled by ``rope.py`` (default, linear, dynamic, yarn, longrope, llama3;
+    ``rope_scaling.type`` or ``rope_type``; v4 ``rope_theta``/``rope_scaling`` or v5
+    ``rope_parameters``). For dynamic and longrope this is the init-time table; the per-call
+    frequencies come from the model's ``rotary_emb``. Unknown types raise ValueError.
     """
-    params = cfg.get("rope_parameters") or {}
-    scaling = cfg.get("rope_scaling") or params
-    theta = float(params.get("rope_theta", cfg.get("rope_theta") or 10000.0))
-    rope_type = scaling.get("rope_type", scaling.get("type", "default"))
-    dim = cfg["head_dim"]
-    inv_freq = 1.0 / (theta ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))
-    if rope_type == "default":
-        return inv_freq
-    if rope_type == "linear":
-        return inv_freq / float(scaling["factor"])
-    if rope_type == "llama3":
-        factor = float(scaling["factor"])
-        low_freq_factor = float(scaling["low_freq_factor"])
-        high_freq_factor = float(scaling["high_freq_factor"])
-        old_context_len = scaling["original_max_position_embeddings"]
-        low_freq_wavelen = old_context_len / low_freq_factor
-        high_freq_wavelen = old_context_len / high_freq_factor
-        wavelen = 2 * math.pi / inv_freq
-        inv_freq_llama = torch.where(wavelen > low_freq_wavelen, inv_freq / factor, inv_freq)
-        smooth_factor = (old_context_len / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
-        smoothed_inv_freq = (1 - smooth_factor) * inv_freq_llama / factor + smooth_factor * inv_freq_llama
-        is_medium_freq = ~(wavelen < high_freq_wavelen) * ~(wavelen > low_freq_wavelen)
-        return torch.where(is_medium_freq, smoothed_inv_freq, inv_freq_llama)
-    raise NotImplementedError(f"rope type {rope_type!r} is not supported by the reference models")
+    return init_inv_freq(cfg)
 
 
 def parse_variant(variant: Union[None, str, Iterable[str]]) -> frozenset:
@@ -513,7 +502,7 @@ class DecoderModel(nn.Module):
         self.embed_tokens = nn.Embedding(cfg["vocab_size"], cfg["hidden_size"])
         self.layers = nn.ModuleList(layers)
         self.norm = RMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"], variant)
-        self.rotary_emb = RotaryEmbedding(rope_inv_freq(cfg))
+        self.rotary_emb = build_rotary_embedding(cfg)  # every HF rope type, see rope.py
 
     def forward(self, input_ids, positions, k_cache=None, v_cache=None):
         h = self.embed_tokens(input_ids)
@@ -529,6 +518,14 @@ class CausalLM(nn.Module):
     """Shared top level of every *ForCausalLM: ``self.model`` + ``self.lm_head``, flat-sequence API."""
 
     architecture = ""
+    # Naming attributes read by generic code (checkpoint.py, tiny.py, run_reference.py); families with
+    # other layouts override them (InternLM2, Baichuan, ChatGLM, GPT-2 modules).
+    base_model_prefix = "model"  # HF base_model_prefix: base-model checkpoints omit it
+    lm_head_name = "lm_head"  # module holding the output projection
+    tied_embedding_name = None  # checkpoint name of the embedding tied to it (None: *embed_tokens.weight)
+    learned_positions = False  # positions index a table of max_position_embeddings rows (OPT, GPT-2)
+    optional_checkpoint_tensors = ()  # buffers saved like the real checkpoints but optional on load
+    config_aliases = ()  # derived config keys the HF config class lacks: not written to config.json
 
     def __init__(self, config: dict, variant: Union[None, str, Iterable[str]] = None):
         super().__init__()
@@ -772,6 +769,7 @@ class OPTForCausalLM(CausalLM):
     """HF OPTForCausalLM: LayerNorm, ReLU, biases everywhere, learned positions, tied lm_head."""
 
     architecture = "OPTForCausalLM"
+    learned_positions = True
 
     def __init__(self, config: dict, variant: Union[None, str, Iterable[str]] = None):
         super().__init__(config, variant)
@@ -797,6 +795,19 @@ MODEL_CLASSES = {
 }
 
 
+def register_architecture(cls, defaults: dict) -> None:
+    """Adds an architecture whose reference lives in a module of its own (``vgcu_ref/<family>.py``).
+
+    ``defaults`` are the HF config class's defaults (with ``model_type``). The class may define
+    ``resolve_family_config(cfg) -> cfg`` (a staticmethod deriving fields the way HF does) and
+    ``family_sliding_windows(cfg) -> [window or None per layer]``; both replace the Llama/OPT logic of
+    ``resolve_config`` and ``layer_sliding_windows`` for that architecture.
+    """
+    ARCH_DEFAULTS[cls.architecture] = dict(defaults)
+    _MODEL_TYPE_TO_ARCH.setdefault(defaults["model_type"], cls.architecture)
+    MODEL_CLASSES[cls.architecture] = cls
+
+
 def build_model(
     config: dict,
     variant: Union[None, str, Iterable[str]] = None,
@@ -810,3 +821,7 @@ def build_model(
     """
     model = MODEL_CLASSES[architecture_of(config)](config, variant)
     return model.to(dtype)
+
+
+# Families with a module of their own register themselves on import (they use the blocks above).
+from . import families  # noqa: E402,F401

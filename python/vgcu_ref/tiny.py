@@ -15,7 +15,12 @@ from torch import nn
 
 from .models import ARCH_DEFAULTS, CausalLM, RMSNorm, resolve_config
 
-ARCH_ALIASES = {defaults["model_type"]: arch for arch, defaults in ARCH_DEFAULTS.items()}
+
+def _aliases():
+    aliases = {}
+    for arch, defaults in ARCH_DEFAULTS.items():  # first registered wins, as in models.architecture_of
+        aliases.setdefault(defaults["model_type"], arch)
+    return aliases
 
 # Standard deviation of the output logits produced by init_random_weights.
 LOGIT_STD = 6.0
@@ -107,14 +112,35 @@ BENCH_ARCH_OVERRIDES = {
 }
 
 
+# Per-architecture tiny_config adjustments registered by family modules: fn(config, size_overrides).
+TINY_ADJUSTMENTS = {}
+
+
+def register_tiny_preset(arch: str, preset: dict, bench_overrides: Optional[dict] = None,
+                         adjust=None) -> None:
+    """Adds the tiny preset of an architecture registered from its own module.
+
+    ``adjust(config, size_overrides)``, when given, replaces tiny_config's default derivation of
+    ``head_dim`` (it runs after the overrides were applied, before ``resolve_config``).
+    """
+    TINY_PRESETS[arch] = dict(preset)
+    if bench_overrides:
+        BENCH_ARCH_OVERRIDES[arch] = dict(bench_overrides)
+    if adjust is not None:
+        TINY_ADJUSTMENTS[arch] = adjust
+
+
 def canonical_arch(name: str) -> str:
     """Accept "LlamaForCausalLM" or a model_type such as "llama" (case-insensitive)."""
+    if name in ARCH_DEFAULTS:  # exact spelling first: BaichuanForCausalLM vs BaiChuanForCausalLM
+        return name
     for arch in ARCH_DEFAULTS:
         if name.lower() == arch.lower():
             return arch
-    if name.lower() in ARCH_ALIASES:
-        return ARCH_ALIASES[name.lower()]
-    choices = ", ".join(list(ARCH_DEFAULTS) + list(ARCH_ALIASES))
+    aliases = _aliases()
+    if name.lower() in aliases:
+        return aliases[name.lower()]
+    choices = ", ".join(list(ARCH_DEFAULTS) + list(aliases))
     raise ValueError(f"unknown architecture {name!r}; choose one of {choices}")
 
 
@@ -132,7 +158,9 @@ def tiny_config(arch: str, bench: bool = False, overrides: Optional[dict] = None
         size_overrides.update(BENCH_ARCH_OVERRIDES.get(arch, {}))
     size_overrides.update(overrides or {})
     config.update(size_overrides)
-    if arch == "OPTForCausalLM":
+    if arch in TINY_ADJUSTMENTS:
+        TINY_ADJUSTMENTS[arch](config, size_overrides)
+    elif arch == "OPTForCausalLM":
         config["ffn_dim"] = config.pop("intermediate_size", config["ffn_dim"])
         config.pop("num_key_value_heads", None)
         if "word_embed_proj_dim" not in size_overrides:
@@ -158,6 +186,11 @@ def init_random_weights(model: CausalLM, seed: int) -> None:
     """
     generator = torch.Generator().manual_seed(seed)
     hidden = model.config["hidden_size"]
+    # Families may name their final norm differently or own parameters the rules below do not
+    # know: ``final_norm_names`` and ``init_parameter(name, module, leaf, param, normal)``
+    # (returning the value, or None for the default rule).
+    final_norms = getattr(model, "final_norm_names", _FINAL_NORMS)
+    family_rule = getattr(model, "init_parameter", None)
     lm_head_std = LOGIT_STD / math.sqrt(hidden)
     embed_std = lm_head_std if model.tie_word_embeddings else 1.0
 
@@ -168,11 +201,14 @@ def init_random_weights(model: CausalLM, seed: int) -> None:
         for name, param in model.named_parameters():  # a tied lm_head.weight is visited once
             module_name, _, leaf = name.rpartition(".")
             module = model.get_submodule(module_name)
-            if isinstance(module, nn.Embedding):
+            value = family_rule(name, module, leaf, param, normal) if family_rule else None
+            if value is not None:
+                pass
+            elif isinstance(module, nn.Embedding):
                 value = normal(param.shape, embed_std)
             elif isinstance(module, (RMSNorm, nn.LayerNorm)):
                 value = normal(param.shape, 0.1, 1.0) if leaf == "weight" else normal(param.shape, 0.05)
-                if leaf == "weight" and module_name in _FINAL_NORMS:
+                if leaf == "weight" and module_name in final_norms:
                     value *= torch.randint(0, 2, param.shape, generator=generator) * 2 - 1
             elif isinstance(module, nn.Linear):
                 if leaf == "bias":

@@ -1,0 +1,64 @@
+"""Small pieces shared by the InternLM2, Baichuan, ChatGLM and GPT-2 references (flat-sequence API).
+
+``divided_attention`` is the eager attention of the transformers 4.2x/4.3x Llama code that the
+InternLM2 and Baichuan remote code copied (``matmul(q, k^T) / math.sqrt(head_dim)`` in the model
+dtype, additive ``finfo.min`` mask, softmax in float32 cast back, ``matmul(probs, v)``), over one
+flattened sequence with masking derived from positions. ``config_alias_check`` applies HF
+``attribute_map`` style aliases (GPT-2's ``hidden_size`` -> ``n_embd``, ...).
+"""
+
+import math
+from typing import Dict, Iterable, Tuple
+
+import torch
+import torch.nn.functional as F
+
+
+def repeat_kv(x: torch.Tensor, kv_groups: int, expand: bool, num_heads: int, head_dim: int) -> torch.Tensor:
+    """[S, KVH, D] -> [S, KVH * groups, D]; kv head j serves query heads j*groups .. (j+1)*groups-1."""
+    if kv_groups == 1:
+        return x
+    if expand:  # HF repeat_kv spelling
+        return x[:, :, None, :].expand(-1, -1, kv_groups, -1).reshape(-1, num_heads, head_dim)
+    return x.repeat_interleave(kv_groups, dim=1)
+
+
+def divided_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    q_positions: torch.Tensor,
+    k_positions: torch.Tensor,
+    num_heads: int,
+    head_dim: int,
+    kv_groups: int,
+    expand_kv: bool,
+) -> torch.Tensor:
+    """q: [T, H, D]; k, v: [S, KVH, D]. Returns [T, H * D] (HF 4.3x Llama-style eager attention).
+
+        scores = matmul(q, k^T) / math.sqrt(head_dim)           (model dtype; a true division)
+        scores = scores + mask      (mask = 0 or finfo(dtype).min; here masked_fill, the same values)
+        probs  = softmax(scores, -1, dtype=float32).to(dtype)
+        out    = matmul(probs, v)
+    Key j is masked for query i when positions[j] > positions[i].
+    """
+    k = repeat_kv(k, kv_groups, expand_kv, num_heads, head_dim)
+    v = repeat_kv(v, kv_groups, expand_kv, num_heads, head_dim)
+    scores = torch.matmul(q.transpose(0, 1), k.permute(1, 2, 0)) / math.sqrt(head_dim)  # [H, T, S]
+    masked = k_positions[None, :] > q_positions[:, None]
+    scores = scores.masked_fill(masked, torch.finfo(scores.dtype).min)
+    probs = F.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)
+    out = torch.matmul(probs, v.transpose(0, 1))  # [H, T, D]
+    return out.transpose(0, 1).reshape(-1, num_heads * head_dim)
+
+
+def config_alias_check(cfg: dict, aliases: Iterable[Tuple[str, str]], family: str) -> Dict[str, str]:
+    """Apply HF ``attribute_map`` aliases (alias -> canonical key) the way PretrainedConfig does.
+
+    A config may carry an alias (e.g. ``hidden_size`` for GPT-2's ``n_embd``); HF's config class sets
+    the canonical attribute from it after its own ``__init__`` arguments, so the alias wins.
+    """
+    for alias, key in aliases:
+        if cfg.get(alias) is not None:
+            cfg[key] = cfg[alias]
+    return cfg
