@@ -37,10 +37,8 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from vgcu_ref.checkpoint import HF_DTYPE_NAMES, check_compute_dtype, load_model, parse_dtype, read_config  # noqa: E402
-from vgcu_ref.models import VARIANTS, build_model  # noqa: E402
-from vgcu_ref.safetensors_io import has_checkpoint  # noqa: E402
-from vgcu_ref.tiny import init_random_weights  # noqa: E402
+from trace_model import add_model_arguments, model_from_args  # noqa: E402
+from vgcu_ref.checkpoint import HF_DTYPE_NAMES  # noqa: E402
 
 SIGNATURES = {
     "input_ids": ["input_ids"],
@@ -163,31 +161,14 @@ def save_hf_style_trace(traced, model, out: str, inputs: str, tokens: int, posit
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model_dir")
-    parser.add_argument("out")
+    add_model_arguments(parser)
     parser.add_argument("--inputs", default="input_ids", choices=sorted(SIGNATURES),
                         help="input_ids only, or input_ids plus position_ids / attention_mask")
     parser.add_argument("--positions", default="arange", choices=["arange", "cumsum"],
                         help="how --inputs input_ids makes positions in the graph")
     parser.add_argument("--batched", action="store_true", help="inputs [1, T], logits [1, T, V]")
-    parser.add_argument("--variant", default="", help="comma separated subset of " + ",".join(sorted(VARIANTS)))
-    parser.add_argument("--tokens", type=int, default=8, help="token count of the example input (>= 2)")
-    parser.add_argument("--dtype", default="f32", choices=["f32", "bf16"], help="compute dtype of the trace")
-    parser.add_argument("--seed", type=int, default=0, help="weight seed when MODEL_DIR has no checkpoint")
     args = parser.parse_args(argv)
-    if args.tokens < 2:
-        parser.error("--tokens must be >= 2 (a length-1 example could specialize broadcasts)")
-
-    dtype = parse_dtype(args.dtype)
-    check_compute_dtype(dtype)
-    if has_checkpoint(args.model_dir):
-        model = load_model(args.model_dir, dtype, args.variant)
-        print(f"loaded weights from {args.model_dir}")
-    else:
-        model = build_model(read_config(args.model_dir), variant=args.variant)
-        init_random_weights(model, args.seed)
-        model = model.to(dtype)
-        print(f"no checkpoint in {args.model_dir}: using random weights (seed {args.seed})")
+    model = model_from_args(parser, args)
     traced, reports = trace_hf_style(model, args.inputs, args.tokens, args.positions, args.batched)
     save_hf_style_trace(traced, model, args.out, args.inputs, args.tokens, args.positions, args.batched)
     for line in reports:

@@ -8,13 +8,10 @@ argsort/cat/scatter combine, DeepseekV2Attention with its cos/sin cache, yarn ro
 apply_rotary_pos_emb's interleaved->half permutation, new_empty + slice assignment of q/k).
 """
 
-import contextlib
-import io
 import json
 import math
 import os
 import sys
-import tempfile
 import unittest
 import warnings
 
@@ -34,7 +31,9 @@ from vgcu_ref.deepseek import (DeepseekMoE, DeepseekRotaryEmbedding, MoEGate, de
 from vgcu_ref.generate import greedy_generate, greedy_generate_with_cache  # noqa: E402
 from vgcu_ref.models import MODEL_CLASSES, architecture_of, build_model, resolve_config  # noqa: E402
 from vgcu_ref.moe import SparseMoeBlock, qwen_moe_layer_is_sparse  # noqa: E402
-from vgcu_ref.tiny import init_random_weights, tiny_config  # noqa: E402
+from vgcu_ref.tiny import tiny_config  # noqa: E402
+from vgcu_ref_testing import (TempDirMixin, assert_close, hf_causal_mask, hf_linear, hf_llama_logits,  # noqa: E402
+                              hf_rms_norm, hf_rotate_half, meta_device, run_main, sequence, tiny_model)
 
 __all__ = ["MOE_LITERAL_LOGITS", "MOE_ARCHS", "MoeLiteralTest", "MoeRoutingTest", "MoeLayoutTest",
            "MoeCacheTraceTest", "MoeCheckpointCliTest"]
@@ -49,84 +48,14 @@ SHARED_CONFIGS = "/work/shared/configs"
 REPO_CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "data", "configs")
 
 
-def _model(arch, dtype=torch.float32, seed=0, **overrides):
-    model = build_model(tiny_config(arch, overrides=overrides))
-    init_random_weights(model, seed)
-    return model.to(dtype)
-
-
-def _seq(length, seed=0, vocab=250):
-    return torch.randint(0, vocab, (length,), generator=torch.Generator().manual_seed(seed)), torch.arange(length)
-
-
-def _close(test, got, want, rel, msg=""):
-    scale = float(want.abs().max()) or 1.0
-    err = float((got.float() - want.float()).abs().max()) / scale
-    test.assertLessEqual(err, rel, f"{msg}: max relative error {err:.3g}")
-
-
-def _run(main, argv):
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(argv)
-    return code, out.getvalue()
-
-
-@contextlib.contextmanager
-def meta_device():
-    """torch.empty defaults to the meta device (torch 1.13 has no ``with torch.device("meta")``):
-    nn.Linear / nn.Embedding / MoEGate weights are never allocated; RMSNorm weights (torch.ones) are."""
-    empty, linear_reset, embedding_reset = torch.empty, nn.Linear.reset_parameters, nn.Embedding.reset_parameters
-
-    def meta_empty(*args, **kwargs):
-        if kwargs.get("device") is None:
-            kwargs["device"] = "meta"
-        return empty(*args, **kwargs)
-
-    torch.empty = meta_empty
-    nn.Linear.reset_parameters = lambda self: None
-    nn.Embedding.reset_parameters = lambda self: None
-    try:
-        yield
-    finally:
-        torch.empty, nn.Linear.reset_parameters, nn.Embedding.reset_parameters = empty, linear_reset, embedding_reset
-
-
 # ------------------------------------------------------------------------------------------------
 # Literal transcriptions (HF batched layout)
 # ------------------------------------------------------------------------------------------------
 
 
-def _rms(hidden_states, weight, eps):
-    input_dtype = hidden_states.dtype
-    hidden_states = hidden_states.to(torch.float32)
-    variance = hidden_states.pow(2).mean(-1, keepdim=True)
-    hidden_states = hidden_states * torch.rsqrt(variance + eps)
-    return weight * hidden_states.to(input_dtype)
-
-
-def _rotate_half(x):
-    x1 = x[..., : x.shape[-1] // 2]
-    x2 = x[..., x.shape[-1] // 2:]
-    return torch.cat((-x2, x1), dim=-1)
-
-
-def _causal_mask(length, dtype, window=None):
-    i = torch.arange(length)[:, None]
-    j = torch.arange(length)[None, :]
-    masked = j > i
-    if window is not None:
-        masked = masked | (i - j >= window)
-    return torch.zeros(length, length, dtype=dtype).masked_fill(masked, torch.finfo(dtype).min)[None, None]
-
-
-def _linear(sd, name, x):
-    return F.linear(x, sd[name + ".weight"], sd.get(name + ".bias"))
-
-
 def _silu_mlp(sd, p, x, names=("gate_proj", "up_proj", "down_proj")):
     gate, up, down = names
-    return _linear(sd, p + down, F.silu(_linear(sd, p + gate, x)) * _linear(sd, p + up, x))
+    return hf_linear(sd, p + down, F.silu(hf_linear(sd, p + gate, x)) * hf_linear(sd, p + up, x))
 
 
 def literal_sparse_moe_block(sd, p, cfg, hidden_states, mixtral):
@@ -164,51 +93,19 @@ def literal_sparse_moe_block(sd, p, cfg, hidden_states, mixtral):
 
 
 def literal_rope_moe_logits(model, input_ids):
-    """HF Mixtral / Qwen2Moe / Qwen3Moe eager forward (default rope, no sliding window)."""
-    cfg = model.config
-    sd = model.state_dict()
+    """HF Mixtral / Qwen2Moe / Qwen3Moe eager forward (default rope, no sliding window): the Llama
+    family's with the MoE blocks (or Qwen's dense MLP layers) as feed-forward."""
+    cfg, sd = model.config, model.state_dict()
     arch = cfg["architectures"][0]
-    n_heads, n_kv, d = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
-    eps = cfg["rms_norm_eps"]
-    length = input_ids.shape[0]
-    x = F.embedding(input_ids[None], sd["model.embed_tokens.weight"])
-    dtype = x.dtype
-    inv_freq = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, d, 2, dtype=torch.int64).float() / d))
-    position_ids = torch.arange(length)[None]
-    freqs = (inv_freq[None, :, None].float() @ position_ids[:, None, :].float()).transpose(1, 2)
-    emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos().to(dtype)[:, None], emb.sin().to(dtype)[:, None]
-    for i in range(cfg["num_hidden_layers"]):
-        p = f"model.layers.{i}."
-        residual = x
-        h = _rms(x, sd[p + "input_layernorm.weight"], eps)
-        q = _linear(sd, p + "self_attn.q_proj", h).view(1, length, -1, d)
-        k = _linear(sd, p + "self_attn.k_proj", h).view(1, length, -1, d)
-        v = _linear(sd, p + "self_attn.v_proj", h).view(1, length, -1, d).transpose(1, 2)
-        if arch == "Qwen3MoeForCausalLM":
-            q = _rms(q, sd[p + "self_attn.q_norm.weight"], eps)
-            k = _rms(k, sd[p + "self_attn.k_norm.weight"], eps)
-        q, k = q.transpose(1, 2), k.transpose(1, 2)
-        q = (q * cos) + (_rotate_half(q) * sin)
-        k = (k * cos) + (_rotate_half(k) * sin)
-        rep = n_heads // n_kv
-        k = k[:, :, None].expand(1, n_kv, rep, length, d).reshape(1, n_heads, length, d)
-        v = v[:, :, None].expand(1, n_kv, rep, length, d).reshape(1, n_heads, length, d)
-        w = torch.matmul(q, k.transpose(2, 3)) * d ** -0.5 + _causal_mask(length, dtype)
-        w = F.softmax(w, dim=-1, dtype=torch.float32).to(q.dtype)
-        o = torch.matmul(w, v).transpose(1, 2).contiguous().reshape(1, length, -1)
-        x = residual + _linear(sd, p + "self_attn.o_proj", o)
-        residual = x
-        h = _rms(x, sd[p + "post_attention_layernorm.weight"], eps)
+
+    def feed_forward(i, p, h):
         if arch == "MixtralForCausalLM":
-            h = literal_sparse_moe_block(sd, p + "block_sparse_moe.", cfg, h, mixtral=True)
-        elif qwen_moe_layer_is_sparse(cfg, i):
-            h = literal_sparse_moe_block(sd, p + "mlp.", cfg, h, mixtral=False)
-        else:
-            h = _silu_mlp(sd, p + "mlp.", h)
-        x = residual + h
-    x = _rms(x, sd["model.norm.weight"], eps)
-    return F.linear(x, sd["lm_head.weight"])[0].float()
+            return literal_sparse_moe_block(sd, p + "block_sparse_moe.", cfg, h, mixtral=True)
+        if qwen_moe_layer_is_sparse(cfg, i):
+            return literal_sparse_moe_block(sd, p + "mlp.", cfg, h, mixtral=False)
+        return _silu_mlp(sd, p + "mlp.", h)
+
+    return hf_llama_logits(model, input_ids, feed_forward=feed_forward)
 
 
 # --- DeepSeek remote code ---------------------------------------------------------------------------
@@ -271,8 +168,8 @@ def remote_apply_rotary_pos_emb(q, k, cos, sin, position_ids, unsqueeze_dim=1):
     q = q.view(b, h, s, d // 2, 2).transpose(4, 3).reshape(b, h, s, d)
     b, h, s, d = k.shape
     k = k.view(b, h, s, d // 2, 2).transpose(4, 3).reshape(b, h, s, d)
-    q_embed = (q * cos) + (_rotate_half(q) * sin)
-    k_embed = (k * cos) + (_rotate_half(k) * sin)
+    q_embed = (q * cos) + (hf_rotate_half(q) * sin)
+    k_embed = (k * cos) + (hf_rotate_half(k) * sin)
     return q_embed, k_embed
 
 
@@ -294,16 +191,16 @@ def remote_attention(sd, p, cfg, hidden_states, position_ids, attention_mask):
     q_head_dim, kv_lora_rank = nope + rope, cfg["kv_lora_rank"]
     bsz, q_len, _ = hidden_states.size()
     if cfg["q_lora_rank"] is None:
-        q = _linear(sd, p + "q_proj", hidden_states)
+        q = hf_linear(sd, p + "q_proj", hidden_states)
     else:
-        q = _linear(sd, p + "q_b_proj", _rms(_linear(sd, p + "q_a_proj", hidden_states),
+        q = hf_linear(sd, p + "q_b_proj", hf_rms_norm(hf_linear(sd, p + "q_a_proj", hidden_states),
                                              sd[p + "q_a_layernorm.weight"], 1e-6))
     q = q.view(bsz, q_len, num_heads, q_head_dim).transpose(1, 2)
     q_nope, q_pe = torch.split(q, [nope, rope], dim=-1)
-    compressed_kv = _linear(sd, p + "kv_a_proj_with_mqa", hidden_states)
+    compressed_kv = hf_linear(sd, p + "kv_a_proj_with_mqa", hidden_states)
     compressed_kv, k_pe = torch.split(compressed_kv, [kv_lora_rank, rope], dim=-1)
     k_pe = k_pe.view(bsz, q_len, 1, rope).transpose(1, 2)
-    kv = (_linear(sd, p + "kv_b_proj", _rms(compressed_kv, sd[p + "kv_a_layernorm.weight"], 1e-6))
+    kv = (hf_linear(sd, p + "kv_b_proj", hf_rms_norm(compressed_kv, sd[p + "kv_a_layernorm.weight"], 1e-6))
           .view(bsz, q_len, num_heads, nope + v_dim).transpose(1, 2))
     k_nope, value_states = torch.split(kv, [nope, v_dim], dim=-1)
     kv_seq_len = value_states.shape[-2]
@@ -320,7 +217,7 @@ def remote_attention(sd, p, cfg, hidden_states, position_ids, attention_mask):
     attn_weights = nn.functional.softmax(attn_weights, dim=-1, dtype=torch.float32).to(query_states.dtype)
     attn_output = torch.matmul(attn_weights, value_states)
     attn_output = attn_output.transpose(1, 2).contiguous().reshape(bsz, q_len, num_heads * v_dim)
-    return _linear(sd, p + "o_proj", attn_output)
+    return hf_linear(sd, p + "o_proj", attn_output)
 
 
 def remote_v2_gate(hidden_states, weight, cfg):
@@ -423,20 +320,20 @@ def remote_deepseek_logits(model, input_ids):
     length = input_ids.shape[0]
     x = F.embedding(input_ids[None], sd["model.embed_tokens.weight"])
     position_ids = torch.arange(length)[None]
-    mask = _causal_mask(length, x.dtype)
+    mask = hf_causal_mask(length, x.dtype)
     for i in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{i}."
         residual = x
-        h = _rms(x, sd[p + "input_layernorm.weight"], eps)
+        h = hf_rms_norm(x, sd[p + "input_layernorm.weight"], eps)
         x = residual + remote_attention(sd, p + "self_attn.", cfg, h, position_ids, mask)
         residual = x
-        h = _rms(x, sd[p + "post_attention_layernorm.weight"], eps)
+        h = hf_rms_norm(x, sd[p + "post_attention_layernorm.weight"], eps)
         if deepseek_layer_is_moe(cfg, i):
             h = remote_deepseek_moe(sd, p + "mlp.", cfg, h, version)
         else:
             h = _silu_mlp(sd, p + "mlp.", h)
         x = residual + h
-    x = _rms(x, sd["model.norm.weight"], eps)
+    x = hf_rms_norm(x, sd["model.norm.weight"], eps)
     return F.linear(x, sd["lm_head.weight"])[0].float()
 
 
@@ -489,18 +386,18 @@ def routing_margins(model, input_ids, positions):
 
 class MoeLiteralTest(unittest.TestCase):
     def test_models_match_literal_code(self):
-        ids, pos = _seq(12, seed=3)
+        ids, pos = sequence(12, seed=3)
         for arch in MOE_ARCHS:
             for dtype, rel in ((torch.float32, 2e-6), (torch.bfloat16, 2e-3)):
                 for impl in ("dense", "hf"):
                     with self.subTest(arch=arch, dtype=dtype, impl=impl):
-                        model = _model(arch, dtype).set_moe_impl(impl)
-                        _close(self, model(ids, pos), MOE_LITERAL_LOGITS[arch](model, ids), rel, f"{arch} {impl}")
+                        model = tiny_model(arch, dtype).set_moe_impl(impl)
+                        assert_close(self, model(ids, pos), MOE_LITERAL_LOGITS[arch](model, ids), rel, f"{arch} {impl}")
 
     def test_deepseek_variants_match_remote_code(self):
         """q_lora_rank on V2, group_limited_greedy with/without norm, no rope scaling, cos/sin mscale != 1,
         attention biases, moe_layer_freq and no shared experts."""
-        ids, pos = _seq(10, seed=4)
+        ids, pos = sequence(10, seed=4)
         cases = [
             ("DeepseekV2ForCausalLM", {"q_lora_rank": 24, "topk_method": "group_limited_greedy", "n_group": 4,
                                        "topk_group": 2, "attention_bias": True}),
@@ -515,14 +412,14 @@ class MoeLiteralTest(unittest.TestCase):
         ]
         for arch, overrides in cases:
             with self.subTest(arch=arch, overrides=overrides):
-                model = _model(arch, **overrides)
-                _close(self, model(ids, pos), remote_deepseek_logits(model, ids), 2e-6, arch)
+                model = tiny_model(arch, **overrides)
+                assert_close(self, model(ids, pos), remote_deepseek_logits(model, ids), 2e-6, arch)
 
     def test_routing_is_clear(self):
         """Tiny presets route with clear decisions: no near-ties in float32 on a 32-token prompt."""
-        ids, pos = _seq(32, seed=11)
+        ids, pos = sequence(32, seed=11)
         for arch in MOE_ARCHS:
-            gaps = routing_margins(_model(arch), ids, pos)
+            gaps = routing_margins(tiny_model(arch), ids, pos)
             self.assertTrue(gaps)
             self.assertGreater(min(gaps), 2e-5, arch)  # float32 noise is ~1e-7
 
@@ -592,7 +489,7 @@ class MoeRoutingTest(unittest.TestCase):
         for arch in MOE_ARCHS:
             for dtype in (torch.float32, torch.bfloat16):
                 with self.subTest(arch=arch, dtype=dtype):
-                    model = _model(arch, dtype)
+                    model = tiny_model(arch, dtype)
                     blocks = [m for m in model.modules() if isinstance(m, (SparseMoeBlock, DeepseekMoE))]
                     x = torch.randn(20, 64, generator=torch.Generator().manual_seed(1)).to(dtype)
                     for block in blocks:
@@ -602,19 +499,19 @@ class MoeRoutingTest(unittest.TestCase):
                             outs[impl] = (block(x[:1]), block(x))
                         block.moe_impl = "dense"
                         self.assertTrue(torch.equal(outs["dense"][0], outs["hf"][0]))
-                        _close(self, outs["dense"][1], outs["hf"][1], 1e-6 if dtype == torch.float32 else 1e-2)
+                        assert_close(self, outs["dense"][1], outs["hf"][1], 1e-6 if dtype == torch.float32 else 1e-2)
 
     def test_deepseek_moe_matches_moe_infer(self):
         """DeepseekMoE (both spellings) against the remote moe_infer (argsort, cat, scatter, float32 sum)."""
         for arch in DEEPSEEK_ARCHS:
-            model = _model(arch)
+            model = tiny_model(arch)
             block = model.model.layers[1].mlp
             cfg = model.config
             x = torch.randn(1, 24, 64, generator=torch.Generator().manual_seed(2))
             want = remote_deepseek_moe(model.state_dict(), "model.layers.1.mlp.", cfg, x, 3 if "V3" in arch else 2)[0]
             for impl in ("dense", "hf"):
                 block.moe_impl = impl
-                _close(self, block(x[0]), want, 1e-6, f"{arch} {impl}")
+                assert_close(self, block(x[0]), want, 1e-6, f"{arch} {impl}")
 
 
 class MoeLayoutTest(unittest.TestCase):
@@ -726,13 +623,13 @@ class MoeLayoutTest(unittest.TestCase):
                                             "model.layers.0.mlp.gate.weight"]}
         for arch in MOE_ARCHS:
             with self.subTest(arch=arch):
-                model = _model(arch)
+                model = tiny_model(arch)
                 shapes = {n: tuple(t.shape) for n, t in model.checkpoint_state_dict().items()}
                 for name, shape in want[arch].items():
                     self.assertEqual(shapes.get(name), shape, name)
                 for name in absent.get(arch, []):
                     self.assertNotIn(name, shapes)
-                logits = model(*_seq(5))
+                logits = model(*sequence(5))
                 self.assertEqual((tuple(logits.shape), logits.dtype), ((5, 250), torch.float32))
 
     def test_layer_patterns(self):
@@ -750,45 +647,45 @@ class MoeLayoutTest(unittest.TestCase):
 
 class MoeCacheTraceTest(unittest.TestCase):
     def test_cache_matches_forward_and_generation(self):
-        ids, pos = _seq(14, seed=5)
+        ids, pos = sequence(14, seed=5)
         for arch in MOE_ARCHS:
             with self.subTest(arch=arch):
-                model = _model(arch)
+                model = tiny_model(arch)
                 k_cache, v_cache = model.new_kv_cache(24)
                 self.assertEqual(tuple(k_cache.shape), model.kv_cache_shape(24))
                 rows = [model.forward_with_cache(ids[:6], pos[:6], k_cache, v_cache)]
                 rows += [model.forward_with_cache(ids[i:i + 1], pos[i:i + 1], k_cache, v_cache) for i in range(6, 14)]
-                _close(self, torch.cat(rows), model(ids, pos), 1e-5, arch)
+                assert_close(self, torch.cat(rows), model(ids, pos), 1e-5, arch)
                 self.assertEqual(float(k_cache[:, 14:].abs().sum()) + float(v_cache[:, 14:].abs().sum()), 0.0)
                 k_cache, v_cache = model.new_kv_cache(16)
                 self.assertEqual(greedy_generate_with_cache(model, ids[:4].tolist(), 10, k_cache, v_cache)[0],
                                  greedy_generate(model, ids[:4].tolist(), 10)[0])
-        v3 = _model("DeepseekV3ForCausalLM")
+        v3 = tiny_model("DeepseekV3ForCausalLM")
         self.assertEqual(v3.kv_cache_shape(24), (3, 24, 1, 32))  # normalized latent c_kv
         self.assertEqual(v3.v_cache_shape(24), (3, 24, 1, 8))  # rotated k_pe
 
     def test_mla_cache_bf16(self):
         """bf16 latent cache without routing (all layers dense): MoE routes may legitimately flip at bf16
         near-ties between the cached and the full forward, the attention path may not drift."""
-        ids, pos = _seq(12, seed=2)
+        ids, pos = sequence(12, seed=2)
         for arch in DEEPSEEK_ARCHS:
-            model = _model(arch, torch.bfloat16, first_k_dense_replace=3)
+            model = tiny_model(arch, torch.bfloat16, first_k_dense_replace=3)
             k_cache, v_cache = model.new_kv_cache(20)
             self.assertEqual(k_cache.dtype, torch.bfloat16)
             rows = [model.forward_with_cache(ids[:7], pos[:7], k_cache, v_cache)]
             rows += [model.forward_with_cache(ids[i:i + 1], pos[i:i + 1], k_cache, v_cache) for i in range(7, 12)]
-            _close(self, torch.cat(rows), model(ids, pos), 2e-2, arch)
+            assert_close(self, torch.cat(rows), model(ids, pos), 2e-2, arch)
 
     def test_hf_loop_trace_does_not_generalize(self):
         """Documents why the dense spelling exists: a trace of HF's loop keeps only the experts hit by the
         example input (the Python loop over nonzero() and experts[int(idx)] are unrolled)."""
         for arch in ("MixtralForCausalLM", "DeepseekV3ForCausalLM"):
             with self.subTest(arch=arch):
-                model = _model(arch, num_hidden_layers=2).set_moe_impl("hf")
-                ids1, pos1 = _seq(1, seed=1)
+                model = tiny_model(arch, num_hidden_layers=2).set_moe_impl("hf")
+                ids1, pos1 = sequence(1, seed=1)
                 with torch.no_grad():
                     traced = torch.jit.trace(model, (ids1, pos1), check_trace=False)
-                ids, pos = _seq(10, seed=3)
+                ids, pos = sequence(10, seed=3)
                 try:
                     got = traced(ids, pos)
                 except RuntimeError:  # Mixtral: the unrolled loop also baked in the example's list sizes
@@ -796,34 +693,27 @@ class MoeCacheTraceTest(unittest.TestCase):
                 self.assertFalse(torch.allclose(got, model(ids, pos), atol=1e-3))
 
 
-class MoeCheckpointCliTest(unittest.TestCase):
-    def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory()
-        self.tmp = self._tmp.name
-
-    def tearDown(self):
-        self._tmp.cleanup()
-
+class MoeCheckpointCliTest(TempDirMixin, unittest.TestCase):
     def test_save_load_strict_and_mtp(self):
-        model = _model("DeepseekV3ForCausalLM")
+        model = tiny_model("DeepseekV3ForCausalLM")
         out = os.path.join(self.tmp, "v3")
         save_model(model, out, torch.float32, num_shards=2)
         self.assertEqual(set(st.load_checkpoint(out)), set(model.checkpoint_state_dict()))
         loaded = load_model(out)
-        ids, pos = _seq(6)
+        ids, pos = sequence(6)
         self.assertTrue(torch.equal(loaded(ids, pos), model(ids, pos)))
         tensors = dict(model.checkpoint_state_dict())
         # V3 checkpoints carry num_nextn_predict_layers MTP layers after the last layer: skipped.
         mtp = {"model.layers.3.eh_proj.weight": torch.zeros(64, 128), "model.layers.3.enorm.weight": torch.ones(64),
                "model.layers.3.mlp.experts.0.up_proj.weight": torch.zeros(32, 64)}
-        load_weights(_model("DeepseekV3ForCausalLM", seed=1), {**tensors, **mtp})
+        load_weights(tiny_model("DeepseekV3ForCausalLM", seed=1), {**tensors, **mtp})
         with self.assertRaisesRegex(ValueError, "unexpected 1"):
-            load_weights(_model("DeepseekV3ForCausalLM"), {**tensors, "model.layers.4.enorm.weight": torch.ones(64)})
+            load_weights(tiny_model("DeepseekV3ForCausalLM"), {**tensors, "model.layers.4.enorm.weight": torch.ones(64)})
         with self.assertRaisesRegex(ValueError, "unexpected 1"):  # V2 has no MTP layers
-            v2 = _model("DeepseekV2ForCausalLM")
+            v2 = tiny_model("DeepseekV2ForCausalLM")
             load_weights(v2, {**v2.checkpoint_state_dict(), "model.layers.3.enorm.weight": torch.ones(64)})
         with self.assertRaisesRegex(ValueError, "missing 1"):
-            load_weights(_model("DeepseekV3ForCausalLM"),
+            load_weights(tiny_model("DeepseekV3ForCausalLM"),
                          {k: v for k, v in tensors.items() if k != "model.layers.2.mlp.gate.e_score_correction_bias"})
 
     def test_cli(self):
@@ -832,28 +722,28 @@ class MoeCheckpointCliTest(unittest.TestCase):
                            ("DeepseekV3ForCausalLM", "DeepseekV3ForCausalLM")):
             with self.subTest(arch=name):
                 out = os.path.join(self.tmp, name)
-                code, _ = _run(make_tiny_model.main, [name, out, "--dtype", "bf16", "--seed", "2"])
+                code, _ = run_main(make_tiny_model.main, [name, out, "--dtype", "bf16", "--seed", "2"])
                 self.assertEqual(code, 0)
                 with open(os.path.join(out, "config.json")) as f:
                     self.assertEqual(json.load(f)["architectures"], [arch])
                 if name not in ("qwen2_moe", "deepseek_v2"):  # one softmax MoE, one MLA model suffice
                     continue
                 argv = [out, "--prompt-ids", "5,17,42", "--max-new-tokens", "6", "--json"]
-                full = json.loads(_run(run_reference.main, argv)[1])
-                cached = json.loads(_run(run_reference.main, argv + ["--kv-cache"])[1])
+                full = json.loads(run_main(run_reference.main, argv)[1])
+                cached = json.loads(run_main(run_reference.main, argv + ["--kv-cache"])[1])
                 self.assertEqual(full["tokens"], cached["tokens"])
                 torch.testing.assert_close(torch.tensor(cached["logits"]), torch.tensor(full["logits"]),
                                            rtol=1e-5, atol=1e-5)
         out = os.path.join(self.tmp, "deepseek_v2")
         pt = os.path.join(self.tmp, "v2.pt")
-        code, text = _run(trace_model.main, [out, pt, "--with-cache", "20"])
+        code, text = run_main(trace_model.main, [out, pt, "--with-cache", "20"])
         self.assertEqual(code, 0, text)
         extra = {"config.json": "", "vgcu_ref.json": ""}
         traced = torch.jit.load(pt, _extra_files=extra)
         meta = json.loads(extra["vgcu_ref.json"])
         self.assertEqual((meta["kv_cache_shape"], meta.get("v_cache_shape")), ([3, 20, 1, 32], [3, 20, 1, 8]))
         ids = torch.tensor([5, 17, 42, 7, 9, 11, 200, 3, 4, 5, 6])
-        _close(self, traced(ids, torch.arange(11)), load_model(out)(ids, torch.arange(11)), 1e-5, "saved trace")
+        assert_close(self, traced(ids, torch.arange(11)), load_model(out)(ids, torch.arange(11)), 1e-5, "saved trace")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,9 @@
 """Self-test of the vgcu reference package; run with `/usr/bin/python3 python/test_reference.py` (a few seconds)."""
 
-import contextlib
-import io
 import json
 import os
 import struct
 import sys
-import tempfile
 import unittest
 
 import torch
@@ -22,115 +19,21 @@ from vgcu_ref.checkpoint import load_model, load_weights, save_model  # noqa: E4
 from vgcu_ref.generate import greedy_generate, greedy_generate_with_cache  # noqa: E402
 from vgcu_ref.models import VARIANTS, build_model, layer_sliding_windows, resolve_config, rope_inv_freq  # noqa: E402
 from vgcu_ref.tiny import TINY_PRESETS, init_random_weights, tiny_config  # noqa: E402
+from vgcu_ref_testing import (TempDirMixin, assert_close, hf_causal_mask, hf_llama_logits, run_main,  # noqa: E402
+                              sequence, tiny_model)
 
 ARCHS = list(TINY_PRESETS)
 ROPE_ARCHS = [a for a in ARCHS if a != "OPTForCausalLM"]
 
 
-def tiny_model(arch, dtype=torch.float32, seed=0, **overrides):
-    model = build_model(tiny_config(arch, overrides=overrides))
-    init_random_weights(model, seed)
-    return model.to(dtype)
-
-
-def sequence(length, vocab=250, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randint(0, vocab, (length,), generator=generator), torch.arange(length)
-
-
-def assert_close(test, got, want, rel=1e-5, msg=""):
-    scale = float(want.abs().max()) or 1.0
-    err = float((got.float() - want.float()).abs().max()) / scale
-    test.assertLessEqual(err, rel, f"{msg}: max relative error {err:.3g}")
-
-
-def run_main(main, argv):
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(argv)
-    return code, out.getvalue()
-
-
 # ------------------------------------------------------------------------------------------------
 # Literal transcriptions of the HF eager code (batched [1, H, T, D] layout, additive finfo.min mask)
-# used as an independent cross-check of the flat-sequence implementation.
+# used as an independent cross-check of the flat-sequence implementation (vgcu_ref_testing.py).
 # ------------------------------------------------------------------------------------------------
-
-
-def _hf_rms_norm(hidden_states, weight, eps):
-    input_dtype = hidden_states.dtype
-    hidden_states = hidden_states.to(torch.float32)
-    variance = hidden_states.pow(2).mean(-1, keepdim=True)
-    hidden_states = hidden_states * torch.rsqrt(variance + eps)
-    return weight * hidden_states.to(input_dtype)
-
-
-def _hf_rotate_half(x):
-    x1 = x[..., : x.shape[-1] // 2]
-    x2 = x[..., x.shape[-1] // 2:]
-    return torch.cat((-x2, x1), dim=-1)
-
-
-def _hf_repeat_kv(hidden_states, n_rep):
-    batch, num_key_value_heads, slen, head_dim = hidden_states.shape
-    if n_rep == 1:
-        return hidden_states
-    hidden_states = hidden_states[:, :, None, :, :].expand(batch, num_key_value_heads, n_rep, slen, head_dim)
-    return hidden_states.reshape(batch, num_key_value_heads * n_rep, slen, head_dim)
-
-
-def _hf_mask(length, dtype, window):
-    i = torch.arange(length)[:, None]
-    j = torch.arange(length)[None, :]
-    masked = j > i
-    if window is not None:
-        masked = masked | (i - j >= window)
-    return torch.zeros(length, length, dtype=dtype).masked_fill(masked, torch.finfo(dtype).min)[None, None]
 
 
 def hf_style_rope_logits(model, input_ids):
-    cfg = model.config
-    sd = model.state_dict()
-    n_heads, n_kv, d = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
-    eps = cfg["rms_norm_eps"]
-    length = input_ids.shape[0]
-    x = F.embedding(input_ids[None], sd["model.embed_tokens.weight"])
-    dtype = x.dtype
-    base = cfg["rope_theta"]
-    inv_freq = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.int64).float() / d))
-    position_ids = torch.arange(length)[None]
-    freqs = (inv_freq[None, :, None].float() @ position_ids[:, None, :].float()).transpose(1, 2)
-    emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos().to(dtype)[:, None], emb.sin().to(dtype)[:, None]
-
-    def linear(name, h):
-        return F.linear(h, sd[name + ".weight"], sd.get(name + ".bias"))
-
-    for i, window in enumerate(layer_sliding_windows(cfg)):
-        p = f"model.layers.{i}."
-        residual = x
-        h = _hf_rms_norm(x, sd[p + "input_layernorm.weight"], eps)
-        q = linear(p + "self_attn.q_proj", h).view(1, length, -1, d)
-        k = linear(p + "self_attn.k_proj", h).view(1, length, -1, d)
-        v = linear(p + "self_attn.v_proj", h).view(1, length, -1, d).transpose(1, 2)
-        if p + "self_attn.q_norm.weight" in sd:
-            q = _hf_rms_norm(q, sd[p + "self_attn.q_norm.weight"], eps)
-            k = _hf_rms_norm(k, sd[p + "self_attn.k_norm.weight"], eps)
-        q, k = q.transpose(1, 2), k.transpose(1, 2)
-        q = (q * cos) + (_hf_rotate_half(q) * sin)
-        k = (k * cos) + (_hf_rotate_half(k) * sin)
-        k, v = _hf_repeat_kv(k, n_heads // n_kv), _hf_repeat_kv(v, n_heads // n_kv)
-        w = torch.matmul(q, k.transpose(2, 3)) * d ** -0.5
-        w = w + _hf_mask(length, dtype, window)
-        w = F.softmax(w, dim=-1, dtype=torch.float32).to(q.dtype)
-        o = torch.matmul(w, v).transpose(1, 2).contiguous().reshape(1, length, -1)
-        x = residual + linear(p + "self_attn.o_proj", o)
-        residual = x
-        h = _hf_rms_norm(x, sd[p + "post_attention_layernorm.weight"], eps)
-        h = linear(p + "mlp.down_proj", F.silu(linear(p + "mlp.gate_proj", h)) * linear(p + "mlp.up_proj", h))
-        x = residual + h
-    x = _hf_rms_norm(x, sd["model.norm.weight"], eps)
-    return F.linear(x, sd["lm_head.weight"])[0].float()
+    return hf_llama_logits(model, input_ids, windows=layer_sliding_windows(model.config))
 
 
 def hf_style_opt_logits(model, input_ids):
@@ -157,7 +60,7 @@ def hf_style_opt_logits(model, input_ids):
         q = (linear(p + "self_attn.q_proj", h) * d ** -0.5).view(1, length, n_heads, d).transpose(1, 2)
         k = linear(p + "self_attn.k_proj", h).view(1, length, n_heads, d).transpose(1, 2)
         v = linear(p + "self_attn.v_proj", h).view(1, length, n_heads, d).transpose(1, 2)
-        w = torch.matmul(q, k.transpose(-1, -2)) + _hf_mask(length, dtype, None)
+        w = torch.matmul(q, k.transpose(-1, -2)) + hf_causal_mask(length, dtype)
         w = F.softmax(w, dim=-1, dtype=torch.float32).to(dtype)
         o = torch.matmul(w, v).transpose(1, 2).reshape(1, length, -1)
         x = residual + linear(p + "self_attn.out_proj", o)
@@ -177,14 +80,7 @@ ROUTED_ARCHS = set()
 # ------------------------------------------------------------------------------------------------
 
 
-class SafetensorsTest(unittest.TestCase):
-    def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory()
-        self.tmp = self._tmp.name
-
-    def tearDown(self):
-        self._tmp.cleanup()
-
+class SafetensorsTest(TempDirMixin, unittest.TestCase):
     def sample_tensors(self):
         g = torch.Generator().manual_seed(0)
         return {
@@ -405,14 +301,7 @@ class TraceTest(unittest.TestCase):
                 assert_close(self, torch.cat(rows), model(ids5, pos5), 1e-5, arch)
 
 
-class CheckpointAndCliTest(unittest.TestCase):
-    def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory()
-        self.tmp = self._tmp.name
-
-    def tearDown(self):
-        self._tmp.cleanup()
-
+class CheckpointAndCliTest(TempDirMixin, unittest.TestCase):
     def test_save_load_every_arch(self):
         for arch in ARCHS:
             with self.subTest(arch=arch):

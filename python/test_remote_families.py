@@ -12,7 +12,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import unittest
 
 import torch
@@ -28,36 +27,15 @@ from vgcu_ref.chatglm import apply_rotary_pos_emb as chatglm_rotary  # noqa: E40
 from vgcu_ref.checkpoint import load_model, load_weights, save_model  # noqa: E402
 from vgcu_ref.generate import greedy_generate, greedy_generate_with_cache  # noqa: E402
 from vgcu_ref.models import MODEL_CLASSES, build_model, resolve_config  # noqa: E402
-from vgcu_ref.tiny import canonical_arch, init_random_weights, tiny_config  # noqa: E402
+from vgcu_ref.tiny import canonical_arch, tiny_config  # noqa: E402
+from vgcu_ref_testing import (TempDirMixin, assert_close, hf_linear, hf_repeat_kv, hf_rms_norm,  # noqa: E402
+                              hf_rotate_half, meta_device, run_main, tiny_model, token_ids)
 
 __all__ = ["REMOTE_LITERAL_LOGITS", "RemoteFamiliesLiteralTest", "RemoteFamiliesLayoutTest",
            "RemoteFamiliesCheckpointTest"]
 
 ARCHS = ["InternLM2ForCausalLM", "BaichuanForCausalLM", "BaiChuanForCausalLM", "ChatGLMModel",
          "ChatGLMForConditionalGeneration", "GPT2LMHeadModel"]
-
-
-def _model(arch, dtype=torch.float32, seed=0, **overrides):
-    model = build_model(tiny_config(arch, overrides=overrides))
-    init_random_weights(model, seed)
-    return model.to(dtype)
-
-
-def _ids(length, seed=0, vocab=250):
-    return torch.randint(0, vocab, (length,), generator=torch.Generator().manual_seed(seed))
-
-
-def _close(test, got, want, rel, msg=""):
-    scale = float(want.abs().max()) or 1.0
-    err = float((got.float() - want.float()).abs().max()) / scale
-    test.assertLessEqual(err, rel, f"{msg}: max relative error {err:.3g}")
-
-
-def _run(main, argv):
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(argv)
-    return code, out.getvalue()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -71,28 +49,6 @@ def _make_causal_mask(length, dtype):
     mask_cond = torch.arange(mask.size(-1))
     mask.masked_fill_(mask_cond < (mask_cond + 1).view(mask.size(-1), 1), 0)
     return mask.to(dtype)[None, None, :, :]
-
-
-def _rotate_half(x):
-    x1 = x[..., : x.shape[-1] // 2]
-    x2 = x[..., x.shape[-1] // 2:]
-    return torch.cat((-x2, x1), dim=-1)
-
-
-def _repeat_kv(hidden_states, n_rep):
-    batch, num_key_value_heads, slen, head_dim = hidden_states.shape
-    if n_rep == 1:
-        return hidden_states
-    hidden_states = hidden_states[:, :, None, :, :].expand(batch, num_key_value_heads, n_rep, slen, head_dim)
-    return hidden_states.reshape(batch, num_key_value_heads * n_rep, slen, head_dim)
-
-
-def _llama_rms(hidden_states, weight, eps):
-    input_dtype = hidden_states.dtype
-    hidden_states = hidden_states.to(torch.float32)
-    variance = hidden_states.pow(2).mean(-1, keepdim=True)
-    hidden_states = hidden_states * torch.rsqrt(variance + eps)
-    return weight * hidden_states.to(input_dtype)
 
 
 class _InternLM2Rotary:
@@ -136,13 +92,13 @@ def internlm2_literal_logits(model, input_ids):
     mask = _make_causal_mask(q_len, x.dtype)
 
     def linear(name, h):
-        return F.linear(h, sd[name + ".weight"], sd.get(name + ".bias"))
+        return hf_linear(sd, name, h)
 
     for i in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{i}."
         rotary = _InternLM2Rotary(head_dim, cfg["max_position_embeddings"], cfg["rope_theta"], cfg["rope_scaling"])
         residual = x
-        h = _llama_rms(x, sd[p + "attention_norm.weight"], cfg["rms_norm_eps"])
+        h = hf_rms_norm(x, sd[p + "attention_norm.weight"], cfg["rms_norm_eps"])
         qkv_states = linear(p + "attention.wqkv", h)
         qkv_states = qkv_states.view(bsz, q_len, kv_heads, 2 + groups, head_dim)  # "b q (h gs d) -> b q h gs d"
         query_states = qkv_states[..., :groups, :]
@@ -155,10 +111,10 @@ def internlm2_literal_logits(model, input_ids):
         cos, sin = rotary(value_states, seq_len=q_len)
         cos = cos[position_ids].unsqueeze(1)
         sin = sin[position_ids].unsqueeze(1)
-        query_states = (query_states * cos) + (_rotate_half(query_states) * sin)
-        key_states = (key_states * cos) + (_rotate_half(key_states) * sin)
-        key_states = _repeat_kv(key_states, groups)
-        value_states = _repeat_kv(value_states, groups)
+        query_states = (query_states * cos) + (hf_rotate_half(query_states) * sin)
+        key_states = (key_states * cos) + (hf_rotate_half(key_states) * sin)
+        key_states = hf_repeat_kv(key_states, groups)
+        value_states = hf_repeat_kv(value_states, groups)
         attn_weights = torch.matmul(query_states, key_states.transpose(2, 3)) / math.sqrt(head_dim)
         attn_weights = attn_weights + mask
         attn_weights = F.softmax(attn_weights, dim=-1, dtype=torch.float32).to(query_states.dtype)
@@ -166,10 +122,10 @@ def internlm2_literal_logits(model, input_ids):
         attn_output = attn_output.transpose(1, 2).contiguous().reshape(bsz, q_len, hidden)
         x = residual + linear(p + "attention.wo", attn_output)
         residual = x
-        h = _llama_rms(x, sd[p + "ffn_norm.weight"], cfg["rms_norm_eps"])
+        h = hf_rms_norm(x, sd[p + "ffn_norm.weight"], cfg["rms_norm_eps"])
         x = residual + linear(p + "feed_forward.w2", F.silu(linear(p + "feed_forward.w1", h)) *
                               linear(p + "feed_forward.w3", h))
-    x = _llama_rms(x, sd["model.norm.weight"], cfg["rms_norm_eps"])
+    x = hf_rms_norm(x, sd["model.norm.weight"], cfg["rms_norm_eps"])
     return F.linear(x, sd["output.weight"])[0].float()
 
 
@@ -215,11 +171,11 @@ def baichuan_literal_logits(model, input_ids):
         sin = sin_.squeeze(1).squeeze(0)[position_ids].unsqueeze(1)
         q, k = query_states, key_states
         if v2:
-            query_states = ((q.float() * cos) + (_rotate_half(q.float()) * sin)).to(q.dtype)
-            key_states = ((k.float() * cos) + (_rotate_half(k.float()) * sin)).to(k.dtype)
+            query_states = ((q.float() * cos) + (hf_rotate_half(q.float()) * sin)).to(q.dtype)
+            key_states = ((k.float() * cos) + (hf_rotate_half(k.float()) * sin)).to(k.dtype)
         else:
-            query_states = (q * cos) + (_rotate_half(q) * sin)
-            key_states = (k * cos) + (_rotate_half(k) * sin)
+            query_states = (q * cos) + (hf_rotate_half(q) * sin)
+            key_states = (k * cos) + (hf_rotate_half(k) * sin)
         # Baichuan-7B eager; Baichuan2 calls F.scaled_dot_product_attention(q, k, v, attn_mask), whose math
         # definition this is (torch 1.13 has no SDPA).
         attn_weights = torch.matmul(query_states, key_states.transpose(2, 3)) / math.sqrt(head_dim)
@@ -276,7 +232,7 @@ def chatglm_literal_logits(model, input_ids):
         return F.layer_norm(h, (hidden,), sd[name + ".weight"], sd[name + ".bias"], cfg["layernorm_epsilon"])
 
     def linear(name, h):
-        return F.linear(h, sd[name + ".weight"], sd.get(name + ".bias"))
+        return hf_linear(sd, name, h)
 
     inputs_embeds = F.embedding(input_ids[None], sd["transformer.embedding.word_embeddings.weight"])
     hidden_states = inputs_embeds.transpose(0, 1).contiguous()  # [s, b, h]
@@ -568,55 +524,33 @@ def expected_checkpoint_shapes(cfg):
     return shapes
 
 
-@contextlib.contextmanager
-def meta_device():
-    """Tensor factories default to the meta device (torch 1.13 has no ``with torch.device("meta")``)."""
-    names = ("empty", "ones", "zeros", "arange", "full")
-    saved = {name: getattr(torch, name) for name in names}
-
-    def wrap(factory):
-        def meta_factory(*args, **kwargs):
-            if kwargs.get("device") is None:
-                kwargs["device"] = "meta"
-            return factory(*args, **kwargs)
-        return meta_factory
-
-    for name in names:
-        setattr(torch, name, wrap(saved[name]))
-    try:
-        yield
-    finally:
-        for name, factory in saved.items():
-            setattr(torch, name, factory)
-
-
 # ------------------------------------------------------------------------------------------------
 
 
 class RemoteFamiliesLiteralTest(unittest.TestCase):
     def test_matches_literal_original_code(self):
-        ids = _ids(12, seed=3)
+        ids = token_ids(12, seed=3)
         for arch in ARCHS:
             for overrides in [{}] + LITERAL_VARIANTS.get(arch, []):
                 for dtype, rel in ((torch.float32, 1e-6), (torch.bfloat16, 2e-3)):
                     with self.subTest(arch=arch, overrides=overrides, dtype=dtype):
-                        model = _model(arch, dtype, **overrides)
+                        model = tiny_model(arch, dtype, **overrides)
                         want = REMOTE_LITERAL_LOGITS[arch](model, ids)
-                        _close(self, model(ids, torch.arange(12)), want, rel, arch)
+                        assert_close(self, model(ids, torch.arange(12)), want, rel, arch)
 
     def test_rotary_details(self):
         # InternLM2 dynamic NTK: the default rope up to max_position_embeddings, another base beyond.
-        ids = _ids(12, seed=4)
-        plain = _model("InternLM2ForCausalLM", max_position_embeddings=8)
-        dynamic = _model("InternLM2ForCausalLM", max_position_embeddings=8,
+        ids = token_ids(12, seed=4)
+        plain = tiny_model("InternLM2ForCausalLM", max_position_embeddings=8)
+        dynamic = tiny_model("InternLM2ForCausalLM", max_position_embeddings=8,
                          rope_scaling={"type": "dynamic", "factor": 2.0})
         self.assertTrue(torch.equal(plain(ids[:8], torch.arange(8)), dynamic(ids[:8], torch.arange(8))))
         self.assertFalse(torch.allclose(plain(ids, torch.arange(12)), dynamic(ids, torch.arange(12))))
         # ChatGLM: rope_ratio scales the base; interleaved pairs on the first half of each head.
-        glm = _model("ChatGLMModel")
+        glm = tiny_model("ChatGLMModel")
         rope = glm.transformer.rotary_pos_emb
         self.assertTrue(torch.equal(rope.theta, 1.0 / (10000 ** (torch.arange(0, 8, 2, dtype=torch.float) / 8))))
-        glm4 = _model("ChatGLMForConditionalGeneration")
+        glm4 = tiny_model("ChatGLMForConditionalGeneration")
         self.assertTrue(torch.equal(glm4.transformer.rotary_pos_emb.theta,
                                     1.0 / (5000000 ** (torch.arange(0, 8, 2, dtype=torch.float) / 8))))
         attn = glm.transformer.encoder.layers[0].self_attention
@@ -635,7 +569,7 @@ class RemoteFamiliesLiteralTest(unittest.TestCase):
         self.assertEqual(bf16.transformer.rotary_pos_emb.inv_freq.dtype, torch.bfloat16)
 
     def test_kv_cache_and_generation(self):
-        ids = _ids(12, seed=2)
+        ids = token_ids(12, seed=2)
         pos = torch.arange(12)
         # (test_reference's generic tests run every tiny preset through the cache and torch.jit.trace.)
         cases = [
@@ -646,14 +580,14 @@ class RemoteFamiliesLiteralTest(unittest.TestCase):
         for arch, overrides in cases:
             for dtype, rel in ((torch.float32, 1e-5), (torch.bfloat16, 2e-2)):
                 with self.subTest(arch=arch, overrides=overrides, dtype=dtype):
-                    model = _model(arch, dtype, **overrides)
+                    model = tiny_model(arch, dtype, **overrides)
                     k_cache, v_cache = model.new_kv_cache(16)
                     rows = [model.forward_with_cache(ids[:7], pos[:7], k_cache, v_cache)]
                     rows += [model.forward_with_cache(ids[i:i + 1], pos[i:i + 1], k_cache, v_cache)
                              for i in range(7, 12)]
-                    _close(self, torch.cat(rows), model(ids, pos), rel, arch)
+                    assert_close(self, torch.cat(rows), model(ids, pos), rel, arch)
                     self.assertEqual(float(k_cache[:, 12:].abs().sum()), 0.0)
-            model = _model(arch, **overrides)
+            model = tiny_model(arch, **overrides)
             k_cache, v_cache = model.new_kv_cache(24)
             self.assertEqual(greedy_generate_with_cache(model, [5, 17, 42], 20, k_cache, v_cache)[0],
                              greedy_generate(model, [5, 17, 42], 20)[0], arch)
@@ -673,7 +607,7 @@ class RemoteFamiliesLayoutTest(unittest.TestCase):
     def test_tiny_checkpoint_names(self):
         for arch in ARCHS:
             with self.subTest(arch=arch):
-                model = _model(arch)
+                model = tiny_model(arch)
                 shapes = {n: tuple(t.shape) for n, t in model.checkpoint_state_dict().items()}
                 self.assertEqual(shapes, expected_checkpoint_shapes(model.config))
                 self.assertEqual(model.config["vocab_size"], 250)
@@ -681,27 +615,27 @@ class RemoteFamiliesLayoutTest(unittest.TestCase):
     def test_packed_layouts(self):
         x = torch.randn(3, 64)
         # InternLM2 wqkv: per kv head h, (G + 2) * D rows: G query heads, then k, then v.
-        attn = _model("InternLM2ForCausalLM").model.layers[0].attention
+        attn = tiny_model("InternLM2ForCausalLM").model.layers[0].attention
         w = attn.wqkv.weight.view(2, 4, 16, 64)  # [KVH, G + 2, D, E], G = 2
         qkv = attn.wqkv(x).view(-1, 2, 4, 16)
         self.assertTrue(torch.allclose(qkv[:, 1, 0], x @ w[1, 0].t(), atol=1e-5))  # query head 2 = 1*G + 0
         self.assertTrue(torch.allclose(qkv[:, 1, 2], x @ w[1, 2].t(), atol=1e-5))  # key of kv head 1
         # ChatGLM MQA: [H D queries | G D keys | G D values]; dense_h_to_4h = [gate (silu) | up].
-        layer = _model("ChatGLMModel").transformer.encoder.layers[0]
+        layer = tiny_model("ChatGLMModel").transformer.encoder.layers[0]
         self.assertEqual(tuple(layer.self_attention.query_key_value.weight.shape), (4 * 16 + 2 * 2 * 16, 64))
         h4 = layer.mlp.dense_h_to_4h.weight
         want = layer.mlp.dense_4h_to_h(F.silu(x @ h4[:128].t()) * (x @ h4[128:].t()))
         self.assertTrue(torch.allclose(layer.mlp(x), want, atol=1e-5))
         # GPT-2 Conv1D: weight [in, out], y = x @ W + b; c_attn columns [q | k | v].
-        c_attn = _model("GPT2LMHeadModel").transformer.h[0].attn.c_attn
+        c_attn = tiny_model("GPT2LMHeadModel").transformer.h[0].attn.c_attn
         self.assertEqual(tuple(c_attn.weight.shape), (64, 192))
         self.assertTrue(torch.allclose(c_attn(x)[:, 64:128], x @ c_attn.weight[:, 64:128] + c_attn.bias[64:128],
                                        atol=1e-5))
 
     def test_normhead(self):
         for dtype in (torch.float32, torch.bfloat16):
-            model = _model("BaichuanForCausalLM", dtype)
-            ids, pos = _ids(6, seed=1), torch.arange(6)
+            model = tiny_model("BaichuanForCausalLM", dtype)
+            ids, pos = token_ids(6, seed=1), torch.arange(6)
             want = model(ids, pos)
             w = model.lm_head.weight
             normalized = w / w.norm(2, dim=1, keepdim=True).clamp_min(1e-12)  # in the weight's dtype
@@ -709,7 +643,7 @@ class RemoteFamiliesLayoutTest(unittest.TestCase):
             self.assertTrue(torch.equal(F.linear(model.model(ids, pos), normalized).float(), want))
             with torch.no_grad():
                 w.mul_(torch.linspace(0.5, 4.0, w.shape[0], dtype=dtype)[:, None])  # row scales do not matter
-            _close(self, model(ids, pos), want, 1e-6 if dtype == torch.float32 else 2e-2, "NormHead")
+            assert_close(self, model(ids, pos), want, 1e-6 if dtype == torch.float32 else 2e-2, "NormHead")
 
     def test_configs(self):
         glm = resolve_config({"architectures": ["ChatGLMModel"]})
@@ -735,19 +669,12 @@ class RemoteFamiliesLayoutTest(unittest.TestCase):
                 build_model(dict(tiny_config(arch), **bad))
 
 
-class RemoteFamiliesCheckpointTest(unittest.TestCase):
-    def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory()
-        self.tmp = self._tmp.name
-
-    def tearDown(self):
-        self._tmp.cleanup()
-
+class RemoteFamiliesCheckpointTest(TempDirMixin, unittest.TestCase):
     def test_save_load_and_config_json(self):
         for arch in ARCHS:
             with self.subTest(arch=arch):
                 out = os.path.join(self.tmp, arch)
-                model = _model(arch)
+                model = tiny_model(arch)
                 save_model(model, out, torch.bfloat16, num_shards=2)
                 self.assertEqual(set(st.load_checkpoint(out)), set(model.checkpoint_state_dict()))
                 with open(os.path.join(out, "config.json")) as f:
@@ -760,42 +687,42 @@ class RemoteFamiliesCheckpointTest(unittest.TestCase):
 
     def test_original_checkpoint_spellings(self):
         # GPT-2 as openai-community/gpt2 stores it: no "transformer." prefix, attn.bias / masked_bias buffers.
-        gpt2 = _model("GPT2LMHeadModel")
+        gpt2 = tiny_model("GPT2LMHeadModel")
         tensors = {n[len("transformer."):]: t for n, t in gpt2.checkpoint_state_dict().items()}
         for i in range(2):
             tensors[f"h.{i}.attn.bias"] = torch.tril(torch.ones(128, 128)).view(1, 1, 128, 128)
             tensors[f"h.{i}.attn.masked_bias"] = torch.tensor(-1e4)
         tensors["lm_head.weight"] = gpt2.lm_head.weight.clone()  # redundant tied head
-        fresh = _model("GPT2LMHeadModel", seed=1)
+        fresh = tiny_model("GPT2LMHeadModel", seed=1)
         load_weights(fresh, tensors)
-        ids = _ids(5)
+        ids = token_ids(5)
         self.assertTrue(torch.equal(fresh(ids, torch.arange(5)), gpt2(ids, torch.arange(5))))
         # Rotary inv_freq buffers: present or absent (values unused).
         for arch in ("ChatGLMModel", "BaiChuanForCausalLM"):
-            model = _model(arch)
-            load_weights(_model(arch, seed=1), {n: t for n, t in model.checkpoint_state_dict().items()
+            model = tiny_model(arch)
+            load_weights(tiny_model(arch, seed=1), {n: t for n, t in model.checkpoint_state_dict().items()
                                                 if not n.endswith("inv_freq")})
-            load_weights(_model(arch, seed=1), model.checkpoint_state_dict())
+            load_weights(tiny_model(arch, seed=1), model.checkpoint_state_dict())
         # InternLM2 tied: output.weight absent, or present and equal to tok_embeddings.
-        tied = _model("InternLM2ForCausalLM", tie_word_embeddings=True)
+        tied = tiny_model("InternLM2ForCausalLM", tie_word_embeddings=True)
         self.assertNotIn("output.weight", tied.checkpoint_state_dict())
-        load_weights(_model("InternLM2ForCausalLM", seed=1, tie_word_embeddings=True),
+        load_weights(tiny_model("InternLM2ForCausalLM", seed=1, tie_word_embeddings=True),
                      dict(tied.checkpoint_state_dict(), **{"output.weight": tied.output.weight.clone()}))
-        glm = _model("ChatGLMModel").checkpoint_state_dict()
+        glm = tiny_model("ChatGLMModel").checkpoint_state_dict()
         with self.assertRaisesRegex(ValueError, "missing 1"):
-            load_weights(_model("ChatGLMModel"),
+            load_weights(tiny_model("ChatGLMModel"),
                          {n: t for n, t in glm.items() if n != "transformer.output_layer.weight"})
 
     def test_cli(self):
         for name in ("internlm2", "baichuan", "BaiChuanForCausalLM", "chatglm", "gpt2"):
             with self.subTest(arch=name):
                 out = os.path.join(self.tmp, name)
-                code, _ = _run(make_tiny_model.main, [name, out, "--dtype", "bf16", "--seed", "3"])
+                code, _ = run_main(make_tiny_model.main, [name, out, "--dtype", "bf16", "--seed", "3"])
                 self.assertEqual(code, 0)
                 argv = [out, "--prompt-ids", "5,17,42", "--max-new-tokens", "6", "--json"]
-                code, text = _run(run_reference.main, argv)
+                code, text = run_main(run_reference.main, argv)
                 plain = json.loads(text)
-                code, text = _run(run_reference.main, argv + ["--kv-cache"])
+                code, text = run_main(run_reference.main, argv + ["--kv-cache"])
                 cached = json.loads(text)
                 self.assertEqual((code, len(plain["tokens"])), (0, 6))
                 self.assertEqual(plain["tokens"], cached["tokens"])
@@ -803,7 +730,7 @@ class RemoteFamiliesCheckpointTest(unittest.TestCase):
                                            rtol=1e-5, atol=1e-5)
                 if name in ("chatglm", "gpt2"):  # (test_reference traces every preset)
                     pt = os.path.join(self.tmp, name + ".pt")
-                    code, text = _run(trace_model.main, [out, pt, "--with-cache", "24"])
+                    code, text = run_main(trace_model.main, [out, pt, "--with-cache", "24"])
                     self.assertEqual(code, 0, text)
         # Bench size through the generic overrides (kv heads ignored where there is no GQA).
         for name in ("gpt2", "chatglm", "baichuan", "internlm2"):

@@ -8,8 +8,6 @@ an additive finfo.min mask, HF's DynamicCache concatenation, and Phi3's prepare_
 cache drop.
 """
 
-import contextlib
-import io
 import json
 import math
 import os
@@ -32,7 +30,9 @@ from vgcu_ref.checkpoint import load_model  # noqa: E402
 from vgcu_ref.generate import greedy_generate, greedy_generate_with_cache, teacher_forced_with_cache  # noqa: E402
 from vgcu_ref.models import build_model, layer_sliding_windows, resolve_config, rope_inv_freq  # noqa: E402
 from vgcu_ref.rope import rope_depends_on_call  # noqa: E402
-from vgcu_ref.tiny import init_random_weights, tiny_config  # noqa: E402
+from vgcu_ref.tiny import tiny_config  # noqa: E402
+from vgcu_ref_testing import (TempDirMixin, hf_linear, hf_repeat_kv, hf_rms_norm, hf_rotate_half,  # noqa: E402
+                              rel_error, run_main, tiny_model, token_ids)
 
 __all__ = ["FAMILY_LITERAL_LOGITS", "RopeScalingTest", "FamilyModelTest", "FamilyCliTest", "HFStyleTraceTest"]
 
@@ -40,27 +40,6 @@ warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
 
 FAMILY_ARCHS = ["GemmaForCausalLM", "Gemma2ForCausalLM", "Phi3ForCausalLM"]
 CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "data", "configs")
-
-
-def _tiny(arch, dtype=torch.float32, seed=0, **overrides):
-    model = build_model(tiny_config(arch, overrides=overrides))
-    init_random_weights(model, seed)
-    return model.to(dtype)
-
-
-def _ids(length, seed=0, vocab=250):
-    return torch.randint(0, vocab, (length,), generator=torch.Generator().manual_seed(seed))
-
-
-def _rel(got, want):
-    return float((got.float() - want.float()).abs().max()) / (float(want.abs().max()) or 1.0)
-
-
-def _run(main, argv):
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(argv)
-    return code, out.getvalue()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -283,14 +262,6 @@ def hf_config(cfg):
 # ------------------------------------------------------------------------------------------------
 
 
-def _llama_rms(hidden_states, weight, eps):
-    input_dtype = hidden_states.dtype
-    hidden_states = hidden_states.to(torch.float32)
-    variance = hidden_states.pow(2).mean(-1, keepdim=True)
-    hidden_states = hidden_states * torch.rsqrt(variance + eps)
-    return weight * hidden_states.to(input_dtype)
-
-
 def _gemma_rms(x, weight, eps):
     def _norm(x):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
@@ -299,17 +270,11 @@ def _gemma_rms(x, weight, eps):
     return output.type_as(x)
 
 
-def _rotate_half(x):
-    x1 = x[..., : x.shape[-1] // 2]
-    x2 = x[..., x.shape[-1] // 2:]
-    return torch.cat((-x2, x1), dim=-1)
-
-
 def _apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1):  # Llama / Gemma
     cos = cos.unsqueeze(unsqueeze_dim)
     sin = sin.unsqueeze(unsqueeze_dim)
-    q_embed = (q * cos) + (_rotate_half(q) * sin)
-    k_embed = (k * cos) + (_rotate_half(k) * sin)
+    q_embed = (q * cos) + (hf_rotate_half(q) * sin)
+    k_embed = (k * cos) + (hf_rotate_half(k) * sin)
     return q_embed, k_embed
 
 
@@ -319,17 +284,9 @@ def _phi3_apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1):
     rotary_dim = cos.shape[-1]
     q_rot, q_pass = q[..., :rotary_dim], q[..., rotary_dim:]
     k_rot, k_pass = k[..., :rotary_dim], k[..., rotary_dim:]
-    q_embed = torch.cat([(q_rot * cos) + (_rotate_half(q_rot) * sin), q_pass], dim=-1)
-    k_embed = torch.cat([(k_rot * cos) + (_rotate_half(k_rot) * sin), k_pass], dim=-1)
+    q_embed = torch.cat([(q_rot * cos) + (hf_rotate_half(q_rot) * sin), q_pass], dim=-1)
+    k_embed = torch.cat([(k_rot * cos) + (hf_rotate_half(k_rot) * sin), k_pass], dim=-1)
     return q_embed, k_embed
-
-
-def _repeat_kv(hidden_states, n_rep):
-    batch, num_key_value_heads, slen, head_dim = hidden_states.shape
-    if n_rep == 1:
-        return hidden_states
-    hidden_states = hidden_states[:, :, None, :, :].expand(batch, num_key_value_heads, n_rep, slen, head_dim)
-    return hidden_states.reshape(batch, num_key_value_heads * n_rep, slen, head_dim)
 
 
 def _hf_window(cfg, layer_idx):
@@ -348,7 +305,7 @@ def hf_literal_forward(model, rotary, input_ids, cache_position, past=None):
     gemma, gemma2, phi3 = arch.startswith("Gemma"), arch == "Gemma2ForCausalLM", arch == "Phi3ForCausalLM"
     n_heads, n_kv, d = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
     eps = cfg["rms_norm_eps"]
-    norm = _gemma_rms if gemma else _llama_rms
+    norm = _gemma_rms if gemma else hf_rms_norm
     length = input_ids.shape[0]
     x = F.embedding(input_ids[None], sd["model.embed_tokens.weight"])
     if gemma:
@@ -369,7 +326,7 @@ def hf_literal_forward(model, rotary, input_ids, cache_position, past=None):
         act = F.silu
 
     def linear(name, h):
-        return F.linear(h, sd[name + ".weight"], sd.get(name + ".bias"))
+        return hf_linear(sd, name, h)
 
     past_len = 0 if not past else past[0][0].shape[2]
     for i in range(cfg["num_hidden_layers"]):
@@ -386,8 +343,8 @@ def hf_literal_forward(model, rotary, input_ids, cache_position, past=None):
             q, k, v = (linear(p + f"self_attn.{n}_proj", h) for n in "qkv")
         q, k, v = (t.view(1, length, -1, d) for t in (q, k, v))
         if p + "self_attn.q_norm.weight" in sd:
-            q = _llama_rms(q, sd[p + "self_attn.q_norm.weight"], eps)
-            k = _llama_rms(k, sd[p + "self_attn.k_norm.weight"], eps)
+            q = hf_rms_norm(q, sd[p + "self_attn.q_norm.weight"], eps)
+            k = hf_rms_norm(k, sd[p + "self_attn.k_norm.weight"], eps)
         q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
         q, k = (_phi3_apply_rotary_pos_emb if phi3 else _apply_rotary_pos_emb)(q, k, cos, sin)
         if past is not None:
@@ -396,7 +353,7 @@ def hf_literal_forward(model, rotary, input_ids, cache_position, past=None):
             else:
                 past[i] = [torch.cat([past[i][0], k], dim=2), torch.cat([past[i][1], v], dim=2)]
             k, v = past[i]
-        key_states, value_states = _repeat_kv(k, n_heads // n_kv), _repeat_kv(v, n_heads // n_kv)
+        key_states, value_states = hf_repeat_kv(k, n_heads // n_kv), hf_repeat_kv(v, n_heads // n_kv)
         w = torch.matmul(q, key_states.transpose(2, 3)) * scaling
         if gemma2 and cfg.get("attn_logit_softcapping") is not None:
             w = w / cfg["attn_logit_softcapping"]
@@ -524,7 +481,7 @@ LLAMA_ROPES = {
 
 def llama_with_rope(name, arch="llama", dtype=torch.float32):
     scaling, extra = LLAMA_ROPES[name]
-    return _tiny(arch, dtype, **{"rope_scaling": dict(scaling), **extra})
+    return tiny_model(arch, dtype, **{"rope_scaling": dict(scaling), **extra})
 
 
 class RopeScalingTest(unittest.TestCase):
@@ -560,43 +517,43 @@ class RopeScalingTest(unittest.TestCase):
                                     f"{name} at positions {positions.tolist()[-1]}")
 
     def test_generation_matches_hf_cached_and_uncached(self):
-        prompt = _ids(12, seed=1).tolist()
+        prompt = token_ids(12, seed=1).tolist()
         for name in LLAMA_ROPES:
             with self.subTest(rope=name):
                 model = llama_with_rope(name)
                 rows, tokens = reference_cached_rows(model, prompt, 14)
                 want_rows, want_tokens = hf_generate(model, prompt, 14, use_cache=True)
                 self.assertEqual(tokens, want_tokens, name)
-                self.assertLessEqual(_rel(rows, want_rows), 1e-5, name)
+                self.assertLessEqual(rel_error(rows, want_rows), 1e-5, name)
                 if rope_depends_on_call(model.config):  # the uncached mode differs after the switch
                     tokens, first = greedy_generate(model, prompt, 14)
                     uncached_rows, want_tokens = hf_generate(model, prompt, 14, use_cache=False)
                     self.assertEqual(tokens, want_tokens, name)
                     self.assertTrue(torch.equal(first, uncached_rows[0]), name)
                     if name in ("dynamic", "longrope"):
-                        self.assertGreater(_rel(want_rows[-1], uncached_rows[-1]), 1e-3, name)
+                        self.assertGreater(rel_error(want_rows[-1], uncached_rows[-1]), 1e-3, name)
 
     def test_cache_matches_forward_for_static_types(self):
-        ids, pos = _ids(20, seed=2), torch.arange(20)
+        ids, pos = token_ids(20, seed=2), torch.arange(20)
         for name in ("yarn", "yarn_mscale", "llama3", "linear"):
             with self.subTest(rope=name):
                 model = llama_with_rope(name)
                 k_cache, v_cache = model.new_kv_cache(24)
                 rows = [model.forward_with_cache(ids[:9], pos[:9], k_cache, v_cache)]
                 rows += [model.forward_with_cache(ids[i:i + 1], pos[i:i + 1], k_cache, v_cache) for i in range(9, 20)]
-                self.assertLessEqual(_rel(torch.cat(rows), model(ids, pos)), 1e-5, name)
+                self.assertLessEqual(rel_error(torch.cat(rows), model(ids, pos)), 1e-5, name)
 
     def test_trace_crosses_the_switch(self):
         # Traced at 8 tokens (short / original regime), run at 20 (long / grown regime).
-        for model in (llama_with_rope("dynamic"), _tiny("phi3")):
+        for model in (llama_with_rope("dynamic"), tiny_model("phi3")):
             with self.subTest(arch=model.architecture, rope=model.config["rope_scaling"]):
-                ids, pos = _ids(8), torch.arange(8)
+                ids, pos = token_ids(8), torch.arange(8)
                 k_cache, v_cache = model.new_kv_cache(24)
                 with torch.no_grad():
                     traced = torch.jit.trace_module(
                         model, {"forward": (ids, pos), "forward_with_cache": (ids, pos, k_cache, v_cache)},
                         check_trace=False)
-                ids20, pos20 = _ids(20, seed=5), torch.arange(20)
+                ids20, pos20 = token_ids(20, seed=5), torch.arange(20)
                 self.assertTrue(torch.equal(traced(ids20, pos20), model(ids20, pos20)))
                 self.assertTrue(torch.equal(traced(ids20[:5], pos20[:5]), model(ids20[:5], pos20[:5])))
                 results = []
@@ -605,7 +562,7 @@ class RopeScalingTest(unittest.TestCase):
                     rows = [fn(ids20[:14], pos20[:14], k, v)]
                     rows += [fn(ids20[i:i + 1], pos20[i:i + 1], k, v) for i in range(14, 20)]
                     results.append(torch.cat(rows))
-                self.assertLessEqual(_rel(results[0], results[1]), 1e-6)
+                self.assertLessEqual(rel_error(results[0], results[1]), 1e-6)
 
     def test_errors(self):
         with self.assertRaisesRegex(ValueError, "unknown rope type 'su'"):
@@ -626,15 +583,15 @@ class RopeScalingTest(unittest.TestCase):
 
 class FamilyModelTest(unittest.TestCase):
     def test_tiny_shapes_and_checkpoint_names(self):
-        gemma = _tiny("gemma")
+        gemma = tiny_model("gemma")
         self.assertEqual(tuple(gemma.model.layers[0].self_attn.q_proj.weight.shape), (128, 64))  # head_dim 32
         self.assertEqual(gemma.kv_cache_shape(32), (2, 32, 2, 32))
         self.assertNotIn("lm_head.weight", gemma.checkpoint_state_dict())  # tied
-        gemma2 = _tiny("gemma2")
+        gemma2 = tiny_model("gemma2")
         names = set(gemma2.checkpoint_state_dict())
         for norm in ("input", "post_attention", "pre_feedforward", "post_feedforward"):
             self.assertIn(f"model.layers.1.{norm}_layernorm.weight", names)
-        phi3 = _tiny("phi3")
+        phi3 = tiny_model("phi3")
         sd = phi3.checkpoint_state_dict()
         self.assertEqual(tuple(sd["model.layers.0.self_attn.qkv_proj.weight"].shape), ((4 + 2 * 2) * 16, 64))
         self.assertEqual(tuple(sd["model.layers.0.mlp.gate_up_proj.weight"].shape), (256, 64))
@@ -642,7 +599,7 @@ class FamilyModelTest(unittest.TestCase):
         self.assertIn("lm_head.weight", sd)
         self.assertFalse(any(n.endswith("bias") for n in sd))
         for arch in FAMILY_ARCHS:
-            logits = _tiny(arch)(_ids(5), torch.arange(5))
+            logits = tiny_model(arch)(token_ids(5), torch.arange(5))
             self.assertEqual((tuple(logits.shape), logits.dtype), ((5, 250), torch.float32))
             self.assertGreater(float(logits.std()), 3.0, f"{arch}: logits are not peaked")
 
@@ -663,7 +620,7 @@ class FamilyModelTest(unittest.TestCase):
                           phi3["rms_norm_eps"], phi3["tie_word_embeddings"], phi3["sliding_window"]),
                          (32, 96, 4096, 1e-5, False, None))
         self.assertIsNone(build_model(dict(tiny_config("phi3"), rope_scaling=None)).reprefill_at_length)
-        self.assertEqual(_tiny("phi3").reprefill_at_length, 17)
+        self.assertEqual(tiny_model("phi3").reprefill_at_length, 17)
         # Gemma 1 legacy: hidden_act "gelu" without hidden_activation still means the tanh GELU.
         legacy = build_model(tiny_config("gemma", overrides={"hidden_activation": None}))
         self.assertEqual(legacy.model.layers[0].mlp.act_fn.name, "gelu_pytorch_tanh")
@@ -678,7 +635,7 @@ class FamilyModelTest(unittest.TestCase):
 
     def test_literal_hf_with_exact_gelu_and_rope_scaling(self):
         # The family models follow the HF code in f32 bit for bit, with every rope type too.
-        ids = _ids(20, seed=3)
+        ids = token_ids(20, seed=3)
         cases = [("gemma", {"hidden_activation": "gelu", "rope_scaling": {"type": "yarn", "factor": 4.0}}),
                  ("gemma2", {"rope_scaling": {"rope_type": "dynamic", "factor": 2.0}, "max_position_embeddings": 16}),
                  ("gemma2", {"attention_bias": True, "sliding_window": 4}),
@@ -686,44 +643,44 @@ class FamilyModelTest(unittest.TestCase):
                  ("phi3", {})]
         for arch, overrides in cases:
             with self.subTest(arch=arch, overrides=overrides):
-                model = _tiny(arch, **overrides)
+                model = tiny_model(arch, **overrides)
                 self.assertTrue(torch.equal(model(ids, torch.arange(20)), hf_literal_logits(model, ids)))
 
     def test_family_generation_matches_hf(self):
         # 16-token prompt: Phi3 crosses original_max_position_embeddings (16) while decoding, and
         # HF's generate re-prefills there; Gemma 2's window (8) is crossed in the prompt.
-        prompt = _ids(16, seed=4).tolist()
+        prompt = token_ids(16, seed=4).tolist()
         for arch in FAMILY_ARCHS:
             with self.subTest(arch=arch):
-                model = _tiny(arch)
+                model = tiny_model(arch)
                 rows, tokens = reference_cached_rows(model, prompt, 8)
                 want_rows, want_tokens = hf_generate(model, prompt, 8, use_cache=True)
                 self.assertEqual(tokens, want_tokens)
-                self.assertLessEqual(_rel(rows, want_rows), 1e-5)
+                self.assertLessEqual(rel_error(rows, want_rows), 1e-5)
                 self.assertEqual(greedy_generate(model, prompt, 8)[0], want_tokens)  # same semantics for Phi3
-        phi3 = _tiny("phi3")
+        phi3 = tiny_model("phi3")
         phi3.reprefill_at_length = None  # without HF's cache drop the cached run differs
         no_drop = reference_cached_rows(phi3, prompt, 8)[0]
-        self.assertGreater(_rel(no_drop[1:], rows[1:]), 1e-3)
+        self.assertGreater(rel_error(no_drop[1:], rows[1:]), 1e-3)
 
     def test_gemma2_softcapping_and_window_change_results(self):
-        ids, pos = _ids(16, seed=6), torch.arange(16)
-        base = _tiny("gemma2")
+        ids, pos = token_ids(16, seed=6), torch.arange(16)
+        base = tiny_model("gemma2")
         want = base(ids, pos)
         for overrides in ({"attn_logit_softcapping": None}, {"final_logit_softcapping": None},
                           {"sliding_window": None}, {"query_pre_attn_scalar": 32}):
             with self.subTest(overrides=overrides):
-                other = _tiny("gemma2", **overrides)
-                self.assertGreater(_rel(other(ids, pos), want), 1e-3)
+                other = tiny_model("gemma2", **overrides)
+                self.assertGreater(rel_error(other(ids, pos), want), 1e-3)
         self.assertLessEqual(float(want.abs().max()), 15.0)  # final soft-cap bound
-        windowless = _tiny("gemma2", sliding_window=None)
+        windowless = tiny_model("gemma2", sliding_window=None)
         self.assertTrue(torch.equal(windowless(ids[:8], pos[:8]), base(ids[:8], pos[:8])))
         layer0 = base.model.layers[0].self_attn
         self.assertEqual((layer0.sliding_window, base.model.layers[1].self_attn.sliding_window), (8, None))
         self.assertEqual(layer0.scaling, 24 ** -0.5)
 
     def test_gemma_norm_and_embedding_numerics(self):
-        model = _tiny("gemma", dtype=torch.bfloat16)
+        model = tiny_model("gemma", dtype=torch.bfloat16)
         norm = model.model.norm
         x = torch.randn(3, 64).bfloat16()
         want = (x.float() * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + 1e-6)
@@ -733,16 +690,9 @@ class FamilyModelTest(unittest.TestCase):
         self.assertEqual(float(torch.tensor(hidden ** 0.5, dtype=torch.bfloat16)), 55.5)
 
 
-class FamilyCliTest(unittest.TestCase):
-    def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory()
-        self.tmp = self._tmp.name
-
-    def tearDown(self):
-        self._tmp.cleanup()
-
+class FamilyCliTest(TempDirMixin, unittest.TestCase):
     def test_rope_types_through_the_clis(self):
-        prompt_ids = _ids(12, seed=7).tolist()
+        prompt_ids = token_ids(12, seed=7).tolist()
         prompt = ",".join(map(str, prompt_ids))
         cases = {
             "dynamic": ["llama", "--max-pos", "16", "--set", 'rope_scaling={"rope_type":"dynamic","factor":2.0}'],
@@ -754,18 +704,18 @@ class FamilyCliTest(unittest.TestCase):
         for name, args in cases.items():
             with self.subTest(rope=name):
                 out = os.path.join(self.tmp, name)
-                self.assertEqual(_run(make_tiny_model.main, [args[0], out, "--dtype", "bf16"] + args[1:])[0], 0)
+                self.assertEqual(run_main(make_tiny_model.main, [args[0], out, "--dtype", "bf16"] + args[1:])[0], 0)
                 model = load_model(out)
                 common = [out, "--prompt-ids", prompt, "--max-new-tokens", "12", "--json"]
-                cached = json.loads(_run(run_reference.main, common + ["--kv-cache"])[1])
+                cached = json.loads(run_main(run_reference.main, common + ["--kv-cache"])[1])
                 self.assertEqual(cached["tokens"], hf_generate(model, prompt_ids, 12, use_cache=True)[1])
-                forced = json.loads(_run(run_reference.main, common + [
+                forced = json.loads(run_main(run_reference.main, common + [
                     "--kv-cache", "--teacher-forced", ",".join(map(str, cached["tokens"]))])[1])
                 self.assertEqual(forced["predictions"], cached["tokens"])
-                uncached = json.loads(_run(run_reference.main, common)[1])
+                uncached = json.loads(run_main(run_reference.main, common)[1])
                 self.assertEqual(uncached["tokens"], hf_generate(model, prompt_ids, 12, use_cache=False)[1])
                 if name == "phi3":  # the cache check of trace_model crosses the switch (prefill 14 + 4)
-                    code, text = _run(trace_model.main, [out, os.path.join(self.tmp, name + ".pt"), "--tokens",
+                    code, text = run_main(trace_model.main, [out, os.path.join(self.tmp, name + ".pt"), "--tokens",
                                                          "14", "--with-cache", "24"])
                     self.assertEqual(code, 0, text)
 
@@ -776,12 +726,12 @@ class HFStyleTraceTest(unittest.TestCase):
                        ("position_ids", "arange", False), ("attention_mask", "arange", True))
         for arch, cases in (("llama", llama_cases), ("phi3", [("input_ids", "arange", False)]),
                             ("gemma2", [("attention_mask", "arange", False)])):
-            model = _tiny(arch)
+            model = tiny_model(arch)
             for inputs, positions, batched in cases:
                 with self.subTest(arch=arch, inputs=inputs, positions=positions, batched=batched):
                     traced, reports = hf_style_trace.trace_hf_style(model, inputs, 6, positions, batched)
                     self.assertGreaterEqual(len(reports), 2)
-                    ids = _ids(19, seed=8)
+                    ids = token_ids(19, seed=8)
                     args = hf_style_trace.example_inputs(inputs, 19, 250, 0, batched)
                     args = (ids[None] if batched else ids,) + args[1:]
                     got = traced(*args)
@@ -793,9 +743,9 @@ class HFStyleTraceTest(unittest.TestCase):
     def test_cli_saves_metadata(self):
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "phi3")
-            _run(make_tiny_model.main, ["phi3", out])
+            run_main(make_tiny_model.main, ["phi3", out])
             pt = os.path.join(tmp, "phi3.pt")
-            code, text = _run(hf_style_trace.main, [out, pt, "--inputs", "attention_mask"])
+            code, text = run_main(hf_style_trace.main, [out, pt, "--inputs", "attention_mask"])
             self.assertEqual(code, 0, text)
             self.assertIn("T=19: ok", text)  # beyond LongRoPE's switch
             extra = {"config.json": "", "vgcu_ref.json": ""}
@@ -804,7 +754,7 @@ class HFStyleTraceTest(unittest.TestCase):
             self.assertEqual(meta["signature"], ["input_ids", "attention_mask"])
             self.assertEqual(json.loads(extra["config.json"])["architectures"], ["Phi3ForCausalLM"])
             model = load_model(out)
-            ids = _ids(7)
+            ids = token_ids(7)
             self.assertTrue(torch.equal(traced(ids, torch.ones(7, dtype=torch.long)), model(ids, torch.arange(7))))
 
 

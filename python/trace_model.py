@@ -84,22 +84,20 @@ def verify_cache(model, traced, max_len: int, prefill: int) -> str:
                     torch.cat(rows), want, model.dtype)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """MODEL_DIR, OUT and the options that make the model and its example input (also hf_style_trace.py's)."""
     parser.add_argument("model_dir")
     parser.add_argument("out")
     parser.add_argument("--variant", default="", help="comma separated subset of " + ",".join(sorted(VARIANTS)))
     parser.add_argument("--tokens", type=int, default=8, help="token count of the example input (>= 2)")
     parser.add_argument("--dtype", default="f32", choices=["f32", "bf16"], help="compute dtype of the trace")
     parser.add_argument("--seed", type=int, default=0, help="weight seed when MODEL_DIR has no checkpoint")
-    parser.add_argument("--with-cache", type=int, metavar="MAX_LEN",
-                        help="also trace forward_with_cache for KV caches of MAX_LEN positions")
-    args = parser.parse_args(argv)
+
+
+def model_from_args(parser: argparse.ArgumentParser, args):
+    """Checks --tokens, then loads MODEL_DIR's checkpoint in --dtype (seeded random weights without one)."""
     if args.tokens < 2:
         parser.error("--tokens must be >= 2 (a length-1 example could specialize broadcasts)")
-    if args.with_cache is not None and args.with_cache <= args.tokens:
-        parser.error("--with-cache MAX_LEN must exceed --tokens")
-
     dtype = parse_dtype(args.dtype)
     check_compute_dtype(dtype)
     if has_checkpoint(args.model_dir):
@@ -110,6 +108,18 @@ def main(argv=None) -> int:
         init_random_weights(model, args.seed)
         model = model.to(dtype)
         print(f"no checkpoint in {args.model_dir}: using random weights (seed {args.seed})")
+    return model
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_model_arguments(parser)
+    parser.add_argument("--with-cache", type=int, metavar="MAX_LEN",
+                        help="also trace forward_with_cache for KV caches of MAX_LEN positions")
+    args = parser.parse_args(argv)
+    if args.with_cache is not None and args.tokens >= 2 and args.with_cache <= args.tokens:
+        parser.error("--with-cache MAX_LEN must exceed --tokens")
+    model = model_from_args(parser, args)
 
     if hasattr(model, "set_moe_impl"):
         model.set_moe_impl("dense")  # MoE: HF's expert loop does not trace with a dynamic token count
@@ -135,7 +145,7 @@ def main(argv=None) -> int:
 
     meta = {
         "variant": sorted(model.variant),
-        "dtype": HF_DTYPE_NAMES[dtype],
+        "dtype": HF_DTYPE_NAMES[model.dtype],
         "trace_tokens": args.tokens,
         "methods": ["forward"] + ([] if args.with_cache is None else ["forward_with_cache"]),
         "kv_cache_shape": None if args.with_cache is None else list(model.kv_cache_shape(args.with_cache)),

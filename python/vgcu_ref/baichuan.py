@@ -51,26 +51,8 @@ from torch import nn
 
 from . import models, tiny
 from .eager_attention import divided_attention
-from .models import Activation, CausalLM, RMSNorm, _cached_keys_values, rotate_half
-
-_BAICHUAN2_DEFAULTS = {  # Baichuan2-7B configuration_baichuan.BaichuanConfig
-    "model_type": "baichuan",
-    "vocab_size": 125696,
-    "hidden_size": 4096,
-    "intermediate_size": 11008,
-    "num_hidden_layers": 32,
-    "num_attention_heads": 32,
-    "hidden_act": "silu",
-    "max_position_embeddings": 4096,
-    "initializer_range": 0.02,
-    "rms_norm_eps": 1e-6,
-    "use_cache": True,
-    "pad_token_id": 0,
-    "bos_token_id": 1,
-    "eos_token_id": 2,
-    "tie_word_embeddings": False,
-    "z_loss_weight": 0,
-}
+from .models import CausalLM, DecoderLayer, GatedMLP, RMSNorm, _cached_keys_values, layer_caches
+from .rope import Float32Buffers, default_inv_freq, rotate_half
 
 _BAICHUAN1_DEFAULTS = {  # Baichuan-7B configuration_baichuan.BaiChuanConfig
     "model_type": "baichuan",
@@ -90,12 +72,16 @@ _BAICHUAN1_DEFAULTS = {  # Baichuan-7B configuration_baichuan.BaiChuanConfig
     "tie_word_embeddings": False,
 }
 
+# Baichuan2-7B configuration_baichuan.BaichuanConfig: BaiChuanConfig's fields, another vocabulary, z_loss_weight.
+_BAICHUAN2_DEFAULTS = {**_BAICHUAN1_DEFAULTS, "vocab_size": 125696, "z_loss_weight": 0}
+
 
 class BaichuanRMSNorm(RMSNorm):
-    """Baichuan's RMSNorm (no explicit upcast of x before the multiply; conditional cast back)."""
+    """Baichuan's RMSNorm (no explicit upcast of x before the multiply; conditional cast back).
 
-    def __init__(self, dim: int, eps: float):
-        super().__init__(dim, eps)
+    Llama's values, but its own spelling (implicit promotion, cast only for f16/bf16 weights), so
+    traces show the original's ops; the variants do not apply.
+    """
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         variance = hidden_states.to(torch.float32).pow(2).mean(-1, keepdim=True)
@@ -105,20 +91,13 @@ class BaichuanRMSNorm(RMSNorm):
         return self.weight * hidden_states
 
 
-class BaichuanRotaryEmbedding(nn.Module):
-    """cos/sin [T, D] in f32 at the positions (base 10000). Baichuan 1 also has the persistent
-    ``inv_freq`` buffer of its checkpoints (``layer_buffer``)."""
+class BaichuanRotaryEmbedding(Float32Buffers):
+    """cos/sin [T, D] in f32 at the positions (base 10000), NOT cast: Baichuan 2 rotates in f32.
+    Baichuan 1 also has the persistent ``inv_freq`` buffer of its checkpoints (``layer_buffer``)."""
 
     def __init__(self, head_dim: int):
         super().__init__()
-        self.register_buffer("inv_freq", 1.0 / (10000 ** (torch.arange(0, head_dim, 2).float() / head_dim)),
-                             persistent=False)
-
-    def _apply(self, fn, *args, **kwargs):
-        inv_freq = self.inv_freq  # stays f32 under model.to(bfloat16), like the original's attribute
-        super()._apply(fn, *args, **kwargs)
-        self.inv_freq = inv_freq.to(device=self.inv_freq.device)
-        return self
+        self.register_buffer("inv_freq", default_inv_freq(10000, head_dim), persistent=False)
 
     def forward(self, positions: torch.Tensor):
         freqs = positions.to(torch.float32)[:, None] * self.inv_freq[None, :]  # torch.outer(t, inv_freq)
@@ -131,7 +110,7 @@ class BaichuanLegacyRotaryBuffer(nn.Module):
 
     def __init__(self, head_dim: int):
         super().__init__()
-        self.register_buffer("inv_freq", 1.0 / (10000 ** (torch.arange(0, head_dim, 2).float() / head_dim)))
+        self.register_buffer("inv_freq", default_inv_freq(10000, head_dim))  # cast with the model, like the original
 
 
 class BaichuanAttention(nn.Module):
@@ -165,32 +144,19 @@ class BaichuanAttention(nn.Module):
                                                    1, False))
 
 
-class BaichuanMLP(nn.Module):
-    def __init__(self, cfg: dict, variant: frozenset):
-        super().__init__()
-        hidden, inter = cfg["hidden_size"], cfg["intermediate_size"]
-        self.gate_proj = nn.Linear(hidden, inter, bias=False)
-        self.down_proj = nn.Linear(inter, hidden, bias=False)
-        self.up_proj = nn.Linear(hidden, inter, bias=False)
-        self.act_fn = Activation(cfg["hidden_act"], variant)
+class BaichuanMLP(GatedMLP):
+    """Llama's MLP; the original creates gate_proj, down_proj, up_proj."""
 
-    def forward(self, x):
-        return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))
+    down_before_up = True
 
 
-class BaichuanDecoderLayer(nn.Module):
+class BaichuanDecoderLayer(DecoderLayer):
+    """Llama's pre-norm layer with Baichuan's attention and RMSNorm."""
+
     def __init__(self, cfg: dict, variant: frozenset, rotate_in_f32: bool, legacy_buffer: bool):
-        super().__init__()
-        self.self_attn = BaichuanAttention(cfg, rotate_in_f32, legacy_buffer)
-        self.mlp = BaichuanMLP(cfg, variant)
-        self.input_layernorm = BaichuanRMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"])
-        self.post_attention_layernorm = BaichuanRMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"])
-
-    def forward(self, h, cos, sin, positions, k_cache=None, v_cache=None):
-        residual = h
-        h = residual + self.self_attn(self.input_layernorm(h), cos, sin, positions, k_cache, v_cache)
-        residual = h
-        return residual + self.mlp(self.post_attention_layernorm(h))
+        attention = BaichuanAttention(cfg, rotate_in_f32, legacy_buffer)
+        mlp = BaichuanMLP(cfg["hidden_size"], cfg["intermediate_size"], cfg["hidden_act"], variant)
+        super().__init__(cfg, attention, mlp, variant, norm_class=BaichuanRMSNorm)
 
 
 class BaichuanModel(nn.Module):
@@ -208,9 +174,8 @@ class BaichuanModel(nn.Module):
         cos, sin = self.rotary(positions)
         if not self.rotate_in_f32:  # Baichuan 1: self.cos_cached[...].to(dtype=x.dtype)
             cos, sin = cos.to(h.dtype), sin.to(h.dtype)
-        for i, layer in enumerate(self.layers):
-            h = layer(h, cos, sin, positions, None if k_cache is None else k_cache[i],
-                      None if v_cache is None else v_cache[i])
+        for layer, layer_k, layer_v in layer_caches(self.layers, k_cache, v_cache):
+            h = layer(h, cos, sin, positions, layer_k, layer_v)
         return self.norm(h)
 
 
@@ -249,8 +214,6 @@ class _BaichuanBase(CausalLM):
         super().__init__(config, variant)
         self.model = BaichuanModel(self.config, self.variant, self.rotate_in_f32, self.legacy_buffer)
         self._make_head()
-        self.eval()
-        self.requires_grad_(False)
 
     def _make_head(self):
         self._finish(self.model.embed_tokens, self.config["hidden_size"])
@@ -270,6 +233,7 @@ class BaichuanForCausalLM(_BaichuanBase):
             raise NotImplementedError("Baichuan 2 with tie_word_embeddings: the NormHead's in-place normalization "
                                       "would rewrite the shared embedding; not supported")
         self.lm_head = NormHead(self.config["hidden_size"], self.config["vocab_size"])
+        self._freeze()
 
     def init_parameter(self, name, module, leaf, param, normal) -> Optional[torch.Tensor]:
         if name == "lm_head.weight":  # rows are normalized by the head anyway
@@ -299,21 +263,14 @@ models.register_architecture(BaiChuanForCausalLM, _BAICHUAN1_DEFAULTS)
 
 def _tiny_adjust(config: dict, size_overrides: dict) -> None:
     config.pop("num_key_value_heads", None)  # no GQA: like OPT, --kv-heads is ignored
-    head_dim = config.pop("head_dim", None)
-    if head_dim is not None and head_dim != config["hidden_size"] // config["num_attention_heads"]:
-        raise ValueError("Baichuan has no head_dim: it is hidden_size / num_attention_heads")
-    for key in ("sliding_window", "rope_theta"):
-        if key in size_overrides:
-            raise ValueError(f"Baichuan has no {key} (RoPE base 10000 is fixed)")
+    tiny.drop_derived_head_dim(config, "Baichuan")
+    tiny.reject_overrides(size_overrides, ("sliding_window", "rope_theta"), "Baichuan",
+                          " (RoPE base 10000 is fixed)")
 
 
 _TINY_BAICHUAN = {
-    "vocab_size": 250,
-    "hidden_size": 64,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
+    **tiny.TINY_COMMON,
     "intermediate_size": 128,
-    "max_position_embeddings": 128,
     "hidden_act": "silu",
     "rms_norm_eps": 1e-6,
     "tie_word_embeddings": False,

@@ -67,14 +67,16 @@ Numerics (model dtype = parameter dtype):
 """
 
 import math
-from typing import Iterable, List, Optional, Union
+from typing import Iterable, List, Union
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from . import models, tiny
-from .models import Activation, CausalLM, RMSNorm, _cached_keys_values
+from .eager_attention import causal_mask
+from .models import Activation, CausalLM, RMSNorm, _cached_keys_values, layer_caches
+from .rope import Float32Buffers, default_inv_freq
 
 _CHATGLM_DEFAULTS = {  # configuration_chatglm.ChatGLMConfig (chatglm3-6b / glm-4-9b)
     "model_type": "chatglm",
@@ -114,10 +116,8 @@ _ALIASES = ("vocab_size", "num_hidden_layers", "max_position_embeddings", "num_k
 
 
 class ChatGLMRMSNorm(RMSNorm):
-    """ChatGLM RMSNorm: the weight multiply happens in f32, then one cast to the input dtype."""
-
-    def __init__(self, dim: int, eps: float):
-        super().__init__(dim, eps)
+    """ChatGLM RMSNorm: the weight multiply happens in f32, then one cast to the input dtype (Llama's
+    rounds before the multiply, so this is not models.RMSNorm; the variants do not apply)."""
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         input_dtype = hidden_states.dtype
@@ -132,24 +132,18 @@ def _layer_norm(cfg: dict) -> nn.Module:
     return nn.LayerNorm(cfg["hidden_size"], eps=cfg["layernorm_epsilon"])
 
 
-class ChatGLMRotaryEmbedding(nn.Module):
+class ChatGLMRotaryEmbedding(Float32Buffers):
     """``transformer.rotary_pos_emb``: the persistent ``inv_freq`` buffer of the checkpoints (only its
     dtype matters to the original) and the rope cache [T, rotary_dim/4, 2] at the given positions."""
+
+    float32_buffers = ("theta",)  # the original computes theta in f32 on every call; inv_freq is cast
 
     def __init__(self, dim: int, rope_ratio):
         super().__init__()
         self.dim = dim  # = rotary_dim // 2 (n_elem)
-        inv_freq = 1.0 / (10000 ** (torch.arange(0, dim, 2).to(dtype=torch.float32) / dim))
-        self.register_buffer("inv_freq", inv_freq)
+        self.register_buffer("inv_freq", default_inv_freq(10000, dim))
         base = 10000 * rope_ratio  # forward_impl: base = base * self.rope_ratio
-        theta = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float) / dim))
-        self.register_buffer("theta", theta, persistent=False)
-
-    def _apply(self, fn, *args, **kwargs):
-        theta = self.theta  # computed in f32 on every call by the original: never rounded
-        super()._apply(fn, *args, **kwargs)
-        self.theta = theta.to(device=self.theta.device)
-        return self
+        self.register_buffer("theta", default_inv_freq(base, dim), persistent=False)
 
     def forward(self, positions: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         idx_theta = positions.to(torch.float)[:, None] * self.theta[None, :]  # torch.outer(seq_idx, theta)
@@ -177,7 +171,8 @@ def apply_rotary_pos_emb(x: torch.Tensor, rope_cache: torch.Tensor, rot_dim: int
 
 
 class CoreAttention(nn.Module):
-    """The original's baddbmm attention (no parameters)."""
+    """The original's baddbmm attention (no parameters). Not eager_attention's: the scores are rounded
+    once after an f32 product and scale, rescaled by the layer number in f32, masked with -inf."""
 
     def __init__(self, cfg: dict, layer_number: int):
         super().__init__()
@@ -208,8 +203,7 @@ class CoreAttention(nn.Module):
             scores = scores.float()
         if self.coeff is not None:
             scores = scores * self.coeff
-        masked = k_positions[None, :] > q_positions[:, None]
-        scores = scores.masked_fill(masked, float("-inf"))
+        scores = scores.masked_fill(causal_mask(q_positions, k_positions), float("-inf"))
         probs = F.softmax(scores, dim=-1).type_as(v)
         context = torch.bmm(probs, v.transpose(0, 1))  # [H, T, D]
         return context.transpose(0, 1).reshape(-1, self.num_heads * self.head_dim)
@@ -298,9 +292,8 @@ class GLMTransformer(nn.Module):
             self.final_layernorm = _layer_norm(cfg)
 
     def forward(self, h, rope_cache, positions, k_cache=None, v_cache=None):
-        for i, layer in enumerate(self.layers):
-            h = layer(h, rope_cache, positions, None if k_cache is None else k_cache[i],
-                      None if v_cache is None else v_cache[i])
+        for layer, layer_k, layer_v in layer_caches(self.layers, k_cache, v_cache):
+            h = layer(h, rope_cache, positions, layer_k, layer_v)
         if self.post_layer_norm:
             h = self.final_layernorm(h)
         return h
@@ -343,8 +336,7 @@ class ChatGLMForConditionalGeneration(CausalLM):
         super().__init__(config, variant)
         self.tie_word_embeddings = False  # the original never ties output_layer
         self.transformer = GLMTransformerModel(self.config, self.variant)
-        self.eval()
-        self.requires_grad_(False)
+        self._freeze()
 
     @staticmethod
     def resolve_family_config(cfg: dict) -> dict:
@@ -366,26 +358,8 @@ class ChatGLMForConditionalGeneration(CausalLM):
         return cfg
 
     @property
-    def dtype(self) -> torch.dtype:
-        return self.transformer.output_layer.weight.dtype
-
-    def forward(self, input_ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-        return self.transformer.output_layer(self.transformer(input_ids, positions)).float()
-
-    def forward_with_cache(self, input_ids, positions, k_cache, v_cache):
-        return self.transformer.output_layer(self.transformer(input_ids, positions, k_cache, v_cache)).float()
-
-    def checkpoint_state_dict(self):
-        return self.state_dict()
-
-    @property
     def optional_checkpoint_tensors(self) -> List[str]:
         return ["transformer.rotary_pos_emb.inv_freq"]
-
-    def init_parameter(self, name, module, leaf, param, normal) -> Optional[torch.Tensor]:
-        if name == "transformer.output_layer.weight":
-            return normal(param.shape, tiny.LOGIT_STD / self.config["hidden_size"] ** 0.5)
-        return None
 
 
 class ChatGLMModel(ChatGLMForConditionalGeneration):
@@ -416,9 +390,8 @@ def _tiny_adjust(config: dict, size_overrides: dict) -> None:
     resized = "hidden_size" in size_overrides or "num_attention_heads" in size_overrides
     if "head_dim" not in size_overrides and resized:
         config["kv_channels"] = config["hidden_size"] // config["num_attention_heads"]
-    for key in ("sliding_window", "rope_theta"):
-        if key in size_overrides:
-            raise ValueError(f"ChatGLM has no {key} (use --set rope_ratio=R to scale the RoPE base)")
+    tiny.reject_overrides(size_overrides, ("sliding_window", "rope_theta"), "ChatGLM",
+                          " (use --set rope_ratio=R to scale the RoPE base)")
 
 
 _TINY_CHATGLM = {

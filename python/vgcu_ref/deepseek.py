@@ -37,7 +37,6 @@ k_nope / v are recomputed with kv_b_proj over the cached slots (the same row-wis
 Routing: see ``MoEGate.forward``; the expert combine has the "dense" / "hf" spellings of ``moe``.
 """
 
-import math
 import re
 from typing import Iterable, List, Optional, Tuple, Union
 
@@ -46,35 +45,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import tiny
-from .models import AttentionCore, CausalLM, RMSNorm, RotaryEmbedding, apply_rotary, register_architecture
-from .moe import GATE_STD, ExpertMLP, MoeCausalLMMixin, MoeDecoderLayer, dense_combine
+from .models import AttentionCore, CausalLM, DecoderLayer, DecoderModel, GatedMLP, RMSNorm, register_architecture
+from .moe import GATE_STD, MoeCausalLMMixin, dense_combine
+from .rope import (RopeParameters, ScaledRotaryEmbedding, apply_rotary, default_inv_freq, yarn_find_correction_range,
+                   yarn_get_mscale, yarn_inv_freq)
 
 # --------------------------------------------------------------------------------------------------
 # Rotary embedding (DeepseekV2RotaryEmbedding / DeepseekV2YarnRotaryEmbedding)
 # --------------------------------------------------------------------------------------------------
 
 
-def yarn_find_correction_dim(num_rotations, dim, base=10000, max_position_embeddings=2048):
-    return (dim * math.log(max_position_embeddings / (num_rotations * 2 * math.pi))) / (2 * math.log(base))
-
-
-def yarn_find_correction_range(low_rot, high_rot, dim, base=10000, max_position_embeddings=2048):
-    low = math.floor(yarn_find_correction_dim(low_rot, dim, base, max_position_embeddings))
-    high = math.ceil(yarn_find_correction_dim(high_rot, dim, base, max_position_embeddings))
-    return max(low, 0), min(high, dim - 1)
-
-
-def yarn_get_mscale(scale=1, mscale=1):
-    if scale <= 1:
-        return 1.0
-    return 0.1 * mscale * math.log(scale) + 1.0
-
-
-def yarn_linear_ramp_mask(min_, max_, dim):
-    if min_ == max_:
-        max_ += 0.001  # prevent singularity
-    linear_func = (torch.arange(dim, dtype=torch.float32) - min_) / (max_ - min_)
-    return torch.clamp(linear_func, 0, 1)
+# The remote yarn_* helpers are rope.py's (the same formulas as HF's yarn); the remote code always
+# truncates the correction range and has its own parameter defaults (deepseek_rotary_tables).
 
 
 def deepseek_rope_scaling(cfg: dict) -> Optional[dict]:
@@ -97,7 +79,7 @@ def deepseek_rotary_tables(cfg: dict) -> Tuple[torch.Tensor, float]:
     base = deepseek_rope_theta(cfg)
     scaling = deepseek_rope_scaling(cfg)
     if scaling is None:
-        return 1.0 / (base ** (torch.arange(0, dim, 2).float() / dim)), 1.0
+        return default_inv_freq(base, dim), 1.0
     kind = scaling.get("type", scaling.get("rope_type"))
     if kind != "yarn":
         raise NotImplementedError(f"DeepSeek rope scaling {kind!r} is not supported (only yarn and none)")
@@ -107,11 +89,8 @@ def deepseek_rotary_tables(cfg: dict) -> Tuple[torch.Tensor, float]:
     beta_slow = scaling.get("beta_slow", 1)
     mscale = scaling.get("mscale", 1)
     mscale_all_dim = scaling.get("mscale_all_dim", 0)
-    freq_extra = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))
-    freq_inter = 1.0 / (factor * base ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))
     low, high = yarn_find_correction_range(beta_fast, beta_slow, dim, base, original)
-    inv_freq_mask = 1.0 - yarn_linear_ramp_mask(low, high, dim // 2).to(dtype=torch.float32)
-    inv_freq = freq_inter * (1 - inv_freq_mask) + freq_extra * inv_freq_mask
+    inv_freq = yarn_inv_freq(base, dim, factor, low, high)
     cos_scale = float(yarn_get_mscale(factor, mscale) / yarn_get_mscale(factor, mscale_all_dim))
     return inv_freq, cos_scale
 
@@ -128,21 +107,12 @@ def deepseek_softmax_scale(cfg: dict) -> float:
     return scale
 
 
-class DeepseekRotaryEmbedding(RotaryEmbedding):
-    """cos/sin [T, rope] = (cos|sin(pos * inv_freq, duplicated) * cos_scale) in float32, cast to the model dtype."""
+class DeepseekRotaryEmbedding(ScaledRotaryEmbedding):
+    """cos/sin [T, rope] = (cos|sin(pos * inv_freq, duplicated) * cos_scale) in float32, cast to the model
+    dtype: HF's static rotary over the remote code's tables."""
 
     def __init__(self, inv_freq: torch.Tensor, cos_scale: float):
-        super().__init__(inv_freq)
-        self.cos_scale = cos_scale
-
-    def forward(self, positions: torch.Tensor, dtype: torch.dtype) -> Tuple[torch.Tensor, torch.Tensor]:
-        freqs = positions.to(torch.float32)[:, None] * self.inv_freq[None, :]
-        emb = torch.cat((freqs, freqs), dim=-1)
-        cos, sin = emb.cos(), emb.sin()
-        if self.cos_scale != 1.0:  # multiplying by 1.0 is exact, so skipping it changes nothing
-            cos = cos * self.cos_scale
-            sin = sin * self.cos_scale
-        return cos.to(dtype), sin.to(dtype)
+        super().__init__(RopeParameters.precomputed(inv_freq, cos_scale))
 
 
 def apply_rotary_interleaved(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, heads: int) -> torch.Tensor:
@@ -302,13 +272,13 @@ class DeepseekMoE(nn.Module):
     def __init__(self, cfg: dict, version: int, variant: frozenset):
         super().__init__()
         hidden, act = cfg["hidden_size"], cfg["hidden_act"]
-        self.experts = nn.ModuleList([ExpertMLP(hidden, cfg["moe_intermediate_size"], act, variant)
+        self.experts = nn.ModuleList([GatedMLP(hidden, cfg["moe_intermediate_size"], act, variant)
                                       for _ in range(cfg["n_routed_experts"])])
         self.gate = MoEGate(cfg, version)
         self.has_shared_experts = cfg.get("n_shared_experts") is not None
         if self.has_shared_experts:
-            self.shared_experts = ExpertMLP(hidden, cfg["moe_intermediate_size"] * cfg["n_shared_experts"], act,
-                                            variant)
+            self.shared_experts = GatedMLP(hidden, cfg["moe_intermediate_size"] * cfg["n_shared_experts"], act,
+                                           variant)
         self.moe_impl = "dense"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -331,26 +301,6 @@ def deepseek_layer_is_moe(cfg: dict, layer_idx: int) -> bool:
 # --------------------------------------------------------------------------------------------------
 # Models
 # --------------------------------------------------------------------------------------------------
-
-
-class DeepseekModel(nn.Module):
-    """``model``: embed_tokens, layers, norm; one rotary table shared by the layers (not in checkpoints)."""
-
-    def __init__(self, cfg: dict, layers: List[nn.Module], variant: frozenset):
-        super().__init__()
-        self.embed_tokens = nn.Embedding(cfg["vocab_size"], cfg["hidden_size"])
-        self.layers = nn.ModuleList(layers)
-        self.norm = RMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"], variant)
-        self.rotary_emb = DeepseekRotaryEmbedding(*deepseek_rotary_tables(cfg))
-
-    def forward(self, input_ids, positions, k_cache=None, v_cache=None):
-        h = self.embed_tokens(input_ids)
-        cos, sin = self.rotary_emb(positions, h.dtype)
-        for i, layer in enumerate(self.layers):
-            layer_k = None if k_cache is None else k_cache[i]
-            layer_v = None if v_cache is None else v_cache[i]
-            h = layer(h, cos, sin, positions, layer_k, layer_v)
-        return self.norm(h)
 
 
 DEEPSEEK_V2_DEFAULTS = {  # remote DeepseekV2Config
@@ -436,9 +386,11 @@ class _DeepseekCausalLM(MoeCausalLMMixin, CausalLM):
             if deepseek_layer_is_moe(cfg, i):
                 mlp = DeepseekMoE(cfg, self.version, self.variant)
             else:
-                mlp = ExpertMLP(cfg["hidden_size"], cfg["intermediate_size"], cfg["hidden_act"], self.variant)
-            layers.append(MoeDecoderLayer(cfg, attention, "mlp", mlp, self.variant))
-        self.model = DeepseekModel(cfg, layers, self.variant)
+                mlp = GatedMLP(cfg["hidden_size"], cfg["intermediate_size"], cfg["hidden_act"], self.variant)
+            layers.append(DecoderLayer(cfg, attention, mlp, self.variant))
+        # ``model``: embed_tokens, layers, norm, and one rotary table shared by the layers (not in checkpoints)
+        self.model = DecoderModel(cfg, layers, self.variant,
+                                  rotary_emb=DeepseekRotaryEmbedding(*deepseek_rotary_tables(cfg)))
         self._finish(self.model.embed_tokens, cfg["hidden_size"])
 
     @staticmethod

@@ -1,17 +1,28 @@
-"""Small pieces shared by the InternLM2, Baichuan, ChatGLM and GPT-2 references (flat-sequence API).
+"""Attention pieces shared by the references (flat-sequence API; masks derived from positions).
 
-``divided_attention`` is the eager attention of the transformers 4.2x/4.3x Llama code that the
-InternLM2 and Baichuan remote code copied (``matmul(q, k^T) / math.sqrt(head_dim)`` in the model
-dtype, additive ``finfo.min`` mask, softmax in float32 cast back, ``matmul(probs, v)``), over one
-flattened sequence with masking derived from positions. ``config_alias_check`` applies HF
-``attribute_map`` style aliases (GPT-2's ``hidden_size`` -> ``n_embd``, ...).
+``causal_mask``, ``repeat_kv`` and ``softmax_output`` (finfo.min mask, softmax in float32 cast back,
+times v) are the HF eager attention steps shared by ``models.AttentionCore`` (Llama family, Gemma,
+Phi3, MoE, DeepSeek MLA) and ``divided_attention``. ``divided_attention`` is the eager attention of
+the transformers 4.2x/4.3x Llama code that the InternLM2 and Baichuan remote code copied
+(``matmul(q, k^T) / math.sqrt(head_dim)`` in the model dtype, additive ``finfo.min`` mask, softmax in
+float32 cast back, ``matmul(probs, v)``). ``config_alias_check`` applies HF ``attribute_map`` style
+aliases (GPT-2's ``hidden_size`` -> ``n_embd``, ...).
 """
 
 import math
-from typing import Dict, Iterable, Tuple
+from typing import Dict, Iterable, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
+
+
+def causal_mask(q_positions: torch.Tensor, k_positions: torch.Tensor,
+                sliding_window: Optional[int] = None) -> torch.Tensor:
+    """[T, S] bool, True = hidden: key after the query, or (sliding window W) pos_q - pos_k >= W."""
+    masked = k_positions[None, :] > q_positions[:, None]
+    if sliding_window is not None:
+        masked = masked | (q_positions[:, None] - k_positions[None, :] >= sliding_window)
+    return masked
 
 
 def repeat_kv(x: torch.Tensor, kv_groups: int, expand: bool, num_heads: int, head_dim: int) -> torch.Tensor:
@@ -21,6 +32,22 @@ def repeat_kv(x: torch.Tensor, kv_groups: int, expand: bool, num_heads: int, hea
     if expand:  # HF repeat_kv spelling
         return x[:, :, None, :].expand(-1, -1, kv_groups, -1).reshape(-1, num_heads, head_dim)
     return x.repeat_interleave(kv_groups, dim=1)
+
+
+def soft_cap(x: torch.Tensor, cap: float) -> torch.Tensor:
+    """Gemma 2's tanh soft-capping, in x's dtype: tanh(x / cap) * cap."""
+    x = x / cap
+    x = torch.tanh(x)
+    return x * cap
+
+
+def softmax_output(scores: torch.Tensor, v: torch.Tensor, masked: torch.Tensor, width: int) -> torch.Tensor:
+    """scores [H, T, S], v [S, H, D] -> [T, width = H * D]: HF eager's additive finfo.min mask (here
+    masked_fill: the same probabilities, exactly 0 where masked), softmax in float32 cast back, @ v."""
+    scores = scores.masked_fill(masked, torch.finfo(scores.dtype).min)
+    probs = F.softmax(scores, dim=-1, dtype=torch.float32).to(scores.dtype)
+    out = torch.matmul(probs, v.transpose(0, 1))  # [H, T, D]
+    return out.transpose(0, 1).reshape(-1, width)
 
 
 def divided_attention(
@@ -44,12 +71,9 @@ def divided_attention(
     """
     k = repeat_kv(k, kv_groups, expand_kv, num_heads, head_dim)
     v = repeat_kv(v, kv_groups, expand_kv, num_heads, head_dim)
+    # A true division by sqrt(D), not AttentionCore's multiply by D ** -0.5: they round differently.
     scores = torch.matmul(q.transpose(0, 1), k.permute(1, 2, 0)) / math.sqrt(head_dim)  # [H, T, S]
-    masked = k_positions[None, :] > q_positions[:, None]
-    scores = scores.masked_fill(masked, torch.finfo(scores.dtype).min)
-    probs = F.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)
-    out = torch.matmul(probs, v.transpose(0, 1))  # [H, T, D]
-    return out.transpose(0, 1).reshape(-1, num_heads * head_dim)
+    return softmax_output(scores, v, causal_mask(q_positions, k_positions), num_heads * head_dim)
 
 
 def config_alias_check(cfg: dict, aliases: Iterable[Tuple[str, str]], family: str) -> Dict[str, str]:

@@ -36,12 +36,11 @@ import math
 from typing import Iterable, Optional, Union
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from . import models, tiny
-from .models import Activation, Attention, CausalLM, GatedMLP, _cached_keys_values
-from .rope import build_rotary_embedding
+from .eager_attention import soft_cap
+from .models import Attention, CausalLM, DecoderLayer, DecoderModel, GatedMLP, resolve_heads
 
 _GEMMA_DEFAULTS = {
     "model_type": "gemma",
@@ -68,28 +67,15 @@ _GEMMA_DEFAULTS = {
     "attention_dropout": 0.0,
 }
 
-_GEMMA2_DEFAULTS = {
+_GEMMA2_DEFAULTS = {  # Gemma2Config: no hidden_act field
+    **{key: value for key, value in _GEMMA_DEFAULTS.items() if key != "hidden_act"},
     "model_type": "gemma2",
-    "vocab_size": 256000,
     "hidden_size": 2304,
     "intermediate_size": 9216,
     "num_hidden_layers": 26,
     "num_attention_heads": 8,
     "num_key_value_heads": 4,
-    "head_dim": 256,
     "hidden_activation": "gelu_pytorch_tanh",
-    "max_position_embeddings": 8192,
-    "initializer_range": 0.02,
-    "rms_norm_eps": 1e-6,
-    "use_cache": True,
-    "pad_token_id": 0,
-    "eos_token_id": 1,
-    "bos_token_id": 2,
-    "tie_word_embeddings": True,
-    "rope_theta": 10000.0,
-    "rope_scaling": None,
-    "attention_bias": False,
-    "attention_dropout": 0.0,
     "query_pre_attn_scalar": 256,
     "sliding_window": 4096,
     "layer_types": None,
@@ -97,19 +83,6 @@ _GEMMA2_DEFAULTS = {
     "attn_logit_softcapping": 50.0,
     "cache_implementation": "hybrid",
 }
-
-
-def _resolve_heads(cfg: dict) -> dict:
-    if cfg.get("num_key_value_heads") is None:
-        cfg["num_key_value_heads"] = cfg["num_attention_heads"]
-    if cfg.get("head_dim") is None:
-        cfg["head_dim"] = cfg["hidden_size"] // cfg["num_attention_heads"]
-    if cfg["num_attention_heads"] % cfg["num_key_value_heads"]:
-        raise ValueError(
-            f"num_attention_heads ({cfg['num_attention_heads']}) must be a multiple of "
-            f"num_key_value_heads ({cfg['num_key_value_heads']})"
-        )
-    return cfg
 
 
 def gemma_activation(cfg: dict) -> str:
@@ -120,7 +93,10 @@ def gemma_activation(cfg: dict) -> str:
 
 
 class GemmaRMSNorm(nn.Module):
-    """HF GemmaRMSNorm: y = norm(x.float()) * (1 + w.float()), cast back once at the end."""
+    """HF GemmaRMSNorm: y = norm(x.float()) * (1 + w.float()), cast back once at the end.
+
+    Not models.RMSNorm: Llama's rounds to the model dtype BEFORE its weight multiply, Gemma's after.
+    """
 
     def __init__(self, dim: int, eps: float, variant: frozenset = frozenset()):
         super().__init__()
@@ -153,73 +129,42 @@ class Gemma2Attention(Attention):
         self.scaling = cfg["query_pre_attn_scalar"] ** -0.5
         self.softcap = cfg.get("attn_logit_softcapping")
 
-    def attend(self, q, k, v, q_positions, k_positions):
-        k = self.repeat_kv(k)
-        v = self.repeat_kv(v)
-        scores = torch.matmul(q.transpose(0, 1), k.permute(1, 2, 0)) * self.scaling  # [H, T, S]
-        if self.softcap is not None:
-            scores = scores / self.softcap
-            scores = torch.tanh(scores)
-            scores = scores * self.softcap
-        masked = k_positions[None, :] > q_positions[:, None]
-        if self.sliding_window is not None:
-            masked = masked | (q_positions[:, None] - k_positions[None, :] >= self.sliding_window)
-        scores = scores.masked_fill(masked, torch.finfo(scores.dtype).min)  # == HF's + finfo.min
-        probs = F.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)
-        out = torch.matmul(probs, v.transpose(0, 1))
-        return out.transpose(0, 1).reshape(-1, self.num_heads * self.head_dim)
 
-
-class GemmaDecoderLayer(nn.Module):
-    """Gemma (sandwich=False) or Gemma 2 (sandwich=True: post-attention and pre/post-FFN norms)."""
+class GemmaDecoderLayer(DecoderLayer):
+    """Gemma (sandwich=False: Llama's layer with Gemma norms) or Gemma 2 (sandwich=True: post-attention
+    and pre/post-feed-forward norms)."""
 
     def __init__(self, cfg: dict, attention: Attention, mlp: GatedMLP, variant: frozenset, sandwich: bool):
-        super().__init__()
-        dim, eps = cfg["hidden_size"], cfg["rms_norm_eps"]
-        self.self_attn = attention
-        self.mlp = mlp
+        super().__init__(cfg, attention, mlp, variant, norm_class=GemmaRMSNorm)
         self.sandwich = sandwich
-        self.input_layernorm = GemmaRMSNorm(dim, eps, variant)
-        self.post_attention_layernorm = GemmaRMSNorm(dim, eps, variant)
         if sandwich:
+            dim, eps = cfg["hidden_size"], cfg["rms_norm_eps"]
             self.pre_feedforward_layernorm = GemmaRMSNorm(dim, eps, variant)
             self.post_feedforward_layernorm = GemmaRMSNorm(dim, eps, variant)
 
     def forward(self, h, cos, sin, positions, k_cache=None, v_cache=None):
+        if not self.sandwich:
+            return super().forward(h, cos, sin, positions, k_cache, v_cache)
         residual = h
         h = self.self_attn(self.input_layernorm(h), cos, sin, positions, k_cache, v_cache)
-        if self.sandwich:
-            h = self.post_attention_layernorm(h)
-            h = residual + h
-            residual = h
-            h = self.post_feedforward_layernorm(self.mlp(self.pre_feedforward_layernorm(h)))
-            return residual + h
+        h = self.post_attention_layernorm(h)
         h = residual + h
         residual = h
-        return residual + self.mlp(self.post_attention_layernorm(h))
+        h = self.post_feedforward_layernorm(self.mlp(self.pre_feedforward_layernorm(h)))
+        return residual + h
 
 
-class GemmaModel(nn.Module):
+class GemmaModel(DecoderModel):
     """``model``: embed_tokens (scaled by sqrt(hidden_size) in the model dtype), layers, norm, rotary."""
 
     def __init__(self, cfg: dict, layers, variant: frozenset):
-        super().__init__()
+        super().__init__(cfg, layers, variant, norm_class=GemmaRMSNorm)
         self.hidden_size = cfg["hidden_size"]
-        self.embed_tokens = nn.Embedding(cfg["vocab_size"], cfg["hidden_size"])
-        self.layers = nn.ModuleList(layers)
-        self.norm = GemmaRMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"], variant)
-        self.rotary_emb = build_rotary_embedding(cfg)
 
-    def forward(self, input_ids, positions, k_cache=None, v_cache=None):
+    def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
         h = self.embed_tokens(input_ids)
         normalizer = torch.tensor(self.hidden_size ** 0.5, dtype=h.dtype)
-        h = h * normalizer
-        cos, sin = self.rotary_emb(positions, h.dtype)
-        for i, layer in enumerate(self.layers):
-            layer_k = None if k_cache is None else k_cache[i]
-            layer_v = None if v_cache is None else v_cache[i]
-            h = layer(h, cos, sin, positions, layer_k, layer_v)
-        return self.norm(h)
+        return h * normalizer
 
 
 class _GemmaBase(CausalLM):
@@ -230,10 +175,11 @@ class _GemmaBase(CausalLM):
         super().__init__(config, variant)
         cfg = self.config
         windows = models.layer_sliding_windows(cfg)
-        mlp_cfg = dict(cfg, hidden_act=gemma_activation(cfg))
+        act = gemma_activation(cfg)
         layers = [
             GemmaDecoderLayer(cfg, self._attention(cfg, windows[i]),
-                              GatedMLP(mlp_cfg, bias=False, variant=self.variant), self.variant, self.sandwich)
+                              GatedMLP(cfg["hidden_size"], cfg["intermediate_size"], act, self.variant),
+                              self.variant, self.sandwich)
             for i in range(cfg["num_hidden_layers"])
         ]
         self.model = GemmaModel(cfg, layers, self.variant)
@@ -279,7 +225,7 @@ class GemmaForCausalLM(_GemmaBase):
 
     @staticmethod
     def resolve_family_config(cfg: dict) -> dict:
-        return _resolve_heads(cfg)
+        return resolve_heads(cfg)
 
     @staticmethod
     def family_sliding_windows(cfg: dict):
@@ -294,7 +240,7 @@ class Gemma2ForCausalLM(_GemmaBase):
 
     @staticmethod
     def resolve_family_config(cfg: dict) -> dict:
-        cfg = _resolve_heads(cfg)
+        cfg = resolve_heads(cfg)
         if cfg.get("layer_types") is not None and len(cfg["layer_types"]) != cfg["num_hidden_layers"]:
             raise ValueError(f"layer_types has {len(cfg['layer_types'])} entries for {cfg['num_hidden_layers']} layers")
         return cfg
@@ -314,16 +260,8 @@ class Gemma2ForCausalLM(_GemmaBase):
         logits = self.lm_head(hidden)
         cap = self.config.get("final_logit_softcapping")
         if cap is not None:
-            logits = logits / cap
-            logits = torch.tanh(logits)
-            logits = logits * cap
+            logits = soft_cap(logits, cap)
         return logits.float()
-
-    def forward(self, input_ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-        return self._logits(self.model(input_ids, positions))
-
-    def forward_with_cache(self, input_ids, positions, k_cache, v_cache):
-        return self._logits(self.model(input_ids, positions, k_cache, v_cache))
 
 
 models.register_architecture(GemmaForCausalLM, _GEMMA_DEFAULTS)
@@ -337,14 +275,8 @@ def _tiny_head_dim(config: dict, size_overrides: dict) -> None:
 
 
 _TINY_GEMMA = {
-    "vocab_size": 250,
-    "hidden_size": 64,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
+    **tiny.TINY_ROPE,
     "head_dim": 32,  # != 64 / 4
-    "intermediate_size": 128,
-    "max_position_embeddings": 128,
     "rms_norm_eps": 1e-6,
     "rope_theta": 10000.0,
     "tie_word_embeddings": True,

@@ -58,8 +58,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import models, tiny
-from .eager_attention import config_alias_check
-from .models import CausalLM, _cached_keys_values
+from .eager_attention import causal_mask, config_alias_check
+from .models import CausalLM, _cached_keys_values, layer_caches
 
 _GPT2_DEFAULTS = {  # configuration_gpt2.GPT2Config (+ PretrainedConfig's tie_word_embeddings)
     "model_type": "gpt2",
@@ -129,6 +129,9 @@ class Conv1D(nn.Module):
 
 
 class GPT2Attention(nn.Module):
+    """Not eager_attention's: a division by sqrt(D) rounded to the model dtype, softmax in the model dtype
+    (or the f32 reorder_and_upcast_attn path)."""
+
     def __init__(self, cfg: dict, layer_idx: int):
         super().__init__()
         self.embed_dim = cfg["n_embd"]
@@ -176,7 +179,7 @@ class GPT2Attention(nn.Module):
         k = k.view(-1, self.num_heads, self.head_dim)
         v = v.view(-1, self.num_heads, self.head_dim)
         k, v, k_positions = _cached_keys_values(k, v, positions, k_cache, v_cache)
-        masked = k_positions[None, :] > positions[:, None]  # [T, S]; HF: ~bias[.., :key_length]
+        masked = causal_mask(positions, k_positions)  # [T, S]; HF: ~bias[.., :key_length]
         q, k, v = q.transpose(0, 1), k.permute(1, 2, 0), v.transpose(0, 1)
         if self.reorder_and_upcast_attn:
             out = self._upcast_and_reordered_attn(q, k, v, masked)
@@ -226,8 +229,8 @@ class GPT2Model(nn.Module):
 
     def forward(self, input_ids, positions, k_cache=None, v_cache=None):
         h = self.wte(input_ids) + self.wpe(positions)
-        for i, block in enumerate(self.h):
-            h = block(h, positions, None if k_cache is None else k_cache[i], None if v_cache is None else v_cache[i])
+        for block, layer_k, layer_v in layer_caches(self.h, k_cache, v_cache):
+            h = block(h, positions, layer_k, layer_v)
         return self.ln_f(h)
 
 
@@ -270,12 +273,6 @@ class GPT2LMHeadModel(CausalLM):
         mask) and h.N.attn.masked_bias (-1e4), with or without the ``transformer.`` prefix."""
         return name.endswith((".attn.bias", ".attn.masked_bias"))
 
-    def forward(self, input_ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-        return self.lm_head(self.transformer(input_ids, positions)).float()
-
-    def forward_with_cache(self, input_ids, positions, k_cache, v_cache):
-        return self.lm_head(self.transformer(input_ids, positions, k_cache, v_cache)).float()
-
     def init_parameter(self, name, module, leaf, param, normal) -> Optional[torch.Tensor]:
         if isinstance(module, Conv1D):  # weight [in, out]
             return normal(param.shape, 0.05) if leaf == "bias" else normal(param.shape, param.shape[0] ** -0.5)
@@ -291,12 +288,8 @@ def _tiny_adjust(config: dict, size_overrides: dict) -> None:
         if alias in config:
             config[key] = config.pop(alias)
     config.pop("num_key_value_heads", None)  # no GQA: like OPT, --kv-heads is ignored
-    head_dim = config.pop("head_dim", None)
-    if head_dim is not None and head_dim != config["n_embd"] // config["n_head"]:
-        raise ValueError("GPT-2 has no head_dim: it is n_embd / n_head")
-    for key in ("sliding_window", "rope_theta"):
-        if key in size_overrides:
-            raise ValueError(f"GPT-2 has no {key} (learned absolute positions)")
+    tiny.drop_derived_head_dim(config, "GPT-2", "n_embd", "n_head")
+    tiny.reject_overrides(size_overrides, ("sliding_window", "rope_theta"), "GPT-2", " (learned absolute positions)")
 
 
 tiny.register_tiny_preset(

@@ -43,14 +43,15 @@ Numerics (model dtype = parameter dtype):
   * MLP: w2(silu(w1(x)) * w3(x)); logits = output(h) in the model dtype, then ``.float()``.
 """
 
-from typing import Iterable, Optional, Union
+from typing import Iterable, Union
 
 import torch
 from torch import nn
 
 from . import models, tiny
 from .eager_attention import divided_attention
-from .models import Activation, CausalLM, RMSNorm, _cached_keys_values, rotate_half
+from .models import CausalLM, DecoderLayer, DecoderModel, GatedMLP, _cached_keys_values
+from .rope import Float32Buffers, default_inv_freq, rotate_half
 
 # configuration_internlm2.InternLM2Config defaults.
 _INTERNLM2_DEFAULTS = {
@@ -77,8 +78,11 @@ _INTERNLM2_DEFAULTS = {
 }
 
 
-class InternLM2RotaryEmbedding(nn.Module):
+class InternLM2RotaryEmbedding(Float32Buffers):
     """cos/sin [T, D] for positions; default, "linear" and "dynamic" rope_scaling as InternLM2 has them.
+
+    Not rope.py's: "linear" divides the positions (HF divides inv_freq) and "dynamic" takes its base
+    from float64 positions, which round differently; the default rope is the same.
 
     The original caches cos/sin of arange(max_seq_len) and indexes them with position_ids; computing
     them at the positions directly gives the same elements. Dynamic NTK in the original is stateful:
@@ -96,17 +100,8 @@ class InternLM2RotaryEmbedding(nn.Module):
         scaling = cfg.get("rope_scaling")
         self.scaling_type = None if scaling is None else scaling["type"]
         self.scaling_factor = 1.0 if scaling is None else scaling["factor"]
-        inv_freq = 1.0 / (self.base ** (torch.arange(0, self.dim, 2).float() / self.dim))
-        self.register_buffer("inv_freq", inv_freq, persistent=False)
+        self.register_buffer("inv_freq", default_inv_freq(self.base, self.dim), persistent=False)
         self.register_buffer("exponents", torch.arange(0, self.dim, 2).float() / self.dim, persistent=False)
-
-    def _apply(self, fn, *args, **kwargs):
-        # model.to(bfloat16) must not round the f32 frequency tables (the original keeps them f32).
-        keep = {name: getattr(self, name) for name in ("inv_freq", "exponents")}
-        super()._apply(fn, *args, **kwargs)
-        for name, value in keep.items():
-            setattr(self, name, value.to(device=getattr(self, name).device))
-        return self
 
     def forward(self, positions: torch.Tensor, dtype: torch.dtype):
         inv_freq = self.inv_freq
@@ -154,52 +149,32 @@ class InternLM2Attention(nn.Module):
         return self.wo(out)
 
 
-class InternLM2MLP(nn.Module):
+class InternLM2MLP(GatedMLP):
+    """w2(silu(w1(x)) * w3(x))."""
+
+    names = ("w1", "w3", "w2")
+
+
+class InternLM2DecoderLayer(DecoderLayer):
+    """Llama's pre-norm layer under InternLM2's names."""
+
+    names = ("attention", "feed_forward", "attention_norm", "ffn_norm")
+
     def __init__(self, cfg: dict, variant: frozenset):
-        super().__init__()
-        hidden, inter = cfg["hidden_size"], cfg["intermediate_size"]
-        self.w1 = nn.Linear(hidden, inter, bias=False)
-        self.w3 = nn.Linear(hidden, inter, bias=False)
-        self.w2 = nn.Linear(inter, hidden, bias=False)
-        self.act_fn = Activation(cfg["hidden_act"], variant)
-
-    def forward(self, x):
-        return self.w2(self.act_fn(self.w1(x)) * self.w3(x))
+        attention = InternLM2Attention(cfg, variant)
+        mlp = InternLM2MLP(cfg["hidden_size"], cfg["intermediate_size"], cfg["hidden_act"], variant)
+        super().__init__(cfg, attention, mlp, variant)
 
 
-class InternLM2DecoderLayer(nn.Module):
-    def __init__(self, cfg: dict, variant: frozenset):
-        super().__init__()
-        self.attention = InternLM2Attention(cfg, variant)
-        self.feed_forward = InternLM2MLP(cfg, variant)
-        self.attention_norm = RMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"], variant)
-        self.ffn_norm = RMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"], variant)
-
-    def forward(self, h, cos, sin, positions, k_cache=None, v_cache=None):
-        residual = h
-        h = residual + self.attention(self.attention_norm(h), cos, sin, positions, k_cache, v_cache)
-        residual = h
-        return residual + self.feed_forward(self.ffn_norm(h))
-
-
-class InternLM2Model(nn.Module):
+class InternLM2Model(DecoderModel):
     """``model``: tok_embeddings, layers, norm (the rotary module lives in every attention originally;
     all of them compute the same table, so one is shared here; it holds no checkpoint tensor)."""
 
-    def __init__(self, cfg: dict, variant: frozenset):
-        super().__init__()
-        self.tok_embeddings = nn.Embedding(cfg["vocab_size"], cfg["hidden_size"])
-        self.layers = nn.ModuleList([InternLM2DecoderLayer(cfg, variant) for _ in range(cfg["num_hidden_layers"])])
-        self.norm = RMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"], variant)
-        self.rotary_emb = InternLM2RotaryEmbedding(cfg)
+    embed_name = "tok_embeddings"
 
-    def forward(self, input_ids, positions, k_cache=None, v_cache=None):
-        h = self.tok_embeddings(input_ids)
-        cos, sin = self.rotary_emb(positions, h.dtype)
-        for i, layer in enumerate(self.layers):
-            h = layer(h, cos, sin, positions, None if k_cache is None else k_cache[i],
-                      None if v_cache is None else v_cache[i])
-        return self.norm(h)
+    def __init__(self, cfg: dict, variant: frozenset):
+        layers = [InternLM2DecoderLayer(cfg, variant) for _ in range(cfg["num_hidden_layers"])]
+        super().__init__(cfg, layers, variant, rotary_emb=InternLM2RotaryEmbedding(cfg))
 
 
 class InternLM2ForCausalLM(CausalLM):
@@ -213,11 +188,7 @@ class InternLM2ForCausalLM(CausalLM):
     def __init__(self, config: dict, variant: Union[None, str, Iterable[str]] = None):
         super().__init__(config, variant)
         self.model = InternLM2Model(self.config, self.variant)
-        self.output = nn.Linear(self.config["hidden_size"], self.config["vocab_size"], bias=False)
-        if self.tie_word_embeddings:
-            self.output.weight = self.model.tok_embeddings.weight
-        self.eval()
-        self.requires_grad_(False)
+        self._finish(self.model.tok_embeddings, self.config["hidden_size"])
 
     @staticmethod
     def resolve_family_config(cfg: dict) -> dict:
@@ -243,51 +214,20 @@ class InternLM2ForCausalLM(CausalLM):
             raise ValueError(f"unknown InternLM2 attn_implementation {cfg['attn_implementation']!r}")
         return cfg
 
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.output.weight.dtype
-
-    def forward(self, input_ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-        return self.output(self.model(input_ids, positions)).float()
-
-    def forward_with_cache(self, input_ids, positions, k_cache, v_cache):
-        return self.output(self.model(input_ids, positions, k_cache, v_cache)).float()
-
-    def checkpoint_state_dict(self):
-        state = self.state_dict()
-        if self.tie_word_embeddings:
-            state.pop("output.weight")
-        return state
-
-    def init_parameter(self, name, module, leaf, param, normal) -> Optional[torch.Tensor]:
-        if name == "output.weight":  # the LM head: logits with std ~ tiny.LOGIT_STD
-            return normal(param.shape, tiny.LOGIT_STD / self.config["hidden_size"] ** 0.5)
-        return None
 
 
 models.register_architecture(InternLM2ForCausalLM, _INTERNLM2_DEFAULTS)
 
 
 def _tiny_adjust(config: dict, size_overrides: dict) -> None:
-    head_dim = config.pop("head_dim", None)
-    if head_dim is not None and head_dim != config["hidden_size"] // config["num_attention_heads"]:
-        raise ValueError("InternLM2 has no head_dim: it is hidden_size / num_attention_heads")
-    for key in ("sliding_window",):
-        if key in size_overrides:
-            raise ValueError(f"InternLM2 has no {key}")
+    tiny.drop_derived_head_dim(config, "InternLM2")
+    tiny.reject_overrides(size_overrides, ("sliding_window",), "InternLM2")
 
 
 tiny.register_tiny_preset(
     "InternLM2ForCausalLM",
     {
-        "vocab_size": 250,
-        "hidden_size": 64,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "num_key_value_heads": 2,
-        "intermediate_size": 128,
-        "max_position_embeddings": 128,
-        "hidden_act": "silu",
+        **tiny.TINY_ROPE,
         "rms_norm_eps": 1e-5,
         "rope_theta": 1000000,
         "rope_scaling": None,

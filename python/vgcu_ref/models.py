@@ -43,21 +43,21 @@ test a compiler's pattern matching. The default is the plain HF spelling.
 Variants that do not apply to an architecture (OPT has LayerNorm, ReLU and no GQA) are no-ops.
 """
 
-import math
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .rope import build_rotary_embedding, init_inv_freq
+from .eager_attention import causal_mask, repeat_kv, soft_cap, softmax_output
+from .rope import apply_rotary, build_rotary_embedding, init_inv_freq
 
 VARIANTS = frozenset({"sqrt_div", "sigmoid_silu", "expand_kv", "mul_square", "weight_first"})
 
 # Defaults exactly as the Hugging Face config classes define them. ``None`` entries are derived in
 # ``resolve_config`` (num_key_value_heads -> num_attention_heads, head_dim -> hidden/heads,
 # word_embed_proj_dim -> hidden_size).
-_ROPE_COMMON = {
+ROPE_COMMON_DEFAULTS = {
     "hidden_act": "silu",
     "initializer_range": 0.02,
     "rms_norm_eps": 1e-6,
@@ -71,7 +71,7 @@ _ROPE_COMMON = {
 
 ARCH_DEFAULTS: Dict[str, dict] = {
     "LlamaForCausalLM": {
-        **_ROPE_COMMON,
+        **ROPE_COMMON_DEFAULTS,
         "model_type": "llama",
         "vocab_size": 32000,
         "hidden_size": 4096,
@@ -88,7 +88,7 @@ ARCH_DEFAULTS: Dict[str, dict] = {
         "mlp_bias": False,
     },
     "MistralForCausalLM": {
-        **_ROPE_COMMON,
+        **ROPE_COMMON_DEFAULTS,
         "model_type": "mistral",
         "vocab_size": 32000,
         "hidden_size": 4096,
@@ -103,7 +103,7 @@ ARCH_DEFAULTS: Dict[str, dict] = {
         "sliding_window": 4096,
     },
     "Qwen2ForCausalLM": {
-        **_ROPE_COMMON,
+        **ROPE_COMMON_DEFAULTS,
         "model_type": "qwen2",
         "vocab_size": 151936,
         "hidden_size": 4096,
@@ -118,7 +118,7 @@ ARCH_DEFAULTS: Dict[str, dict] = {
         "layer_types": None,
     },
     "Qwen3ForCausalLM": {
-        **_ROPE_COMMON,
+        **ROPE_COMMON_DEFAULTS,
         "model_type": "qwen3",
         "vocab_size": 151936,
         "hidden_size": 4096,
@@ -203,6 +203,12 @@ def resolve_config(config: dict) -> dict:
         if cfg["hidden_size"] % cfg["num_attention_heads"]:
             raise ValueError("OPT hidden_size must be divisible by num_attention_heads")
         return cfg
+    return resolve_heads(cfg)
+
+
+def resolve_heads(cfg: dict) -> dict:
+    """HF's GQA head fields: num_key_value_heads (null: num_attention_heads) and head_dim (null:
+    hidden_size / num_attention_heads), num_attention_heads a multiple of num_key_value_heads."""
     if cfg.get("num_key_value_heads") is None:
         cfg["num_key_value_heads"] = cfg["num_attention_heads"]
     if cfg.get("head_dim") is None:
@@ -313,41 +319,10 @@ class Activation(nn.Module):
         return F.gelu(x, approximate="tanh")
 
 
-class RotaryEmbedding(nn.Module):
-    """Computes rotary cos/sin tables [T, head_dim] from positions, in float32, cast to the model dtype."""
-
-    def __init__(self, inv_freq: torch.Tensor):
-        super().__init__()
-        # Non-persistent like HF: not part of checkpoints, but kept by torch.jit.trace as an attribute.
-        self.register_buffer("inv_freq", inv_freq.to(torch.float32), persistent=False)
-
-    def _apply(self, fn, *args, **kwargs):
-        # Model dtype casts (model.to(torch.bfloat16)) must not round inv_freq; HF keeps it float32.
-        inv_freq = self.inv_freq
-        super()._apply(fn, *args, **kwargs)
-        self.inv_freq = inv_freq.to(device=self.inv_freq.device)
-        return self
-
-    def forward(self, positions: torch.Tensor, dtype: torch.dtype) -> Tuple[torch.Tensor, torch.Tensor]:
-        freqs = positions.to(torch.float32)[:, None] * self.inv_freq[None, :]
-        emb = torch.cat((freqs, freqs), dim=-1)
-        return emb.cos().to(dtype), emb.sin().to(dtype)
-
-
-def rotate_half(x: torch.Tensor, half: int) -> torch.Tensor:
-    """Neox-style rotation: (x1, x2) -> (-x2, x1) over the last dimension split at ``half``."""
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-
-
-def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, half: int) -> torch.Tensor:
-    """Rotate x [T, heads, D] with cos/sin [T, D] (HF apply_rotary_pos_emb, in the model dtype)."""
-    cos = cos[:, None, :]
-    sin = sin[:, None, :]
-    return (x * cos) + (rotate_half(x, half) * sin)
-
-
 class AttentionCore(nn.Module):
-    """Head geometry plus HF eager attention over a flat sequence; base of both attention modules."""
+    """Head geometry plus HF eager attention over a flat sequence; base of the attention modules."""
+
+    softcap: Optional[float] = None  # Gemma 2: tanh soft-capping of the scaled scores, before the mask
 
     def __init__(self, num_heads: int, num_kv_heads: int, head_dim: int, scaling: float,
                  sliding_window: Optional[int], expand_kv: bool):
@@ -362,11 +337,7 @@ class AttentionCore(nn.Module):
 
     def repeat_kv(self, x: torch.Tensor) -> torch.Tensor:
         """[S, KVH, D] -> [S, H, D]; kv head j serves query heads j*groups .. (j+1)*groups-1 (HF repeat_kv)."""
-        if self.kv_groups == 1:
-            return x
-        if self.expand_kv:
-            return x[:, :, None, :].expand(-1, -1, self.kv_groups, -1).reshape(-1, self.num_heads, self.head_dim)
-        return x.repeat_interleave(self.kv_groups, dim=1)
+        return repeat_kv(x, self.kv_groups, self.expand_kv, self.num_heads, self.head_dim)
 
     def attend(
         self,
@@ -380,16 +351,12 @@ class AttentionCore(nn.Module):
         k = self.repeat_kv(k)
         v = self.repeat_kv(v)
         scores = torch.matmul(q.transpose(0, 1), k.permute(1, 2, 0))  # [H, T, S]
-        if self.scaling != 1.0:
+        if self.scaling != 1.0:  # a multiply by 1.0 is exact: skipping it changes nothing
             scores = scores * self.scaling
-        masked = k_positions[None, :] > q_positions[:, None]  # [T, S]: key after query
-        if self.sliding_window is not None:
-            masked = masked | (q_positions[:, None] - k_positions[None, :] >= self.sliding_window)
-        # Same as HF adding finfo.min: masked probabilities become exactly 0 after the softmax.
-        scores = scores.masked_fill(masked, torch.finfo(scores.dtype).min)
-        probs = F.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)
-        out = torch.matmul(probs, v.transpose(0, 1))  # [H, T, D]
-        return out.transpose(0, 1).reshape(-1, self.num_heads * self.head_dim)
+        if self.softcap is not None:
+            scores = soft_cap(scores, self.softcap)
+        masked = causal_mask(q_positions, k_positions, self.sliding_window)
+        return softmax_output(scores, v, masked, self.num_heads * self.head_dim)
 
 
 def _cached_keys_values(
@@ -406,6 +373,12 @@ def _cached_keys_values(
     v_cache.index_copy_(0, positions, v)
     slot_positions = torch.arange(k_cache.size(0), dtype=positions.dtype, device=positions.device)
     return k_cache, v_cache, slot_positions
+
+
+def layer_caches(layers: Iterable[nn.Module], k_cache: Optional[torch.Tensor], v_cache: Optional[torch.Tensor]):
+    """(layer, its k_cache[i] or None, its v_cache[i] or None) for every layer i of a decoder stack."""
+    for i, layer in enumerate(layers):
+        yield layer, None if k_cache is None else k_cache[i], None if v_cache is None else v_cache[i]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -461,55 +434,85 @@ class Attention(AttentionCore):
 
 
 class GatedMLP(nn.Module):
-    """Llama MLP: down_proj(act(gate_proj(x)) * up_proj(x))."""
+    """Llama MLP: down_proj(act(gate_proj(x)) * up_proj(x)); also the experts of the MoE models.
 
-    def __init__(self, cfg: dict, *, bias: bool, variant: frozenset):
+    Families with other checkpoint names set ``names`` = (gate, up, down), and ``down_before_up`` when
+    their original creates down before up (the parameter order, which init_random_weights follows).
+    """
+
+    names = ("gate_proj", "up_proj", "down_proj")
+    down_before_up = False
+
+    def __init__(self, hidden: int, inter: int, act: str, variant: frozenset, bias: bool = False):
         super().__init__()
-        hidden, inter = cfg["hidden_size"], cfg["intermediate_size"]
-        self.gate_proj = nn.Linear(hidden, inter, bias=bias)
-        self.up_proj = nn.Linear(hidden, inter, bias=bias)
-        self.down_proj = nn.Linear(inter, hidden, bias=bias)
-        self.act_fn = Activation(cfg["hidden_act"], variant)
+        gate, up, down = self.names
+        setattr(self, gate, nn.Linear(hidden, inter, bias=bias))
+        if self.down_before_up:
+            setattr(self, down, nn.Linear(inter, hidden, bias=bias))
+        setattr(self, up, nn.Linear(hidden, inter, bias=bias))
+        if not self.down_before_up:
+            setattr(self, down, nn.Linear(inter, hidden, bias=bias))
+        self.act_fn = Activation(act, variant)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))
+        gate, up, down = (getattr(self, name) for name in self.names)
+        return down(self.act_fn(gate(x)) * up(x))
 
 
 class DecoderLayer(nn.Module):
-    """Pre-norm decoder layer: x + attn(norm(x)), then x + mlp(norm(x))."""
+    """Pre-norm decoder layer: x + attn(norm(x)), then x + mlp(norm(x)).
 
-    def __init__(self, cfg: dict, attention: Attention, mlp: GatedMLP, variant: frozenset):
+    ``names`` = checkpoint names of (attention, feed-forward, norm before attention, norm before the
+    feed-forward): Llama's by default (Mixtral: block_sparse_moe; InternLM2: its own four).
+    """
+
+    names = ("self_attn", "mlp", "input_layernorm", "post_attention_layernorm")
+
+    def __init__(self, cfg: dict, attention: nn.Module, mlp: nn.Module, variant: frozenset,
+                 norm_class=RMSNorm, names: Optional[Tuple[str, str, str, str]] = None):
         super().__init__()
-        self.self_attn = attention
-        self.mlp = mlp
-        self.input_layernorm = RMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"], variant)
-        self.post_attention_layernorm = RMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"], variant)
+        if names is not None:
+            self.names = tuple(names)
+        attention_name, mlp_name, attention_norm, mlp_norm = self.names
+        setattr(self, attention_name, attention)
+        setattr(self, mlp_name, mlp)
+        setattr(self, attention_norm, norm_class(cfg["hidden_size"], cfg["rms_norm_eps"], variant))
+        setattr(self, mlp_norm, norm_class(cfg["hidden_size"], cfg["rms_norm_eps"], variant))
 
     def forward(self, h, cos, sin, positions, k_cache=None, v_cache=None):
+        attention, mlp, attention_norm, mlp_norm = (getattr(self, name) for name in self.names)
         residual = h
-        h = self.self_attn(self.input_layernorm(h), cos, sin, positions, k_cache, v_cache)
+        h = attention(attention_norm(h), cos, sin, positions, k_cache, v_cache)
         h = residual + h
         residual = h
-        h = self.mlp(self.post_attention_layernorm(h))
+        h = mlp(mlp_norm(h))
         return residual + h
 
 
 class DecoderModel(nn.Module):
-    """The ``model`` submodule of Llama-family checkpoints: embed_tokens, layers, norm, rotary_emb."""
+    """The ``model`` submodule of Llama-family checkpoints: embed_tokens, layers, norm, rotary_emb.
 
-    def __init__(self, cfg: dict, layers: List[DecoderLayer], variant: frozenset):
+    ``rotary_emb`` defaults to the HF rotary of the config (every rope type, see rope.py); families
+    naming the embedding otherwise set ``embed_name`` (InternLM2: tok_embeddings).
+    """
+
+    embed_name = "embed_tokens"
+
+    def __init__(self, cfg: dict, layers: List[nn.Module], variant: frozenset, norm_class=RMSNorm,
+                 rotary_emb: Optional[nn.Module] = None):
         super().__init__()
-        self.embed_tokens = nn.Embedding(cfg["vocab_size"], cfg["hidden_size"])
+        setattr(self, self.embed_name, nn.Embedding(cfg["vocab_size"], cfg["hidden_size"]))
         self.layers = nn.ModuleList(layers)
-        self.norm = RMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"], variant)
-        self.rotary_emb = build_rotary_embedding(cfg)  # every HF rope type, see rope.py
+        self.norm = norm_class(cfg["hidden_size"], cfg["rms_norm_eps"], variant)
+        self.rotary_emb = build_rotary_embedding(cfg) if rotary_emb is None else rotary_emb
+
+    def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return getattr(self, self.embed_name)(input_ids)
 
     def forward(self, input_ids, positions, k_cache=None, v_cache=None):
-        h = self.embed_tokens(input_ids)
+        h = self.embed(input_ids)
         cos, sin = self.rotary_emb(positions, h.dtype)
-        for i, layer in enumerate(self.layers):
-            layer_k = None if k_cache is None else k_cache[i]
-            layer_v = None if v_cache is None else v_cache[i]
+        for layer, layer_k, layer_v in layer_caches(self.layers, k_cache, v_cache):
             h = layer(h, cos, sin, positions, layer_k, layer_v)
         return self.norm(h)
 
@@ -518,9 +521,9 @@ class CausalLM(nn.Module):
     """Shared top level of every *ForCausalLM: ``self.model`` + ``self.lm_head``, flat-sequence API."""
 
     architecture = ""
-    # Naming attributes read by generic code (checkpoint.py, tiny.py, run_reference.py); families with
-    # other layouts override them (InternLM2, Baichuan, ChatGLM, GPT-2 modules).
-    base_model_prefix = "model"  # HF base_model_prefix: base-model checkpoints omit it
+    # Naming attributes read by generic code (forward, checkpoint.py, tiny.py, run_reference.py);
+    # families with other layouts override them (InternLM2, Baichuan, ChatGLM, GPT-2 modules).
+    base_model_prefix = "model"  # HF base_model_prefix (the attribute forward calls): base-model checkpoints omit it
     lm_head_name = "lm_head"  # module holding the output projection
     tied_embedding_name = None  # checkpoint name of the embedding tied to it (None: *embed_tokens.weight)
     learned_positions = False  # positions index a table of max_position_embeddings rows (OPT, GPT-2)
@@ -536,9 +539,14 @@ class CausalLM(nn.Module):
         self.tie_word_embeddings = bool(self.config["tie_word_embeddings"])
 
     def _finish(self, embed_tokens: nn.Embedding, lm_head_in: int) -> None:
-        self.lm_head = nn.Linear(lm_head_in, self.config["vocab_size"], bias=False)
+        """Adds the LM head (``lm_head_name``, tied to ``embed_tokens`` if configured), then freezes."""
+        head = nn.Linear(lm_head_in, self.config["vocab_size"], bias=False)
+        setattr(self, self.lm_head_name, head)
         if self.tie_word_embeddings:
-            self.lm_head.weight = embed_tokens.weight
+            head.weight = embed_tokens.weight
+        self._freeze()
+
+    def _freeze(self) -> None:
         self.eval()
         self.requires_grad_(False)
 
@@ -557,12 +565,16 @@ class CausalLM(nn.Module):
 
     @property
     def dtype(self) -> torch.dtype:
-        return self.lm_head.weight.dtype
+        return self.get_submodule(self.lm_head_name).weight.dtype
 
     # --- forward ----------------------------------------------------------------------------------
+    def _logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """The LM head in the model dtype, then upcast to float32."""
+        return self.get_submodule(self.lm_head_name)(hidden).float()
+
     def forward(self, input_ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         """Logits [T, vocab] (float32) for one flattened sequence; see the module docstring."""
-        return self.lm_head(self.model(input_ids, positions)).float()
+        return self._logits(getattr(self, self.base_model_prefix)(input_ids, positions))
 
     def forward_with_cache(
         self,
@@ -572,7 +584,7 @@ class CausalLM(nn.Module):
         v_cache: torch.Tensor,
     ) -> torch.Tensor:
         """Like ``forward`` but reads/writes the KV cache in place; see the module docstring."""
-        return self.lm_head(self.model(input_ids, positions, k_cache, v_cache)).float()
+        return self._logits(getattr(self, self.base_model_prefix)(input_ids, positions, k_cache, v_cache))
 
     def kv_cache_shape(self, max_len: int) -> Tuple[int, int, int, int]:
         """Shape of each of k_cache / v_cache: [num_layers, max_len, num_kv_heads, head_dim]."""
@@ -588,7 +600,7 @@ class CausalLM(nn.Module):
         """Tensors exactly as an HF checkpoint holds them (no lm_head.weight when embeddings are tied)."""
         state = self.state_dict()
         if self.tie_word_embeddings:
-            state.pop("lm_head.weight")
+            state.pop(self.lm_head_name + ".weight")
         return state
 
 
@@ -602,7 +614,8 @@ class _RopeCausalLM(CausalLM):
         layers = []
         for i in range(cfg["num_hidden_layers"]):
             attention = Attention(cfg, sliding_window=windows[i], variant=self.variant, **self._attention_options())
-            mlp = GatedMLP(cfg, bias=self._mlp_bias(), variant=self.variant)
+            mlp = GatedMLP(cfg["hidden_size"], cfg["intermediate_size"], cfg["hidden_act"], self.variant,
+                           bias=self._mlp_bias())
             layers.append(DecoderLayer(cfg, attention, mlp, self.variant))
         self.model = DecoderModel(cfg, layers, self.variant)
         self._finish(self.model.embed_tokens, cfg["hidden_size"])
@@ -745,9 +758,7 @@ class OPTDecoder(nn.Module):
 
     def forward(self, input_ids, positions, k_cache=None, v_cache=None):
         h = self.embed_tokens(input_ids) + self.embed_positions(positions)
-        for i, layer in enumerate(self.layers):
-            layer_k = None if k_cache is None else k_cache[i]
-            layer_v = None if v_cache is None else v_cache[i]
+        for layer, layer_k, layer_v in layer_caches(self.layers, k_cache, v_cache):
             h = layer(h, positions, layer_k, layer_v)
         if self.final_layer_norm is not None:
             h = self.final_layer_norm(h)

@@ -42,7 +42,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import tiny
-from .models import Activation, Attention, CausalLM, DecoderModel, RMSNorm, register_architecture
+from .models import (ARCH_DEFAULTS, ROPE_COMMON_DEFAULTS, Attention, CausalLM, DecoderLayer, DecoderModel, GatedMLP,
+                     register_architecture, resolve_heads)
 
 MOE_IMPLS = ("dense", "hf")
 
@@ -56,32 +57,14 @@ GATE_STD = 2.0
 # --------------------------------------------------------------------------------------------------
 
 
-class ExpertMLP(nn.Module):
-    """Qwen2Moe/Qwen3Moe/DeepseekV2 MLP: down_proj(act(gate_proj(x)) * up_proj(x)), no biases."""
-
-    def __init__(self, hidden: int, inter: int, act: str, variant: frozenset):
-        super().__init__()
-        self.gate_proj = nn.Linear(hidden, inter, bias=False)
-        self.up_proj = nn.Linear(hidden, inter, bias=False)
-        self.down_proj = nn.Linear(inter, hidden, bias=False)
-        self.act_fn = Activation(act, variant)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))
+# Qwen2Moe/Qwen3Moe/DeepSeek experts and dense MLPs are models.GatedMLP without biases.
 
 
-class MixtralExpert(nn.Module):
-    """MixtralBlockSparseTop2MLP: w2(act(w1(x)) * w3(x))."""
+class MixtralExpert(GatedMLP):
+    """MixtralBlockSparseTop2MLP: w2(act(w1(x)) * w3(x)), created w1, w2, w3."""
 
-    def __init__(self, hidden: int, inter: int, act: str, variant: frozenset):
-        super().__init__()
-        self.w1 = nn.Linear(hidden, inter, bias=False)
-        self.w2 = nn.Linear(inter, hidden, bias=False)
-        self.w3 = nn.Linear(hidden, inter, bias=False)
-        self.act_fn = Activation(act, variant)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.w2(self.act_fn(self.w1(x)) * self.w3(x))
+    names = ("w1", "w3", "w2")
+    down_before_up = True
 
 
 def dense_combine(x: torch.Tensor, experts: nn.ModuleList, dense_weights: torch.Tensor) -> torch.Tensor:
@@ -152,24 +135,8 @@ class SparseMoeBlock(nn.Module):
         return out
 
 
-class MoeDecoderLayer(nn.Module):
-    """Pre-norm layer whose feed-forward module is ``mlp`` (Qwen, DeepSeek) or ``block_sparse_moe`` (Mixtral)."""
-
-    def __init__(self, cfg: dict, attention: nn.Module, ffn_name: str, ffn: nn.Module, variant: frozenset):
-        super().__init__()
-        self.self_attn = attention
-        self.ffn_name = ffn_name
-        setattr(self, ffn_name, ffn)
-        self.input_layernorm = RMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"], variant)
-        self.post_attention_layernorm = RMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"], variant)
-
-    def forward(self, h, cos, sin, positions, k_cache=None, v_cache=None):
-        residual = h
-        h = self.self_attn(self.input_layernorm(h), cos, sin, positions, k_cache, v_cache)
-        h = residual + h
-        residual = h
-        h = getattr(self, self.ffn_name)(self.post_attention_layernorm(h))
-        return residual + h
+# Mixtral's decoder layer names its feed-forward module block_sparse_moe (Qwen, DeepSeek: mlp).
+MIXTRAL_LAYER_NAMES = ("self_attn", "block_sparse_moe", "input_layernorm", "post_attention_layernorm")
 
 
 class MoeCausalLMMixin:
@@ -190,45 +157,16 @@ class MoeCausalLMMixin:
         return None
 
 
-def _resolve_rope_family(cfg: dict) -> dict:
-    if cfg.get("num_key_value_heads") is None:
-        cfg["num_key_value_heads"] = cfg["num_attention_heads"]
-    if cfg.get("head_dim") is None:
-        cfg["head_dim"] = cfg["hidden_size"] // cfg["num_attention_heads"]
-    if cfg["num_attention_heads"] % cfg["num_key_value_heads"]:
-        raise ValueError(
-            f"num_attention_heads ({cfg['num_attention_heads']}) must be a multiple of "
-            f"num_key_value_heads ({cfg['num_key_value_heads']})"
-        )
-    return cfg
-
-
 # --------------------------------------------------------------------------------------------------
 # Mixtral
 # --------------------------------------------------------------------------------------------------
 
-MIXTRAL_DEFAULTS = {  # MixtralConfig
+MIXTRAL_DEFAULTS = {  # MixtralConfig: MistralConfig's fields (other eps, theta, no window) + routing
+    **ARCH_DEFAULTS["MistralForCausalLM"],
     "model_type": "mixtral",
-    "vocab_size": 32000,
-    "hidden_size": 4096,
-    "intermediate_size": 14336,
-    "num_hidden_layers": 32,
-    "num_attention_heads": 32,
-    "num_key_value_heads": 8,
-    "head_dim": None,
-    "hidden_act": "silu",
-    "max_position_embeddings": 4096 * 32,
-    "initializer_range": 0.02,
     "rms_norm_eps": 1e-5,
-    "use_cache": True,
-    "pad_token_id": None,
-    "bos_token_id": 1,
-    "eos_token_id": 2,
-    "tie_word_embeddings": False,
     "rope_theta": 1e6,
-    "rope_scaling": None,
     "sliding_window": None,
-    "attention_dropout": 0.0,
     "num_experts_per_tok": 2,
     "num_local_experts": 8,
     "output_router_logits": False,
@@ -253,13 +191,13 @@ class MixtralForCausalLM(MoeCausalLMMixin, CausalLM):
                        for _ in range(cfg["num_local_experts"])]
             moe = SparseMoeBlock(cfg["hidden_size"], cfg["num_local_experts"], cfg["num_experts_per_tok"], True,
                                  experts)
-            layers.append(MoeDecoderLayer(cfg, attention, "block_sparse_moe", moe, self.variant))
+            layers.append(DecoderLayer(cfg, attention, moe, self.variant, names=MIXTRAL_LAYER_NAMES))
         self.model = DecoderModel(cfg, layers, self.variant)
         self._finish(self.model.embed_tokens, cfg["hidden_size"])
 
     @staticmethod
     def resolve_family_config(cfg: dict) -> dict:
-        return _resolve_rope_family(cfg)
+        return resolve_heads(cfg)
 
     @staticmethod
     def family_sliding_windows(cfg: dict) -> List[Optional[int]]:
@@ -270,75 +208,48 @@ class MixtralForCausalLM(MoeCausalLMMixin, CausalLM):
 # Qwen2-MoE and Qwen3-MoE
 # --------------------------------------------------------------------------------------------------
 
-QWEN2_MOE_DEFAULTS = {  # Qwen2MoeConfig
-    "model_type": "qwen2_moe",
+_QWEN_MOE_COMMON = {  # fields whose defaults Qwen2MoeConfig and Qwen3MoeConfig share
+    **ROPE_COMMON_DEFAULTS,
     "vocab_size": 151936,
     "hidden_size": 2048,
-    "intermediate_size": 5632,
     "num_hidden_layers": 24,
-    "num_attention_heads": 16,
-    "num_key_value_heads": 16,
-    "head_dim": None,
-    "hidden_act": "silu",
     "max_position_embeddings": 32768,
-    "initializer_range": 0.02,
-    "rms_norm_eps": 1e-6,
-    "use_cache": True,
-    "tie_word_embeddings": False,
-    "rope_theta": 10000.0,
-    "rope_scaling": None,
     "use_sliding_window": False,
     "sliding_window": 4096,
     "max_window_layers": 28,
-    "attention_dropout": 0.0,
     "decoder_sparse_step": 1,
-    "moe_intermediate_size": 1408,
-    "shared_expert_intermediate_size": 5632,
-    "num_experts_per_tok": 4,
-    "num_experts": 60,
     "norm_topk_prob": False,
     "output_router_logits": False,
     "router_aux_loss_coef": 0.001,
     "mlp_only_layers": None,
-    "qkv_bias": True,
     "pad_token_id": None,
     "bos_token_id": None,
     "eos_token_id": None,
 }
 
+QWEN2_MOE_DEFAULTS = {  # Qwen2MoeConfig
+    **_QWEN_MOE_COMMON,
+    "model_type": "qwen2_moe",
+    "intermediate_size": 5632,
+    "num_attention_heads": 16,
+    "num_key_value_heads": 16,
+    "moe_intermediate_size": 1408,
+    "shared_expert_intermediate_size": 5632,
+    "num_experts_per_tok": 4,
+    "num_experts": 60,
+    "qkv_bias": True,
+}
+
 QWEN3_MOE_DEFAULTS = {  # Qwen3MoeConfig
+    **_QWEN_MOE_COMMON,
     "model_type": "qwen3_moe",
-    "vocab_size": 151936,
-    "hidden_size": 2048,
     "intermediate_size": 6144,
-    "num_hidden_layers": 24,
     "num_attention_heads": 32,
     "num_key_value_heads": 4,
-    "head_dim": None,
-    "hidden_act": "silu",
-    "max_position_embeddings": 32768,
-    "initializer_range": 0.02,
-    "rms_norm_eps": 1e-6,
-    "use_cache": True,
-    "tie_word_embeddings": False,
-    "rope_theta": 10000.0,
-    "rope_scaling": None,
     "attention_bias": False,
-    "use_sliding_window": False,
-    "sliding_window": 4096,
-    "max_window_layers": 28,
-    "attention_dropout": 0.0,
-    "decoder_sparse_step": 1,
     "moe_intermediate_size": 768,
     "num_experts_per_tok": 8,
     "num_experts": 128,
-    "norm_topk_prob": False,
-    "output_router_logits": False,
-    "router_aux_loss_coef": 0.001,
-    "mlp_only_layers": None,
-    "pad_token_id": None,
-    "bos_token_id": None,
-    "eos_token_id": None,
 }
 
 
@@ -361,15 +272,15 @@ class _QwenMoeCausalLM(MoeCausalLMMixin, CausalLM):
         for i in range(cfg["num_hidden_layers"]):
             attention = Attention(cfg, sliding_window=windows[i], variant=self.variant, **self._attention_options())
             if qwen_moe_layer_is_sparse(cfg, i):
-                experts = [ExpertMLP(hidden, cfg["moe_intermediate_size"], act, self.variant)
+                experts = [GatedMLP(hidden, cfg["moe_intermediate_size"], act, self.variant)
                            for _ in range(cfg["num_experts"])]
-                shared = (ExpertMLP(hidden, cfg["shared_expert_intermediate_size"], act, self.variant)
+                shared = (GatedMLP(hidden, cfg["shared_expert_intermediate_size"], act, self.variant)
                           if self.shared_expert else None)
                 mlp = SparseMoeBlock(hidden, cfg["num_experts"], cfg["num_experts_per_tok"],
                                      bool(cfg["norm_topk_prob"]), experts, shared)
             else:
-                mlp = ExpertMLP(hidden, cfg["intermediate_size"], act, self.variant)
-            layers.append(MoeDecoderLayer(cfg, attention, "mlp", mlp, self.variant))
+                mlp = GatedMLP(hidden, cfg["intermediate_size"], act, self.variant)
+            layers.append(DecoderLayer(cfg, attention, mlp, self.variant))
         self.model = DecoderModel(cfg, layers, self.variant)
         self._finish(self.model.embed_tokens, hidden)
 
@@ -377,7 +288,7 @@ class _QwenMoeCausalLM(MoeCausalLMMixin, CausalLM):
     def resolve_family_config(cfg: dict) -> dict:
         if cfg.get("mlp_only_layers") is None:
             cfg["mlp_only_layers"] = []
-        return _resolve_rope_family(cfg)
+        return resolve_heads(cfg)
 
 
 class Qwen2MoeForCausalLM(_QwenMoeCausalLM):
@@ -418,12 +329,7 @@ class Qwen3MoeForCausalLM(_QwenMoeCausalLM):
 # --------------------------------------------------------------------------------------------------
 
 _TINY_MOE = {
-    "vocab_size": 250,
-    "hidden_size": 64,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
-    "max_position_embeddings": 128,
-    "hidden_act": "silu",
+    **tiny.TINY_ROPE,
     "bos_token_id": 1,
     "eos_token_id": 2,
     "tie_word_embeddings": False,
@@ -481,17 +387,12 @@ def _keep_preset_head_dim(config: dict, size_overrides: dict) -> None:
         config["head_dim"] = config["hidden_size"] // config["num_attention_heads"]
 
 
-def _derive_head_dim(config: dict, size_overrides: dict) -> None:
-    if "head_dim" not in size_overrides:
-        config["head_dim"] = config["hidden_size"] // config["num_attention_heads"]
-
-
 register_architecture(MixtralForCausalLM, MIXTRAL_DEFAULTS)
 register_architecture(Qwen2MoeForCausalLM, QWEN2_MOE_DEFAULTS)
 register_architecture(Qwen3MoeForCausalLM, QWEN3_MOE_DEFAULTS)
-tiny.register_tiny_preset("MixtralForCausalLM", TINY_MIXTRAL, {"intermediate_size": 688}, adjust=_derive_head_dim)
+# Mixtral and Qwen2-MoE: tiny_config's default head_dim (hidden_size / num_attention_heads).
+tiny.register_tiny_preset("MixtralForCausalLM", TINY_MIXTRAL, {"intermediate_size": 688})
 tiny.register_tiny_preset("Qwen2MoeForCausalLM", TINY_QWEN2_MOE,
-                          {"moe_intermediate_size": 344, "shared_expert_intermediate_size": 688},
-                          adjust=_derive_head_dim)
+                          {"moe_intermediate_size": 344, "shared_expert_intermediate_size": 688})
 tiny.register_tiny_preset("Qwen3MoeForCausalLM", TINY_QWEN3_MOE, {"head_dim": 64, "moe_intermediate_size": 344},
                           adjust=_keep_preset_head_dim)

@@ -28,11 +28,10 @@ exposes that length as ``reprefill_at_length``; ``generate.greedy_generate_with_
 
 from typing import Iterable, Union
 
-import torch
 from torch import nn
 
 from . import models, tiny
-from .models import Activation, AttentionCore, CausalLM, DecoderLayer, RMSNorm, _cached_keys_values
+from .models import Activation, AttentionCore, CausalLM, DecoderLayer, DecoderModel, _cached_keys_values, resolve_heads
 from .rope import apply_partial_rotary, build_rotary_embedding, rotary_dim, rope_scaling_dict
 
 _PHI3_DEFAULTS = {
@@ -104,29 +103,6 @@ class Phi3MLP(nn.Module):
         return self.down_proj(up_states)
 
 
-class Phi3Model(nn.Module):
-    """``model``: embed_tokens, layers, norm, rotary_emb (float32 buffers, not in checkpoints)."""
-
-    def __init__(self, cfg: dict, variant: frozenset):
-        super().__init__()
-        self.embed_tokens = nn.Embedding(cfg["vocab_size"], cfg["hidden_size"])
-        self.layers = nn.ModuleList(
-            [DecoderLayer(cfg, Phi3Attention(cfg, variant), Phi3MLP(cfg, variant), variant)
-             for _ in range(cfg["num_hidden_layers"])]
-        )
-        self.norm = RMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"], variant)
-        self.rotary_emb = build_rotary_embedding(cfg, allow_partial=True)
-
-    def forward(self, input_ids, positions, k_cache=None, v_cache=None):
-        h = self.embed_tokens(input_ids)
-        cos, sin = self.rotary_emb(positions, h.dtype)
-        for i, layer in enumerate(self.layers):
-            layer_k = None if k_cache is None else k_cache[i]
-            layer_v = None if v_cache is None else v_cache[i]
-            h = layer(h, cos, sin, positions, layer_k, layer_v)
-        return self.norm(h)
-
-
 class Phi3ForCausalLM(CausalLM):
     """HF Phi3ForCausalLM (Phi-3, Phi-3.5, Phi-4-mini): packed projections, LongRoPE, partial rotary."""
 
@@ -134,7 +110,12 @@ class Phi3ForCausalLM(CausalLM):
 
     def __init__(self, config: dict, variant: Union[None, str, Iterable[str]] = None):
         super().__init__(config, variant)
-        self.model = Phi3Model(self.config, self.variant)
+        cfg = self.config
+        layers = [DecoderLayer(cfg, Phi3Attention(cfg, self.variant), Phi3MLP(cfg, self.variant), self.variant)
+                  for _ in range(cfg["num_hidden_layers"])]
+        # ``model``: embed_tokens, layers, norm, rotary_emb (partial rotary: HF's Phi3 slices q and k)
+        rotary = build_rotary_embedding(cfg, allow_partial=True)
+        self.model = DecoderModel(cfg, layers, self.variant, rotary_emb=rotary)
         self._finish(self.model.embed_tokens, self.config["hidden_size"])
         # HF drops the cache and re-prefills when the sequence reaches this many tokens.
         self.reprefill_at_length = (
@@ -143,15 +124,7 @@ class Phi3ForCausalLM(CausalLM):
 
     @staticmethod
     def resolve_family_config(cfg: dict) -> dict:
-        if cfg.get("num_key_value_heads") is None:
-            cfg["num_key_value_heads"] = cfg["num_attention_heads"]
-        if cfg.get("head_dim") is None:
-            cfg["head_dim"] = cfg["hidden_size"] // cfg["num_attention_heads"]
-        if cfg["num_attention_heads"] % cfg["num_key_value_heads"]:
-            raise ValueError(
-                f"num_attention_heads ({cfg['num_attention_heads']}) must be a multiple of "
-                f"num_key_value_heads ({cfg['num_key_value_heads']})"
-            )
+        cfg = resolve_heads(cfg)
         scaling = rope_scaling_dict(cfg)
         if scaling:
             # HF v4 Phi3Config._rope_scaling_adjustment: "su" and "yarn" are old names of longrope.
@@ -198,13 +171,7 @@ _TINY_SHORT, _TINY_LONG = longrope_test_factors(6)  # rotary_dim 12 = 16 * 0.75
 tiny.register_tiny_preset(
     "Phi3ForCausalLM",
     {
-        "vocab_size": 250,
-        "hidden_size": 64,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "num_key_value_heads": 2,
-        "intermediate_size": 128,
-        "hidden_act": "silu",
+        **tiny.TINY_ROPE,
         "rms_norm_eps": 1e-5,
         "rope_theta": 10000.0,
         "partial_rotary_factor": 0.75,  # Phi-4-mini style: rotate 12 of 16 channels

@@ -119,7 +119,8 @@ def _exponent(dim: int) -> torch.Tensor:
     return torch.arange(0, dim, 2, dtype=torch.int64).to(dtype=torch.float) / dim
 
 
-def _default_inv_freq(base: float, dim: int) -> torch.Tensor:
+def default_inv_freq(base: float, dim: int) -> torch.Tensor:
+    """1 / base ** (arange(0, dim, 2) / dim) in float32: the plain rope of HF and every remote code."""
     return 1.0 / (base ** _exponent(dim))
 
 
@@ -150,9 +151,9 @@ class RopeParameters:
         kind = self.type
 
         if kind == "default":
-            self.inv_freq = _default_inv_freq(base, dim)
+            self.inv_freq = default_inv_freq(base, dim)
         elif kind == "linear":
-            inv_freq = _default_inv_freq(base, dim)
+            inv_freq = default_inv_freq(base, dim)
             inv_freq /= _require(scaling, "factor", kind)
             self.inv_freq = inv_freq
         elif kind == "dynamic":
@@ -160,7 +161,7 @@ class RopeParameters:
             max_pos = cfg["max_position_embeddings"]
             seq_len = max_pos  # init time: seq_len None -> max_position_embeddings (Python numbers)
             init_base = base * ((factor * seq_len / max_pos) - (factor - 1)) ** (dim / (dim - 2))
-            self.inv_freq = _default_inv_freq(init_base, dim)
+            self.inv_freq = default_inv_freq(init_base, dim)
             self.factor, self.switch_seq_len = factor, max_pos
         elif kind == "yarn":
             self.inv_freq, self.attention_scaling = self._yarn(cfg, scaling, base, dim)
@@ -186,7 +187,7 @@ class RopeParameters:
             self.attention_scaling = attention_factor
             self.switch_seq_len = original
         elif kind == "llama3":
-            self.inv_freq = self._llama3(scaling, _default_inv_freq(base, dim))
+            self.inv_freq = self._llama3(scaling, default_inv_freq(base, dim))
         else:  # pragma: no cover - rope_type() rejects unknown names
             raise ValueError(f"unknown rope type {kind!r}")
 
@@ -214,48 +215,69 @@ class RopeParameters:
         original_max_position_embeddings = (
             scaling.get("original_max_position_embeddings") or cfg["max_position_embeddings"]
         )
-
-        def get_mscale(scale, mscale=1):
-            if scale <= 1:
-                return 1.0
-            return 0.1 * mscale * math.log(scale) + 1.0
-
         if attention_factor is None:
             if mscale and mscale_all_dim:
-                attention_factor = float(get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim))
+                attention_factor = float(yarn_get_mscale(factor, mscale) / yarn_get_mscale(factor, mscale_all_dim))
             else:
-                attention_factor = get_mscale(factor)
+                attention_factor = yarn_get_mscale(factor)
         beta_fast = scaling.get("beta_fast") or 32
         beta_slow = scaling.get("beta_slow") or 1
-
-        def find_correction_dim(num_rotations, dim, base, max_position_embeddings):
-            return (dim * math.log(max_position_embeddings / (num_rotations * 2 * math.pi))) / (2 * math.log(base))
-
-        def find_correction_range(low_rot, high_rot, dim, base, max_position_embeddings, truncate):
-            low = find_correction_dim(low_rot, dim, base, max_position_embeddings)
-            high = find_correction_dim(high_rot, dim, base, max_position_embeddings)
-            if truncate:
-                low = math.floor(low)
-                high = math.ceil(high)
-            return max(low, 0), min(high, dim - 1)
-
-        def linear_ramp_factor(min, max, dim):  # noqa: A002 - HF's names
-            if min == max:
-                max += 0.001  # Prevent singularity
-            linear_func = (torch.arange(dim, dtype=torch.float32) - min) / (max - min)
-            return torch.clamp(linear_func, 0, 1)
-
-        pos_freqs = base ** (torch.arange(0, dim, 2).to(dtype=torch.float) / dim)
-        inv_freq_extrapolation = 1.0 / pos_freqs
-        inv_freq_interpolation = 1.0 / (factor * pos_freqs)
         truncate = scaling.get("truncate", True)
-        low, high = find_correction_range(beta_fast, beta_slow, dim, base, original_max_position_embeddings, truncate)
-        inv_freq_extrapolation_factor = 1 - linear_ramp_factor(low, high, dim // 2).to(dtype=torch.float)
-        inv_freq = (
-            inv_freq_interpolation * (1 - inv_freq_extrapolation_factor)
-            + inv_freq_extrapolation * inv_freq_extrapolation_factor
-        )
-        return inv_freq, attention_factor
+        low, high = yarn_find_correction_range(beta_fast, beta_slow, dim, base, original_max_position_embeddings,
+                                               truncate)
+        return yarn_inv_freq(base, dim, factor, low, high), attention_factor
+
+    @classmethod
+    def precomputed(cls, inv_freq: torch.Tensor, attention_scaling: float) -> "RopeParameters":
+        """Static tables a family computes itself (DeepSeek's remote yarn): no per-call switch."""
+        params = cls.__new__(cls)
+        params.type = "precomputed"  # static like default / linear / yarn / llama3: not in ROPE_TYPES
+        params.base = params.factor = params.long_inv_freq = params.switch_seq_len = None
+        params.dim = 2 * inv_freq.shape[0]
+        params.inv_freq = inv_freq
+        params.attention_scaling = attention_scaling
+        return params
+
+
+# YaRN pieces, as HF's _compute_yarn_parameters and DeepSeek's remote code both define them.
+
+
+def yarn_get_mscale(scale, mscale=1):
+    if scale <= 1:
+        return 1.0
+    return 0.1 * mscale * math.log(scale) + 1.0
+
+
+def yarn_find_correction_dim(num_rotations, dim, base, max_position_embeddings):
+    return (dim * math.log(max_position_embeddings / (num_rotations * 2 * math.pi))) / (2 * math.log(base))
+
+
+def yarn_find_correction_range(low_rot, high_rot, dim, base, max_position_embeddings, truncate=True):
+    low = yarn_find_correction_dim(low_rot, dim, base, max_position_embeddings)
+    high = yarn_find_correction_dim(high_rot, dim, base, max_position_embeddings)
+    if truncate:
+        low = math.floor(low)
+        high = math.ceil(high)
+    return max(low, 0), min(high, dim - 1)
+
+
+def yarn_linear_ramp(min, max, dim):  # noqa: A002 - HF's names
+    if min == max:
+        max += 0.001  # Prevent singularity
+    linear_func = (torch.arange(dim, dtype=torch.float32) - min) / (max - min)
+    return torch.clamp(linear_func, 0, 1)
+
+
+def yarn_inv_freq(base, dim: int, factor, low, high) -> torch.Tensor:
+    """inv_freq blended between interpolation (inv_freq / factor) and extrapolation by the ramp."""
+    pos_freqs = base ** (torch.arange(0, dim, 2).to(dtype=torch.float) / dim)
+    inv_freq_extrapolation = 1.0 / pos_freqs
+    inv_freq_interpolation = 1.0 / (factor * pos_freqs)
+    inv_freq_extrapolation_factor = 1 - yarn_linear_ramp(low, high, dim // 2).to(dtype=torch.float)
+    return (
+        inv_freq_interpolation * (1 - inv_freq_extrapolation_factor)
+        + inv_freq_extrapolation * inv_freq_extrapolation_factor
+    )
 
 
 def init_inv_freq(cfg: dict) -> torch.Tensor:
@@ -264,7 +286,22 @@ def init_inv_freq(cfg: dict) -> torch.Tensor:
     return RopeParameters(cfg).inv_freq
 
 
-class ScaledRotaryEmbedding(nn.Module):
+class Float32Buffers(nn.Module):
+    """A module whose buffers (``float32_buffers``; None = all) stay float32 under model.to(dtype):
+    HF and the remote codes keep their rotary tables float32 whatever the model dtype."""
+
+    float32_buffers: Optional[Tuple[str, ...]] = None
+
+    def _apply(self, fn, *args, **kwargs):
+        names = self._buffers if self.float32_buffers is None else self.float32_buffers
+        saved = {name: self._buffers[name] for name in names if self._buffers.get(name) is not None}
+        super()._apply(fn, *args, **kwargs)
+        for name, buf in saved.items():
+            self._buffers[name] = buf.to(device=self._buffers[name].device)
+        return self
+
+
+class ScaledRotaryEmbedding(Float32Buffers):
     """cos/sin tables [T, rotary_dim] from positions, for every HF rope type (float32, cast to dtype).
 
     Buffers (non-persistent, always float32): ``inv_freq`` (the init-time frequencies), plus
@@ -284,14 +321,6 @@ class ScaledRotaryEmbedding(nn.Module):
             self.register_buffer("long_inv_freq", params.long_inv_freq.to(torch.float32), persistent=False)
         if self.rope_type == "dynamic":
             self.register_buffer("inv_freq_exponent", _exponent(params.dim), persistent=False)
-
-    def _apply(self, fn, *args, **kwargs):
-        # Model dtype casts (model.to(torch.bfloat16)) must not round the tables; HF keeps them float32.
-        saved = {name: buf for name, buf in self._buffers.items() if buf is not None}
-        super()._apply(fn, *args, **kwargs)
-        for name, buf in saved.items():
-            self._buffers[name] = buf.to(device=self._buffers[name].device)
-        return self
 
     def call_inv_freq(self, positions: torch.Tensor) -> torch.Tensor:
         """The inverse frequencies used for a forward call over ``positions``."""
@@ -333,16 +362,22 @@ def rotate_half(x: torch.Tensor, half: int) -> torch.Tensor:
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
+def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, half: int) -> torch.Tensor:
+    """Rotate x [T, heads, D] with cos/sin [T, D] (HF apply_rotary_pos_emb, in the model dtype)."""
+    cos = cos[:, None, :]
+    sin = sin[:, None, :]
+    return (x * cos) + (rotate_half(x, half) * sin)
+
+
 def apply_partial_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, rotary_dim: int,
                          head_dim: int) -> torch.Tensor:
     """HF Phi3 apply_rotary_pos_emb on x [T, heads, head_dim]: rotate x[..., :rotary_dim], pass the rest.
 
     With rotary_dim == head_dim this is the plain Llama rotation (no slicing/concatenation is emitted).
     """
+    if rotary_dim == head_dim:
+        return apply_rotary(x, cos, sin, rotary_dim // 2)
     cos = cos[:, None, :]
     sin = sin[:, None, :]
-    half = rotary_dim // 2
-    if rotary_dim == head_dim:
-        return (x * cos) + (rotate_half(x, half) * sin)
     x_rot, x_pass = x[..., :rotary_dim], x[..., rotary_dim:]
-    return torch.cat([(x_rot * cos) + (rotate_half(x_rot, half) * sin), x_pass], dim=-1)
+    return torch.cat([(x_rot * cos) + (rotate_half(x_rot, rotary_dim // 2) * sin), x_pass], dim=-1)

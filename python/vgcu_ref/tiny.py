@@ -25,15 +25,16 @@ def _aliases():
 # Standard deviation of the output logits produced by init_random_weights.
 LOGIT_STD = 6.0
 
-_TINY_COMMON = {
+# Geometry shared by the tiny presets (here and in the family modules).
+TINY_COMMON = {
     "vocab_size": 250,
     "hidden_size": 64,
     "num_hidden_layers": 2,
     "num_attention_heads": 4,
     "max_position_embeddings": 128,
 }
-_TINY_ROPE = {
-    **_TINY_COMMON,
+TINY_ROPE = {
+    **TINY_COMMON,
     "num_key_value_heads": 2,
     "intermediate_size": 128,
     "hidden_act": "silu",
@@ -41,7 +42,7 @@ _TINY_ROPE = {
 
 TINY_PRESETS = {
     "LlamaForCausalLM": {
-        **_TINY_ROPE,
+        **TINY_ROPE,
         "rms_norm_eps": 1e-5,
         "rope_theta": 10000.0,
         "tie_word_embeddings": False,
@@ -51,7 +52,7 @@ TINY_PRESETS = {
         "eos_token_id": 2,
     },
     "MistralForCausalLM": {
-        **_TINY_ROPE,
+        **TINY_ROPE,
         "rms_norm_eps": 1e-5,
         "rope_theta": 10000.0,
         "tie_word_embeddings": False,
@@ -60,7 +61,7 @@ TINY_PRESETS = {
         "eos_token_id": 2,
     },
     "Qwen2ForCausalLM": {
-        **_TINY_ROPE,
+        **TINY_ROPE,
         "rms_norm_eps": 1e-6,
         "rope_theta": 1000000.0,
         "tie_word_embeddings": True,
@@ -71,7 +72,7 @@ TINY_PRESETS = {
         "eos_token_id": 2,
     },
     "Qwen3ForCausalLM": {
-        **_TINY_ROPE,
+        **TINY_ROPE,
         "head_dim": 32,  # != hidden_size / num_attention_heads (16), like real Qwen3 models
         "rms_norm_eps": 1e-6,
         "rope_theta": 1000000.0,
@@ -84,7 +85,7 @@ TINY_PRESETS = {
         "eos_token_id": 2,
     },
     "OPTForCausalLM": {
-        **_TINY_COMMON,
+        **TINY_COMMON,
         "ffn_dim": 128,
         "word_embed_proj_dim": 64,
         "activation_function": "relu",
@@ -128,6 +129,21 @@ def register_tiny_preset(arch: str, preset: dict, bench_overrides: Optional[dict
         BENCH_ARCH_OVERRIDES[arch] = dict(bench_overrides)
     if adjust is not None:
         TINY_ADJUSTMENTS[arch] = adjust
+
+
+def drop_derived_head_dim(config: dict, family: str, hidden_key: str = "hidden_size",
+                          heads_key: str = "num_attention_heads") -> None:
+    """tiny_config hook step of families without a head_dim field: drop it, reject another value."""
+    head_dim = config.pop("head_dim", None)
+    if head_dim is not None and head_dim != config[hidden_key] // config[heads_key]:
+        raise ValueError(f"{family} has no head_dim: it is {hidden_key} / {heads_key}")
+
+
+def reject_overrides(size_overrides: dict, keys, family: str, reason: str = "") -> None:
+    """tiny_config hook step: size overrides naming a field the family does not have are errors."""
+    for key in keys:
+        if key in size_overrides:
+            raise ValueError(f"{family} has no {key}{reason}")
 
 
 def canonical_arch(name: str) -> str:
@@ -178,7 +194,7 @@ _FINAL_NORMS = ("model.norm", "model.decoder.final_layer_norm")
 def init_random_weights(model: CausalLM, seed: int) -> None:
     """Deterministically fill every parameter of ``model`` (float32 draws, cast to the parameter dtype).
 
-    Linear weights ~ N(0, 1/fan_in) (lm_head: std LOGIT_STD/sqrt(hidden)), token and position
+    Linear weights ~ N(0, 1/fan_in) (the LM head: std LOGIT_STD/sqrt(hidden)), token and position
     embeddings ~ N(0, 1) (tied: the lm_head std, so logits keep std ~LOGIT_STD), norm weights
     1 + N(0, 0.1^2), all biases N(0, 0.05^2). The final norm's weights additionally get random
     signs: otherwise a tied model's logit for the current token (its own embedding dotted with the
@@ -213,7 +229,7 @@ def init_random_weights(model: CausalLM, seed: int) -> None:
             elif isinstance(module, nn.Linear):
                 if leaf == "bias":
                     value = normal(param.shape, 0.05)
-                elif module_name == "lm_head":
+                elif module_name == getattr(model, "lm_head_name", "lm_head"):
                     value = normal(param.shape, lm_head_std)
                 else:
                     value = normal(param.shape, param.shape[1] ** -0.5)
