@@ -12,4 +12,13 @@ def SignedI64Attr : TypedSignlessIntegerAttrBase<I64, "int64_t",
   let convertFromStorage = "$_self.getValue().getSExtValue()";
 }
 
+// Range constraints checked by ODS, so every op states them the same way.
+def PositiveI64Attr : ConfinedAttr<SignedI64Attr, [IntPositive]>;
+def NonNegativeI64Attr : ConfinedAttr<SignedI64Attr, [IntNonNegative]>;
+
+def FloatPositive : AttrConstraint<
+    CPred<"::llvm::cast<::mlir::FloatAttr>($_self).getValueAsDouble() > 0.0">,
+    "whose value is positive">;
+def PositiveF64Attr : ConfinedAttr<F64Attr, [FloatPositive]>;
+
 #endif // VGCU_COMMON_ATTRS_TD

@@ -161,15 +161,16 @@ struct FuseAttentionPattern : OpRewritePattern<MatmulOp> {
         !isTransposeOf(scores.getRhs(), {1, 2, 0}, keyHeads))
       return rewriter.notifyMatchFailure(op, "scores are not q times k transposed");
 
-    // q may carry the scale too (OPT scales q right after its projection).
+    // q may carry the scale too (OPT scales q right after its projection), also before its
+    // reshape to heads; the reshape of the unscaled value is only made once all checks pass.
     Value query = peelScales(queryHeads, scale);
+    Value unscaledFlatQuery;
     if (auto reshape = query.getDefiningOp<ReshapeOp>()) {
       double inner = 1.0;
       Value scaled = peelScales(reshape.getInput(), inner);
       if (inner != 1.0) {
         scale *= inner;
-        rewriter.setInsertionPoint(op);
-        query = ReshapeOp::create(rewriter, reshape.getLoc(), reshape.getType(), scaled);
+        unscaledFlatQuery = scaled;
       }
     }
     Value key = stripKvRepeat(keyHeads);
@@ -191,6 +192,8 @@ struct FuseAttentionPattern : OpRewritePattern<MatmulOp> {
 
     rewriter.setInsertionPoint(op);
     Location loc = op.getLoc();
+    if (unscaledFlatQuery)
+      query = ReshapeOp::create(rewriter, query.getLoc(), queryType, unscaledFlatQuery);
     auto flat = [&](Value heads, int64_t count) {
       auto type = cast<RankedTensorType>(heads.getType());
       return ReshapeOp::create(rewriter, loc,

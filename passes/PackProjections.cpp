@@ -101,19 +101,19 @@ void packGroup(SmallVectorImpl<Candidate> &group, OpBuilder &builder) {
       RankedTensorType::get({total, weightType.getDimSize(1)}, weightType.getElementType());
   Value weight = ParamOp::create(builder, NameLoc::get(builder.getStringAttr(prefix)),
                                  packedWeightType, builder.getStringAttr(prefix + ".weight"),
-                                 nullptr);
+                                 /*shard=*/nullptr, /*computed_by=*/nullptr);
   Value bias;
   if (first.getBias())
     bias = ParamOp::create(builder, NameLoc::get(builder.getStringAttr(prefix)),
                            RankedTensorType::get({total}, weightType.getElementType()),
-                           builder.getStringAttr(prefix + ".bias"), nullptr);
+                           builder.getStringAttr(prefix + ".bias"), /*shard=*/nullptr,
+                           /*computed_by=*/nullptr);
   auto resultType = cast<RankedTensorType>(first.getType());
-  SmallVector<int64_t> shape(resultType.getShape());
-  shape.back() = total;
   Value packed = LinearOp::create(builder, NameLoc::get(builder.getStringAttr(prefix), loc),
-                                  withShape(first, shape), first.getInput(), weight, bias,
+                                  first.getInput(), weight, bias, /*residual=*/Value(),
                                   builder.getStrArrayAttr(modules),
-                                  builder.getDenseI64ArrayAttr(sizes), /*first_rank_bias=*/false);
+                                  builder.getDenseI64ArrayAttr(sizes), Epilogue::none,
+                                  /*first_rank_bias=*/false);
   // All slices first: the builder inserts before `first`, which is about to go.
   int64_t offset = 0;
   int64_t lastDim = resultType.getRank() - 1;

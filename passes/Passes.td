@@ -117,22 +117,48 @@ def SplitLogits : Pass<"vgcu-split-logits", "::mlir::ModuleOp"> {
   let dependentDialects = ["::vgcu::VgcuDialect", "::mlir::func::FuncDialect"];
 }
 
+def FuseGemmEpilogue : Pass<"vgcu-fuse-gemm-epilogue", "::mlir::func::FuncOp"> {
+  let summary = "Fold an activation and a residual add into the vgcu.linear that feeds them";
+  let description = [{
+    A linear whose only user is a gated activation (`silu_and_mul`, `gelu_and_mul`) or a
+    plain one (`relu`, `gelu`) takes it as its `epilogue`; a linear (with or without an
+    epilogue) whose only user is an add of a same-typed value computed before the linear
+    takes that value as its `residual`. Each becomes one GEMM launch. Runs after sharding
+    (an epilogue never sits between a column and a row projection when their blocks are
+    planned); an activation is never folded after a residual, which the kernel adds last.
+  }];
+  let dependentDialects = ["::vgcu::VgcuDialect"];
+}
+
+def FuseRotaryAttention : Pass<"vgcu-fuse-rotary-attention", "::mlir::func::FuncOp"> {
+  let summary = "Fold a rotary embedding (and per-head q/k norms) into its attention";
+  let description = [{
+    `attention(rotary(q, k), v)`, where the rotary's results feed only that attention,
+    becomes `vgcu.rotary_attention`, which lowers to the kernel library's fused rope + cache
+    + attention entry. Per-head RMSNorms of q and k right before the rotary (Qwen3's
+    `reshape → rms_norm → reshape`, with one epsilon) are folded too. Partial rotary
+    (`rotary_dim < head_dim`) fuses like full rotary.
+  }];
+  let dependentDialects = ["::vgcu::VgcuDialect"];
+}
+
 def LowerToGcu : Pass<"vgcu-lower-to-gcu", "::mlir::ModuleOp"> {
   let summary = "Lower a vgcu model to gcu kernel calls on buffers with prefill/decode entries";
   let description = [{
     Turns `@forward` and `@compute_logits` into `@prefill` and `@decode`, each running the
     model on new tokens, writing their keys and values to the paged KV cache
-    ([blocks, 64, kv_heads, head_dim]) and returning the logits of the last token. Every vgcu
-    op becomes gcu launches on buffers: views for slices and reshapes, in-place kernels where
-    the op allows (the fused add + norm kernels update the residual they were given), GEMM epilogues for
-    a gated activation that directly follows its projection, and, with `fuse-rope-cache`, one
-    fused launch for q/k norm, rotary, cache write and attention.
+    ([blocks, 64, kv_heads, head_dim]) and returning the logits of the last token
+    (`vgcu.last_token` between the two functions). Each vgcu op is converted on its own by
+    one dialect-conversion pattern: views for slices and reshapes, one launch for each
+    module-level op (a `vgcu.linear` with its epilogue and residual is one GEMM,
+    `vgcu.rotary_attention` one fused rope + cache + attention launch), and in-place kernels
+    on the buffers of operands that die there (decided by a liveness analysis of the body
+    before conversion). With `fuse-rope-cache`, a plain `vgcu.attention` uses the fused
+    kernel without rotary; without it, the cache write and context/paged attention kernels.
   }];
   let options = [
     Option<"fuseRopeCache", "fuse-rope-cache", "bool", "true",
-           "use the kernel library's fused rotary + cache write + attention entry">,
-    Option<"gemmEpilogues", "gemm-epilogues", "bool", "true",
-           "fuse gated activations into the preceding GEMM's epilogue">
+           "lower vgcu.attention to the kernel library's fused cache write + attention entry">
   ];
   let dependentDialects = ["::gcu::GcuDialect", "::mlir::func::FuncDialect"];
 }

@@ -7,10 +7,27 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
 
 #include <optional>
 
 namespace vgcu {
+
+/// Sets the result types of `op` to what its InferTypeOpInterface infers from its current
+/// operands and attributes (after a pass changed them); fails for ops that cannot infer.
+inline mlir::LogicalResult reinferResultTypes(mlir::Operation *op) {
+  auto inference = llvm::dyn_cast<mlir::InferTypeOpInterface>(op);
+  if (!inference)
+    return mlir::failure();
+  llvm::SmallVector<mlir::Type> types;
+  if (mlir::failed(inference.inferReturnTypes(
+          op->getContext(), op->getLoc(), op->getOperands(), op->getRawDictionaryAttrs(),
+          op->getPropertiesStorage(), op->getRegions(), types)))
+    return mlir::failure();
+  for (auto [result, type] : llvm::zip(op->getResults(), types))
+    result.setType(type);
+  return mlir::success();
+}
 
 /// The value of a constant whose elements are all one float (a scalar or a splat).
 inline std::optional<double> matchScalarFloat(mlir::Value value) {

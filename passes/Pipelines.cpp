@@ -30,7 +30,13 @@ void vgcu::buildShardPipeline(OpPassManager &pm, int64_t tp) {
 }
 
 void vgcu::buildLowerPipeline(OpPassManager &pm, const PipelineOptions &options) {
-  pm.addPass(createLowerToGcu(LowerToGcuOptions{options.fuseRopeCache, options.gemmEpilogues}));
+  // Kernel-shaped fusions come after sharding: they merge ops the shard pass plans around.
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  if (options.fuseRopeCache)
+    fn.addPass(createFuseRotaryAttention());
+  if (options.gemmEpilogues)
+    fn.addPass(createFuseGemmEpilogue());
+  pm.addPass(createLowerToGcu(LowerToGcuOptions{options.fuseRopeCache}));
   pm.nest<func::FuncOp>().addPass(createPlanBuffers());
 }
 

@@ -262,7 +262,7 @@ Value shardParam(OpBuilder &builder, ParamOp param, ShardAttr shard) {
   shape[shard.getDim()] = shard.getLocalSize();
   builder.setInsertionPoint(param);
   return ParamOp::create(builder, param.getLoc(), RankedTensorType::get(shape, type.getElementType()),
-                         param.getNameAttr(), shard);
+                         param.getNameAttr(), shard, param.getComputedByAttr());
 }
 
 /// The per-rank size of every segment.
@@ -273,19 +273,13 @@ SmallVector<int64_t> localSizes(ShardAttr shard) {
   return sizes;
 }
 
-/// Sets the last dimension of `value`'s type.
-void setWidth(Value value, int64_t width) {
-  auto type = cast<RankedTensorType>(value.getType());
-  SmallVector<int64_t> shape(type.getShape());
-  shape.back() = width;
-  value.setType(RankedTensorType::get(shape, type.getElementType()));
-}
-
 int64_t widthOf(Value value) { return cast<RankedTensorType>(value.getType()).getShape().back(); }
 
 /// Recomputes the result types of an op between a column and a row linear after its
-/// operands were narrowed to one rank's slice.
-LogicalResult retype(Operation *op, int64_t tp,
+/// operands were narrowed to one rank's slice: type inference does it, once a slice knows
+/// its local range and an attention its local head counts. Only reshapes (whose result
+/// shape is a choice, not a consequence) and casts are re-typed by hand.
+LogicalResult retype(Operation *op,
                      const DenseMap<Operation *, SmallVector<std::pair<int64_t, int64_t>>> &
                          sliceRanges) {
   if (auto slice = dyn_cast<SliceOp>(op)) {
@@ -294,10 +288,13 @@ LogicalResult retype(Operation *op, int64_t tp,
       return failure();
     slice.setStart(range.front().first);
     slice.setEnd(range.front().first + range.front().second);
-    setWidth(slice.getResult(), range.front().second);
-    return success();
-  }
-  if (auto reshape = dyn_cast<ReshapeOp>(op)) {
+  } else if (auto attention = dyn_cast<AttentionOp>(op)) {
+    int64_t headDim = attention.getHeadDim();
+    attention.setNumHeads(widthOf(attention.getQuery()) / headDim);
+    attention.setNumKvHeads(widthOf(attention.getKey()) / headDim);
+  } else if (auto reshape = dyn_cast<ReshapeOp>(op)) {
+    // [tokens, heads, head_dim]-style views keep their trailing dimensions: the local head
+    // count follows from the input's per-token size.
     auto inputType = cast<RankedTensorType>(reshape.getInput().getType());
     int64_t perToken = 1;
     for (int64_t dim : inputType.getShape().drop_front())
@@ -314,47 +311,13 @@ LogicalResult retype(Operation *op, int64_t tp,
     shape[1] = perToken / rest;
     reshape.getResult().setType(RankedTensorType::get(shape, resultType.getElementType()));
     return success();
-  }
-  if (auto attention = dyn_cast<AttentionOp>(op)) {
-    int64_t headDim = attention.getHeadDim();
-    attention.setNumHeads(widthOf(attention.getQuery()) / headDim);
-    attention.setNumKvHeads(widthOf(attention.getKey()) / headDim);
-    attention.getResult().setType(attention.getQuery().getType());
-    return success();
-  }
-  if (isa<SiluAndMulOp, GeluAndMulOp>(op)) {
-    op->getResult(0).setType(op->getOperand(0).getType());
-    setWidth(op->getResult(0), widthOf(op->getOperand(0)) / 2);
-    return success();
-  }
-  if (auto concat = dyn_cast<ConcatOp>(op)) {
-    int64_t total = 0;
-    for (Value input : concat.getInputs())
-      total += widthOf(input);
-    setWidth(concat.getResult(), total);
-    return success();
-  }
-  if (auto rotary = dyn_cast<RotaryEmbeddingOp>(op)) {
-    rotary.getQueryOut().setType(rotary.getQuery().getType());
-    rotary.getKeyOut().setType(rotary.getKey().getType());
-    return success();
-  }
-  if (auto cast = dyn_cast<CastOp>(op)) {
-    auto resultType = mlir::cast<RankedTensorType>(cast.getType());
+  } else if (auto cast = dyn_cast<CastOp>(op)) {
     auto inputType = mlir::cast<RankedTensorType>(cast.getInput().getType());
-    cast.getResult().setType(RankedTensorType::get(inputType.getShape(),
-                                                   resultType.getElementType()));
+    cast.getResult().setType(RankedTensorType::get(
+        inputType.getShape(), mlir::cast<RankedTensorType>(cast.getType()).getElementType()));
     return success();
   }
-  if (auto mul = dyn_cast<MulOp>(op)) {
-    mul.getResult().setType(matchScaleConstant(mul.getLhs()) ? mul.getRhs().getType()
-                                                             : mul.getLhs().getType());
-    return success();
-  }
-  // rms_norm (per head) and unary activations keep their operand's type.
-  for (OpResult result : op->getResults())
-    result.setType(op->getOperand(0).getType());
-  return success();
+  return reinferResultTypes(op);
 }
 
 struct ShardTensorParallelPass
@@ -408,7 +371,7 @@ struct ShardTensorParallelPass
       SmallVector<Operation *> ordered(block.interior.begin(), block.interior.end());
       llvm::sort(ordered, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
       for (Operation *op : ordered)
-        if (failed(retype(op, tp, sliceRanges))) {
+        if (failed(retype(op, sliceRanges))) {
           op->emitError("cannot re-type this op for tensor parallelism");
           return signalPassFailure();
         }
@@ -434,7 +397,7 @@ struct ShardTensorParallelPass
       linear.getBiasMutable().assign(shardParam(builder, bias.getDefiningOp<ParamOp>(), shard));
     if (linear.getPackedSizesAttr())
       linear.setPackedSizesAttr(DenseI64ArrayAttr::get(context, local));
-    setWidth(linear.getResult(), shard.getLocalSize());
+    (void)reinferResultTypes(linear);
     linear->setAttr("vgcu.parallel", StringAttr::get(context, "column"));
     // Slices of the packed output select whole segments; they now select the local parts.
     for (Operation *user : linear->getUsers()) {
@@ -503,18 +466,13 @@ struct ShardTensorParallelPass
       int64_t vocab = weight.getResult().getType().getDimSize(0);
       ShardAttr shard = vocabShard(vocab);
       head.getWeightMutable().assign(shardParam(builder, weight, shard));
-      auto logitsType = cast<RankedTensorType>(head.getType());
-      setWidth(head.getResult(), shard.getLocalSize());
+      int64_t lastDim = cast<RankedTensorType>(head.getType()).getRank() - 1;
+      (void)reinferResultTypes(head);
       head->setAttr("vgcu.parallel", StringAttr::get(context, "vocab"));
       builder.setInsertionPointAfter(head);
-      int64_t lastDim = logitsType.getRank() - 1;
-      SmallVector<int64_t> gatheredShape(logitsType.getShape());
-      gatheredShape.back() = shard.getGlobalSize();
-      Value gathered = AllGatherOp::create(
-          builder, head.getLoc(), RankedTensorType::get(gatheredShape, logitsType.getElementType()),
-          head.getResult(), lastDim, tp);
-      Value logits = SliceOp::create(builder, head.getLoc(), logitsType, gathered, lastDim, 0,
-                                     vocab, 1);
+      Value gathered =
+          AllGatherOp::create(builder, head.getLoc(), head.getResult(), lastDim, tp);
+      Value logits = SliceOp::create(builder, head.getLoc(), gathered, lastDim, 0, vocab, 1);
       head.getResult().replaceAllUsesExcept(logits, gathered.getDefiningOp());
     });
     // The old, unsharded parameters are dead now.

@@ -366,7 +366,13 @@ def main():
 
     errors = []
     try:
-        launches, buffers, problems = launch_table_from_code(read(td_path), read(cpp_path))
+        # The ops' enums live next to GcuOps.td (and, when shared with vgcu, in
+        # dialects/common): read them as part of it.
+        # (included first, so that definitions in the given .td file take precedence).
+        td_text = read(td_path)
+        for included in re.findall(r'include "(dialects/[\w/]+Enums\.td)"', td_text):
+            td_text = read(os.path.join(args.srcroot, included)) + "\n" + td_text
+        launches, buffers, problems = launch_table_from_code(td_text, read(cpp_path))
         errors += problems
         tables = markdown_tables(read(doc_path))
         launch_header, launch_rows = find_table(tables, LAUNCH_HEADER, "docs/kernels.md")

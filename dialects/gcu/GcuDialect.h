@@ -12,6 +12,7 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "dialects/common/CommonEnums.h"
 #include "dialects/gcu/GcuDialect.h.inc"
 #include "dialects/gcu/GcuEnums.h.inc"
 #include "dialects/gcu/GcuInterfaces.h.inc"

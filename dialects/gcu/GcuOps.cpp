@@ -1,6 +1,7 @@
 //===- GcuOps.cpp - Verifiers of the gcu kernel-call dialect ----------------------===//
 
 #include "dialects/gcu/GcuDialect.h"
+#include "dialects/common/Verifiers.h"
 #include "vgcu/Support/Shapes.h"
 
 #include "mlir/IR/OpImplementation.h"
@@ -32,21 +33,9 @@ static LogicalResult expectSameElement(Operation *op, ArrayRef<Value> values) {
 
 static LogicalResult verifyNormWeight(Operation *op, Value input, Value weight,
                                       StringRef name = "weight") {
-  if (bufferType(input).getRank() < 1)
-    return op->emitOpError("input must have at least one dimension");
-  if (bufferType(weight).getRank() != 1 ||
-      !compatibleDims(shapeOf(weight)[0], shapeOf(input).back()))
-    return op->emitOpError() << name << " shape " << shapeString(shapeOf(weight))
-                                            << " does not match the last input dimension "
-                                            << shapeOf(input).back();
-  return success();
+  return vgcu::verifyNormWeight(op, input, weight, name);
 }
-
-static LogicalResult verifyEpsilon(Operation *op, APFloat epsilon) {
-  if (!(epsilon.convertToDouble() > 0.0))
-    return op->emitOpError("epsilon must be positive");
-  return success();
-}
+using vgcu::verifyEpsilon;
 
 //===----------------------------------------------------------------------===//
 // Buffers and views
@@ -186,9 +175,7 @@ LogicalResult GemmOp::verify() {
   if (bufferType(getInput()).getRank() < 1 ||
       !compatibleDims(shapeOf(getInput()).back(), inFeatures))
     return emitOpError("input features do not match the weight's ") << inFeatures;
-  bool halves = getEpilogue() == Epilogue::silu_and_mul ||
-                getEpilogue() == Epilogue::gelu_and_mul ||
-                getEpilogue() == Epilogue::gelu_tanh_and_mul;
+  bool halves = vgcu::isGatedEpilogue(getEpilogue());
   bool dynamicOut = vgcu::isDynamicDim(outFeatures);
   if (halves && !dynamicOut && outFeatures % 2 != 0)
     return emitOpError("a gated epilogue needs an even number of output features");
@@ -270,14 +257,7 @@ LogicalResult LayerNormOp::verify() {
 
 static LogicalResult verifyRotaryParams(Operation *op, int64_t headDim, int64_t rotaryDim,
                                         APFloat theta) {
-  if (headDim <= 0)
-    return op->emitOpError("head_dim must be positive");
-  if (rotaryDim <= 0 || rotaryDim > headDim || rotaryDim % 2 != 0)
-    return op->emitOpError("rotary_dim ") << rotaryDim << " must be even and within (0, "
-                                          << headDim << "]";
-  if (!(theta.convertToDouble() > 0.0))
-    return op->emitOpError("theta must be positive");
-  return success();
+  return vgcu::verifyRotaryParams(op, headDim, rotaryDim, theta.convertToDouble());
 }
 
 static LogicalResult verifyHeads(Operation *op, StringRef name, Value value, int64_t heads,

@@ -50,66 +50,8 @@ class Gcu_KernelOp<string mnemonic, string entry, list<Trait> traits = []>
   let hasVerifier = 1;
 }
 
-//===----------------------------------------------------------------------===//
-// Enums
-//===----------------------------------------------------------------------===//
-
-def Gcu_Epilogue : I32EnumAttr<"Epilogue", "work fused after a GEMM", [
-    I32EnumAttrCase<"none", 0>,
-    I32EnumAttrCase<"silu_and_mul", 1>,
-    I32EnumAttrCase<"gelu_and_mul", 2>,
-    I32EnumAttrCase<"gelu_tanh_and_mul", 3>,
-    I32EnumAttrCase<"relu", 4>,
-    I32EnumAttrCase<"gelu", 5>,
-    I32EnumAttrCase<"gelu_tanh", 6>
-  ]> {
-  let cppNamespace = "::gcu";
-  let genSpecializedAttr = 0;
-}
-
-def Gcu_AttentionPhase : I32EnumAttr<"AttentionPhase", "which step of generation", [
-    I32EnumAttrCase<"prefill", 0>,   // queries are the newest tokens, keys come with them
-    I32EnumAttrCase<"decode", 1>     // one query per sequence, keys come from the cache
-  ]> {
-  let cppNamespace = "::gcu";
-  let genSpecializedAttr = 0;
-}
-
-def Gcu_RotaryStyle : I32EnumAttr<"RotaryStyle", "how rotary pairs are formed", [
-    I32EnumAttrCase<"neox", 0>, I32EnumAttrCase<"gptj", 1>
-  ]> {
-  let cppNamespace = "::gcu";
-  let genSpecializedAttr = 0;
-}
-
-def Gcu_BinaryKind : I32EnumAttr<"BinaryKind", "elementwise binary function", [
-    I32EnumAttrCase<"add", 0>, I32EnumAttrCase<"sub", 1>, I32EnumAttrCase<"mul", 2>,
-    I32EnumAttrCase<"div", 3>, I32EnumAttrCase<"pow", 4>, I32EnumAttrCase<"maximum", 5>,
-    I32EnumAttrCase<"eq", 6>, I32EnumAttrCase<"ne", 7>, I32EnumAttrCase<"lt", 8>,
-    I32EnumAttrCase<"le", 9>, I32EnumAttrCase<"gt", 10>, I32EnumAttrCase<"ge", 11>,
-    I32EnumAttrCase<"logical_or", 12>
-  ]> {
-  let cppNamespace = "::gcu";
-  let genSpecializedAttr = 0;
-}
-
-def Gcu_UnaryKind : I32EnumAttr<"UnaryKind", "elementwise unary function", [
-    I32EnumAttrCase<"neg", 0>, I32EnumAttrCase<"rsqrt", 1>, I32EnumAttrCase<"sqrt", 2>,
-    I32EnumAttrCase<"exp", 3>, I32EnumAttrCase<"cos", 4>, I32EnumAttrCase<"sin", 5>,
-    I32EnumAttrCase<"sigmoid", 6>, I32EnumAttrCase<"tanh", 7>, I32EnumAttrCase<"silu", 8>,
-    I32EnumAttrCase<"relu", 9>, I32EnumAttrCase<"gelu", 10>, I32EnumAttrCase<"gelu_tanh", 11>,
-    I32EnumAttrCase<"cast", 12>, I32EnumAttrCase<"copy", 13>
-  ]> {
-  let cppNamespace = "::gcu";
-  let genSpecializedAttr = 0;
-}
-
-def Gcu_ReduceKind : I32EnumAttr<"ReduceKind", "reduction", [
-    I32EnumAttrCase<"sum", 0>, I32EnumAttrCase<"mean", 1>
-  ]> {
-  let cppNamespace = "::gcu";
-  let genSpecializedAttr = 0;
-}
+include "dialects/common/CommonEnums.td"
+include "dialects/gcu/GcuEnums.td"
 
 def Gcu_Buffer : MemRefOf<[F32, F16, BF16, I1, I32, I64]>;
 def Gcu_FloatBuffer : MemRefOf<[F32, F16, BF16]>;
@@ -304,7 +246,7 @@ def Gcu_GemmOp : Gcu_KernelOp<"gemm", "topsatenLinear", [AttrSizedOperandSegment
                        Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$bias,
                        Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$residual,
                        Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
-                       DefaultValuedProp<EnumProp<Gcu_Epilogue>, "::gcu::Epilogue::none">:$epilogue,
+                       DefaultValuedProp<EnumProp<EpilogueEnum>, "::vgcu::Epilogue::none">:$epilogue,
                        UnitAttr:$first_rank_bias);
   let assemblyFormat = [{
     `ins` `(` $input `,` $weight `:` type($input) `,` type($weight) `)`
@@ -341,7 +283,7 @@ def Gcu_RmsNormOp : Gcu_KernelOp<"rms_norm", "topsvllmRmsNorm"> {
   }];
   let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
                        Arg<Gcu_FloatBuffer, "", [MemRead]>:$weight,
-                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out, F64Attr:$epsilon);
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out, PositiveF64Attr:$epsilon);
   let assemblyFormat = [{
     `ins` `(` $input `,` $weight `:` type($input) `,` type($weight) `)`
     `outs` `(` $out `:` type($out) `)` attr-dict
@@ -363,7 +305,7 @@ def Gcu_FusedAddRmsNormOp : Gcu_KernelOp<"fused_add_rms_norm", "topsvllmFusedAdd
   let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$weight,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$input,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$residual,
-                       F64Attr:$epsilon);
+                       PositiveF64Attr:$epsilon);
   let assemblyFormat = [{
     `ins` `(` $weight `:` type($weight) `)`
     `inouts` `(` $input `,` $residual `:` type($input) `,` type($residual) `)` attr-dict
@@ -385,7 +327,7 @@ def Gcu_AllReduceFusedAddRmsNormOp
   let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$weight,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$input,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$residual,
-                       F64Attr:$epsilon);
+                       PositiveF64Attr:$epsilon);
   let assemblyFormat = [{
     `ins` `(` $weight `:` type($weight) `)`
     `inouts` `(` $input `,` $residual `:` type($input) `,` type($residual) `)` attr-dict
@@ -403,7 +345,7 @@ def Gcu_LayerNormOp : Gcu_KernelOp<"layer_norm", "topsatenLayerNorm"> {
   let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
                        Arg<Gcu_FloatBuffer, "", [MemRead]>:$weight,
                        Arg<Gcu_FloatBuffer, "", [MemRead]>:$bias,
-                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out, F64Attr:$epsilon);
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out, PositiveF64Attr:$epsilon);
   let assemblyFormat = [{
     `ins` `(` $input `,` $weight `,` $bias `:` type($input) `,` type($weight) `,` type($bias) `)`
     `outs` `(` $out `:` type($out) `)` attr-dict
@@ -426,7 +368,7 @@ def Gcu_FusedAddLayerNormOp : Gcu_KernelOp<"fused_add_layer_norm", "topsatenFuse
                        Arg<Gcu_FloatBuffer, "", [MemRead]>:$bias,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$input,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$residual,
-                       F64Attr:$epsilon);
+                       PositiveF64Attr:$epsilon);
   let assemblyFormat = [{
     `ins` `(` $weight `,` $bias `:` type($weight) `,` type($bias) `)`
     `inouts` `(` $input `,` $residual `:` type($input) `,` type($residual) `)` attr-dict
@@ -449,7 +391,7 @@ def Gcu_AllReduceFusedAddLayerNormOp
                        Arg<Gcu_FloatBuffer, "", [MemRead]>:$bias,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$input,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$residual,
-                       F64Attr:$epsilon);
+                       PositiveF64Attr:$epsilon);
   let assemblyFormat = [{
     `ins` `(` $weight `,` $bias `:` type($weight) `,` type($bias) `)`
     `inouts` `(` $input `,` $residual `:` type($input) `,` type($residual) `)` attr-dict
@@ -468,8 +410,8 @@ def Gcu_RotaryEmbeddingOp : Gcu_KernelOp<"rotary_embedding", "topsvllmRotaryEmbe
   let arguments = (ins Arg<Gcu_IndexBuffer, "", [MemRead]>:$positions,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$query,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$key,
-                       EnumProp<Gcu_RotaryStyle>:$style, SignedI64Attr:$head_dim, SignedI64Attr:$rotary_dim,
-                       F64Attr:$theta);
+                       EnumProp<RotaryStyleEnum>:$style, PositiveI64Attr:$head_dim,
+                       PositiveI64Attr:$rotary_dim, PositiveF64Attr:$theta);
   let assemblyFormat = [{
     `ins` `(` $positions `:` type($positions) `)`
     `inouts` `(` $query `,` $key `:` type($query) `,` type($key) `)` $style attr-dict
@@ -499,8 +441,9 @@ def Gcu_ReshapeAndCacheOp : Gcu_KernelOp<"reshape_and_cache", "topsvllmReshapeAn
 }
 
 class Gcu_AttentionAttrs {
-  dag attentionAttrs = (ins SignedI64Attr:$num_heads, SignedI64Attr:$num_kv_heads, SignedI64Attr:$head_dim,
-                            F64Attr:$scale, OptionalAttr<SignedI64Attr>:$sliding_window);
+  dag attentionAttrs = (ins PositiveI64Attr:$num_heads, PositiveI64Attr:$num_kv_heads,
+                            PositiveI64Attr:$head_dim, PositiveF64Attr:$scale,
+                            OptionalAttr<PositiveI64Attr>:$sliding_window);
 }
 
 def Gcu_PagedAttentionOp : Gcu_KernelOp<"paged_attention", "topsvllmPagedAttentionV1">,
@@ -584,9 +527,10 @@ def Gcu_FusedRopeCacheAttentionOp
                             Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
                             EnumProp<Gcu_AttentionPhase>:$phase),
                        attentionAttrs,
-                       (ins OptionalProp<EnumProp<Gcu_RotaryStyle>>:$rotary_style,
-                            OptionalAttr<SignedI64Attr>:$rotary_dim, OptionalAttr<F64Attr>:$theta,
-                            OptionalAttr<F64Attr>:$norm_epsilon));
+                       (ins OptionalProp<EnumProp<RotaryStyleEnum>>:$rotary_style,
+                            OptionalAttr<PositiveI64Attr>:$rotary_dim,
+                            OptionalAttr<PositiveF64Attr>:$theta,
+                            OptionalAttr<PositiveF64Attr>:$norm_epsilon));
   let assemblyFormat = [{
     `ins` `(` $query `,` $key `,` $value `,` $positions `,` $slot_mapping `,` $block_table `:`
     type($query) `,` type($key) `,` type($value) `,` type($positions) `,`

@@ -26,33 +26,8 @@ def Vgcu_Dialect : Dialect {
 class Vgcu_Op<string mnemonic, list<Trait> traits = []>
     : Op<Vgcu_Dialect, mnemonic, traits>;
 
-//===----------------------------------------------------------------------===//
-// Enums
-//===----------------------------------------------------------------------===//
-
-def Vgcu_RotaryStyle : I32EnumAttr<"RotaryStyle", "how rotary pairs are formed", [
-    I32EnumAttrCase<"neox", 0>,   // rotate_half: pairs (i, i + d/2)
-    I32EnumAttrCase<"gptj", 1>    // interleaved: pairs (2i, 2i + 1)
-  ]> {
-  let cppNamespace = "::vgcu";
-  let genSpecializedAttr = 0;
-}
-
-def Vgcu_ComparePredicate : I32EnumAttr<"ComparePredicate", "elementwise comparison", [
-    I32EnumAttrCase<"eq", 0>, I32EnumAttrCase<"ne", 1>, I32EnumAttrCase<"lt", 2>,
-    I32EnumAttrCase<"le", 3>, I32EnumAttrCase<"gt", 4>, I32EnumAttrCase<"ge", 5>
-  ]> {
-  let cppNamespace = "::vgcu";
-  let genSpecializedAttr = 0;
-}
-
-def Vgcu_GeluApproximation : I32EnumAttr<"GeluApproximation", "GELU formula", [
-    I32EnumAttrCase<"none", 0>,   // x * Phi(x) with erf
-    I32EnumAttrCase<"tanh", 1>    // tanh approximation
-  ]> {
-  let cppNamespace = "::vgcu";
-  let genSpecializedAttr = 0;
-}
+include "dialects/common/CommonEnums.td"
+include "dialects/vgcu/VgcuEnums.td"
 
 //===----------------------------------------------------------------------===//
 // Attributes

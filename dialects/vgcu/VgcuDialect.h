@@ -10,6 +10,7 @@
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include "dialects/common/CommonEnums.h"
 #include "dialects/vgcu/VgcuDialect.h.inc"
 #include "dialects/vgcu/VgcuEnums.h.inc"
 

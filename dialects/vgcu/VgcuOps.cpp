@@ -1,6 +1,14 @@
-//===- VgcuOps.cpp - Verifiers and folders of the vgcu graph dialect --------------===//
+//===- VgcuOps.cpp - Type inference, verifiers and folders of the vgcu dialect ----===//
+//
+// Every op whose result type follows from its operands infers it (InferTypeOpInterface):
+// builders, the TorchScript importer and the sharding pass get result types from here, and
+// each verifier compares the declared type with the same inference, so a shape rule is
+// written once.
+//
+//===----------------------------------------------------------------------===//
 
 #include "dialects/vgcu/VgcuOps.h"
+#include "dialects/common/Verifiers.h"
 #include "vgcu/Support/Shapes.h"
 
 #include "mlir/IR/Builders.h"
@@ -22,6 +30,40 @@ static RankedTensorType tensorType(Value value) {
   return cast<RankedTensorType>(value.getType());
 }
 
+static RankedTensorType tensorType(Type type) { return cast<RankedTensorType>(type); }
+
+/// Result types agree when their element types do and their shapes are compatible (a
+/// dynamic dimension matches any size), so IR written with a more precise static size than
+/// inference can know stays valid.
+static bool compatibleResultTypes(TypeRange lhs, TypeRange rhs) {
+  if (lhs.size() != rhs.size())
+    return false;
+  for (auto [a, b] : llvm::zip(lhs, rhs)) {
+    auto left = dyn_cast<RankedTensorType>(a), right = dyn_cast<RankedTensorType>(b);
+    if (!left || !right || left.getElementType() != right.getElementType() ||
+        !compatibleShapes(left.getShape(), right.getShape()))
+      return false;
+  }
+  return true;
+}
+
+#define VGCU_COMPATIBLE_RESULTS(Op)                                                          \
+  bool Op::isCompatibleReturnTypes(TypeRange lhs, TypeRange rhs) {                           \
+    return compatibleResultTypes(lhs, rhs);                                                  \
+  }
+
+/// The broadcast shape of `shapes`, if they broadcast.
+static std::optional<SmallVector<int64_t>> broadcastAll(ArrayRef<ArrayRef<int64_t>> shapes) {
+  SmallVector<int64_t> shape;
+  for (ArrayRef<int64_t> next : shapes) {
+    auto broadcast = broadcastShapes(shape, next);
+    if (!broadcast)
+      return std::nullopt;
+    shape = *broadcast;
+  }
+  return shape;
+}
+
 static LogicalResult verifyBroadcast(Operation *op, ArrayRef<Value> operands, Value result) {
   SmallVector<int64_t> shape;
   for (Value operand : operands) {
@@ -37,32 +79,6 @@ static LogicalResult verifyBroadcast(Operation *op, ArrayRef<Value> operands, Va
     return op->emitOpError("result shape ")
            << shapeString(resultShape) << " does not match the broadcast shape "
            << shapeString(shape);
-  return success();
-}
-
-static LogicalResult verifyNormWeight(Operation *op, Value input, Value weight,
-                                      StringRef weightName) {
-  auto inputType = tensorType(input);
-  auto weightType = tensorType(weight);
-  if (inputType.getRank() < 1)
-    return op->emitOpError("input must have at least one dimension");
-  if (weightType.getRank() != 1)
-    return op->emitOpError() << weightName << " must be one-dimensional, got rank "
-                             << weightType.getRank();
-  int64_t features = inputType.getShape().back();
-  if (!compatibleDims(weightType.getDimSize(0), features))
-    return op->emitOpError() << weightName << " length " << weightType.getDimSize(0)
-                             << " does not match the last input dimension " << features;
-  if (weightType.getElementType() != inputType.getElementType())
-    return op->emitOpError() << weightName << " element type " << weightType.getElementType()
-                             << " does not match the input element type "
-                             << inputType.getElementType();
-  return success();
-}
-
-static LogicalResult verifyEpsilon(Operation *op, APFloat epsilon) {
-  if (!(epsilon.convertToDouble() > 0.0))
-    return op->emitOpError("epsilon must be positive");
   return success();
 }
 
@@ -92,6 +108,28 @@ LogicalResult ParamOp::verify() {
 // LinearOp
 //===----------------------------------------------------------------------===//
 
+/// [..., out_features] of the input's element type; the gated epilogues halve the width.
+static RankedTensorType linearResultType(RankedTensorType input, RankedTensorType weight,
+                                         Epilogue epilogue) {
+  SmallVector<int64_t> shape(input.getShape().drop_back());
+  int64_t width = weight.getRank() == 2 ? weight.getDimSize(0) : ShapedType::kDynamic;
+  if (isGatedEpilogue(epilogue) && !isDynamic(width))
+    width /= 2;
+  shape.push_back(width);
+  return RankedTensorType::get(shape, input.getElementType());
+}
+
+LogicalResult LinearOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto input = tensorType(adaptor.getInput());
+  if (input.getRank() < 1)
+    return failure();
+  types.push_back(linearResultType(input, tensorType(adaptor.getWeight()),
+                                   adaptor.getEpilogue()));
+  return success();
+}
+VGCU_COMPATIBLE_RESULTS(LinearOp)
+
 LogicalResult LinearOp::verify() {
   auto inputType = tensorType(getInput());
   auto weightType = tensorType(getWeight());
@@ -106,8 +144,9 @@ LogicalResult LinearOp::verify() {
   if (!compatibleDims(inputType.getShape().back(), inFeatures))
     return emitOpError("input has ") << inputType.getShape().back()
                                      << " features but the weight expects " << inFeatures;
-  SmallVector<int64_t> expected(inputType.getShape().drop_back());
-  expected.push_back(outFeatures);
+  if (isGatedEpilogue(getEpilogue()) && !isDynamic(outFeatures) && outFeatures % 2 != 0)
+    return emitOpError("a gated epilogue needs an even out_features, got ") << outFeatures;
+  ArrayRef<int64_t> expected = linearResultType(inputType, weightType, getEpilogue()).getShape();
   if (!compatibleShapes(expected, resultType.getShape()))
     return emitOpError("result shape ") << shapeString(resultType.getShape())
                                         << " does not match the expected "
@@ -123,6 +162,9 @@ LogicalResult LinearOp::verify() {
     if (biasType.getElementType() != elementType)
       return emitOpError("bias element type must match the input element type");
   }
+  if (Value residual = getResidual(); residual && residual.getType() != resultType)
+    return emitOpError("residual type ") << residual.getType()
+                                         << " must equal the result type " << resultType;
   if (getFirstRankBias() && !getBias())
     return emitOpError("first_rank_bias needs a bias");
   auto modules = getPackedModulesAttr();
@@ -130,7 +172,7 @@ LogicalResult LinearOp::verify() {
   if (static_cast<bool>(modules) != static_cast<bool>(sizes))
     return emitOpError("packed_modules and packed_sizes must be given together");
   if (modules) {
-    if (modules.size() != sizes.size())
+    if (modules.size() != static_cast<size_t>(sizes.size()))
       return emitOpError("has ") << modules.size() << " packed modules but "
                                  << sizes.size() << " packed sizes";
     int64_t total = 0;
@@ -150,18 +192,28 @@ LogicalResult LinearOp::verify() {
 // EmbeddingOp
 //===----------------------------------------------------------------------===//
 
+LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto table = tensorType(adaptor.getTable());
+  SmallVector<int64_t> shape(tensorType(adaptor.getIds()).getShape());
+  shape.push_back(table.getRank() == 2 ? table.getDimSize(1) : ShapedType::kDynamic);
+  types.push_back(RankedTensorType::get(shape, table.getElementType()));
+  return success();
+}
+VGCU_COMPATIBLE_RESULTS(EmbeddingOp)
+
 LogicalResult EmbeddingOp::verify() {
-  auto idsType = tensorType(getIds());
   auto tableType = tensorType(getTable());
   auto resultType = tensorType(getResult());
   if (tableType.getRank() != 2)
     return emitOpError("table must be [vocab, hidden], got rank ") << tableType.getRank();
-  SmallVector<int64_t> expected(idsType.getShape());
-  expected.push_back(tableType.getDimSize(1));
-  if (!compatibleShapes(expected, resultType.getShape()))
+  SmallVector<Type> expected;
+  (void)inferReturnTypes(getContext(), getLoc(), Adaptor(*this), expected);
+  ArrayRef<int64_t> expectedShape = tensorType(expected[0]).getShape();
+  if (!compatibleShapes(expectedShape, resultType.getShape()))
     return emitOpError("result shape ") << shapeString(resultType.getShape())
                                         << " does not match the expected "
-                                        << shapeString(expected);
+                                        << shapeString(expectedShape);
   if (resultType.getElementType() != tableType.getElementType())
     return emitOpError("result element type must match the table element type");
   return success();
@@ -173,9 +225,7 @@ LogicalResult EmbeddingOp::verify() {
 
 template <typename RmsNormLikeOp>
 static LogicalResult verifyRmsNormLike(RmsNormLikeOp op) {
-  if (failed(verifyNormWeight(op, op.getInput(), op.getWeight(), "weight")))
-    return failure();
-  return verifyEpsilon(op, op.getEpsilon());
+  return verifyNormWeight(op, op.getInput(), op.getWeight(), "weight");
 }
 
 LogicalResult RmsNormOp::verify() { return verifyRmsNormLike(*this); }
@@ -184,10 +234,9 @@ LogicalResult AllReduceAddRmsNormOp::verify() { return verifyRmsNormLike(*this);
 
 template <typename LayerNormLikeOp>
 static LogicalResult verifyLayerNormLike(LayerNormLikeOp op) {
-  if (failed(verifyNormWeight(op, op.getInput(), op.getWeight(), "weight")) ||
-      failed(verifyNormWeight(op, op.getInput(), op.getBias(), "bias")))
+  if (failed(verifyNormWeight(op, op.getInput(), op.getWeight(), "weight")))
     return failure();
-  return verifyEpsilon(op, op.getEpsilon());
+  return verifyNormWeight(op, op.getInput(), op.getBias(), "bias");
 }
 
 LogicalResult LayerNormOp::verify() { return verifyLayerNormLike(*this); }
@@ -195,81 +244,120 @@ LogicalResult AddLayerNormOp::verify() { return verifyLayerNormLike(*this); }
 LogicalResult AllReduceAddLayerNormOp::verify() { return verifyLayerNormLike(*this); }
 
 //===----------------------------------------------------------------------===//
-// RotaryEmbeddingOp
+// Rotary embedding and attention
 //===----------------------------------------------------------------------===//
 
-LogicalResult RotaryEmbeddingOp::verify() {
-  auto positionsType = tensorType(getPositions());
+/// query and key are [tokens, heads × head_dim] with as many tokens as positions.
+static LogicalResult verifyRotaryOperands(Operation *op, Value positions, Value query,
+                                          Value key, int64_t headDim) {
+  auto positionsType = tensorType(positions);
   if (positionsType.getRank() != 1)
-    return emitOpError("positions must be one-dimensional");
-  int64_t headDim = getHeadDim();
-  int64_t rotaryDim = getRotaryDim();
-  if (headDim <= 0)
-    return emitOpError("head_dim must be positive");
-  if (rotaryDim <= 0 || rotaryDim > headDim || rotaryDim % 2 != 0)
-    return emitOpError("rotary_dim ") << rotaryDim << " must be even and within (0, "
-                                      << headDim << "]";
-  if (!(getTheta().convertToDouble() > 0.0))
-    return emitOpError("theta must be positive");
-  for (auto [name, value] : {std::pair<StringRef, Value>{"query", getQuery()},
-                             std::pair<StringRef, Value>{"key", getKey()}}) {
+    return op->emitOpError("positions must be one-dimensional");
+  for (auto [name, value] : {std::pair<StringRef, Value>{"query", query},
+                             std::pair<StringRef, Value>{"key", key}}) {
     auto type = tensorType(value);
     if (type.getRank() != 2)
-      return emitOpError() << name << " must be [tokens, heads x head_dim]";
+      return op->emitOpError() << name << " must be [tokens, heads x head_dim]";
     if (!isDynamic(type.getDimSize(1)) && type.getDimSize(1) % headDim != 0)
-      return emitOpError() << name << " width " << type.getDimSize(1)
-                           << " is not a multiple of head_dim " << headDim;
+      return op->emitOpError() << name << " width " << type.getDimSize(1)
+                               << " is not a multiple of head_dim " << headDim;
     if (!compatibleDims(type.getDimSize(0), positionsType.getDimSize(0)))
-      return emitOpError() << name << " and positions disagree on the number of tokens";
+      return op->emitOpError() << name << " and positions disagree on the number of tokens";
   }
-  if (tensorType(getQuery()).getElementType() != tensorType(getKey()).getElementType())
-    return emitOpError("query and key element types must agree");
+  if (tensorType(query).getElementType() != tensorType(key).getElementType())
+    return op->emitOpError("query and key element types must agree");
   return success();
 }
 
-//===----------------------------------------------------------------------===//
-// AttentionOp
-//===----------------------------------------------------------------------===//
+LogicalResult RotaryEmbeddingOp::verify() {
+  if (failed(verifyRotaryParams(*this, getHeadDim(), getRotaryDim(),
+                                getTheta().convertToDouble())))
+    return failure();
+  return verifyRotaryOperands(*this, getPositions(), getQuery(), getKey(), getHeadDim());
+}
 
-LogicalResult AttentionOp::verify() {
-  int64_t numHeads = getNumHeads();
-  int64_t numKvHeads = getNumKvHeads();
-  int64_t headDim = getHeadDim();
-  if (numHeads <= 0 || numKvHeads <= 0 || headDim <= 0)
-    return emitOpError("num_heads, num_kv_heads and head_dim must be positive");
+/// Head counts, scale and window, and q/k/v widths of an attention-like op.
+template <typename AttentionLikeOp>
+static LogicalResult verifyAttentionLike(AttentionLikeOp op) {
+  int64_t numHeads = op.getNumHeads();
+  int64_t numKvHeads = op.getNumKvHeads();
+  int64_t headDim = op.getHeadDim();
   if (numHeads % numKvHeads != 0)
-    return emitOpError("num_heads ") << numHeads << " is not divisible by num_kv_heads "
-                                     << numKvHeads;
-  if (!(getScale().convertToDouble() > 0.0))
-    return emitOpError("scale must be positive");
-  if (auto window = getSlidingWindow(); window && *window <= 0)
-    return emitOpError("sliding_window must be positive");
+    return op.emitOpError("num_heads ") << numHeads << " is not divisible by num_kv_heads "
+                                        << numKvHeads;
   auto checkWidth = [&](StringRef name, Value value, int64_t heads) -> LogicalResult {
     auto type = tensorType(value);
     if (type.getRank() != 2)
-      return emitOpError() << name << " must be [tokens, heads x head_dim]";
+      return op.emitOpError() << name << " must be [tokens, heads x head_dim]";
     auto width = checkedProduct(heads, headDim);
     if (!width)
-      return emitOpError() << name << " width " << heads << " x " << headDim << " overflows";
+      return op.emitOpError() << name << " width " << heads << " x " << headDim
+                              << " overflows";
     if (!compatibleDims(type.getDimSize(1), *width))
-      return emitOpError() << name << " width " << type.getDimSize(1) << " must equal "
-                           << heads << " heads x head_dim " << headDim;
-    if (type.getElementType() != tensorType(getQuery()).getElementType())
-      return emitOpError("query, key and value element types must agree");
+      return op.emitOpError() << name << " width " << type.getDimSize(1) << " must equal "
+                              << heads << " heads x head_dim " << headDim;
+    if (type.getElementType() != tensorType(op.getQuery()).getElementType())
+      return op.emitOpError("query, key and value element types must agree");
     return success();
   };
-  if (failed(checkWidth("query", getQuery(), numHeads)) ||
-      failed(checkWidth("key", getKey(), numKvHeads)) ||
-      failed(checkWidth("value", getValue(), numKvHeads)))
+  if (failed(checkWidth("query", op.getQuery(), numHeads)) ||
+      failed(checkWidth("key", op.getKey(), numKvHeads)) ||
+      failed(checkWidth("value", op.getValue(), numKvHeads)))
+    return failure();
+  return success();
+}
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getQuery().getType());
+  return success();
+}
+VGCU_COMPATIBLE_RESULTS(AttentionOp)
+
+LogicalResult AttentionOp::verify() {
+  if (failed(verifyAttentionLike(*this)))
     return failure();
   if (getResult().getType() != getQuery().getType())
     return emitOpError("result type must equal the query type");
   return success();
 }
 
+LogicalResult RotaryAttentionOp::verify() {
+  if (failed(verifyRotaryParams(*this, getHeadDim(), getRotaryDim(),
+                                getTheta().convertToDouble())) ||
+      failed(verifyRotaryOperands(*this, getPositions(), getQuery(), getKey(), getHeadDim())) ||
+      failed(verifyAttentionLike(*this)))
+    return failure();
+  Value queryNorm = getQNormWeight(), keyNorm = getKNormWeight();
+  if (static_cast<bool>(queryNorm) != static_cast<bool>(keyNorm) ||
+      static_cast<bool>(queryNorm) != getNormEpsilon().has_value())
+    return emitOpError("q_norm_weight, k_norm_weight and norm_epsilon must be given together");
+  for (Value weight : {queryNorm, keyNorm}) {
+    if (!weight)
+      continue;
+    auto type = tensorType(weight);
+    if (type.getRank() != 1 || !compatibleDims(type.getDimSize(0), getHeadDim()) ||
+        type.getElementType() != tensorType(getQuery()).getElementType())
+      return emitOpError("per-head norm weights must be [head_dim] of the query's element type");
+  }
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Gated activations and collectives
 //===----------------------------------------------------------------------===//
+
+/// The input with its last dimension halved.
+static LogicalResult inferHalved(Value input, SmallVectorImpl<Type> &types) {
+  auto type = tensorType(input);
+  if (type.getRank() < 1)
+    return failure();
+  SmallVector<int64_t> shape(type.getShape());
+  if (!isDynamic(shape.back()))
+    shape.back() /= 2;
+  types.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
 
 static LogicalResult verifyGatedActivation(Operation *op, Value input, Value result) {
   auto inputType = tensorType(input);
@@ -279,45 +367,96 @@ static LogicalResult verifyGatedActivation(Operation *op, Value input, Value res
   int64_t width = inputType.getShape().back();
   if (!isDynamic(width) && width % 2 != 0)
     return op->emitOpError("last input dimension ") << width << " must be even";
-  SmallVector<int64_t> expected(inputType.getShape());
-  if (!isDynamic(width))
-    expected.back() = width / 2;
-  if (!compatibleShapes(expected, resultType.getShape()))
+  SmallVector<Type> expected;
+  (void)inferHalved(input, expected);
+  ArrayRef<int64_t> expectedShape = tensorType(expected[0]).getShape();
+  if (!compatibleShapes(expectedShape, resultType.getShape()))
     return op->emitOpError("result shape ") << shapeString(resultType.getShape())
                                             << " must be the input shape with the last "
                                                "dimension halved, "
-                                            << shapeString(expected);
+                                            << shapeString(expectedShape);
   if (inputType.getElementType() != resultType.getElementType())
     return op->emitOpError("result element type must match the input");
   return success();
 }
 
+LogicalResult SiluAndMulOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                             Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  return inferHalved(adaptor.getInput(), types);
+}
+VGCU_COMPATIBLE_RESULTS(SiluAndMulOp)
+
 LogicalResult SiluAndMulOp::verify() {
   return verifyGatedActivation(*this, getInput(), getResult());
 }
+
+LogicalResult GeluAndMulOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                             Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  return inferHalved(adaptor.getInput(), types);
+}
+VGCU_COMPATIBLE_RESULTS(GeluAndMulOp)
 
 LogicalResult GeluAndMulOp::verify() {
   return verifyGatedActivation(*this, getInput(), getResult());
 }
 
+LogicalResult AllGatherOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto type = tensorType(adaptor.getInput());
+  auto dim = normalizeDim(adaptor.getDim(), type.getRank());
+  if (!dim)
+    return failure();
+  SmallVector<int64_t> shape(type.getShape());
+  if (!isDynamic(shape[*dim]))
+    shape[*dim] *= adaptor.getWorldSize();
+  types.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+VGCU_COMPATIBLE_RESULTS(AllGatherOp)
+
 LogicalResult AllGatherOp::verify() {
   auto inputType = tensorType(getInput());
   auto resultType = tensorType(getResult());
-  if (getWorldSize() < 1)
-    return emitOpError("world_size must be at least 1");
   auto dim = normalizeDim(getDim(), inputType.getRank());
   if (!dim)
     return emitOpError("dim ") << getDim() << " is out of range for rank "
                                << inputType.getRank();
-  SmallVector<int64_t> expected(inputType.getShape());
-  if (!isDynamic(expected[*dim]))
-    expected[*dim] *= getWorldSize();
   if (inputType.getElementType() != resultType.getElementType())
     return emitOpError("result element type must match the input");
-  if (!compatibleShapes(expected, resultType.getShape()))
+  SmallVector<Type> expected;
+  (void)inferReturnTypes(getContext(), getLoc(), Adaptor(*this), expected);
+  ArrayRef<int64_t> expectedShape = tensorType(expected[0]).getShape();
+  if (!compatibleShapes(expectedShape, resultType.getShape()))
     return emitOpError("result shape ") << shapeString(resultType.getShape())
                                         << " must be the input gathered along dim " << *dim
-                                        << ", " << shapeString(expected);
+                                        << ", " << shapeString(expectedShape);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LastTokenOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LastTokenOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto type = tensorType(adaptor.getInput());
+  if (type.getRank() < 1)
+    return failure();
+  SmallVector<int64_t> shape(type.getShape());
+  shape[0] = 1;
+  types.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+VGCU_COMPATIBLE_RESULTS(LastTokenOp)
+
+LogicalResult LastTokenOp::verify() {
+  auto inputType = tensorType(getInput());
+  if (inputType.getRank() < 1)
+    return emitOpError("input must have a token dimension");
+  SmallVector<Type> expected;
+  (void)inferReturnTypes(getContext(), getLoc(), Adaptor(*this), expected);
+  if (expected[0] != getResult().getType())
+    return emitOpError("result type ") << getResult().getType() << " must be " << expected[0];
   return success();
 }
 
@@ -339,6 +478,35 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 // Elementwise
 //===----------------------------------------------------------------------===//
 
+/// The broadcast of the operands' shapes with `element` (the first operand's when null).
+static LogicalResult inferBroadcast(ValueRange operands, Type element,
+                                    SmallVectorImpl<Type> &types) {
+  SmallVector<ArrayRef<int64_t>> shapes;
+  for (Value operand : operands)
+    shapes.push_back(tensorType(operand).getShape());
+  auto shape = broadcastAll(shapes);
+  if (!shape)
+    return failure();
+  types.push_back(RankedTensorType::get(
+      *shape, element ? element : tensorType(operands.front()).getElementType()));
+  return success();
+}
+
+#define VGCU_BINARY_INFERENCE(Op)                                                            \
+  LogicalResult Op::inferReturnTypes(MLIRContext *, std::optional<Location>, Adaptor adaptor, \
+                                     SmallVectorImpl<Type> &types) {                          \
+    return inferBroadcast({adaptor.getLhs(), adaptor.getRhs()}, Type(), types);              \
+  }                                                                                          \
+  VGCU_COMPATIBLE_RESULTS(Op)
+
+VGCU_BINARY_INFERENCE(AddOp)
+VGCU_BINARY_INFERENCE(SubOp)
+VGCU_BINARY_INFERENCE(MulOp)
+VGCU_BINARY_INFERENCE(DivOp)
+VGCU_BINARY_INFERENCE(PowOp)
+VGCU_BINARY_INFERENCE(MaximumOp)
+VGCU_BINARY_INFERENCE(OrOp)
+
 static LogicalResult verifyBinary(Operation *op) {
   Type elementType = tensorType(op->getOperand(0)).getElementType();
   if (tensorType(op->getOperand(1)).getElementType() != elementType ||
@@ -359,11 +527,25 @@ LogicalResult OrOp::verify() {
   return verifyBinary(*this);
 }
 
+LogicalResult CompareOp::inferReturnTypes(MLIRContext *context, std::optional<Location>,
+                                          Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  return inferBroadcast({adaptor.getLhs(), adaptor.getRhs()}, IntegerType::get(context, 1),
+                        types);
+}
+VGCU_COMPATIBLE_RESULTS(CompareOp)
+
 LogicalResult CompareOp::verify() {
   if (tensorType(getLhs()).getElementType() != tensorType(getRhs()).getElementType())
     return emitOpError("operand element types must agree");
   return verifyBroadcast(*this, {getLhs(), getRhs()}, getResult());
 }
+
+LogicalResult WhereOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                        Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  return inferBroadcast({adaptor.getCondition(), adaptor.getOnTrue(), adaptor.getOnFalse()},
+                        tensorType(adaptor.getOnFalse()).getElementType(), types);
+}
+VGCU_COMPATIBLE_RESULTS(WhereOp)
 
 LogicalResult WhereOp::verify() {
   Type elementType = tensorType(getOnTrue()).getElementType();
@@ -389,6 +571,23 @@ OpFoldResult CastOp::fold(FoldAdaptor) {
 // MatmulOp
 //===----------------------------------------------------------------------===//
 
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  ArrayRef<int64_t> lhs = tensorType(adaptor.getLhs()).getShape();
+  ArrayRef<int64_t> rhs = tensorType(adaptor.getRhs()).getShape();
+  if (lhs.size() < 2 || rhs.size() < 2)
+    return failure();
+  auto batch = broadcastShapes(lhs.drop_back(2), rhs.drop_back(2));
+  if (!batch)
+    return failure();
+  SmallVector<int64_t> shape(*batch);
+  shape.push_back(lhs[lhs.size() - 2]);
+  shape.push_back(rhs.back());
+  types.push_back(RankedTensorType::get(shape, tensorType(adaptor.getLhs()).getElementType()));
+  return success();
+}
+VGCU_COMPATIBLE_RESULTS(MatmulOp)
+
 LogicalResult MatmulOp::verify() {
   ArrayRef<int64_t> lhs = tensorType(getLhs()).getShape();
   ArrayRef<int64_t> rhs = tensorType(getRhs()).getShape();
@@ -398,15 +597,13 @@ LogicalResult MatmulOp::verify() {
   if (!compatibleDims(lhs.back(), rhs[rhs.size() - 2]))
     return emitOpError("contraction dimensions ") << lhs.back() << " and "
                                                   << rhs[rhs.size() - 2] << " disagree";
-  auto batch = broadcastShapes(lhs.drop_back(2), rhs.drop_back(2));
-  if (!batch)
+  SmallVector<Type> expected;
+  if (failed(inferReturnTypes(getContext(), getLoc(), Adaptor(*this), expected)))
     return emitOpError("batch dimensions do not broadcast");
-  SmallVector<int64_t> expected(*batch);
-  expected.push_back(lhs[lhs.size() - 2]);
-  expected.push_back(rhs.back());
-  if (!compatibleShapes(expected, result))
+  ArrayRef<int64_t> expectedShape = tensorType(expected[0]).getShape();
+  if (!compatibleShapes(expectedShape, result))
     return emitOpError("result shape ") << shapeString(result) << " does not match "
-                                        << shapeString(expected);
+                                        << shapeString(expectedShape);
   Type elementType = tensorType(getLhs()).getElementType();
   if (tensorType(getRhs()).getElementType() != elementType ||
       tensorType(getResult()).getElementType() != elementType)
@@ -417,6 +614,17 @@ LogicalResult MatmulOp::verify() {
 //===----------------------------------------------------------------------===//
 // Reductions and softmax
 //===----------------------------------------------------------------------===//
+
+template <typename ReductionOp>
+static LogicalResult inferReduction(typename ReductionOp::Adaptor adaptor,
+                                    SmallVectorImpl<Type> &types) {
+  auto type = tensorType(adaptor.getInput());
+  SmallVector<int64_t> shape;
+  if (!reducedShape(type.getShape(), adaptor.getDims(), adaptor.getKeepdim(), shape).empty())
+    return failure();
+  types.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
 
 static LogicalResult verifyReduction(Operation *op, Value input, ArrayRef<int64_t> dims,
                                      bool keepdim, Value result) {
@@ -433,6 +641,18 @@ static LogicalResult verifyReduction(Operation *op, Value input, ArrayRef<int64_
     return op->emitOpError("result element type must match the input");
   return success();
 }
+
+LogicalResult MeanOp::inferReturnTypes(MLIRContext *, std::optional<Location>, Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  return inferReduction<MeanOp>(adaptor, types);
+}
+VGCU_COMPATIBLE_RESULTS(MeanOp)
+
+LogicalResult SumOp::inferReturnTypes(MLIRContext *, std::optional<Location>, Adaptor adaptor,
+                                      SmallVectorImpl<Type> &types) {
+  return inferReduction<SumOp>(adaptor, types);
+}
+VGCU_COMPATIBLE_RESULTS(SumOp)
 
 LogicalResult MeanOp::verify() {
   return verifyReduction(*this, getInput(), getDims(), getKeepdim(), getResult());
@@ -452,6 +672,17 @@ LogicalResult SoftmaxOp::verify() {
 //===----------------------------------------------------------------------===//
 // Data movement
 //===----------------------------------------------------------------------===//
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto type = tensorType(adaptor.getInput());
+  SmallVector<int64_t> shape;
+  if (!permutedShape(type.getShape(), adaptor.getPermutation(), shape).empty())
+    return failure();
+  types.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+VGCU_COMPATIBLE_RESULTS(TransposeOp)
 
 LogicalResult TransposeOp::verify() {
   auto inputType = tensorType(getInput());
@@ -525,6 +756,20 @@ LogicalResult BroadcastOp::verify() {
   return success();
 }
 
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                        Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto type = tensorType(adaptor.getInput());
+  auto dim = normalizeDim(adaptor.getDim(), type.getRank());
+  int64_t step = adaptor.getStep();
+  if (!dim || step < 1)
+    return failure();
+  SmallVector<int64_t> shape(type.getShape());
+  shape[*dim] = std::max<int64_t>(0, (adaptor.getEnd() - adaptor.getStart() + step - 1) / step);
+  types.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+VGCU_COMPATIBLE_RESULTS(SliceOp)
+
 LogicalResult SliceOp::verify() {
   auto inputType = tensorType(getInput());
   auto resultType = tensorType(getResult());
@@ -532,22 +777,21 @@ LogicalResult SliceOp::verify() {
   if (!dim)
     return emitOpError("dim ") << getDim() << " is out of range for rank "
                                << inputType.getRank();
-  int64_t start = getStart(), end = getEnd(), step = getStep();
-  if (step < 1)
-    return emitOpError("step must be at least 1");
+  int64_t start = getStart(), end = getEnd();
   if (start < 0 || end <= start)
     return emitOpError("range [") << start << ", " << end << ") is empty or negative";
   int64_t size = inputType.getDimSize(*dim);
   if (!isDynamic(size) && end > size)
     return emitOpError("range [") << start << ", " << end << ") exceeds dimension size "
                                   << size;
-  SmallVector<int64_t> expected(inputType.getShape());
-  expected[*dim] = (end - start + step - 1) / step;
   if (inputType.getElementType() != resultType.getElementType())
     return emitOpError("result element type must match the input");
-  if (!compatibleShapes(expected, resultType.getShape()))
+  SmallVector<Type> expected;
+  (void)inferReturnTypes(getContext(), getLoc(), Adaptor(*this), expected);
+  ArrayRef<int64_t> expectedShape = tensorType(expected[0]).getShape();
+  if (!compatibleShapes(expectedShape, resultType.getShape()))
     return emitOpError("result shape ") << shapeString(resultType.getShape())
-                                        << " does not match " << shapeString(expected);
+                                        << " does not match " << shapeString(expectedShape);
   return success();
 }
 
@@ -584,6 +828,29 @@ OpFoldResult ConcatOp::fold(FoldAdaptor) {
   return source;
 }
 
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  if (adaptor.getInputs().empty())
+    return failure();
+  auto first = tensorType(adaptor.getInputs().front());
+  auto dim = normalizeDim(adaptor.getDim(), first.getRank());
+  if (!dim)
+    return failure();
+  SmallVector<int64_t> shape(first.getShape());
+  shape[*dim] = 0;
+  for (Value input : adaptor.getInputs()) {
+    auto type = tensorType(input);
+    if (type.getRank() != first.getRank())
+      return failure();
+    int64_t size = type.getDimSize(*dim);
+    shape[*dim] = isDynamic(size) || isDynamic(shape[*dim]) ? ShapedType::kDynamic
+                                                            : shape[*dim] + size;
+  }
+  types.push_back(RankedTensorType::get(shape, first.getElementType()));
+  return success();
+}
+VGCU_COMPATIBLE_RESULTS(ConcatOp)
+
 LogicalResult ConcatOp::verify() {
   if (getInputs().empty())
     return emitOpError("needs at least one input");
@@ -592,49 +859,58 @@ LogicalResult ConcatOp::verify() {
   if (!dim)
     return emitOpError("dim ") << getDim() << " is out of range for rank "
                                << resultType.getRank();
-  SmallVector<int64_t> expected(tensorType(getInputs().front()).getShape());
-  if (static_cast<int64_t>(expected.size()) != resultType.getRank())
+  if (tensorType(getInputs().front()).getRank() != resultType.getRank())
     return emitOpError("inputs and result must have the same rank");
-  expected[*dim] = 0;
   for (Value input : getInputs()) {
     auto type = tensorType(input);
     if (type.getRank() != resultType.getRank() ||
         type.getElementType() != resultType.getElementType())
       return emitOpError("inputs and result must agree in rank and element type");
-    for (int64_t i = 0; i < type.getRank(); ++i) {
-      if (i == *dim) {
-        if (isDynamic(type.getDimSize(i)) || isDynamic(expected[i]))
-          expected[i] = ShapedType::kDynamic;
-        else
-          expected[i] += type.getDimSize(i);
-      } else if (!compatibleDims(type.getDimSize(i), expected[i])) {
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      if (i != *dim &&
+          !compatibleDims(type.getDimSize(i), tensorType(getInputs().front()).getDimSize(i)))
         return emitOpError("inputs disagree on dimension ") << i;
-      }
-    }
   }
-  if (!compatibleShapes(expected, resultType.getShape()))
+  SmallVector<Type> expected;
+  (void)inferReturnTypes(getContext(), getLoc(), Adaptor(*this), expected);
+  ArrayRef<int64_t> expectedShape = tensorType(expected[0]).getShape();
+  if (!compatibleShapes(expectedShape, resultType.getShape()))
     return emitOpError("result shape ") << shapeString(resultType.getShape())
-                                        << " does not match " << shapeString(expected);
+                                        << " does not match " << shapeString(expectedShape);
   return success();
 }
 
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto type = tensorType(adaptor.getInput());
+  auto indices = tensorType(adaptor.getIndices());
+  auto dim = normalizeDim(adaptor.getDim(), type.getRank());
+  if (!dim || indices.getRank() != 1)
+    return failure();
+  SmallVector<int64_t> shape(type.getShape());
+  shape[*dim] = indices.getDimSize(0);
+  types.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+VGCU_COMPATIBLE_RESULTS(GatherOp)
+
 LogicalResult GatherOp::verify() {
   auto inputType = tensorType(getInput());
-  auto indicesType = tensorType(getIndices());
   auto dim = normalizeDim(getDim(), inputType.getRank());
   if (!dim)
     return emitOpError("dim ") << getDim() << " is out of range for rank "
                                << inputType.getRank();
-  if (indicesType.getRank() != 1)
+  if (tensorType(getIndices()).getRank() != 1)
     return emitOpError("indices must be one-dimensional");
-  SmallVector<int64_t> expected(inputType.getShape());
-  expected[*dim] = indicesType.getDimSize(0);
   auto resultType = tensorType(getResult());
   if (inputType.getElementType() != resultType.getElementType())
     return emitOpError("result element type must match the input");
-  if (!compatibleShapes(expected, resultType.getShape()))
+  SmallVector<Type> expected;
+  (void)inferReturnTypes(getContext(), getLoc(), Adaptor(*this), expected);
+  ArrayRef<int64_t> expectedShape = tensorType(expected[0]).getShape();
+  if (!compatibleShapes(expectedShape, resultType.getShape()))
     return emitOpError("result shape ") << shapeString(resultType.getShape())
-                                        << " does not match " << shapeString(expected);
+                                        << " does not match " << shapeString(expectedShape);
   return success();
 }
 

@@ -27,10 +27,23 @@ def Vgcu_ParamOp : Vgcu_Op<"param", [Pure]> {
            shard(#vgcu.shard<dim = 0, tp = 2, segments = [64, 32, 32], units = [4, 2, 2]>)
            : tensor<64x64xf32>
     ```
+
+    A parameter `computed_by` a function is not in the checkpoint: it is what that function
+    (no arguments, checkpoint parameters and constants inside, see `vgcu-fold-weights`)
+    returns, evaluated once when the artifact is written (Gemma's `1 + w` norm weights, a
+    scaled embedding table).
+
+    ```mlir
+    %w = vgcu.param "model.norm.weight.folded" computed_by @fold.model.norm.weight
+           : tensor<4096xf32>
+    ```
   }];
-  let arguments = (ins StrAttr:$name, OptionalAttr<Vgcu_ShardAttr>:$shard);
+  let arguments = (ins StrAttr:$name, OptionalAttr<Vgcu_ShardAttr>:$shard,
+                       OptionalAttr<FlatSymbolRefAttr>:$computed_by);
   let results = (outs Vgcu_FloatTensor:$result);
-  let assemblyFormat = "$name (`shard` `(` $shard^ `)`)? attr-dict `:` type($result)";
+  let assemblyFormat = [{
+    $name (`shard` `(` $shard^ `)`)? (`computed_by` $computed_by^)? attr-dict `:` type($result)
+  }];
   let hasVerifier = 1;
 }
 
@@ -38,8 +51,9 @@ def Vgcu_ParamOp : Vgcu_Op<"param", [Pure]> {
 // Module-level operations (what vLLM model code calls)
 //===----------------------------------------------------------------------===//
 
-def Vgcu_LinearOp : Vgcu_Op<"linear", [Pure]> {
-  let summary = "y = x · Wᵀ (+ b), optionally several projections packed into one";
+def Vgcu_LinearOp : Vgcu_Op<"linear",
+    [Pure, AttrSizedOperandSegments, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "y = epilogue(x · Wᵀ (+ b)) (+ residual), optionally several projections packed";
   let description = [{
     A linear layer with the weight in PyTorch's `[out_features, in_features]` layout. When
     several projections share the input they are packed into one (`qkv_proj` from q/k/v,
@@ -48,26 +62,45 @@ def Vgcu_LinearOp : Vgcu_Op<"linear", [Pure]> {
     `first_rank_bias` marks a row-parallel linear whose output is a partial sum: only the
     first tensor-parallel rank adds the bias, so the all-reduce that follows adds it once.
 
+    `epilogue` (set by `vgcu-fuse-gemm-epilogue`) applies an activation to the product before
+    it is stored; the gated ones (`silu_and_mul`, ...) halve the width. `residual`, when
+    given, is added last (a residual connection folded into the GEMM).
+
     ```mlir
     %y = vgcu.linear %x, %w, %b {packed_modules = ["q_proj", "k_proj", "v_proj"],
                                  packed_sizes = array<i64: 64, 32, 32>}
          : tensor<?x64xf32>, tensor<128x64xf32>, tensor<128xf32> -> tensor<?x128xf32>
+    %h = vgcu.linear %x, %gu epilogue silu_and_mul
+         : tensor<?x64xf32>, tensor<256x64xf32> -> tensor<?x128xf32>
+    %z = vgcu.linear %h, %down residual(%x : tensor<?x64xf32>)
+         : tensor<?x128xf32>, tensor<64x128xf32> -> tensor<?x64xf32>
     ```
   }];
   let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$weight,
                        Optional<Vgcu_FloatTensor>:$bias,
+                       Optional<Vgcu_FloatTensor>:$residual,
                        OptionalAttr<StrArrayAttr>:$packed_modules,
                        OptionalAttr<DenseI64ArrayAttr>:$packed_sizes,
+                       DefaultValuedProp<EnumProp<EpilogueEnum>, "::vgcu::Epilogue::none">:$epilogue,
                        UnitAttr:$first_rank_bias);
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,` type($weight)
+    $input `,` $weight (`,` $bias^)? (`residual` `(` $residual^ `:` type($residual) `)`)?
+    (`epilogue` $epilogue^)? attr-dict `:` type($input) `,` type($weight)
     (`,` type($bias)^)? `->` type($result)
   }];
+  let builders = [
+    // The plain projection: the result type is inferred.
+    OpBuilder<(ins "mlir::Value":$input, "mlir::Value":$weight, "mlir::Value":$bias), [{
+      build($_builder, $_state, input, weight, bias, /*residual=*/mlir::Value(),
+            /*packed_modules=*/nullptr, /*packed_sizes=*/nullptr, ::vgcu::Epilogue::none,
+            /*first_rank_bias=*/false);
+    }]>
+  ];
   let hasVerifier = 1;
 }
 
-def Vgcu_EmbeddingOp : Vgcu_Op<"embedding", [Pure]> {
+def Vgcu_EmbeddingOp : Vgcu_Op<"embedding", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "rows of an embedding table selected by token ids";
   let description = [{
     `result[t] = table[ids[t]]`. With `vocab_parallel`, the table is this rank's shard of
@@ -97,7 +130,7 @@ def Vgcu_RmsNormOp : Vgcu_Op<"rms_norm", [Pure, AllTypesMatch<["input", "result"
     %y = vgcu.rms_norm %x, %w {epsilon = 1.0e-05 : f64} : tensor<?x4096xf32>, tensor<4096xf32>
     ```
   }];
-  let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$weight, F64Attr:$epsilon);
+  let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$weight, PositiveF64Attr:$epsilon);
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = "$input `,` $weight attr-dict `:` type($input) `,` type($weight)";
   let builders = [
@@ -122,7 +155,7 @@ def Vgcu_AddRmsNormOp : Vgcu_Op<"add_rms_norm",
     ```
   }];
   let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$residual,
-                       Vgcu_FloatTensor:$weight, F64Attr:$epsilon);
+                       Vgcu_FloatTensor:$weight, PositiveF64Attr:$epsilon);
   let results = (outs Vgcu_FloatTensor:$normed, Vgcu_FloatTensor:$sum);
   let assemblyFormat = [{
     $input `,` $residual `,` $weight attr-dict `:` type($input) `,` type($weight)
@@ -151,7 +184,7 @@ def Vgcu_AllReduceAddRmsNormOp : Vgcu_Op<"all_reduce_add_rms_norm",
     ```
   }];
   let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$residual,
-                       Vgcu_FloatTensor:$weight, F64Attr:$epsilon);
+                       Vgcu_FloatTensor:$weight, PositiveF64Attr:$epsilon);
   let results = (outs Vgcu_FloatTensor:$normed, Vgcu_FloatTensor:$sum);
   let assemblyFormat = [{
     $input `,` $residual `,` $weight attr-dict `:` type($input) `,` type($weight)
@@ -170,7 +203,7 @@ def Vgcu_LayerNormOp : Vgcu_Op<"layer_norm", [Pure, AllTypesMatch<["input", "res
     ```
   }];
   let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$weight,
-                       Vgcu_FloatTensor:$bias, F64Attr:$epsilon);
+                       Vgcu_FloatTensor:$bias, PositiveF64Attr:$epsilon);
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight `,` $bias attr-dict `:` type($input) `,` type($weight) `,` type($bias)
@@ -191,7 +224,7 @@ def Vgcu_AddLayerNormOp : Vgcu_Op<"add_layer_norm",
     ```
   }];
   let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$residual,
-                       Vgcu_FloatTensor:$weight, Vgcu_FloatTensor:$bias, F64Attr:$epsilon);
+                       Vgcu_FloatTensor:$weight, Vgcu_FloatTensor:$bias, PositiveF64Attr:$epsilon);
   let results = (outs Vgcu_FloatTensor:$normed, Vgcu_FloatTensor:$sum);
   let assemblyFormat = [{
     $input `,` $residual `,` $weight `,` $bias attr-dict `:` type($input) `,` type($weight) `,`
@@ -214,7 +247,7 @@ def Vgcu_AllReduceAddLayerNormOp : Vgcu_Op<"all_reduce_add_layer_norm",
     ```
   }];
   let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$residual,
-                       Vgcu_FloatTensor:$weight, Vgcu_FloatTensor:$bias, F64Attr:$epsilon);
+                       Vgcu_FloatTensor:$weight, Vgcu_FloatTensor:$bias, PositiveF64Attr:$epsilon);
   let results = (outs Vgcu_FloatTensor:$normed, Vgcu_FloatTensor:$sum);
   let assemblyFormat = [{
     $input `,` $residual `,` $weight `,` $bias attr-dict `:` type($input) `,` type($weight) `,`
@@ -238,8 +271,9 @@ def Vgcu_RotaryEmbeddingOp : Vgcu_Op<"rotary_embedding",
     ```
   }];
   let arguments = (ins Vgcu_IndexTensor:$positions, Vgcu_FloatTensor:$query,
-                       Vgcu_FloatTensor:$key, EnumProp<Vgcu_RotaryStyle>:$style,
-                       SignedI64Attr:$head_dim, SignedI64Attr:$rotary_dim, F64Attr:$theta);
+                       Vgcu_FloatTensor:$key, EnumProp<RotaryStyleEnum>:$style,
+                       PositiveI64Attr:$head_dim, PositiveI64Attr:$rotary_dim,
+                       PositiveF64Attr:$theta);
   let results = (outs Vgcu_FloatTensor:$query_out, Vgcu_FloatTensor:$key_out);
   let assemblyFormat = [{
     $positions `,` $query `,` $key $style attr-dict `:` type($positions) `,` type($query)
@@ -248,7 +282,7 @@ def Vgcu_RotaryEmbeddingOp : Vgcu_Op<"rotary_embedding",
   let hasVerifier = 1;
 }
 
-def Vgcu_AttentionOp : Vgcu_Op<"attention", [Pure]> {
+def Vgcu_AttentionOp : Vgcu_Op<"attention", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "multi-head attention with grouped KV heads";
   let description = [{
     `softmax(q · kᵀ · scale + mask) · v` per head over the tokens of the sequence, with
@@ -263,8 +297,9 @@ def Vgcu_AttentionOp : Vgcu_Op<"attention", [Pure]> {
     ```
   }];
   let arguments = (ins Vgcu_FloatTensor:$query, Vgcu_FloatTensor:$key, Vgcu_FloatTensor:$value,
-                       SignedI64Attr:$num_heads, SignedI64Attr:$num_kv_heads, SignedI64Attr:$head_dim,
-                       F64Attr:$scale, UnitAttr:$causal, OptionalAttr<SignedI64Attr>:$sliding_window);
+                       PositiveI64Attr:$num_heads, PositiveI64Attr:$num_kv_heads,
+                       PositiveI64Attr:$head_dim, PositiveF64Attr:$scale, UnitAttr:$causal,
+                       OptionalAttr<PositiveI64Attr>:$sliding_window);
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value attr-dict `:` type($query) `,` type($key) `,` type($value)
@@ -273,7 +308,7 @@ def Vgcu_AttentionOp : Vgcu_Op<"attention", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Vgcu_SiluAndMulOp : Vgcu_Op<"silu_and_mul", [Pure]> {
+def Vgcu_SiluAndMulOp : Vgcu_Op<"silu_and_mul", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "silu(first half) × second half of the last dimension";
   let description = [{
     The gated MLP activation on a packed gate_up projection: with `x = [a, b]` split in
@@ -289,7 +324,7 @@ def Vgcu_SiluAndMulOp : Vgcu_Op<"silu_and_mul", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Vgcu_GeluAndMulOp : Vgcu_Op<"gelu_and_mul", [Pure]> {
+def Vgcu_GeluAndMulOp : Vgcu_Op<"gelu_and_mul", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "gelu(first half) × second half of the last dimension";
   let description = [{
     As `silu_and_mul` with GELU (`approximate` selects erf or tanh).
@@ -298,7 +333,7 @@ def Vgcu_GeluAndMulOp : Vgcu_Op<"gelu_and_mul", [Pure]> {
     %y = vgcu.gelu_and_mul %gu tanh : tensor<?x512xf32> -> tensor<?x256xf32>
     ```
   }];
-  let arguments = (ins Vgcu_FloatTensor:$input, EnumProp<Vgcu_GeluApproximation>:$approximate);
+  let arguments = (ins Vgcu_FloatTensor:$input, EnumProp<GeluApproximationEnum>:$approximate);
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = "$input $approximate attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
@@ -318,7 +353,7 @@ def Vgcu_AllReduceOp : Vgcu_Op<"all_reduce", [SameOperandsAndResultType]> {
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def Vgcu_AllGatherOp : Vgcu_Op<"all_gather", []> {
+def Vgcu_AllGatherOp : Vgcu_Op<"all_gather", [InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "concatenation of every rank's tensor along a dimension";
   let description = [{
     Rank slices of size `n` along `dim` are gathered, in rank order, into a tensor of size
@@ -329,8 +364,64 @@ def Vgcu_AllGatherOp : Vgcu_Op<"all_gather", []> {
          : tensor<?x16000xf32> -> tensor<?x32000xf32>
     ```
   }];
-  let arguments = (ins Vgcu_FloatTensor:$input, SignedI64Attr:$dim, SignedI64Attr:$world_size);
+  let arguments = (ins Vgcu_FloatTensor:$input, SignedI64Attr:$dim, PositiveI64Attr:$world_size);
   let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Vgcu_RotaryAttentionOp : Vgcu_Op<"rotary_attention",
+    [Pure, AttrSizedOperandSegments, AllTypesMatch<["query", "result"]>]> {
+  let summary = "per-head q/k RMSNorm (optional), rotary embedding and attention as one op";
+  let description = [{
+    `attention(rotary(norm(q)), rotary(norm(k)), v)`: what vLLM's attention backends run
+    around the KV-cache write, and what `vgcu-fuse-rotary-attention` makes of a
+    `vgcu.rotary_embedding` whose only users are one `vgcu.attention` (and of Qwen3's
+    per-head norms before it). It lowers to one `gcu.fused_rope_cache_attention` launch.
+    The rotary and attention attributes mean what they mean on `vgcu.rotary_embedding` and
+    `vgcu.attention`; `q_norm_weight` and `k_norm_weight` (of length head_dim, with
+    `norm_epsilon`) are given together or not at all.
+
+    ```mlir
+    %o = vgcu.rotary_attention %pos, %q, %k, %v neox {num_heads = 4 : i64,
+           num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, causal,
+           rotary_dim = 16 : i64, theta = 1.0e+04 : f64}
+         : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_IndexTensor:$positions, Vgcu_FloatTensor:$query,
+                       Vgcu_FloatTensor:$key, Vgcu_FloatTensor:$value,
+                       Optional<Vgcu_FloatTensor>:$q_norm_weight,
+                       Optional<Vgcu_FloatTensor>:$k_norm_weight,
+                       PositiveI64Attr:$num_heads, PositiveI64Attr:$num_kv_heads,
+                       PositiveI64Attr:$head_dim, PositiveF64Attr:$scale, UnitAttr:$causal,
+                       OptionalAttr<PositiveI64Attr>:$sliding_window,
+                       EnumProp<RotaryStyleEnum>:$style, PositiveI64Attr:$rotary_dim,
+                       PositiveF64Attr:$theta, OptionalAttr<PositiveF64Attr>:$norm_epsilon);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = [{
+    $positions `,` $query `,` $key `,` $value
+    (`qk_norm` `(` $q_norm_weight^ `,` $k_norm_weight `:` type($q_norm_weight) `,`
+     type($k_norm_weight) `)`)?
+    $style attr-dict `:` type($positions) `,` type($query) `,` type($key) `,` type($value)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_LastTokenOp : Vgcu_Op<"last_token", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "the row of the newest token";
+  let description = [{
+    `x[T - 1 : T]` along the token dimension: what vLLM's logits processor selects before the
+    LM head, since only that row picks the next token. `vgcu-lower-to-gcu` puts it between
+    `@forward` and `@compute_logits`.
+
+    ```mlir
+    %last = vgcu.last_token %hidden : tensor<?x4096xf32> -> tensor<1x4096xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_Tensor:$input);
+  let results = (outs Vgcu_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
@@ -355,7 +446,7 @@ def Vgcu_ConstantOp : Vgcu_Op<"constant",
 }
 
 class Vgcu_BinaryOp<string mnemonic, list<Trait> traits = []>
-    : Vgcu_Op<mnemonic, !listconcat([Pure], traits)> {
+    : Vgcu_Op<mnemonic, !listconcat([Pure, InferTypeOpAdaptorWithIsCompatible], traits)> {
   let arguments = (ins Vgcu_Tensor:$lhs, Vgcu_Tensor:$rhs);
   let results = (outs Vgcu_Tensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
@@ -414,12 +505,12 @@ def Vgcu_GeluOp : Vgcu_Op<"gelu", [Pure, SameOperandsAndResultType]> {
     %y = vgcu.gelu %x none : tensor<?x64xf32>
     ```
   }];
-  let arguments = (ins Vgcu_FloatTensor:$input, EnumProp<Vgcu_GeluApproximation>:$approximate);
+  let arguments = (ins Vgcu_FloatTensor:$input, EnumProp<GeluApproximationEnum>:$approximate);
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = "$input $approximate attr-dict `:` type($input)";
 }
 
-def Vgcu_MatmulOp : Vgcu_Op<"matmul", [Pure]> {
+def Vgcu_MatmulOp : Vgcu_Op<"matmul", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "matrix product with broadcast batch dimensions (torch.matmul)";
   let description = [{
     `[..., m, k] × [..., k, n] → [..., m, n]`, batch dimensions broadcast; a rank-2 rhs is
@@ -435,7 +526,8 @@ def Vgcu_MatmulOp : Vgcu_Op<"matmul", [Pure]> {
   let hasVerifier = 1;
 }
 
-class Vgcu_ReductionOp<string mnemonic, string what> : Vgcu_Op<mnemonic, [Pure]> {
+class Vgcu_ReductionOp<string mnemonic, string what>
+    : Vgcu_Op<mnemonic, [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = what # " over dimensions";
   let description = [{
     Reduces `dims` (negative counts from the end); `keepdim` keeps them with size 1.
@@ -466,7 +558,7 @@ def Vgcu_SoftmaxOp : Vgcu_Op<"softmax", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-def Vgcu_TransposeOp : Vgcu_Op<"transpose", [Pure]> {
+def Vgcu_TransposeOp : Vgcu_Op<"transpose", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "permutation of dimensions";
   let description = [{
     `result.shape[i] = input.shape[permutation[i]]`.
@@ -516,7 +608,7 @@ def Vgcu_BroadcastOp : Vgcu_Op<"broadcast", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Vgcu_SliceOp : Vgcu_Op<"slice", [Pure]> {
+def Vgcu_SliceOp : Vgcu_Op<"slice", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "a strided range of one dimension";
   let description = [{
     Elements `start, start + step, ... < end` of dimension `dim`.
@@ -527,14 +619,14 @@ def Vgcu_SliceOp : Vgcu_Op<"slice", [Pure]> {
     ```
   }];
   let arguments = (ins Vgcu_Tensor:$input, SignedI64Attr:$dim, SignedI64Attr:$start, SignedI64Attr:$end,
-                       DefaultValuedAttr<SignedI64Attr, "1">:$step);
+                       DefaultValuedAttr<PositiveI64Attr, "1">:$step);
   let results = (outs Vgcu_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
 }
 
-def Vgcu_ConcatOp : Vgcu_Op<"concat", [Pure]> {
+def Vgcu_ConcatOp : Vgcu_Op<"concat", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "concatenation along one dimension";
   let description = [{
     ```mlir
@@ -549,7 +641,7 @@ def Vgcu_ConcatOp : Vgcu_Op<"concat", [Pure]> {
   let hasFolder = 1;
 }
 
-def Vgcu_GatherOp : Vgcu_Op<"gather", [Pure]> {
+def Vgcu_GatherOp : Vgcu_Op<"gather", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "select slices along a dimension by index (torch.index_select)";
   let description = [{
     `result` equals `input` with dimension `dim` replaced by the indexed entries.
@@ -567,7 +659,7 @@ def Vgcu_GatherOp : Vgcu_Op<"gather", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Vgcu_CompareOp : Vgcu_Op<"compare", [Pure]> {
+def Vgcu_CompareOp : Vgcu_Op<"compare", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "elementwise comparison giving a boolean mask";
   let description = [{
     Broadcasting comparison; the causal mask of a traced model compares key positions with
@@ -585,7 +677,7 @@ def Vgcu_CompareOp : Vgcu_Op<"compare", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Vgcu_WhereOp : Vgcu_Op<"where", [Pure]> {
+def Vgcu_WhereOp : Vgcu_Op<"where", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "elementwise select (torch.where, masked_fill)";
   let description = [{
     `result = condition ? on_true : on_false` with broadcasting. `masked_fill(x, m, v)` is

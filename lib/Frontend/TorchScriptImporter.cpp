@@ -5,7 +5,8 @@
 // constant (an IValue, tensors included), a submodule path, a symbolic token count, or a
 // list/tuple of those. Nodes whose inputs are all constants run on LibTorch right away, so
 // shape arithmetic and buffer math (rotary frequencies, arange) fold into constants; every
-// other node becomes `vgcu` primitive ops whose result types are inferred here.
+// other node goes to its handler (a table from aten:: name to importer method), which
+// emits `vgcu` primitive ops; the ops infer their own result types.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +20,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -99,7 +101,39 @@ private:
                                     const std::vector<Imported> &arguments);
   void importNode(Node *node, const std::string &path);
   bool tryFold(Node *node);
+  /// Emits the vgcu ops of an aten:: node through its handler.
   void emit(Node *node, Location loc);
+  using Handler = void (Importer::*)(Node *node, Location loc);
+  static llvm::StringMap<Handler> handlers();
+  void out(Node *node, Value value);
+  Value self(Node *node, Location loc);
+  static ArrayRef<int64_t> shapeOf(Value value);
+
+  void importIdentity(Node *node, Location loc);
+  void importEmbedding(Node *node, Location loc);
+  void importLinear(Node *node, Location loc);
+  void importMatmul(Node *node, Location loc);
+  template <typename OpTy> void importBinary(Node *node, Location loc);
+  void importRsub(Node *node, Location loc);
+  template <ComparePredicate Predicate> void importComparison(Node *node, Location loc);
+  template <typename OpTy> void importUnary(Node *node, Location loc);
+  void importGelu(Node *node, Location loc);
+  void importConversion(Node *node, Location loc);
+  void importView(Node *node, Location loc);
+  void importFlatten(Node *node, Location loc);
+  void importUnsqueeze(Node *node, Location loc);
+  void importSqueeze(Node *node, Location loc);
+  void importTranspose(Node *node, Location loc);
+  void importSlice(Node *node, Location loc);
+  void importCat(Node *node, Location loc);
+  void importRepeatInterleave(Node *node, Location loc);
+  void importExpand(Node *node, Location loc);
+  void importWhere(Node *node, Location loc);
+  void importSoftmax(Node *node, Location loc);
+  template <typename OpTy> void importReduction(Node *node, Location loc);
+  void importLayerNorm(Node *node, Location loc);
+  void importIndexSelect(Node *node, Location loc);
+  void importIndex(Node *node, Location loc);
 
   // Values.
   const Imported &get(const JitValue *value) const;
@@ -122,7 +156,7 @@ private:
   Value reshape(Value value, ArrayRef<int64_t> shape, Location loc);
   /// torch's type promotion for a binary op (dimensioned operands win over 0-d ones).
   std::pair<Value, Value> promote(Value lhs, Value rhs, Location loc);
-  Value binary(llvm::StringRef kind, Value lhs, Value rhs, Location loc);
+  template <typename OpTy> Value binary(Value lhs, Value rhs, Location loc);
   int64_t normalizeDim(int64_t dim, int64_t rank) const;
 
   [[noreturn]] void fail(const llvm::Twine &message) { throw ImportError(message.str()); }
@@ -389,28 +423,13 @@ std::pair<Value, Value> Importer::promote(Value lhs, Value rhs, Location loc) {
   return {cast(lhs, result, loc), cast(rhs, result, loc)};
 }
 
-Value Importer::binary(llvm::StringRef kind, Value lhs, Value rhs, Location loc) {
+template <typename OpTy>
+Value Importer::binary(Value lhs, Value rhs, Location loc) {
   std::tie(lhs, rhs) = promote(lhs, rhs, loc);
-  auto shape = broadcastShapes(typeOf(lhs).getShape(), typeOf(rhs).getShape());
-  if (!shape)
+  if (!broadcastShapes(typeOf(lhs).getShape(), typeOf(rhs).getShape()))
     fail("operand shapes " + shapeString(typeOf(lhs).getShape()) + " and " +
          shapeString(typeOf(rhs).getShape()) + " do not broadcast");
-  auto type = RankedTensorType::get(*shape, typeOf(lhs).getElementType());
-  if (kind == "add")
-    return AddOp::create(builder, loc, type, lhs, rhs);
-  if (kind == "sub")
-    return SubOp::create(builder, loc, type, lhs, rhs);
-  if (kind == "mul")
-    return MulOp::create(builder, loc, type, lhs, rhs);
-  if (kind == "div")
-    return DivOp::create(builder, loc, type, lhs, rhs);
-  if (kind == "pow")
-    return PowOp::create(builder, loc, type, lhs, rhs);
-  if (kind == "maximum")
-    return MaximumOp::create(builder, loc, type, lhs, rhs);
-  if (kind == "or")
-    return OrOp::create(builder, loc, type, lhs, rhs);
-  fail("internal: unknown binary kind " + kind);
+  return OpTy::create(builder, loc, lhs, rhs);
 }
 
 OwningOpRef<ModuleOp> Importer::run() {
@@ -543,7 +562,8 @@ void Importer::importNode(Node *node, const std::string &path) {
         builder.setInsertionPointToStart(builder.getInsertionBlock());
         Value param = ParamOp::create(builder, NameLoc::get(builder.getStringAttr(childPath)),
                                       RankedTensorType::get(shape, element),
-                                      builder.getStringAttr(childPath), nullptr);
+                                      builder.getStringAttr(childPath), /*shard=*/nullptr,
+                                      /*computed_by=*/nullptr);
         it = params.emplace(childPath, param).first;
       }
       set(node->output(), Imported::ofTensor(it->second));
@@ -634,405 +654,453 @@ void Importer::importNode(Node *node, const std::string &path) {
   emit(node, loc);
 }
 
-void Importer::emit(Node *node, Location loc) {
-  const std::string kind = node->kind().toQualString();
-  auto out = [&](Value value) { set(node->output(), Imported::ofTensor(value)); };
-  auto self = [&]() { return tensorInput(node, "self", loc); };
-  auto shapeOf = [](Value value) { return typeOf(value).getShape(); };
+//===----------------------------------------------------------------------===//
+// aten:: handlers, one per op (or per family), found by name in a table
+//===----------------------------------------------------------------------===//
 
-  // Identity in inference.
-  if (kind == "aten::contiguous" || kind == "aten::detach" || kind == "aten::clone" ||
-      kind == "aten::dropout" || kind == "aten::alias") {
-    set(node->output(), get(node->inputs()[0]));
-    return;
+void Importer::emit(Node *node, Location loc) {
+  static const llvm::StringMap<Handler> table = handlers();
+  std::string kind = node->kind().toQualString();
+  auto it = table.find(kind);
+  if (it == table.end())
+    fail("unsupported TorchScript op '" + kind + "'");
+  (this->*(it->second))(node, loc);
+}
+
+void Importer::out(Node *node, Value value) { set(node->output(), Imported::ofTensor(value)); }
+
+Value Importer::self(Node *node, Location loc) { return tensorInput(node, "self", loc); }
+
+ArrayRef<int64_t> Importer::shapeOf(Value value) { return typeOf(value).getShape(); }
+
+/// Ops that are the identity in inference.
+void Importer::importIdentity(Node *node, Location) { set(node->output(), get(node->inputs()[0])); }
+
+void Importer::importEmbedding(Node *node, Location loc) {
+  Value weight = tensorInput(node, "weight", loc);
+  if (typeOf(weight).getRank() != 2)
+    fail("aten::embedding with a weight of rank " + std::to_string(typeOf(weight).getRank()));
+  out(node, EmbeddingOp::create(builder, loc, tensorInput(node, "indices", loc), weight, false));
+}
+
+void Importer::importLinear(Node *node, Location loc) {
+  Value x = tensorInput(node, "input", loc);
+  Value weight = tensorInput(node, "weight", loc);
+  Value bias = input(node, "bias").isNone() ? Value() : tensorInput(node, "bias", loc);
+  if (typeOf(weight).getRank() != 2)
+    fail("aten::linear with a weight of rank " + std::to_string(typeOf(weight).getRank()));
+  if (typeOf(x).getRank() < 1)
+    fail("aten::linear of a scalar");
+  out(node, LinearOp::create(builder, loc, x, weight, bias));
+}
+
+void Importer::importMatmul(Node *node, Location loc) {
+  std::string kind = node->kind().toQualString();
+  Value lhs = self(node, loc);
+  Value rhs = tensorInput(node, kind == "aten::matmul" ? "other" : "mat2", loc);
+  std::tie(lhs, rhs) = promote(lhs, rhs, loc);
+  if (typeOf(lhs).getRank() < 2 || typeOf(rhs).getRank() < 2)
+    fail(kind + " of a vector is not supported");
+  if (!broadcastShapes(shapeOf(lhs).drop_back(2), shapeOf(rhs).drop_back(2)))
+    fail("matmul batch dimensions do not broadcast");
+  out(node, MatmulOp::create(builder, loc, lhs, rhs));
+}
+
+/// Binary arithmetic; the second operand may be a Python scalar.
+template <typename OpTy>
+void Importer::importBinary(Node *node, Location loc) {
+  std::string kind = node->kind().toQualString();
+  if (hasInput(node, "alpha")) {
+    std::optional<int64_t> alpha = optionalInt(node, "alpha");
+    if (!alpha || *alpha != 1)
+      fail(kind + " with alpha other than 1 is not supported");
   }
-  if (kind == "aten::embedding") {
-    Value weight = tensorInput(node, "weight", loc);
-    Value ids = tensorInput(node, "indices", loc);
-    SmallVector<int64_t> shape(shapeOf(ids));
-    shape.push_back(typeOf(weight).getDimSize(1));
-    return out(EmbeddingOp::create(builder, loc,
-                                   RankedTensorType::get(shape, typeOf(weight).getElementType()),
-                                   ids, weight, false));
+  if (hasInput(node, "rounding_mode") && !input(node, "rounding_mode").isNone())
+    fail(kind + " with a rounding mode is not supported");
+  Value lhs = asTensor(get(node->inputs()[0]), loc);
+  Value rhs = asTensor(get(node->inputs()[1]), loc, typeOf(lhs).getElementType());
+  out(node, binary<OpTy>(lhs, rhs, loc));
+}
+
+void Importer::importRsub(Node *node, Location loc) {
+  Value lhs = self(node, loc);
+  Value rhs = asTensor(input(node, "other"), loc, typeOf(lhs).getElementType());
+  out(node, binary<SubOp>(rhs, lhs, loc));
+}
+
+template <ComparePredicate Predicate>
+void Importer::importComparison(Node *node, Location loc) {
+  Value lhs = self(node, loc);
+  Value rhs = asTensor(input(node, "other"), loc, typeOf(lhs).getElementType());
+  std::tie(lhs, rhs) = promote(lhs, rhs, loc);
+  if (!broadcastShapes(shapeOf(lhs), shapeOf(rhs)))
+    fail("comparison operands do not broadcast");
+  out(node, CompareOp::create(builder, loc, Predicate, lhs, rhs));
+}
+
+template <typename OpTy>
+void Importer::importUnary(Node *node, Location loc) {
+  out(node, OpTy::create(builder, loc, self(node, loc)));
+}
+
+void Importer::importGelu(Node *node, Location loc) {
+  bool tanh = hasInput(node, "approximate") && input(node, "approximate").isConstant() &&
+              input(node, "approximate").constant.isString() &&
+              input(node, "approximate").constant.toStringRef() == "tanh";
+  out(node, GeluOp::create(builder, loc, self(node, loc),
+                           tanh ? GeluApproximation::tanh : GeluApproximation::none));
+}
+
+void Importer::importConversion(Node *node, Location loc) {
+  std::string kind = node->kind().toQualString();
+  Value x = self(node, loc);
+  Type element;
+  if (kind == "aten::type_as") {
+    element = typeOf(tensorInput(node, "other", loc)).getElementType();
+  } else if (hasInput(node, "dtype") && !input(node, "dtype").isNone()) {
+    element = elementTypeOf(context, static_cast<at::ScalarType>(intInput(node, "dtype")));
+  } else if (hasInput(node, "other")) {
+    element = typeOf(tensorInput(node, "other", loc)).getElementType();
+  } else {
+    return out(node, x); // a device move
   }
-  if (kind == "aten::linear") {
-    Value x = tensorInput(node, "input", loc);
-    Value weight = tensorInput(node, "weight", loc);
-    Value bias = input(node, "bias").isNone() ? Value() : tensorInput(node, "bias", loc);
-    if (typeOf(weight).getRank() != 2)
-      fail("aten::linear with a weight of rank " + std::to_string(typeOf(weight).getRank()));
-    SmallVector<int64_t> shape(shapeOf(x).drop_back());
-    shape.push_back(typeOf(weight).getDimSize(0));
-    return out(LinearOp::create(builder, loc,
-                                RankedTensorType::get(shape, typeOf(x).getElementType()), x,
-                                weight, bias, nullptr, nullptr, /*first_rank_bias=*/false));
+  if (!element)
+    fail("conversion to a dtype vgcu does not support");
+  out(node, cast(x, element, loc));
+}
+
+void Importer::importView(Node *node, Location loc) {
+  std::string kind = node->kind().toQualString();
+  Value x = self(node, loc);
+  SmallVector<int64_t> sizes = intListInput(node, kind == "aten::view" ? "size" : "shape");
+  int64_t known = 1;
+  int inferred = -1;
+  bool dynamicInput = llvm::any_of(shapeOf(x), ShapedType::isDynamic);
+  for (auto [i, size] : llvm::enumerate(sizes)) {
+    if (size == -1)
+      inferred = static_cast<int>(i);
+    else if (!ShapedType::isDynamic(size))
+      known *= size;
   }
-  if (kind == "aten::matmul" || kind == "aten::bmm" || kind == "aten::mm") {
-    Value lhs = tensorInput(node, "self", loc);
-    Value rhs = tensorInput(node, kind == "aten::matmul" ? "other" : "mat2", loc);
-    std::tie(lhs, rhs) = promote(lhs, rhs, loc);
-    if (typeOf(lhs).getRank() < 2 || typeOf(rhs).getRank() < 2)
-      fail(kind + " of a vector is not supported");
-    auto batch = broadcastShapes(shapeOf(lhs).drop_back(2), shapeOf(rhs).drop_back(2));
-    if (!batch)
-      fail("matmul batch dimensions do not broadcast");
-    SmallVector<int64_t> shape(*batch);
-    shape.push_back(shapeOf(lhs)[shapeOf(lhs).size() - 2]);
-    shape.push_back(shapeOf(rhs).back());
-    return out(MatmulOp::create(builder, loc,
-                                RankedTensorType::get(shape, typeOf(lhs).getElementType()), lhs,
-                                rhs));
+  if (inferred >= 0) {
+    if (dynamicInput || llvm::any_of(sizes, ShapedType::isDynamic))
+      sizes[inferred] = ShapedType::kDynamic;
+    else
+      sizes[inferred] = typeOf(x).getNumElements() / std::max<int64_t>(known, 1);
   }
-  // Binary arithmetic; the second operand may be a Python scalar.
-  static const std::map<std::string, std::string> binaries = {
-      {"aten::add", "add"},         {"aten::sub", "sub"},          {"aten::mul", "mul"},
-      {"aten::div", "div"},         {"aten::pow", "pow"},          {"aten::maximum", "maximum"},
-      {"aten::__or__", "or"},       {"aten::bitwise_or", "or"},    {"aten::logical_or", "or"}};
-  if (auto it = binaries.find(kind); it != binaries.end()) {
-    if (hasInput(node, "alpha")) {
-      std::optional<int64_t> alpha = optionalInt(node, "alpha");
-      if (!alpha || *alpha != 1)
-        fail(kind + " with alpha other than 1 is not supported");
+  out(node, reshape(x, sizes, loc));
+}
+
+void Importer::importFlatten(Node *node, Location loc) {
+  Value x = self(node, loc);
+  int64_t rank = typeOf(x).getRank();
+  int64_t start = normalizeDim(intInput(node, "start_dim"), std::max<int64_t>(rank, 1));
+  int64_t end = normalizeDim(intInput(node, "end_dim"), std::max<int64_t>(rank, 1));
+  SmallVector<int64_t> shape;
+  int64_t merged = 1;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (i < start || i > end) {
+      shape.push_back(shapeOf(x)[i]);
+      continue;
     }
-    if (hasInput(node, "rounding_mode") && !input(node, "rounding_mode").isNone())
-      fail(kind + " with a rounding mode is not supported");
-    Value lhs = asTensor(get(node->inputs()[0]), loc);
-    Value rhs = asTensor(get(node->inputs()[1]), loc, typeOf(lhs).getElementType());
-    return out(binary(it->second, lhs, rhs, loc));
+    merged = ShapedType::isDynamic(shapeOf(x)[i]) || ShapedType::isDynamic(merged)
+                 ? ShapedType::kDynamic
+                 : merged * shapeOf(x)[i];
+    if (i == end)
+      shape.push_back(merged);
   }
-  if (kind == "aten::rsub") {
-    Value lhs = self();
-    Value rhs = asTensor(input(node, "other"), loc, typeOf(lhs).getElementType());
-    return out(binary("sub", rhs, lhs, loc));
+  out(node, reshape(x, shape, loc));
+}
+
+void Importer::importUnsqueeze(Node *node, Location loc) {
+  Value x = self(node, loc);
+  int64_t dim = normalizeDim(intInput(node, "dim"), typeOf(x).getRank() + 1);
+  SmallVector<int64_t> shape(shapeOf(x));
+  shape.insert(shape.begin() + dim, 1);
+  out(node, reshape(x, shape, loc));
+}
+
+void Importer::importSqueeze(Node *node, Location loc) {
+  Value x = self(node, loc);
+  SmallVector<int64_t> shape;
+  std::optional<int64_t> dim;
+  if (hasInput(node, "dim"))
+    dim = normalizeDim(intInput(node, "dim"), typeOf(x).getRank());
+  for (auto [i, size] : llvm::enumerate(shapeOf(x)))
+    if (size != 1 || (dim && *dim != static_cast<int64_t>(i)))
+      shape.push_back(size);
+  out(node, reshape(x, shape, loc));
+}
+
+void Importer::importTranspose(Node *node, Location loc) {
+  std::string kind = node->kind().toQualString();
+  Value x = self(node, loc);
+  int64_t rank = typeOf(x).getRank();
+  SmallVector<int64_t> permutation;
+  for (int64_t i = 0; i < rank; ++i)
+    permutation.push_back(i);
+  if (kind == "aten::transpose") {
+    std::swap(permutation[normalizeDim(intInput(node, "dim0"), rank)],
+              permutation[normalizeDim(intInput(node, "dim1"), rank)]);
+  } else if (kind == "aten::t") {
+    if (rank == 2)
+      std::swap(permutation[0], permutation[1]);
+  } else {
+    SmallVector<int64_t> dims = intListInput(node, "dims");
+    if (static_cast<int64_t>(dims.size()) != rank)
+      fail("aten::permute needs one entry per dimension");
+    for (auto [i, dim] : llvm::enumerate(dims))
+      permutation[i] = normalizeDim(dim, rank);
   }
-  static const std::map<std::string, ComparePredicate> comparisons = {
-      {"aten::gt", ComparePredicate::gt}, {"aten::lt", ComparePredicate::lt},
-      {"aten::ge", ComparePredicate::ge}, {"aten::le", ComparePredicate::le},
-      {"aten::eq", ComparePredicate::eq}, {"aten::ne", ComparePredicate::ne}};
-  if (auto it = comparisons.find(kind); it != comparisons.end()) {
-    Value lhs = self();
-    Value rhs = asTensor(input(node, "other"), loc, typeOf(lhs).getElementType());
-    std::tie(lhs, rhs) = promote(lhs, rhs, loc);
-    auto shape = broadcastShapes(shapeOf(lhs), shapeOf(rhs));
-    if (!shape)
-      fail("comparison operands do not broadcast");
-    return out(CompareOp::create(builder, loc,
-                                 RankedTensorType::get(*shape, builder.getI1Type()), it->second,
-                                 lhs, rhs));
+  if (llvm::equal(permutation, llvm::seq<int64_t>(0, rank)))
+    return out(node, x);
+  SmallVector<int64_t> sorted(permutation);
+  llvm::sort(sorted);
+  if (!llvm::equal(sorted, llvm::seq<int64_t>(0, rank)))
+    fail(kind + " does not permute the dimensions");
+  out(node, TransposeOp::create(builder, loc, x, builder.getDenseI64ArrayAttr(permutation)));
+}
+
+void Importer::importSlice(Node *node, Location loc) {
+  Value x = self(node, loc);
+  int64_t rank = typeOf(x).getRank();
+  int64_t dim = normalizeDim(intInput(node, "dim"), rank);
+  int64_t size = shapeOf(x)[dim];
+  std::optional<int64_t> start = input(node, "start").isNone() ? std::optional<int64_t>(0)
+                                                                : optionalInt(node, "start");
+  std::optional<int64_t> end = input(node, "end").isNone()
+                                   ? std::optional<int64_t>(std::numeric_limits<int64_t>::max())
+                                   : optionalInt(node, "end");
+  int64_t step = intInput(node, "step");
+  if (!start || !end)
+    fail("aten::slice with bounds computed at run time is not supported");
+  if (step < 1)
+    fail("aten::slice with a step below 1 is not supported");
+  if (ShapedType::isDynamic(size)) {
+    if (*start == 0 && *end >= std::numeric_limits<int32_t>::max() && step == 1)
+      return out(node, x);
+    fail("slicing the token dimension is not supported");
   }
-  if (kind == "aten::neg")
-    return out(NegOp::create(builder, loc, self()));
-  if (kind == "aten::rsqrt")
-    return out(RsqrtOp::create(builder, loc, self()));
-  if (kind == "aten::sqrt")
-    return out(SqrtOp::create(builder, loc, self()));
-  if (kind == "aten::exp")
-    return out(ExpOp::create(builder, loc, self()));
-  if (kind == "aten::cos")
-    return out(CosOp::create(builder, loc, self()));
-  if (kind == "aten::sin")
-    return out(SinOp::create(builder, loc, self()));
-  if (kind == "aten::sigmoid")
-    return out(SigmoidOp::create(builder, loc, self()));
-  if (kind == "aten::tanh")
-    return out(TanhOp::create(builder, loc, self()));
-  if (kind == "aten::silu")
-    return out(SiluOp::create(builder, loc, self()));
-  if (kind == "aten::relu")
-    return out(ReluOp::create(builder, loc, self()));
-  if (kind == "aten::gelu") {
-    bool tanh = hasInput(node, "approximate") && input(node, "approximate").isConstant() &&
-                input(node, "approximate").constant.isString() &&
-                input(node, "approximate").constant.toStringRef() == "tanh";
-    return out(GeluOp::create(builder, loc, self(),
-                              tanh ? GeluApproximation::tanh : GeluApproximation::none));
-  }
-  if (kind == "aten::to" || kind == "aten::type_as") {
-    Value x = self();
-    Type element;
-    if (kind == "aten::type_as") {
-      element = typeOf(tensorInput(node, "other", loc)).getElementType();
-    } else if (hasInput(node, "dtype") && !input(node, "dtype").isNone()) {
-      element = elementTypeOf(context, static_cast<at::ScalarType>(intInput(node, "dtype")));
-    } else if (hasInput(node, "other")) {
-      element = typeOf(tensorInput(node, "other", loc)).getElementType();
-    } else {
-      return out(x); // a device move
+  int64_t first = *start < 0 ? std::max<int64_t>(*start + size, 0) : std::min(*start, size);
+  int64_t last = *end < 0 ? std::max<int64_t>(*end + size, 0) : std::min(*end, size);
+  if (first == 0 && last == size && step == 1)
+    return out(node, x);
+  if (last <= first)
+    fail("an empty slice is not supported");
+  out(node, SliceOp::create(builder, loc, x, dim, first, last, step));
+}
+
+void Importer::importCat(Node *node, Location loc) {
+  std::string kind = node->kind().toQualString();
+  const Imported &list = input(node, "tensors");
+  std::vector<Imported> items = list.items;
+  if (list.kind == Imported::Kind::Constant && list.constant.isTensorList())
+    for (const at::Tensor &tensor : list.constant.toTensorVector())
+      items.push_back(Imported::ofConstant(tensor));
+  if (items.empty())
+    fail(kind + " of an empty list");
+  SmallVector<Value> parts;
+  for (const Imported &item : items)
+    parts.push_back(asTensor(item, loc));
+  int64_t rank = typeOf(parts[0]).getRank() + (kind == "aten::stack" ? 1 : 0);
+  int64_t dim = normalizeDim(intInput(node, "dim"), rank);
+  if (kind == "aten::stack")
+    for (Value &part : parts) {
+      SmallVector<int64_t> shape(shapeOf(part));
+      shape.insert(shape.begin() + dim, 1);
+      part = reshape(part, shape, loc);
     }
+  for (Value part : parts)
+    if (typeOf(part).getRank() != rank ||
+        typeOf(part).getElementType() != typeOf(parts[0]).getElementType())
+      fail(kind + " of tensors of different ranks or element types");
+  out(node, ConcatOp::create(builder, loc, parts, dim));
+}
+
+void Importer::importRepeatInterleave(Node *node, Location loc) {
+  Value x = self(node, loc);
+  std::optional<int64_t> repeats = optionalInt(node, "repeats");
+  if (!repeats || input(node, "dim").isNone())
+    fail("aten::repeat_interleave needs constant repeats and a dimension");
+  int64_t rank = typeOf(x).getRank();
+  int64_t dim = normalizeDim(intInput(node, "dim"), rank);
+  SmallVector<int64_t> unit(shapeOf(x)), grouped(shapeOf(x)), result(shapeOf(x));
+  unit.insert(unit.begin() + dim + 1, 1);
+  grouped.insert(grouped.begin() + dim + 1, *repeats);
+  result[dim] = ShapedType::isDynamic(result[dim]) ? result[dim] : result[dim] * *repeats;
+  // A broadcast's result shape is what it broadcasts to: a choice, not inferred.
+  Value expanded = BroadcastOp::create(
+      builder, loc, RankedTensorType::get(grouped, typeOf(x).getElementType()),
+      reshape(x, unit, loc));
+  out(node, reshape(expanded, result, loc));
+}
+
+void Importer::importExpand(Node *node, Location loc) {
+  Value x = self(node, loc);
+  SmallVector<int64_t> sizes = intListInput(node, "size");
+  int64_t offset = static_cast<int64_t>(sizes.size()) - typeOf(x).getRank();
+  if (offset < 0)
+    fail("aten::expand to fewer dimensions");
+  for (auto [i, size] : llvm::enumerate(sizes))
+    if (size == -1)
+      size = shapeOf(x)[i - offset];
+  if (ArrayRef<int64_t>(sizes) == shapeOf(x))
+    return out(node, x);
+  out(node, BroadcastOp::create(builder, loc,
+                                RankedTensorType::get(sizes, typeOf(x).getElementType()), x));
+}
+
+void Importer::importWhere(Node *node, Location loc) {
+  std::string kind = node->kind().toQualString();
+  Value condition, onTrue, onFalse;
+  if (kind == "aten::masked_fill") {
+    onFalse = self(node, loc);
+    condition = tensorInput(node, "mask", loc);
+    onTrue = tensorInput(node, "value", loc, typeOf(onFalse).getElementType());
+    onTrue = cast(onTrue, typeOf(onFalse).getElementType(), loc);
+  } else {
+    condition = tensorInput(node, "condition", loc);
+    onTrue = tensorInput(node, "self", loc);
+    onFalse = tensorInput(node, "other", loc, typeOf(onTrue).getElementType());
+    std::tie(onTrue, onFalse) = promote(onTrue, onFalse, loc);
+  }
+  if (!typeOf(condition).getElementType().isInteger(1))
+    fail(kind + " with a condition that is not boolean");
+  auto shape = broadcastShapes(shapeOf(condition), shapeOf(onTrue));
+  if (!shape || !broadcastShapes(*shape, shapeOf(onFalse)))
+    fail(kind + " operands do not broadcast");
+  out(node, WhereOp::create(builder, loc, condition, onTrue, onFalse));
+}
+
+void Importer::importSoftmax(Node *node, Location loc) {
+  Value x = self(node, loc);
+  if (hasInput(node, "dtype") && !input(node, "dtype").isNone()) {
+    Type element = elementTypeOf(context, static_cast<at::ScalarType>(intInput(node, "dtype")));
     if (!element)
-      fail("conversion to a dtype vgcu does not support");
-    return out(cast(x, element, loc));
+      fail("softmax to a dtype vgcu does not support");
+    x = cast(x, element, loc);
   }
-  if (kind == "aten::view" || kind == "aten::reshape") {
-    Value x = self();
-    SmallVector<int64_t> sizes = intListInput(node, kind == "aten::view" ? "size" : "shape");
-    int64_t known = 1;
-    int inferred = -1;
-    bool dynamicInput = llvm::any_of(shapeOf(x), ShapedType::isDynamic);
-    for (auto [i, size] : llvm::enumerate(sizes)) {
-      if (size == -1)
-        inferred = static_cast<int>(i);
-      else if (!ShapedType::isDynamic(size))
-        known *= size;
-    }
-    if (inferred >= 0) {
-      if (dynamicInput || llvm::any_of(sizes, ShapedType::isDynamic))
-        sizes[inferred] = ShapedType::kDynamic;
-      else
-        sizes[inferred] = typeOf(x).getNumElements() / std::max<int64_t>(known, 1);
-    }
-    return out(reshape(x, sizes, loc));
-  }
-  if (kind == "aten::flatten") {
-    Value x = self();
-    int64_t rank = typeOf(x).getRank();
-    int64_t start = normalizeDim(intInput(node, "start_dim"), std::max<int64_t>(rank, 1));
-    int64_t end = normalizeDim(intInput(node, "end_dim"), std::max<int64_t>(rank, 1));
-    SmallVector<int64_t> shape;
-    int64_t merged = 1;
-    for (int64_t i = 0; i < rank; ++i) {
-      if (i < start || i > end) {
-        shape.push_back(shapeOf(x)[i]);
-        continue;
-      }
-      merged = ShapedType::isDynamic(shapeOf(x)[i]) || ShapedType::isDynamic(merged)
-                   ? ShapedType::kDynamic
-                   : merged * shapeOf(x)[i];
-      if (i == end)
-        shape.push_back(merged);
-    }
-    return out(reshape(x, shape, loc));
-  }
-  if (kind == "aten::unsqueeze") {
-    Value x = self();
-    int64_t rank = typeOf(x).getRank();
-    int64_t dim = normalizeDim(intInput(node, "dim"), rank + 1);
-    SmallVector<int64_t> shape(shapeOf(x));
-    shape.insert(shape.begin() + dim, 1);
-    return out(reshape(x, shape, loc));
-  }
-  if (kind == "aten::squeeze") {
-    Value x = self();
-    SmallVector<int64_t> shape;
-    std::optional<int64_t> dim;
-    if (hasInput(node, "dim"))
-      dim = normalizeDim(intInput(node, "dim"), typeOf(x).getRank());
-    for (auto [i, size] : llvm::enumerate(shapeOf(x)))
-      if (size != 1 || (dim && *dim != static_cast<int64_t>(i)))
-        shape.push_back(size);
-    return out(reshape(x, shape, loc));
-  }
-  if (kind == "aten::transpose" || kind == "aten::permute" || kind == "aten::t") {
-    Value x = self();
-    int64_t rank = typeOf(x).getRank();
-    SmallVector<int64_t> permutation;
-    for (int64_t i = 0; i < rank; ++i)
-      permutation.push_back(i);
-    if (kind == "aten::transpose") {
-      std::swap(permutation[normalizeDim(intInput(node, "dim0"), rank)],
-                permutation[normalizeDim(intInput(node, "dim1"), rank)]);
-    } else if (kind == "aten::t") {
-      if (rank == 2)
-        std::swap(permutation[0], permutation[1]);
-    } else {
-      SmallVector<int64_t> dims = intListInput(node, "dims");
-      if (static_cast<int64_t>(dims.size()) != rank)
-        fail("aten::permute needs one entry per dimension");
-      for (auto [i, dim] : llvm::enumerate(dims))
-        permutation[i] = normalizeDim(dim, rank);
-    }
-    SmallVector<int64_t> shape;
-    for (int64_t index : permutation)
-      shape.push_back(shapeOf(x)[index]);
-    if (llvm::equal(permutation, llvm::seq<int64_t>(0, rank)))
-      return out(x);
-    return out(TransposeOp::create(builder, loc,
-                                   RankedTensorType::get(shape, typeOf(x).getElementType()), x,
-                                   builder.getDenseI64ArrayAttr(permutation)));
-  }
-  if (kind == "aten::slice") {
-    Value x = self();
-    int64_t rank = typeOf(x).getRank();
-    int64_t dim = normalizeDim(intInput(node, "dim"), rank);
-    int64_t size = shapeOf(x)[dim];
-    std::optional<int64_t> start = input(node, "start").isNone() ? std::optional<int64_t>(0)
-                                                                  : optionalInt(node, "start");
-    std::optional<int64_t> end = input(node, "end").isNone()
-                                     ? std::optional<int64_t>(std::numeric_limits<int64_t>::max())
-                                     : optionalInt(node, "end");
-    int64_t step = intInput(node, "step");
-    if (!start || !end)
-      fail("aten::slice with bounds computed at run time is not supported");
-    if (ShapedType::isDynamic(size)) {
-      if (*start == 0 && *end >= std::numeric_limits<int32_t>::max() && step == 1)
-        return out(x);
-      fail("slicing the token dimension is not supported");
-    }
-    int64_t first = *start < 0 ? std::max<int64_t>(*start + size, 0) : std::min(*start, size);
-    int64_t last = *end < 0 ? std::max<int64_t>(*end + size, 0) : std::min(*end, size);
-    if (first == 0 && last == size && step == 1)
-      return out(x);
-    if (last <= first)
-      fail("an empty slice is not supported");
-    SmallVector<int64_t> shape(shapeOf(x));
-    shape[dim] = (last - first + step - 1) / step;
-    return out(SliceOp::create(builder, loc,
-                               RankedTensorType::get(shape, typeOf(x).getElementType()), x, dim,
-                               first, last, step));
-  }
-  if (kind == "aten::cat" || kind == "aten::stack") {
-    const Imported &list = input(node, "tensors");
-    std::vector<Imported> items = list.items;
-    if (list.kind == Imported::Kind::Constant && list.constant.isTensorList())
-      for (const at::Tensor &tensor : list.constant.toTensorVector())
-        items.push_back(Imported::ofConstant(tensor));
-    if (items.empty())
-      fail(kind + " of an empty list");
-    SmallVector<Value> parts;
-    for (const Imported &item : items)
-      parts.push_back(asTensor(item, loc));
-    int64_t rank = typeOf(parts[0]).getRank() + (kind == "aten::stack" ? 1 : 0);
-    int64_t dim = normalizeDim(intInput(node, "dim"), rank);
-    if (kind == "aten::stack")
-      for (Value &part : parts) {
-        SmallVector<int64_t> shape(shapeOf(part));
-        shape.insert(shape.begin() + dim, 1);
-        part = reshape(part, shape, loc);
-      }
-    SmallVector<int64_t> shape(shapeOf(parts[0]));
-    shape[dim] = 0;
-    for (Value part : parts) {
-      int64_t size = shapeOf(part)[dim];
-      shape[dim] = ShapedType::isDynamic(size) || ShapedType::isDynamic(shape[dim])
-                       ? ShapedType::kDynamic
-                       : shape[dim] + size;
-    }
-    return out(ConcatOp::create(builder, loc,
-                                RankedTensorType::get(shape, typeOf(parts[0]).getElementType()),
-                                parts, dim));
-  }
-  if (kind == "aten::repeat_interleave") {
-    Value x = self();
-    std::optional<int64_t> repeats = optionalInt(node, "repeats");
-    if (!repeats || input(node, "dim").isNone())
-      fail("aten::repeat_interleave needs constant repeats and a dimension");
-    int64_t rank = typeOf(x).getRank();
-    int64_t dim = normalizeDim(intInput(node, "dim"), rank);
-    SmallVector<int64_t> unit(shapeOf(x)), grouped(shapeOf(x)), result(shapeOf(x));
-    unit.insert(unit.begin() + dim + 1, 1);
-    grouped.insert(grouped.begin() + dim + 1, *repeats);
-    result[dim] = ShapedType::isDynamic(result[dim]) ? result[dim] : result[dim] * *repeats;
-    Value expanded = BroadcastOp::create(
-        builder, loc, RankedTensorType::get(grouped, typeOf(x).getElementType()),
-        reshape(x, unit, loc));
-    return out(reshape(expanded, result, loc));
-  }
-  if (kind == "aten::expand") {
-    Value x = self();
-    SmallVector<int64_t> sizes = intListInput(node, "size");
-    int64_t offset = static_cast<int64_t>(sizes.size()) - typeOf(x).getRank();
-    if (offset < 0)
-      fail("aten::expand to fewer dimensions");
-    for (auto [i, size] : llvm::enumerate(sizes))
-      if (size == -1)
-        size = shapeOf(x)[i - offset];
-    if (ArrayRef<int64_t>(sizes) == shapeOf(x))
-      return out(x);
-    return out(BroadcastOp::create(builder, loc,
-                                   RankedTensorType::get(sizes, typeOf(x).getElementType()), x));
-  }
-  if (kind == "aten::masked_fill" || kind == "aten::where") {
-    Value condition, onTrue, onFalse;
-    if (kind == "aten::masked_fill") {
-      onFalse = self();
-      condition = tensorInput(node, "mask", loc);
-      onTrue = tensorInput(node, "value", loc, typeOf(onFalse).getElementType());
-      onTrue = cast(onTrue, typeOf(onFalse).getElementType(), loc);
-    } else {
-      condition = tensorInput(node, "condition", loc);
-      onTrue = tensorInput(node, "self", loc);
-      onFalse = tensorInput(node, "other", loc, typeOf(onTrue).getElementType());
-      std::tie(onTrue, onFalse) = promote(onTrue, onFalse, loc);
-    }
-    auto shape = broadcastShapes(shapeOf(condition), shapeOf(onTrue));
-    if (shape)
-      shape = broadcastShapes(*shape, shapeOf(onFalse));
-    if (!shape)
-      fail(kind + " operands do not broadcast");
-    return out(WhereOp::create(builder, loc,
-                               RankedTensorType::get(*shape, typeOf(onFalse).getElementType()),
-                               condition, onTrue, onFalse));
-  }
-  if (kind == "aten::softmax") {
-    Value x = self();
-    if (hasInput(node, "dtype") && !input(node, "dtype").isNone()) {
-      Type element = elementTypeOf(context, static_cast<at::ScalarType>(intInput(node, "dtype")));
-      if (!element)
-        fail("softmax to a dtype vgcu does not support");
-      x = cast(x, element, loc);
-    }
-    int64_t dim = normalizeDim(intInput(node, "dim"), typeOf(x).getRank());
-    return out(SoftmaxOp::create(builder, loc, x, dim));
-  }
-  if (kind == "aten::mean" || kind == "aten::sum") {
-    Value x = self();
-    if (hasInput(node, "dtype") && !input(node, "dtype").isNone())
-      fail(kind + " with a dtype argument is not supported");
-    SmallVector<int64_t> dims = intListInput(node, "dim");
-    bool keepdim = hasInput(node, "keepdim") && input(node, "keepdim").isConstant() &&
-                   input(node, "keepdim").constant.isBool() &&
-                   input(node, "keepdim").constant.toBool();
-    SmallVector<int64_t> shape;
-    std::string error = reducedShape(shapeOf(x), dims, keepdim, shape);
-    if (!error.empty())
-      fail(kind + ": " + error);
-    auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
-    auto dimsAttr = builder.getDenseI64ArrayAttr(dims);
-    if (kind == "aten::mean")
-      return out(MeanOp::create(builder, loc, type, x, dimsAttr, keepdim));
-    return out(SumOp::create(builder, loc, type, x, dimsAttr, keepdim));
-  }
-  if (kind == "aten::layer_norm") {
-    Value x = tensorInput(node, "input", loc);
-    SmallVector<int64_t> normalized = intListInput(node, "normalized_shape");
-    if (normalized.size() != 1 || normalized[0] != shapeOf(x).back())
-      fail("aten::layer_norm over more than the last dimension is not supported");
-    if (input(node, "weight").isNone() || input(node, "bias").isNone())
-      fail("aten::layer_norm without weight and bias is not supported");
-    const Imported &eps = input(node, "eps");
-    double epsilon = eps.constant.isDouble() ? eps.constant.toDouble() : 1e-5;
-    return out(LayerNormOp::create(builder, loc, x.getType(), x, tensorInput(node, "weight", loc),
-                                   tensorInput(node, "bias", loc),
-                                   builder.getF64FloatAttr(epsilon)));
-  }
-  if (kind == "aten::index_select") {
-    Value x = self();
-    Value indices = tensorInput(node, "index", loc);
-    int64_t dim = normalizeDim(intInput(node, "dim"), typeOf(x).getRank());
-    SmallVector<int64_t> shape(shapeOf(x));
-    shape[dim] = shapeOf(indices)[0];
-    return out(GatherOp::create(builder, loc,
-                                RankedTensorType::get(shape, typeOf(x).getElementType()), x,
-                                indices, dim));
-  }
-  if (kind == "aten::index") {
-    // x[indices] on the first dimension: a gather.
-    Value x = self();
-    const Imported &list = input(node, "indices");
-    if (list.kind != Imported::Kind::List || list.items.empty() ||
-        llvm::any_of(ArrayRef<Imported>(list.items).drop_front(),
-                     [](const Imported &item) { return !item.isNone(); }))
-      fail("aten::index with more than one index tensor is not supported");
-    Value indices = asTensor(list.items[0], loc);
-    if (typeOf(indices).getRank() != 1)
-      fail("aten::index with a multi-dimensional index is not supported");
-    SmallVector<int64_t> shape(shapeOf(x));
-    shape[0] = shapeOf(indices)[0];
-    return out(GatherOp::create(builder, loc,
-                                RankedTensorType::get(shape, typeOf(x).getElementType()), x,
-                                indices, 0));
-  }
-  fail("unsupported TorchScript op '" + kind + "'");
+  out(node, SoftmaxOp::create(builder, loc, x, normalizeDim(intInput(node, "dim"),
+                                                             typeOf(x).getRank())));
+}
+
+template <typename OpTy>
+void Importer::importReduction(Node *node, Location loc) {
+  std::string kind = node->kind().toQualString();
+  Value x = self(node, loc);
+  if (hasInput(node, "dtype") && !input(node, "dtype").isNone())
+    fail(kind + " with a dtype argument is not supported");
+  SmallVector<int64_t> dims = intListInput(node, "dim");
+  bool keepdim = hasInput(node, "keepdim") && input(node, "keepdim").isConstant() &&
+                 input(node, "keepdim").constant.isBool() &&
+                 input(node, "keepdim").constant.toBool();
+  SmallVector<int64_t> shape;
+  std::string error = reducedShape(shapeOf(x), dims, keepdim, shape);
+  if (!error.empty())
+    fail(kind + ": " + error);
+  out(node, OpTy::create(builder, loc, x, builder.getDenseI64ArrayAttr(dims), keepdim));
+}
+
+void Importer::importLayerNorm(Node *node, Location loc) {
+  Value x = tensorInput(node, "input", loc);
+  SmallVector<int64_t> normalized = intListInput(node, "normalized_shape");
+  if (normalized.size() != 1 || normalized[0] != shapeOf(x).back())
+    fail("aten::layer_norm over more than the last dimension is not supported");
+  if (input(node, "weight").isNone() || input(node, "bias").isNone())
+    fail("aten::layer_norm without weight and bias is not supported");
+  const Imported &eps = input(node, "eps");
+  double epsilon = eps.constant.isDouble() ? eps.constant.toDouble() : 1e-5;
+  out(node, LayerNormOp::create(builder, loc, x, tensorInput(node, "weight", loc),
+                                tensorInput(node, "bias", loc),
+                                builder.getF64FloatAttr(epsilon)));
+}
+
+void Importer::importIndexSelect(Node *node, Location loc) {
+  Value x = self(node, loc);
+  Value indices = tensorInput(node, "index", loc);
+  if (typeOf(indices).getRank() != 1)
+    fail("aten::index_select with a multi-dimensional index is not supported");
+  out(node, GatherOp::create(builder, loc, x, indices,
+                             normalizeDim(intInput(node, "dim"), typeOf(x).getRank())));
+}
+
+/// x[indices] on the first dimension: a gather.
+void Importer::importIndex(Node *node, Location loc) {
+  Value x = self(node, loc);
+  const Imported &list = input(node, "indices");
+  if (list.kind != Imported::Kind::List || list.items.empty() ||
+      llvm::any_of(ArrayRef<Imported>(list.items).drop_front(),
+                   [](const Imported &item) { return !item.isNone(); }))
+    fail("aten::index with more than one index tensor is not supported");
+  Value indices = asTensor(list.items[0], loc);
+  if (typeOf(indices).getRank() != 1)
+    fail("aten::index with a multi-dimensional index is not supported");
+  out(node, GatherOp::create(builder, loc, x, indices, 0));
+}
+
+llvm::StringMap<Importer::Handler> Importer::handlers() {
+  return llvm::StringMap<Handler>{
+      {"aten::contiguous", &Importer::importIdentity},
+      {"aten::detach", &Importer::importIdentity},
+      {"aten::clone", &Importer::importIdentity},
+      {"aten::dropout", &Importer::importIdentity},
+      {"aten::alias", &Importer::importIdentity},
+      {"aten::embedding", &Importer::importEmbedding},
+      {"aten::linear", &Importer::importLinear},
+      {"aten::matmul", &Importer::importMatmul},
+      {"aten::bmm", &Importer::importMatmul},
+      {"aten::mm", &Importer::importMatmul},
+      {"aten::add", &Importer::importBinary<AddOp>},
+      {"aten::sub", &Importer::importBinary<SubOp>},
+      {"aten::mul", &Importer::importBinary<MulOp>},
+      {"aten::div", &Importer::importBinary<DivOp>},
+      {"aten::pow", &Importer::importBinary<PowOp>},
+      {"aten::maximum", &Importer::importBinary<MaximumOp>},
+      {"aten::__or__", &Importer::importBinary<OrOp>},
+      {"aten::bitwise_or", &Importer::importBinary<OrOp>},
+      {"aten::logical_or", &Importer::importBinary<OrOp>},
+      {"aten::rsub", &Importer::importRsub},
+      {"aten::gt", &Importer::importComparison<ComparePredicate::gt>},
+      {"aten::lt", &Importer::importComparison<ComparePredicate::lt>},
+      {"aten::ge", &Importer::importComparison<ComparePredicate::ge>},
+      {"aten::le", &Importer::importComparison<ComparePredicate::le>},
+      {"aten::eq", &Importer::importComparison<ComparePredicate::eq>},
+      {"aten::ne", &Importer::importComparison<ComparePredicate::ne>},
+      {"aten::neg", &Importer::importUnary<NegOp>},
+      {"aten::rsqrt", &Importer::importUnary<RsqrtOp>},
+      {"aten::sqrt", &Importer::importUnary<SqrtOp>},
+      {"aten::exp", &Importer::importUnary<ExpOp>},
+      {"aten::cos", &Importer::importUnary<CosOp>},
+      {"aten::sin", &Importer::importUnary<SinOp>},
+      {"aten::sigmoid", &Importer::importUnary<SigmoidOp>},
+      {"aten::tanh", &Importer::importUnary<TanhOp>},
+      {"aten::silu", &Importer::importUnary<SiluOp>},
+      {"aten::relu", &Importer::importUnary<ReluOp>},
+      {"aten::gelu", &Importer::importGelu},
+      {"aten::to", &Importer::importConversion},
+      {"aten::type_as", &Importer::importConversion},
+      {"aten::view", &Importer::importView},
+      {"aten::reshape", &Importer::importView},
+      {"aten::flatten", &Importer::importFlatten},
+      {"aten::unsqueeze", &Importer::importUnsqueeze},
+      {"aten::squeeze", &Importer::importSqueeze},
+      {"aten::transpose", &Importer::importTranspose},
+      {"aten::permute", &Importer::importTranspose},
+      {"aten::t", &Importer::importTranspose},
+      {"aten::slice", &Importer::importSlice},
+      {"aten::cat", &Importer::importCat},
+      {"aten::stack", &Importer::importCat},
+      {"aten::repeat_interleave", &Importer::importRepeatInterleave},
+      {"aten::expand", &Importer::importExpand},
+      {"aten::masked_fill", &Importer::importWhere},
+      {"aten::where", &Importer::importWhere},
+      {"aten::softmax", &Importer::importSoftmax},
+      {"aten::mean", &Importer::importReduction<MeanOp>},
+      {"aten::sum", &Importer::importReduction<SumOp>},
+      {"aten::layer_norm", &Importer::importLayerNorm},
+      {"aten::index_select", &Importer::importIndexSelect},
+      {"aten::index", &Importer::importIndex},
+  };
 }
 
 } // namespace

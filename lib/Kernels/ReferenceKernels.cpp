@@ -87,24 +87,24 @@ at::Tensor layerNorm(const at::Tensor &input, const at::Tensor &weight, const at
 
 /// Rotary tables [tokens, rotary_dim] in `type`, from positions, as HF computes them.
 std::pair<at::Tensor, at::Tensor> rotaryTables(const at::Tensor &positions, int64_t rotaryDim,
-                                               double theta, gcu::RotaryStyle style,
+                                               double theta, vgcu::RotaryStyle style,
                                                at::ScalarType type) {
   at::Tensor exponent =
       at::arange(0, rotaryDim, 2, at::TensorOptions().dtype(at::kLong)).to(at::kFloat) /
       static_cast<double>(rotaryDim);
   at::Tensor invFreq = at::reciprocal(at::pow(theta, exponent));
   at::Tensor freqs = positions.to(at::kFloat).unsqueeze(1) * invFreq.unsqueeze(0);
-  at::Tensor angles = style == gcu::RotaryStyle::neox ? at::cat({freqs, freqs}, -1)
+  at::Tensor angles = style == vgcu::RotaryStyle::neox ? at::cat({freqs, freqs}, -1)
                                                       : freqs.repeat_interleave(2, -1);
   return {angles.cos().to(type), angles.sin().to(type)};
 }
 
 /// Rotates [tokens, heads, head_dim] `x` (first rotary_dim channels), returning a new tensor.
 at::Tensor rotate(const at::Tensor &x, const at::Tensor &cos, const at::Tensor &sin,
-                  int64_t rotaryDim, gcu::RotaryStyle style) {
+                  int64_t rotaryDim, vgcu::RotaryStyle style) {
   at::Tensor part = x.narrow(-1, 0, rotaryDim);
   at::Tensor rotated;
-  if (style == gcu::RotaryStyle::neox) {
+  if (style == vgcu::RotaryStyle::neox) {
     int64_t half = rotaryDim / 2;
     rotated = at::cat({-part.narrow(-1, half, half), part.narrow(-1, 0, half)}, -1);
   } else {
@@ -195,24 +195,24 @@ std::optional<int64_t> optionalInt(IntegerAttr attr) {
   return attr ? std::optional<int64_t>(attr.getInt()) : std::nullopt;
 }
 
-at::Tensor activate(gcu::Epilogue epilogue, const at::Tensor &input) {
+at::Tensor activate(vgcu::Epilogue epilogue, const at::Tensor &input) {
   at::Tensor x = widen(input);
   switch (epilogue) {
-  case gcu::Epilogue::none:
+  case vgcu::Epilogue::none:
     return x;
-  case gcu::Epilogue::relu:
+  case vgcu::Epilogue::relu:
     return at::relu(x);
-  case gcu::Epilogue::gelu:
+  case vgcu::Epilogue::gelu:
     return at::gelu(x);
-  case gcu::Epilogue::gelu_tanh:
+  case vgcu::Epilogue::gelu_tanh:
     return at::gelu(x, "tanh");
-  case gcu::Epilogue::silu_and_mul:
-  case gcu::Epilogue::gelu_and_mul:
-  case gcu::Epilogue::gelu_tanh_and_mul: {
+  case vgcu::Epilogue::silu_and_mul:
+  case vgcu::Epilogue::gelu_and_mul:
+  case vgcu::Epilogue::gelu_tanh_and_mul: {
     int64_t half = x.size(-1) / 2;
     at::Tensor gate = x.narrow(-1, 0, half), up = x.narrow(-1, half, half);
-    at::Tensor activated = epilogue == gcu::Epilogue::silu_and_mul ? at::silu(gate)
-                           : epilogue == gcu::Epilogue::gelu_and_mul ? at::gelu(gate)
+    at::Tensor activated = epilogue == vgcu::Epilogue::silu_and_mul ? at::silu(gate)
+                           : epilogue == vgcu::Epilogue::gelu_and_mul ? at::gelu(gate)
                                                                      : at::gelu(gate, "tanh");
     return activated * up;
   }
@@ -251,7 +251,7 @@ KernelLibrary buildReferenceLibrary() {
             out = regs[gemm.getOut()];
     int64_t bias = gemm.getBias() ? regs[gemm.getBias()] : -1;
     int64_t residual = gemm.getResidual() ? regs[gemm.getResidual()] : -1;
-    gcu::Epilogue epilogue = gemm.getEpilogue();
+    vgcu::Epilogue epilogue = gemm.getEpilogue();
     bool firstRankBias = gemm.getFirstRankBias();
     return Instruction([=](Frame &f, RuntimeState &state) {
       bool addBias = bias >= 0 && (!firstRankBias || state.collectives->rank() == 0);
@@ -323,7 +323,7 @@ KernelLibrary buildReferenceLibrary() {
                 key = regs[rotary.getKey()];
         int64_t headDim = rotary.getHeadDim(), rotaryDim = rotary.getRotaryDim();
         double theta = rotary.getTheta().convertToDouble();
-        gcu::RotaryStyle style = rotary.getStyle();
+        vgcu::RotaryStyle style = rotary.getStyle();
         bool same = rotary.getQuery() == rotary.getKey();
         return Instruction([=](Frame &f, RuntimeState &) {
           at::Tensor &q = f.tensors[query];
@@ -405,7 +405,7 @@ KernelLibrary buildReferenceLibrary() {
         std::optional<int64_t> window = optionalInt(fused.getSlidingWindowAttr());
         std::optional<int64_t> rotaryDim = optionalInt(fused.getRotaryDimAttr());
         double theta = fused.getTheta() ? fused.getTheta()->convertToDouble() : 0.0;
-        gcu::RotaryStyle style = fused.getRotaryStyle().value_or(gcu::RotaryStyle::neox);
+        vgcu::RotaryStyle style = fused.getRotaryStyle().value_or(vgcu::RotaryStyle::neox);
         gcu::AttentionPhase phase = fused.getPhase();
         return Instruction([=](Frame &f, RuntimeState &) {
           at::Tensor q = f.tensors[query].view({-1, heads, headDim});
@@ -427,7 +427,7 @@ KernelLibrary buildReferenceLibrary() {
         });
       });
 
-  auto gated = [](gcu::Epilogue epilogue) {
+  auto gated = [](vgcu::Epilogue epilogue) {
     return [epilogue](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
       int64_t input = regs[op->getOperand(0)], out = regs[op->getOperand(1)];
       return Instruction([=](Frame &f, RuntimeState &) {
@@ -435,9 +435,9 @@ KernelLibrary buildReferenceLibrary() {
       });
     };
   };
-  add("gcu.silu_and_mul", gated(gcu::Epilogue::silu_and_mul));
-  add("gcu.gelu_and_mul", gated(gcu::Epilogue::gelu_and_mul));
-  add("gcu.gelu_tanh_and_mul", gated(gcu::Epilogue::gelu_tanh_and_mul));
+  add("gcu.silu_and_mul", gated(vgcu::Epilogue::silu_and_mul));
+  add("gcu.gelu_and_mul", gated(vgcu::Epilogue::gelu_and_mul));
+  add("gcu.gelu_tanh_and_mul", gated(vgcu::Epilogue::gelu_tanh_and_mul));
 
   add("gcu.all_reduce", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
     int64_t buffer = regs[op->getOperand(0)];

@@ -33,12 +33,7 @@ Linear::Linear(ModelContext &ctx, std::string prefix, int64_t inFeatures, int64_
 Value Linear::forward(Value input) {
   Value weight = param("weight", {outputSize, inputSize});
   Value bias = hasBias ? param("bias", {outputSize}) : Value();
-  auto inputType = cast<RankedTensorType>(input.getType());
-  SmallVector<int64_t> shape(inputType.getShape().drop_back());
-  shape.push_back(outputSize);
-  return LinearOp::create(ctx.builder(), loc(), RankedTensorType::get(shape, ctx.dtype()), input,
-                          weight, bias, /*packed_modules=*/nullptr, /*packed_sizes=*/nullptr,
-                          /*first_rank_bias=*/false);
+  return LinearOp::create(ctx.builder(), loc(), input, weight, bias);
 }
 
 PackedLinear::PackedLinear(ModelContext &ctx, std::string prefix, int64_t inFeatures,
@@ -57,13 +52,10 @@ Value PackedLinear::forward(Value input) {
   }
   Value weight = param("weight", {total, inputSize});
   Value bias = hasBias ? param("bias", {total}) : Value();
-  auto inputType = cast<RankedTensorType>(input.getType());
-  SmallVector<int64_t> shape(inputType.getShape().drop_back());
-  shape.push_back(total);
   OpBuilder &b = ctx.builder();
-  return LinearOp::create(b, loc(), RankedTensorType::get(shape, ctx.dtype()), input, weight,
-                          bias, b.getStrArrayAttr(names), b.getDenseI64ArrayAttr(sizes),
-                          /*first_rank_bias=*/false);
+  return LinearOp::create(b, loc(), input, weight, bias, /*residual=*/Value(),
+                          b.getStrArrayAttr(names), b.getDenseI64ArrayAttr(sizes),
+                          Epilogue::none, /*first_rank_bias=*/false);
 }
 
 std::vector<Value> PackedLinear::split(Value packed) {
@@ -138,12 +130,7 @@ LMHead LMHead::tiedTo(ModelContext &ctx, const VocabEmbedding &embedding) {
 
 Value LMHead::forward(Value hiddenStates) {
   Value table = ctx.param(weight, {vocab, hidden});
-  auto type = cast<RankedTensorType>(hiddenStates.getType());
-  SmallVector<int64_t> shape(type.getShape().drop_back());
-  shape.push_back(vocab);
-  return LinearOp::create(ctx.builder(), loc(), RankedTensorType::get(shape, ctx.dtype()),
-                          hiddenStates, table, Value(), nullptr, nullptr,
-                          /*first_rank_bias=*/false);
+  return LinearOp::create(ctx.builder(), loc(), hiddenStates, table, Value());
 }
 
 //===----------------------------------------------------------------------===//

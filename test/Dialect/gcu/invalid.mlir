@@ -538,7 +538,7 @@ func.func @rms_norm_scalar_input(%x: memref<f32>, %w: memref<64xf32>, %y: memref
 // -----
 
 func.func @rms_norm_weight_rank(%x: memref<?x64xf32>, %w: memref<1x64xf32>, %y: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.rms_norm' op weight shape [1, 64] does not match the last input dimension 64}}
+  // expected-error @+1 {{'gcu.rms_norm' op weight must be one-dimensional, got rank 2}}
   gcu.rms_norm ins(%x, %w : memref<?x64xf32>, memref<1x64xf32>) outs(%y : memref<?x64xf32>) {epsilon = 1.0e-06 : f64}
   return
 }
@@ -546,7 +546,7 @@ func.func @rms_norm_weight_rank(%x: memref<?x64xf32>, %w: memref<1x64xf32>, %y: 
 // -----
 
 func.func @rms_norm_weight_length(%x: memref<?x64xf32>, %w: memref<32xf32>, %y: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.rms_norm' op weight shape [32] does not match the last input dimension 64}}
+  // expected-error @+1 {{'gcu.rms_norm' op weight length 32 does not match the last input dimension 64}}
   gcu.rms_norm ins(%x, %w : memref<?x64xf32>, memref<32xf32>) outs(%y : memref<?x64xf32>) {epsilon = 1.0e-06 : f64}
   return
 }
@@ -554,7 +554,7 @@ func.func @rms_norm_weight_length(%x: memref<?x64xf32>, %w: memref<32xf32>, %y: 
 // -----
 
 func.func @rms_norm_epsilon(%x: memref<?x64xf32>, %w: memref<64xf32>, %y: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.rms_norm' op epsilon must be positive}}
+  // expected-error @+1 {{'gcu.rms_norm' op attribute 'epsilon' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   gcu.rms_norm ins(%x, %w : memref<?x64xf32>, memref<64xf32>) outs(%y : memref<?x64xf32>) {epsilon = 0.0 : f64}
   return
 }
@@ -570,7 +570,7 @@ func.func @rms_norm_output_shape(%x: memref<?x64xf32>, %w: memref<64xf32>, %y: m
 // -----
 
 func.func @rms_norm_element_types(%x: memref<?x64xbf16>, %w: memref<64xf32>, %y: memref<?x64xbf16>) {
-  // expected-error @+1 {{'gcu.rms_norm' op element types of the float operands must agree}}
+  // expected-error @+1 {{'gcu.rms_norm' op weight element type 'f32' does not match the input element type 'bf16'}}
   gcu.rms_norm ins(%x, %w : memref<?x64xbf16>, memref<64xf32>) outs(%y : memref<?x64xbf16>) {epsilon = 1.0e-06 : f64}
   return
 }
@@ -578,7 +578,7 @@ func.func @rms_norm_element_types(%x: memref<?x64xbf16>, %w: memref<64xf32>, %y:
 // -----
 
 func.func @fused_add_rms_norm_weight(%w: memref<128xf32>, %x: memref<?x64xf32>, %r: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.fused_add_rms_norm' op weight shape [128] does not match the last input dimension 64}}
+  // expected-error @+1 {{'gcu.fused_add_rms_norm' op weight length 128 does not match the last input dimension 64}}
   gcu.fused_add_rms_norm ins(%w : memref<128xf32>) inouts(%x, %r : memref<?x64xf32>, memref<?x64xf32>) {epsilon = 1.0e-06 : f64}
   return
 }
@@ -586,7 +586,7 @@ func.func @fused_add_rms_norm_weight(%w: memref<128xf32>, %x: memref<?x64xf32>, 
 // -----
 
 func.func @fused_add_rms_norm_epsilon(%w: memref<64xf32>, %x: memref<?x64xf32>, %r: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.fused_add_rms_norm' op epsilon must be positive}}
+  // expected-error @+1 {{'gcu.fused_add_rms_norm' op attribute 'epsilon' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   gcu.fused_add_rms_norm ins(%w : memref<64xf32>) inouts(%x, %r : memref<?x64xf32>, memref<?x64xf32>) {epsilon = -1.0 : f64}
   return
 }
@@ -602,7 +602,7 @@ func.func @fused_add_rms_norm_residual_type(%w: memref<64xf32>, %x: memref<?x64x
 // -----
 
 func.func @fused_add_rms_norm_element_types(%w: memref<64xf32>, %x: memref<?x64xbf16>, %r: memref<?x64xbf16>) {
-  // expected-error @+1 {{'gcu.fused_add_rms_norm' op element types of the float operands must agree}}
+  // expected-error @+1 {{'gcu.fused_add_rms_norm' op weight element type 'f32' does not match the input element type 'bf16'}}
   gcu.fused_add_rms_norm ins(%w : memref<64xf32>) inouts(%x, %r : memref<?x64xbf16>, memref<?x64xbf16>) {epsilon = 1.0e-06 : f64}
   return
 }
@@ -618,7 +618,7 @@ func.func @all_reduce_fused_add_rms_norm_scalar(%w: memref<64xf32>, %x: memref<f
 // -----
 
 func.func @all_reduce_fused_add_rms_norm_epsilon(%w: memref<64xf32>, %x: memref<?x64xf32>, %r: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.all_reduce_fused_add_rms_norm' op epsilon must be positive}}
+  // expected-error @+1 {{'gcu.all_reduce_fused_add_rms_norm' op attribute 'epsilon' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   gcu.all_reduce_fused_add_rms_norm ins(%w : memref<64xf32>) inouts(%x, %r : memref<?x64xf32>, memref<?x64xf32>) {epsilon = 0.0 : f64}
   return
 }
@@ -634,7 +634,7 @@ func.func @all_reduce_fused_add_rms_norm_residual_type(%w: memref<64xf32>, %x: m
 // -----
 
 func.func @all_reduce_fused_add_rms_norm_element_types(%w: memref<64xf16>, %x: memref<?x64xf32>, %r: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.all_reduce_fused_add_rms_norm' op element types of the float operands must agree}}
+  // expected-error @+1 {{'gcu.all_reduce_fused_add_rms_norm' op weight element type 'f16' does not match the input element type 'f32'}}
   gcu.all_reduce_fused_add_rms_norm ins(%w : memref<64xf16>) inouts(%x, %r : memref<?x64xf32>, memref<?x64xf32>) {epsilon = 1.0e-06 : f64}
   return
 }
@@ -642,7 +642,7 @@ func.func @all_reduce_fused_add_rms_norm_element_types(%w: memref<64xf16>, %x: m
 // -----
 
 func.func @layer_norm_weight(%x: memref<?x768xf32>, %w: memref<64xf32>, %b: memref<768xf32>, %y: memref<?x768xf32>) {
-  // expected-error @+1 {{'gcu.layer_norm' op weight shape [64] does not match the last input dimension 768}}
+  // expected-error @+1 {{'gcu.layer_norm' op weight length 64 does not match the last input dimension 768}}
   gcu.layer_norm ins(%x, %w, %b : memref<?x768xf32>, memref<64xf32>, memref<768xf32>) outs(%y : memref<?x768xf32>) {epsilon = 1.0e-05 : f64}
   return
 }
@@ -650,7 +650,7 @@ func.func @layer_norm_weight(%x: memref<?x768xf32>, %w: memref<64xf32>, %b: memr
 // -----
 
 func.func @layer_norm_bias(%x: memref<?x768xf32>, %w: memref<768xf32>, %b: memref<384xf32>, %y: memref<?x768xf32>) {
-  // expected-error @+1 {{'gcu.layer_norm' op bias shape [384] does not match the last input dimension 768}}
+  // expected-error @+1 {{'gcu.layer_norm' op bias length 384 does not match the last input dimension 768}}
   gcu.layer_norm ins(%x, %w, %b : memref<?x768xf32>, memref<768xf32>, memref<384xf32>) outs(%y : memref<?x768xf32>) {epsilon = 1.0e-05 : f64}
   return
 }
@@ -658,7 +658,7 @@ func.func @layer_norm_bias(%x: memref<?x768xf32>, %w: memref<768xf32>, %b: memre
 // -----
 
 func.func @layer_norm_bias_rank(%x: memref<?x768xf32>, %w: memref<768xf32>, %b: memref<1x768xf32>, %y: memref<?x768xf32>) {
-  // expected-error @+1 {{'gcu.layer_norm' op bias shape [1, 768] does not match the last input dimension 768}}
+  // expected-error @+1 {{'gcu.layer_norm' op bias must be one-dimensional, got rank 2}}
   gcu.layer_norm ins(%x, %w, %b : memref<?x768xf32>, memref<768xf32>, memref<1x768xf32>) outs(%y : memref<?x768xf32>) {epsilon = 1.0e-05 : f64}
   return
 }
@@ -666,7 +666,7 @@ func.func @layer_norm_bias_rank(%x: memref<?x768xf32>, %w: memref<768xf32>, %b: 
 // -----
 
 func.func @fused_add_layer_norm_bias(%w: memref<768xf32>, %b: memref<384xf32>, %x: memref<?x768xf32>, %r: memref<?x768xf32>) {
-  // expected-error @+1 {{'gcu.fused_add_layer_norm' op bias shape [384] does not match the last input dimension 768}}
+  // expected-error @+1 {{'gcu.fused_add_layer_norm' op bias length 384 does not match the last input dimension 768}}
   gcu.fused_add_layer_norm ins(%w, %b : memref<768xf32>, memref<384xf32>) inouts(%x, %r : memref<?x768xf32>, memref<?x768xf32>) {epsilon = 1.0e-05 : f64}
   return
 }
@@ -674,7 +674,7 @@ func.func @fused_add_layer_norm_bias(%w: memref<768xf32>, %b: memref<384xf32>, %
 // -----
 
 func.func @all_reduce_fused_add_layer_norm_bias_type(%w: memref<768xf32>, %b: memref<768xf16>, %x: memref<?x768xf32>, %r: memref<?x768xf32>) {
-  // expected-error @+1 {{'gcu.all_reduce_fused_add_layer_norm' op element types of the float operands must agree}}
+  // expected-error @+1 {{'gcu.all_reduce_fused_add_layer_norm' op bias element type 'f16' does not match the input element type 'f32'}}
   gcu.all_reduce_fused_add_layer_norm ins(%w, %b : memref<768xf32>, memref<768xf16>) inouts(%x, %r : memref<?x768xf32>, memref<?x768xf32>) {epsilon = 1.0e-05 : f64}
   return
 }
@@ -682,7 +682,7 @@ func.func @all_reduce_fused_add_layer_norm_bias_type(%w: memref<768xf32>, %b: me
 // -----
 
 func.func @layer_norm_epsilon(%x: memref<?x768xf32>, %w: memref<768xf32>, %b: memref<768xf32>, %y: memref<?x768xf32>) {
-  // expected-error @+1 {{'gcu.layer_norm' op epsilon must be positive}}
+  // expected-error @+1 {{'gcu.layer_norm' op attribute 'epsilon' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   gcu.layer_norm ins(%x, %w, %b : memref<?x768xf32>, memref<768xf32>, memref<768xf32>) outs(%y : memref<?x768xf32>) {epsilon = 0.0 : f64}
   return
 }
@@ -698,7 +698,7 @@ func.func @layer_norm_output_shape(%x: memref<?x768xf32>, %w: memref<768xf32>, %
 // -----
 
 func.func @layer_norm_element_types(%x: memref<?x768xf16>, %w: memref<768xf16>, %b: memref<768xf32>, %y: memref<?x768xf16>) {
-  // expected-error @+1 {{'gcu.layer_norm' op element types of the float operands must agree}}
+  // expected-error @+1 {{'gcu.layer_norm' op bias element type 'f32' does not match the input element type 'f16'}}
   gcu.layer_norm ins(%x, %w, %b : memref<?x768xf16>, memref<768xf16>, memref<768xf32>) outs(%y : memref<?x768xf16>) {epsilon = 1.0e-05 : f64}
   return
 }
@@ -726,7 +726,7 @@ func.func @rotary_dim_too_big(%pos: memref<?xi64>, %q: memref<?x64xf32>, %k: mem
 // -----
 
 func.func @rotary_head_dim(%pos: memref<?xi64>, %q: memref<?x64xf32>, %k: memref<?x32xf32>) {
-  // expected-error @+1 {{'gcu.rotary_embedding' op head_dim must be positive}}
+  // expected-error @+1 {{'gcu.rotary_embedding' op attribute 'head_dim' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   gcu.rotary_embedding ins(%pos : memref<?xi64>) inouts(%q, %k : memref<?x64xf32>, memref<?x32xf32>) neox {head_dim = 0 : i64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64}
   return
 }
@@ -734,7 +734,7 @@ func.func @rotary_head_dim(%pos: memref<?xi64>, %q: memref<?x64xf32>, %k: memref
 // -----
 
 func.func @rotary_negative_head_dim(%pos: memref<?xi64>, %q: memref<?x64xf32>, %k: memref<?x32xf32>) {
-  // expected-error @+1 {{'gcu.rotary_embedding' op head_dim must be positive}}
+  // expected-error @+1 {{'gcu.rotary_embedding' op attribute 'head_dim' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   gcu.rotary_embedding ins(%pos : memref<?xi64>) inouts(%q, %k : memref<?x64xf32>, memref<?x32xf32>) neox {head_dim = -16 : i64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64}
   return
 }
@@ -742,7 +742,7 @@ func.func @rotary_negative_head_dim(%pos: memref<?xi64>, %q: memref<?x64xf32>, %
 // -----
 
 func.func @rotary_negative_rotary_dim(%pos: memref<?xi64>, %q: memref<?x64xf32>, %k: memref<?x32xf32>) {
-  // expected-error @+1 {{'gcu.rotary_embedding' op rotary_dim -16 must be even and within (0, 16]}}
+  // expected-error @+1 {{'gcu.rotary_embedding' op attribute 'rotary_dim' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   gcu.rotary_embedding ins(%pos : memref<?xi64>) inouts(%q, %k : memref<?x64xf32>, memref<?x32xf32>) neox {head_dim = 16 : i64, rotary_dim = -16 : i64, theta = 1.0e+04 : f64}
   return
 }
@@ -750,7 +750,7 @@ func.func @rotary_negative_rotary_dim(%pos: memref<?xi64>, %q: memref<?x64xf32>,
 // -----
 
 func.func @rotary_theta(%pos: memref<?xi64>, %q: memref<?x64xf32>, %k: memref<?x32xf32>) {
-  // expected-error @+1 {{'gcu.rotary_embedding' op theta must be positive}}
+  // expected-error @+1 {{'gcu.rotary_embedding' op attribute 'theta' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   gcu.rotary_embedding ins(%pos : memref<?xi64>) inouts(%q, %k : memref<?x64xf32>, memref<?x32xf32>) neox {head_dim = 16 : i64, rotary_dim = 16 : i64, theta = -1.0 : f64}
   return
 }
@@ -850,7 +850,7 @@ func.func @reshape_and_cache_element_types(%k: memref<?x32xbf16>, %v: memref<?x3
 //===----------------------------------------------------------------------===//
 
 func.func @paged_attention_positive(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.paged_attention' op num_heads, num_kv_heads and head_dim must be positive}}
+  // expected-error @+1 {{'gcu.paged_attention' op attribute 'num_kv_heads' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 0 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
@@ -866,7 +866,7 @@ func.func @paged_attention_divisibility(%q: memref<?x64xf32>, %kc: memref<?x64x3
 // -----
 
 func.func @paged_attention_scale(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.paged_attention' op scale must be positive}}
+  // expected-error @+1 {{'gcu.paged_attention' op attribute 'scale' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.0 : f64}
   return
 }
@@ -874,7 +874,7 @@ func.func @paged_attention_scale(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32
 // -----
 
 func.func @paged_attention_sliding_window(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.paged_attention' op sliding_window must be positive}}
+  // expected-error @+1 {{'gcu.paged_attention' op attribute 'sliding_window' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, sliding_window = 0 : i64}
   return
 }
@@ -882,7 +882,7 @@ func.func @paged_attention_sliding_window(%q: memref<?x64xf32>, %kc: memref<?x64
 // -----
 
 func.func @paged_attention_negative_sliding_window(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.paged_attention' op sliding_window must be positive}}
+  // expected-error @+1 {{'gcu.paged_attention' op attribute 'sliding_window' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, sliding_window = -1 : i64}
   return
 }
@@ -930,7 +930,7 @@ func.func @paged_attention_element_types(%q: memref<?x64xf32>, %kc: memref<?x64x
 // -----
 
 func.func @context_attention_positive(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.context_attention' op num_heads, num_kv_heads and head_dim must be positive}}
+  // expected-error @+1 {{'gcu.context_attention' op attribute 'head_dim' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   gcu.context_attention ins(%q, %k, %v, %pos : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = -16 : i64, scale = 0.25 : f64}
   return
 }
@@ -1034,7 +1034,7 @@ func.func @fused_attention_rotary_dim(%q: memref<?x64xf32>, %k: memref<?x32xf32>
 // -----
 
 func.func @fused_attention_theta(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.fused_rope_cache_attention' op theta must be positive}}
+  // expected-error @+1 {{'gcu.fused_rope_cache_attention' op attribute 'theta' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill rotary neox {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, rotary_dim = 16 : i64, theta = 0.0 : f64}
   return
 }
@@ -1092,7 +1092,7 @@ func.func @fused_attention_q_norm_weight(%q: memref<?x64xf32>, %k: memref<?x32xf
 // -----
 
 func.func @fused_attention_negative_sliding_window(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.fused_rope_cache_attention' op sliding_window must be positive}}
+  // expected-error @+1 {{'gcu.fused_rope_cache_attention' op attribute 'sliding_window' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, sliding_window = -4096 : i64}
   return
 }
@@ -1100,7 +1100,7 @@ func.func @fused_attention_negative_sliding_window(%q: memref<?x64xf32>, %k: mem
 // -----
 
 func.func @fused_attention_negative_rotary_dim(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.fused_rope_cache_attention' op rotary_dim -8 must be even and within (0, 16]}}
+  // expected-error @+1 {{'gcu.fused_rope_cache_attention' op attribute 'rotary_dim' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill rotary gptj {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, rotary_dim = -8 : i64, theta = 1.0e+04 : f64}
   return
 }
@@ -1549,7 +1549,7 @@ func.func @fused_attention_positions_rank(%q: memref<?x64xf32>, %k: memref<?x32x
 // -----
 
 func.func @fused_attention_norm_epsilon(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %qn: memref<16xf32>, %kn: memref<16xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.fused_rope_cache_attention' op norm_epsilon must be positive}}
+  // expected-error @+1 {{'gcu.fused_rope_cache_attention' op attribute 'norm_epsilon' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) qk_norm(%qn, %kn : memref<16xf32>, memref<16xf32>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, norm_epsilon = -1.0e-06 : f64}
   return
 }

@@ -353,7 +353,7 @@ func.func @rms_norm_weight_element_type(%x: tensor<?x64xf32>, %w: tensor<64xbf16
 // -----
 
 func.func @rms_norm_zero_epsilon(%x: tensor<?x64xf32>, %w: tensor<64xf32>) {
-  // expected-error @+1 {{'vgcu.rms_norm' op epsilon must be positive}}
+  // expected-error @+1 {{'vgcu.rms_norm' op attribute 'epsilon' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   %0 = vgcu.rms_norm %x, %w {epsilon = 0.0 : f64} : tensor<?x64xf32>, tensor<64xf32>
   return
 }
@@ -361,7 +361,7 @@ func.func @rms_norm_zero_epsilon(%x: tensor<?x64xf32>, %w: tensor<64xf32>) {
 // -----
 
 func.func @rms_norm_negative_epsilon(%x: tensor<?x64xf32>, %w: tensor<64xf32>) {
-  // expected-error @+1 {{'vgcu.rms_norm' op epsilon must be positive}}
+  // expected-error @+1 {{'vgcu.rms_norm' op attribute 'epsilon' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   %0 = vgcu.rms_norm %x, %w {epsilon = -1.0e-05 : f64} : tensor<?x64xf32>, tensor<64xf32>
   return
 }
@@ -386,7 +386,7 @@ func.func @add_rms_norm_weight_length(%x: tensor<?x64xf32>, %r: tensor<?x64xf32>
 // -----
 
 func.func @add_rms_norm_zero_epsilon(%x: tensor<?x64xf32>, %r: tensor<?x64xf32>, %w: tensor<64xf32>) {
-  // expected-error @+1 {{'vgcu.add_rms_norm' op epsilon must be positive}}
+  // expected-error @+1 {{'vgcu.add_rms_norm' op attribute 'epsilon' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   %0:2 = vgcu.add_rms_norm %x, %r, %w {epsilon = 0.0 : f64} : tensor<?x64xf32>, tensor<64xf32>
   return
 }
@@ -421,7 +421,7 @@ func.func @all_reduce_add_rms_norm_weight_element_type(%x: tensor<?x64xf16>, %r:
 // -----
 
 func.func @all_reduce_add_rms_norm_zero_epsilon(%x: tensor<?x64xf32>, %r: tensor<?x64xf32>, %w: tensor<64xf32>) {
-  // expected-error @+1 {{'vgcu.all_reduce_add_rms_norm' op epsilon must be positive}}
+  // expected-error @+1 {{'vgcu.all_reduce_add_rms_norm' op attribute 'epsilon' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   %0:2 = vgcu.all_reduce_add_rms_norm %x, %r, %w {epsilon = 0.0 : f64} : tensor<?x64xf32>, tensor<64xf32>
   return
 }
@@ -461,7 +461,7 @@ func.func @add_layer_norm_bias_length(%x: tensor<?x768xf32>, %r: tensor<?x768xf3
 // -----
 
 func.func @all_reduce_add_layer_norm_epsilon(%x: tensor<?x768xf32>, %r: tensor<?x768xf32>, %w: tensor<768xf32>, %b: tensor<768xf32>) {
-  // expected-error @+1 {{'vgcu.all_reduce_add_layer_norm' op epsilon must be positive}}
+  // expected-error @+1 {{'vgcu.all_reduce_add_layer_norm' op attribute 'epsilon' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   %0:2 = vgcu.all_reduce_add_layer_norm %x, %r, %w, %b {epsilon = 0.0 : f64} : tensor<?x768xf32>, tensor<768xf32>, tensor<768xf32>
   return
 }
@@ -485,7 +485,7 @@ func.func @layer_norm_bias_element_type(%x: tensor<?x768xf16>, %w: tensor<768xf1
 // -----
 
 func.func @layer_norm_zero_epsilon(%x: tensor<?x768xf32>, %w: tensor<768xf32>, %b: tensor<768xf32>) {
-  // expected-error @+1 {{'vgcu.layer_norm' op epsilon must be positive}}
+  // expected-error @+1 {{'vgcu.layer_norm' op attribute 'epsilon' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   %0 = vgcu.layer_norm %x, %w, %b {epsilon = 0.0 : f64} : tensor<?x768xf32>, tensor<768xf32>, tensor<768xf32>
   return
 }
@@ -505,7 +505,7 @@ func.func @rotary_positions_rank(%pos: tensor<1x?xi64>, %q: tensor<?x64xf32>, %k
 // -----
 
 func.func @rotary_head_dim(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>) {
-  // expected-error @+1 {{'vgcu.rotary_embedding' op head_dim must be positive}}
+  // expected-error @+1 {{'vgcu.rotary_embedding' op attribute 'head_dim' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %0:2 = vgcu.rotary_embedding %pos, %q, %k neox {head_dim = 0 : i64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
   return
 }
@@ -513,7 +513,7 @@ func.func @rotary_head_dim(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor
 // -----
 
 func.func @rotary_negative_head_dim(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>) {
-  // expected-error @+1 {{'vgcu.rotary_embedding' op head_dim must be positive}}
+  // expected-error @+1 {{'vgcu.rotary_embedding' op attribute 'head_dim' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %0:2 = vgcu.rotary_embedding %pos, %q, %k neox {head_dim = -16 : i64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
   return
 }
@@ -537,7 +537,7 @@ func.func @rotary_dim_too_big(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: ten
 // -----
 
 func.func @rotary_dim_zero(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>) {
-  // expected-error @+1 {{'vgcu.rotary_embedding' op rotary_dim 0 must be even and within (0, 16]}}
+  // expected-error @+1 {{'vgcu.rotary_embedding' op attribute 'rotary_dim' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %0:2 = vgcu.rotary_embedding %pos, %q, %k neox {head_dim = 16 : i64, rotary_dim = 0 : i64, theta = 1.0e+04 : f64} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
   return
 }
@@ -545,7 +545,7 @@ func.func @rotary_dim_zero(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor
 // -----
 
 func.func @rotary_dim_negative(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>) {
-  // expected-error @+1 {{'vgcu.rotary_embedding' op rotary_dim -16 must be even and within (0, 16]}}
+  // expected-error @+1 {{'vgcu.rotary_embedding' op attribute 'rotary_dim' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %0:2 = vgcu.rotary_embedding %pos, %q, %k neox {head_dim = 16 : i64, rotary_dim = -16 : i64, theta = 1.0e+04 : f64} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
   return
 }
@@ -553,7 +553,7 @@ func.func @rotary_dim_negative(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: te
 // -----
 
 func.func @rotary_theta(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>) {
-  // expected-error @+1 {{'vgcu.rotary_embedding' op theta must be positive}}
+  // expected-error @+1 {{'vgcu.rotary_embedding' op attribute 'theta' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   %0:2 = vgcu.rotary_embedding %pos, %q, %k neox {head_dim = 16 : i64, rotary_dim = 16 : i64, theta = 0.0 : f64} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
   return
 }
@@ -621,7 +621,7 @@ func.func @rotary_element_types(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: t
 //===----------------------------------------------------------------------===//
 
 func.func @attention_num_heads(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>) {
-  // expected-error @+1 {{'vgcu.attention' op num_heads, num_kv_heads and head_dim must be positive}}
+  // expected-error @+1 {{'vgcu.attention' op attribute 'num_heads' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %0 = vgcu.attention %q, %k, %v {num_heads = 0 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, causal} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
   return
 }
@@ -629,7 +629,7 @@ func.func @attention_num_heads(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: t
 // -----
 
 func.func @attention_num_kv_heads(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>) {
-  // expected-error @+1 {{'vgcu.attention' op num_heads, num_kv_heads and head_dim must be positive}}
+  // expected-error @+1 {{'vgcu.attention' op attribute 'num_kv_heads' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %0 = vgcu.attention %q, %k, %v {num_heads = 4 : i64, num_kv_heads = -2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, causal} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
   return
 }
@@ -637,7 +637,7 @@ func.func @attention_num_kv_heads(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v
 // -----
 
 func.func @attention_negative_num_heads(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>) {
-  // expected-error @+1 {{'vgcu.attention' op num_heads, num_kv_heads and head_dim must be positive}}
+  // expected-error @+1 {{'vgcu.attention' op attribute 'num_heads' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %0 = vgcu.attention %q, %k, %v {num_heads = -4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, causal} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
   return
 }
@@ -645,7 +645,7 @@ func.func @attention_negative_num_heads(%q: tensor<?x64xf32>, %k: tensor<?x32xf3
 // -----
 
 func.func @attention_head_dim(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>) {
-  // expected-error @+1 {{'vgcu.attention' op num_heads, num_kv_heads and head_dim must be positive}}
+  // expected-error @+1 {{'vgcu.attention' op attribute 'head_dim' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %0 = vgcu.attention %q, %k, %v {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 0 : i64, scale = 0.25 : f64, causal} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
   return
 }
@@ -661,7 +661,7 @@ func.func @attention_heads_divisibility(%q: tensor<?x64xf32>, %k: tensor<?x48xf3
 // -----
 
 func.func @attention_scale(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>) {
-  // expected-error @+1 {{'vgcu.attention' op scale must be positive}}
+  // expected-error @+1 {{'vgcu.attention' op attribute 'scale' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   %0 = vgcu.attention %q, %k, %v {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = -0.25 : f64, causal} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
   return
 }
@@ -669,7 +669,7 @@ func.func @attention_scale(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tenso
 // -----
 
 func.func @attention_sliding_window(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>) {
-  // expected-error @+1 {{'vgcu.attention' op sliding_window must be positive}}
+  // expected-error @+1 {{'vgcu.attention' op attribute 'sliding_window' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %0 = vgcu.attention %q, %k, %v {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, causal, sliding_window = 0 : i64} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
   return
 }
@@ -677,7 +677,7 @@ func.func @attention_sliding_window(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, 
 // -----
 
 func.func @attention_negative_sliding_window(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>) {
-  // expected-error @+1 {{'vgcu.attention' op sliding_window must be positive}}
+  // expected-error @+1 {{'vgcu.attention' op attribute 'sliding_window' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %0 = vgcu.attention %q, %k, %v {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, causal, sliding_window = -1 : i64} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
   return
 }
@@ -825,7 +825,7 @@ func.func @all_reduce_result_type(%x: tensor<?x64xf32>) {
 // -----
 
 func.func @all_gather_world_size(%x: tensor<?x128xf32>) {
-  // expected-error @+1 {{'vgcu.all_gather' op world_size must be at least 1}}
+  // expected-error @+1 {{'vgcu.all_gather' op attribute 'world_size' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %0 = vgcu.all_gather %x {dim = 1 : i64, world_size = 0 : i64} : tensor<?x128xf32> -> tensor<?x128xf32>
   return
 }
@@ -833,7 +833,7 @@ func.func @all_gather_world_size(%x: tensor<?x128xf32>) {
 // -----
 
 func.func @all_gather_negative_world_size(%x: tensor<?x128xf32>) {
-  // expected-error @+1 {{'vgcu.all_gather' op world_size must be at least 1}}
+  // expected-error @+1 {{'vgcu.all_gather' op attribute 'world_size' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %0 = vgcu.all_gather %x {dim = 1 : i64, world_size = -1 : i64} : tensor<?x128xf32> -> tensor<?x128xf32>
   return
 }
@@ -1322,7 +1322,7 @@ func.func @slice_dim(%x: tensor<?x128xf32>) {
 // -----
 
 func.func @slice_step(%x: tensor<?x128xf32>) {
-  // expected-error @+1 {{'vgcu.slice' op step must be at least 1}}
+  // expected-error @+1 {{'vgcu.slice' op attribute 'step' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %0 = vgcu.slice %x {dim = 1 : i64, start = 0 : i64, end = 64 : i64, step = 0 : i64} : tensor<?x128xf32> -> tensor<?x64xf32>
   return
 }
@@ -1330,7 +1330,7 @@ func.func @slice_step(%x: tensor<?x128xf32>) {
 // -----
 
 func.func @slice_negative_step(%x: tensor<?x128xf32>) {
-  // expected-error @+1 {{'vgcu.slice' op step must be at least 1}}
+  // expected-error @+1 {{'vgcu.slice' op attribute 'step' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %0 = vgcu.slice %x {dim = 1 : i64, start = 0 : i64, end = 64 : i64, step = -2 : i64} : tensor<?x128xf32> -> tensor<?x32xf32>
   return
 }
@@ -1500,5 +1500,61 @@ func.func @gather_element_type(%t: tensor<4096x16xf32>, %i: tensor<?xi32>) {
 func.func @attention_width_overflow(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>) {
   // expected-error @+1 {{'vgcu.attention' op query width 4611686018427387904 x 16 overflows}}
   %0 = vgcu.attention %q, %k, %v {num_heads = 4611686018427387904 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, causal} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @linear_gated_epilogue_width(%x: tensor<?x64xf32>, %w: tensor<256x64xf32>) {
+  // expected-error @+1 {{'vgcu.linear' op result shape [?, 256] does not match the expected [?, 128]}}
+  %0 = vgcu.linear %x, %w epilogue silu_and_mul : tensor<?x64xf32>, tensor<256x64xf32> -> tensor<?x256xf32>
+  return
+}
+
+// -----
+
+func.func @linear_residual_type(%x: tensor<?x64xf32>, %w: tensor<64x64xf32>, %r: tensor<?x32xf32>) {
+  // expected-error @+1 {{'vgcu.linear' op residual type 'tensor<?x32xf32>' must equal the result type 'tensor<?x64xf32>'}}
+  %0 = vgcu.linear %x, %w residual(%r : tensor<?x32xf32>) : tensor<?x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @linear_gated_epilogue_odd(%x: tensor<?x64xf32>, %w: tensor<255x64xf32>) {
+  // expected-error @+1 {{'vgcu.linear' op a gated epilogue needs an even out_features, got 255}}
+  %0 = vgcu.linear %x, %w epilogue gelu_and_mul : tensor<?x64xf32>, tensor<255x64xf32> -> tensor<?x127xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_attention_norm_without_epsilon(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>, %w: tensor<16xf32>) {
+  // expected-error @+1 {{'vgcu.rotary_attention' op q_norm_weight, k_norm_weight and norm_epsilon must be given together}}
+  %0 = vgcu.rotary_attention %pos, %q, %k, %v qk_norm(%w, %w : tensor<16xf32>, tensor<16xf32>) neox {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, causal, rotary_dim = 16 : i64, theta = 1.0e+04 : f64} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_attention_norm_length(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>, %w: tensor<32xf32>) {
+  // expected-error @+1 {{'vgcu.rotary_attention' op per-head norm weights must be [head_dim] of the query's element type}}
+  %0 = vgcu.rotary_attention %pos, %q, %k, %v qk_norm(%w, %w : tensor<32xf32>, tensor<32xf32>) neox {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, causal, rotary_dim = 16 : i64, theta = 1.0e+04 : f64, norm_epsilon = 1.0e-06 : f64} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_attention_partial_odd(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>) {
+  // expected-error @+1 {{'vgcu.rotary_attention' op rotary_dim 7 must be even and within (0, 16]}}
+  %0 = vgcu.rotary_attention %pos, %q, %k, %v neox {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, causal, rotary_dim = 7 : i64, theta = 1.0e+04 : f64} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @last_token_shape(%x: tensor<?x64xf32>) {
+  // expected-error @+1 {{'vgcu.last_token' op result type 'tensor<2x64xf32>' must be 'tensor<1x64xf32>'}}
+  %0 = vgcu.last_token %x : tensor<?x64xf32> -> tensor<2x64xf32>
   return
 }

@@ -352,3 +352,20 @@ func.func @compare_where_cast(%kpos: tensor<1x?xi64>, %qpos: tensor<?x1xi64>, %x
   %11 = vgcu.cast %kpos : tensor<1x?xi64> to tensor<1x?xi32>
   return
 }
+
+// CHECK-LABEL: func.func @fused_forms
+func.func @fused_forms(%pos: tensor<?xi64>, %x: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>) {
+  %gu = vgcu.param "mlp.gate_up_proj.weight" : tensor<256x64xf32>
+  %down = vgcu.param "mlp.down_proj.weight" : tensor<64x128xf32>
+  %qn = vgcu.param "q_norm.weight" : tensor<16xf32>
+  %kn = vgcu.param "k_norm.weight" : tensor<16xf32>
+  // CHECK: vgcu.linear {{.*}} epilogue silu_and_mul : tensor<?x64xf32>, tensor<256x64xf32> -> tensor<?x128xf32>
+  %h = vgcu.linear %x, %gu epilogue silu_and_mul : tensor<?x64xf32>, tensor<256x64xf32> -> tensor<?x128xf32>
+  // CHECK: vgcu.linear {{.*}} residual({{.*}} : tensor<?x64xf32>) : tensor<?x128xf32>, tensor<64x128xf32> -> tensor<?x64xf32>
+  %y = vgcu.linear %h, %down residual(%x : tensor<?x64xf32>) : tensor<?x128xf32>, tensor<64x128xf32> -> tensor<?x64xf32>
+  // CHECK: vgcu.rotary_attention {{.*}} qk_norm({{.*}} : tensor<16xf32>, tensor<16xf32>) gptj {causal, head_dim = 16 : i64, norm_epsilon = 9.9999999999999995E-7 : f64, num_heads = 4 : i64, num_kv_heads = 2 : i64, rotary_dim = 8 : i64, scale = 2.500000e-01 : f64, theta = 1.000000e+04 : f64}
+  %o = vgcu.rotary_attention %pos, %x, %k, %v qk_norm(%qn, %kn : tensor<16xf32>, tensor<16xf32>) gptj {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, causal, rotary_dim = 8 : i64, theta = 1.0e+04 : f64, norm_epsilon = 1.0e-06 : f64} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
+  // CHECK: vgcu.last_token {{.*}} : tensor<?x64xf32> -> tensor<1x64xf32>
+  %l = vgcu.last_token %o : tensor<?x64xf32> -> tensor<1x64xf32>
+  return
+}

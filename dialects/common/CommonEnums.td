@@ -1,0 +1,41 @@
+//===- CommonEnums.td - Enums shared by the vgcu and gcu dialects -----*- tablegen -*-===//
+//
+// One definition each, so a graph op and the kernel it lowers to speak the same enum.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef VGCU_COMMON_ENUMS_TD
+#define VGCU_COMMON_ENUMS_TD
+
+include "mlir/IR/EnumAttr.td"
+
+def RotaryStyleEnum : I32EnumAttr<"RotaryStyle", "how rotary pairs are formed", [
+    I32EnumAttrCase<"neox", 0>,   // rotate_half: pairs (i, i + d/2)
+    I32EnumAttrCase<"gptj", 1>    // interleaved: pairs (2i, 2i + 1)
+  ]> {
+  let cppNamespace = "::vgcu";
+  let genSpecializedAttr = 0;
+}
+
+def GeluApproximationEnum : I32EnumAttr<"GeluApproximation", "GELU formula", [
+    I32EnumAttrCase<"none", 0>,   // x * Phi(x) with erf
+    I32EnumAttrCase<"tanh", 1>    // tanh approximation
+  ]> {
+  let cppNamespace = "::vgcu";
+  let genSpecializedAttr = 0;
+}
+
+def EpilogueEnum : I32EnumAttr<"Epilogue", "work fused after a GEMM", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"silu_and_mul", 1>,
+    I32EnumAttrCase<"gelu_and_mul", 2>,
+    I32EnumAttrCase<"gelu_tanh_and_mul", 3>,
+    I32EnumAttrCase<"relu", 4>,
+    I32EnumAttrCase<"gelu", 5>,
+    I32EnumAttrCase<"gelu_tanh", 6>
+  ]> {
+  let cppNamespace = "::vgcu";
+  let genSpecializedAttr = 0;
+}
+
+#endif // VGCU_COMMON_ENUMS_TD
