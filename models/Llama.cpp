@@ -46,35 +46,39 @@ LlamaDecoderLayer::LlamaDecoderLayer(ModelContext &ctx, std::string prefix, int6
     : Module(ctx, prefix),
       selfAttn(model.makeAttention(ctx, child("self_attn"), layerIndex)),
       mlp(model.makeMLP(ctx, child("mlp"), layerIndex)),
-      inputLayernorm(ctx, child("input_layernorm"), ctx.config().hiddenSize,
-                     ctx.config().rmsNormEps),
-      postAttentionLayernorm(ctx, child("post_attention_layernorm"), ctx.config().hiddenSize,
-                             ctx.config().rmsNormEps) {}
+      inputLayernorm(model.makeNorm(ctx, child("input_layernorm"), ctx.config().hiddenSize)),
+      postAttentionLayernorm(model.makeNorm(ctx, child("post_attention_layernorm"),
+                                            ctx.config().hiddenSize)) {}
 
 std::pair<Value, Value> LlamaDecoderLayer::forward(Value positions, Value hiddenStates,
                                                    Value residual) {
-  std::tie(hiddenStates, residual) = inputLayernorm.forward(hiddenStates, residual);
+  std::tie(hiddenStates, residual) = inputLayernorm->forward(hiddenStates, residual);
   hiddenStates = selfAttn->forward(positions, hiddenStates);
-  std::tie(hiddenStates, residual) = postAttentionLayernorm.forward(hiddenStates, residual);
+  std::tie(hiddenStates, residual) = postAttentionLayernorm->forward(hiddenStates, residual);
   return {mlp->forward(hiddenStates), residual};
 }
 
 LlamaModel::LlamaModel(ModelContext &ctx, std::string prefix, const LlamaForCausalLM &model)
-    : Module(ctx, prefix),
+    : Module(ctx, prefix), model(model),
       embedTokens(ctx, child("embed_tokens"), ctx.config().vocabSize, ctx.config().hiddenSize),
-      norm(ctx, child("norm"), ctx.config().hiddenSize, ctx.config().rmsNormEps) {
+      norm(model.makeNorm(ctx, child("norm"), ctx.config().hiddenSize)) {
   for (int64_t i = 0; i < ctx.config().numHiddenLayers; ++i)
     layers.push_back(model.makeDecoderLayer(ctx, child("layers." + std::to_string(i)), i));
 }
 
-Value LlamaModel::getInputEmbeddings(Value inputIds) { return embedTokens.forward(inputIds); }
+Value LlamaModel::getInputEmbeddings(Value inputIds) {
+  Value embeddings = embedTokens.forward(inputIds);
+  if (std::optional<double> scale = model.embeddingScale())
+    embeddings = ctx.scale(embeddings, *scale, loc());
+  return embeddings;
+}
 
 Value LlamaModel::forward(Value inputIds, Value positions) {
   Value hiddenStates = getInputEmbeddings(inputIds);
   Value residual;
   for (auto &layer : layers)
     std::tie(hiddenStates, residual) = layer->forward(positions, hiddenStates, residual);
-  return norm.forward(hiddenStates, residual).first;
+  return norm->forward(hiddenStates, residual).first;
 }
 
 void LlamaForCausalLM::init(ModelContext &context, llvm::StringRef modelPrefix) {
@@ -83,7 +87,7 @@ void LlamaForCausalLM::init(ModelContext &context, llvm::StringRef modelPrefix) 
   auto name = [&](llvm::StringRef child) {
     return prefix.empty() ? child.str() : prefix + "." + child.str();
   };
-  model = std::make_unique<LlamaModel>(context, name("model"), *this);
+  model = makeModel(context, name("model"));
   if (config().tieWordEmbeddings)
     lmHead = std::make_unique<LMHead>(LMHead::tiedTo(context, model->embedding()));
   else
@@ -100,6 +104,17 @@ Value LlamaForCausalLM::forward(Value inputIds, Value positions) {
 }
 
 Value LlamaForCausalLM::computeLogits(Value hiddenStates) { return lmHead->forward(hiddenStates); }
+
+std::unique_ptr<LlamaModel> LlamaForCausalLM::makeModel(ModelContext &context,
+                                                        std::string modulePrefix) const {
+  return std::make_unique<LlamaModel>(context, modulePrefix, *this);
+}
+
+std::unique_ptr<RMSNorm> LlamaForCausalLM::makeNorm(ModelContext &context,
+                                                    std::string modulePrefix,
+                                                    int64_t size) const {
+  return std::make_unique<RMSNorm>(context, modulePrefix, size, config().rmsNormEps);
+}
 
 AttentionSpec LlamaForCausalLM::attentionSpec(int64_t layerIndex) const {
   const ModelConfig &c = config();

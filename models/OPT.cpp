@@ -11,31 +11,36 @@ llvm::Error OPTForCausalLM::parseConfig(const ConfigReader &reader, ModelConfig 
   if (auto error = parseCoreFields(reader, "ffn_dim", "opt", config))
     return error;
   int64_t projectionDim = 0;
-  if (auto error = assignTo(projectionDim,
-                          reader.positiveInt("word_embed_proj_dim", config.hiddenSize)))
-    return error;
-  if (projectionDim != config.hiddenSize)
-    return reader.fieldError("word_embed_proj_dim",
-                             "(" + std::to_string(projectionDim) + ") differs from hidden_size (" +
-                                 std::to_string(config.hiddenSize) +
-                                 "); OPT's project_in/project_out layers are not supported");
-  bool affine = true;
-  if (auto error = assignTo(affine, reader.boolean("layer_norm_elementwise_affine", true)))
-    return error;
-  if (!affine)
-    return reader.fieldError("layer_norm_elementwise_affine",
-                             "is false; LayerNorm without weights is not supported");
-  if (auto error = assignTo(config.hiddenAct, reader.string("activation_function", "relu")))
-    return error;
-  if (config.hiddenAct != "relu" && config.hiddenAct != "gelu")
-    return reader.fieldError("activation_function",
-                             "names '" + config.hiddenAct + "'; OPT supports relu and gelu");
-  if (auto error = assignTo(config.tieWordEmbeddings, reader.boolean("tie_word_embeddings", true)))
-    return error;
-  if (auto error = assignTo(config.attentionBias, reader.boolean("enable_bias", true)))
-    return error;
-  bool before = true;
-  if (auto error = assignTo(before, reader.boolean("do_layer_norm_before", true)))
+  bool affine = true, before = true;
+  FieldReads read;
+  read(projectionDim, reader.positiveInt("word_embed_proj_dim", config.hiddenSize))
+      .check([&]() -> llvm::Error {
+        if (projectionDim == config.hiddenSize)
+          return llvm::Error::success();
+        return reader.fieldError("word_embed_proj_dim",
+                                 "(" + std::to_string(projectionDim) +
+                                     ") differs from hidden_size (" +
+                                     std::to_string(config.hiddenSize) +
+                                     "); OPT's project_in/project_out layers are not supported");
+      })
+      (affine, reader.boolean("layer_norm_elementwise_affine", true))
+      .check([&]() -> llvm::Error {
+        if (affine)
+          return llvm::Error::success();
+        return reader.fieldError("layer_norm_elementwise_affine",
+                                 "is false; LayerNorm without weights is not supported");
+      })
+      (config.hiddenAct, reader.string("activation_function", "relu"))
+      .check([&]() -> llvm::Error {
+        if (config.hiddenAct == "relu" || config.hiddenAct == "gelu")
+          return llvm::Error::success();
+        return reader.fieldError("activation_function", "names '" + config.hiddenAct +
+                                                            "'; OPT supports relu and gelu");
+      })
+      (config.tieWordEmbeddings, reader.boolean("tie_word_embeddings", true))
+      (config.attentionBias, reader.boolean("enable_bias", true))
+      (before, reader.boolean("do_layer_norm_before", true));
+  if (auto error = read.take())
     return error;
   // The layer-norm placement is read again by init() from the raw JSON.
   config.numKeyValueHeads = config.numAttentionHeads;

@@ -5,6 +5,22 @@
 
 include "mlir/Pass/PassBase.td"
 
+def FoldWeights : Pass<"vgcu-fold-weights", "::mlir::ModuleOp"> {
+  let summary = "Move computations on weights alone to artifact time (computed parameters)";
+  let description = [{
+    In `@forward` and `@compute_logits`, every maximal subgraph of elementwise arithmetic,
+    casts and data movement whose leaves are parameters and constants is outlined into a
+    private function `@fold.N` (attribute `vgcu.weight_function` naming the result), and its
+    value replaced by `vgcu.param "<leaf>.folded" computed_by @fold.N`. The artifact writer
+    evaluates the function once (in f32, rounding each op to its element type,
+    as PyTorch would) and stores the result as a weight: Gemma's `1 + w` norm weights and
+    transposed or scaled weights cost nothing per step, and the fusion patterns see
+    parameters.
+    Subgraphs of constants alone are left to canonicalization.
+  }];
+  let dependentDialects = ["::vgcu::VgcuDialect", "::mlir::func::FuncDialect"];
+}
+
 def FuseRmsNorm : Pass<"vgcu-fuse-rms-norm", "::mlir::func::FuncOp"> {
   let summary = "Fuse RMSNorm and LayerNorm spelled in primitives into vgcu.rms_norm / layer_norm";
   let description = [{

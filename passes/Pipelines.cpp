@@ -9,8 +9,10 @@ using namespace mlir;
 using namespace vgcu;
 
 void vgcu::buildFusePipeline(OpPassManager &pm) {
+  pm.nest<func::FuncOp>().addPass(createCanonicalizerPass());
+  // Weights computed from weights become parameters before the patterns look for them.
+  pm.addPass(createFoldWeights());
   OpPassManager &fn = pm.nest<func::FuncOp>();
-  fn.addPass(createCanonicalizerPass());
   fn.addPass(createFuseRmsNorm());
   fn.addPass(createFuseSiluMul());
   fn.addPass(createFuseRotary());

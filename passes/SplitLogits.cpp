@@ -38,7 +38,17 @@ struct SplitLogitsPass : vgcu::impl::SplitLogitsBase<SplitLogitsPass> {
       return signalPassFailure();
     }
     auto terminator = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
-    auto head = terminator.getOperand(0).getDefiningOp<LinearOp>();
+    Value returned = terminator.getOperand(0);
+    // A trace of a bf16/f16 model upcasts its logits last (`.float()`); the runtime reads
+    // logits as f32 whatever their type, so the upcast is left to it, as for built graphs.
+    auto upcast = returned.getDefiningOp<CastOp>();
+    if (upcast && upcast->hasOneUse() && upcast.getType().getElementType().isF32() &&
+        isa<FloatType>(upcast.getInput().getType().getElementType()) &&
+        upcast.getInput().getDefiningOp<LinearOp>())
+      returned = upcast.getInput();
+    else
+      upcast = nullptr;
+    auto head = returned.getDefiningOp<LinearOp>();
     Operation *weight = head ? freeStandingProducer(head.getWeight()) : nullptr;
     Operation *bias = head && head.getBias() ? freeStandingProducer(head.getBias()) : nullptr;
     if (!head || !head.getResult().hasOneUse() || !weight || (head.getBias() && !bias)) {
@@ -66,6 +76,8 @@ struct SplitLogitsPass : vgcu::impl::SplitLogitsBase<SplitLogitsPass> {
 
     terminator->setOperand(0, hidden);
     forward.setFunctionType(builder.getFunctionType(forward.getArgumentTypes(), {hidden.getType()}));
+    if (upcast)
+      upcast.erase();
     head.erase();
     for (Operation *producer : {weight, bias})
       if (producer && producer->use_empty())

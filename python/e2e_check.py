@@ -11,6 +11,15 @@ compares with python/run_reference.py:
         must not count as every later token);
 and, for every size in --tp, the tensor-parallel run equals the single-rank run within --tp-atol
 with identical tokens. Exits non-zero with a message on any mismatch.
+
+--trace SIGNATURE compiles the artifacts from a Hugging Face-style trace of the reference model
+(python/hf_style_trace.py: forward(input_ids), forward(input_ids, position_ids) or forward(input_ids,
+attention_mask)) with `vgcu-compile --from-torchscript`, weights taken from the trace, instead of
+from the model directory.
+
+A model of your own: --plugin PATH.so loads your vgcu plugin (VGCU_PLUGINS for vgcu-compile) and
+--reference-module PATH.py your PyTorch reference (VGCU_REF_MODULES for the python/ tools; see
+examples/custom_model/reference.py), so --arch can name your architecture.
 """
 
 import argparse
@@ -21,8 +30,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from vgcu_ref.process import run  # noqa: E402
-
+from vgcu_ref.process import run, use_external_models  # noqa: E402
 
 
 def vgcu_run(artifact, prompt, tokens):
@@ -57,17 +65,33 @@ def main():
     parser.add_argument("--f16-atol", type=float, default=0.1)
     parser.add_argument("--min-agree", type=int, default=15)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--trace", choices=["input_ids", "position_ids", "attention_mask"],
+                        help="compile from an HF-style trace with this signature")
+    parser.add_argument("--plugin", action="append", default=[], metavar="PATH.so",
+                        help="a vgcu plugin providing --arch (repeatable)")
+    parser.add_argument("--reference-module", action="append", default=[], metavar="PATH.py",
+                        help="a PyTorch reference module registering --arch (repeatable)")
     args = parser.parse_args()
+    use_external_models(args.plugin, args.reference_module)
+    if args.trace and args.dtype == "f16":
+        parser.error("--trace takes f32 or bf16 (CPU PyTorch cannot trace an f16 model)")
 
     os.makedirs(args.workdir, exist_ok=True)
     model = os.path.join(args.workdir, "model")
     run([sys.executable, os.path.join(HERE, "make_tiny_model.py"), args.arch, model,
          "--seed", str(args.seed)])
 
+    source = [model, "--dtype", args.dtype]
+    if args.trace:
+        traced = os.path.join(args.workdir, f"{args.trace}-{args.dtype}.pt")
+        run([sys.executable, os.path.join(HERE, "hf_style_trace.py"), model, traced, "--inputs",
+             args.trace, "--dtype", args.dtype])
+        source = ["--from-torchscript", traced]
+
     def compile_and_run(tp):
         artifact = os.path.join(args.workdir, f"tp{tp}-{args.dtype}.vgcu")
-        run(["vgcu-compile", model, "-o", artifact, "--tp", str(tp), "--dtype", args.dtype,
-             "--force", "--log-level=warn"])
+        run(["vgcu-compile", *source, "-o", artifact, "--tp", str(tp), "--force",
+             "--log-level=warn"])
         return vgcu_run(artifact, args.prompt, args.tokens)
 
     ours = compile_and_run(1)

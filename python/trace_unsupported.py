@@ -1,33 +1,102 @@
-"""Traces small models vgcu cannot compile, for error tests: one uses an op vgcu does not import
-(torch.cumsum); with --headless, one imports but has no LM head to split into compute_logits."""
+"""Traces small models vgcu cannot compile, for error tests.
+
+Usage: trace_unsupported.py OUT.pt [--headless | --kind KIND]
+
+  cumsum (default)  uses an op vgcu does not import (torch.cumsum of hidden states)
+  headless          imports, but has no LM head to split into compute_logits
+  three-inputs      forward(input_ids, position_ids, token_type_ids): not a signature vgcu imports
+  mask-as-data      forward(input_ids, attention_mask) that multiplies the hidden states by the
+                    mask (padding), where vgcu only accepts a mask that derives positions
+  arange-step       forward(input_ids) whose in-graph positions are arange(0, 2 T, 2)
+  token-types       forward(input_ids, token_type_ids): a second input vgcu does not know
+  baked-positions   forward(input_ids) whose positions were traced as constants
+  flatten-tokens    a reshape that merges the token dimension with the hidden one
+"""
 
 import sys
 
 import torch
 
 
-class CumulativeModel(torch.nn.Module):
+class _Embedded(torch.nn.Module):
     def __init__(self):
         super().__init__()
         self.embed = torch.nn.Embedding(16, 8)
+        self.lm_head = torch.nn.Linear(8, 16, bias=False)
 
+
+class CumulativeModel(_Embedded):
     def forward(self, input_ids, positions):
         hidden = self.embed(input_ids)
         return torch.cumsum(hidden, dim=0)  # the unsupported op
 
 
-class HeadlessModel(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.embed = torch.nn.Embedding(16, 8)
-
+class HeadlessModel(_Embedded):
     def forward(self, input_ids, positions):
         return -self.embed(input_ids)  # hidden states, no projection to the vocabulary
 
 
+class ThreeInputs(_Embedded):
+    def forward(self, input_ids, position_ids, token_type_ids):
+        return self.lm_head(self.embed(input_ids) + self.embed(token_type_ids))
+
+
+class MaskAsData(_Embedded):
+    def forward(self, input_ids, attention_mask):
+        hidden = self.embed(input_ids) * attention_mask[:, None].to(torch.float32)
+        return self.lm_head(hidden)
+
+
+class ArangeStep(_Embedded):
+    def forward(self, input_ids):
+        positions = torch.arange(0, 2 * input_ids.size(0), 2)
+        return self.lm_head(self.embed(input_ids) + self.embed(positions % 16))
+
+
+class TokenTypes(_Embedded):
+    def forward(self, input_ids, token_type_ids):
+        return self.lm_head(self.embed(input_ids) + self.embed(token_type_ids))
+
+
+class BakedPositions(_Embedded):
+    def forward(self, input_ids):
+        positions = torch.arange(3)  # written for the example's length: a constant in the trace
+        return self.lm_head(self.embed(input_ids) + self.embed(positions))
+
+
+class FlattenTokens(_Embedded):
+    def forward(self, input_ids, positions):
+        hidden = self.embed(input_ids).reshape(-1)  # [T * 8]
+        return self.lm_head(hidden.view(input_ids.size(0), 8))
+
+
+KINDS = {
+    "cumsum": (CumulativeModel, lambda: (torch.tensor([1, 2, 3]), torch.arange(3))),
+    "headless": (HeadlessModel, lambda: (torch.tensor([1, 2, 3]), torch.arange(3))),
+    "three-inputs": (ThreeInputs, lambda: (torch.tensor([1, 2, 3]), torch.arange(3),
+                                           torch.zeros(3, dtype=torch.long))),
+    "mask-as-data": (MaskAsData, lambda: (torch.tensor([1, 2, 3]), torch.ones(3, dtype=torch.long))),
+    "arange-step": (ArangeStep, lambda: (torch.tensor([1, 2, 3]),)),
+    "token-types": (TokenTypes, lambda: (torch.tensor([1, 2, 3]), torch.zeros(3, dtype=torch.long))),
+    "baked-positions": (BakedPositions, lambda: (torch.tensor([1, 2, 3]),)),
+    "flatten-tokens": (FlattenTokens, lambda: (torch.tensor([1, 2, 3]), torch.arange(3))),
+}
+
+
 if __name__ == "__main__":
+    args = sys.argv[1:]
+    kind = "cumsum"
+    if "--headless" in args:
+        args.remove("--headless")
+        kind = "headless"
+    if "--kind" in args:
+        at = args.index("--kind")
+        kind = args[at + 1]
+        del args[at:at + 2]
+    if kind not in KINDS or len(args) != 1:
+        sys.exit(__doc__)
     torch.manual_seed(0)
-    headless = "--headless" in sys.argv[1:]
-    model = (HeadlessModel() if headless else CumulativeModel()).eval()
-    traced = torch.jit.trace(model, (torch.tensor([1, 2, 3]), torch.arange(3)))
-    torch.jit.save(traced, [a for a in sys.argv[1:] if a != "--headless"][0])
+    model_class, example = KINDS[kind]
+    model = model_class().eval()
+    traced = torch.jit.trace(model, example())
+    torch.jit.save(traced, args[0])

@@ -6,6 +6,10 @@ with `vgcu-compile MODEL_DIR --summary-json`: both report "ops_per_layer", the c
 decoder layer runs after the fusion pipeline, which must be identical. With --kernels-tp N it
 also compiles both to gcu kernels for N ranks and compares the gcu ops of @prefill and @decode in
 order (parameters, allocations and constants left out: their order is the builders').
+
+--inputs traces with python/hf_style_trace.py instead, in that Hugging Face-style signature
+(forward(input_ids): positions made in the graph). --plugin and --reference-module bring a model of
+your own, as for python/e2e_check.py.
 """
 
 import argparse
@@ -17,7 +21,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from vgcu_ref.process import run  # noqa: E402
+from vgcu_ref.process import run, use_external_models  # noqa: E402
 
 GCU_OP = re.compile(r"^\s+(?:%[^=]*=\s+)?(gcu\.[a-z_]+)", re.MULTILINE)
 UNORDERED = {"gcu.weight", "gcu.alloc", "gcu.dim", "gcu.constant"}
@@ -35,20 +39,29 @@ def main():
     parser.add_argument("--variant", default="")
     parser.add_argument("--kernels-tp", type=int, default=0,
                         help="also compare the gcu kernels of both at this tensor-parallel size")
+    parser.add_argument("--inputs", choices=["input_ids", "position_ids", "attention_mask"],
+                        help="trace Hugging Face-style with this signature (hf_style_trace.py)")
+    parser.add_argument("--plugin", action="append", default=[], metavar="PATH.so")
+    parser.add_argument("--reference-module", action="append", default=[], metavar="PATH.py")
     args = parser.parse_args()
+    use_external_models(args.plugin, args.reference_module)
 
     os.makedirs(args.workdir, exist_ok=True)
     model = os.path.join(args.workdir, "model")
     traced = os.path.join(args.workdir, "model.pt")
     run([sys.executable, os.path.join(HERE, "make_tiny_model.py"), args.arch, model])
     trace = [sys.executable, os.path.join(HERE, "trace_model.py"), model, traced]
+    if args.inputs:
+        trace = [sys.executable, os.path.join(HERE, "hf_style_trace.py"), model, traced,
+                 "--inputs", args.inputs]
     if args.variant:
         trace += ["--variant", args.variant]
     run(trace)
     built = json.loads(run(["vgcu-compile", model, "--summary-json", "--log-level=warn"]))
     imported = json.loads(run(["vgcu-compile", "--from-torchscript", traced, "--summary-json",
                                "--log-level=warn"]))
-    name = args.arch + (f" ({args.variant})" if args.variant else "")
+    name = args.arch + (f" ({args.variant})" if args.variant else "") + \
+        (f" (forward({args.inputs}))" if args.inputs else "")
     if built["parameters"] != imported["parameters"]:
         print(f"note: {name}: builder has {built['parameters']} parameters, trace "
               f"{imported['parameters']} (tied weights are one parameter in both)")

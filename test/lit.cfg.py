@@ -15,6 +15,11 @@ bin_dir = os.path.join(config.vgcu_obj_root, "bin")
 config.environment["PATH"] = os.pathsep.join(
     [bin_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
 config.environment["VGCU_PLUGINS"] = ""
+config.environment["VGCU_REF_MODULES"] = ""
+# ASan + UBSan builds: tests that build code of their own against vgcu (which would need the
+# same instrumentation) are left to the plain build.
+if config.vgcu_sanitize.upper() in ("ON", "1", "TRUE", "YES"):
+    config.available_features.add("sanitizers")
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
 
 config.substitutions.append(("%python", config.python_with_torch))

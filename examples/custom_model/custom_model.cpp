@@ -6,6 +6,9 @@
 //
 // Option B: LlamaForCausalLM overridden by a subclass that changes one hook, the MLP, to a
 // GELU(tanh)-gated one. Registering an existing name replaces it (and says so in the log).
+// And GemmaStyleLlamaForCausalLM, a Llama variant made of hooks only: (1 + w) RMSNorms,
+// embeddings scaled by √hidden, a GELU(tanh)-gated MLP and a tied head (the Gemma recipe);
+// its PyTorch reference is reference.py next to this file.
 //
 //===----------------------------------------------------------------------===//
 
@@ -159,9 +162,39 @@ public:
   }
 };
 
+/// Llama with Gemma's recipe, as hooks: every norm scales by (1 + w) (computed once when the
+/// artifact is written), embeddings are scaled by √hidden_size, the MLP gates with
+/// GELU(tanh), and the LM head is the embedding table.
+class GemmaStyleLlamaForCausalLM : public LlamaForCausalLM {
+public:
+  ConfigDefaults configDefaults() const override {
+    ConfigDefaults defaults;
+    defaults.tieWordEmbeddings = true;
+    return defaults;
+  }
+  std::unique_ptr<RMSNorm> makeNorm(ModelContext &ctx, std::string prefix,
+                                    int64_t size) const override {
+    return std::make_unique<RMSNorm>(ctx, prefix, size, config().rmsNormEps,
+                                     /*weightOffset=*/1.0);
+  }
+  std::optional<double> embeddingScale() const override {
+    return std::sqrt(static_cast<double>(config().hiddenSize));
+  }
+  std::unique_ptr<LlamaMLP> makeMLP(ModelContext &ctx, std::string prefix,
+                                    int64_t layerIndex) const override {
+    const ModelConfig &c = config();
+    return std::make_unique<LlamaMLP>(ctx, prefix, c.hiddenSize, c.intermediateSize,
+                                      "gelu_pytorch_tanh", c.mlpBias);
+  }
+};
+
 } // namespace
 
 extern "C" void vgcuRegisterPlugin(ModelRegistry &registry) {
+  registry.registerModel(
+      "GemmaStyleLlamaForCausalLM", [] { return std::make_unique<GemmaStyleLlamaForCausalLM>(); },
+      {"Custom (plugin)", "Llama with (1 + w) norms, √hidden-scaled embeddings, GELU(tanh) MLP",
+       {"examples/custom_model/gemma_style"}});
   registry.registerModel(
       "CustomModelForCausalLM", [] { return std::make_unique<CustomModelForCausalLM>(); },
       {"Custom (plugin)", "parallel attention + MLP decoder layer, one RMSNorm per layer",

@@ -1,6 +1,7 @@
 //===- Artifact.cpp - Writing NAME.vgcu: manifest, program and per-rank weights ----===//
 
 #include "vgcu/Compiler/Artifact.h"
+#include "vgcu/Compiler/WeightFolding.h"
 #include "vgcu/Support/Error.h"
 #include "vgcu/Support/InputFiles.h"
 #include "vgcu/Support/Json.h"
@@ -11,6 +12,8 @@
 #include "vgcu/Support/TestHooks.h"
 
 #include "dialects/vgcu/VgcuOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "llvm/ADT/StringExtras.h"
@@ -28,13 +31,16 @@ llvm::Expected<std::vector<WeightLayout>> vgcu::collectWeightLayouts(ModuleOp sh
   std::vector<WeightLayout> layouts;
   llvm::StringMap<size_t> seen;
   llvm::Error error = llvm::Error::success();
-  sharded.walk([&](ParamOp param) {
+  auto visit = [&](ParamOp param) {
     WeightLayout layout;
     layout.name = param.getName().str();
     ArrayRef<int64_t> shape = param.getResult().getType().getShape();
     layout.localShape.assign(shape.begin(), shape.end());
     if (ShardAttr shard = param.getShardAttr())
       layout.shard = shard;
+    layout.dtype =
+        mlirToDType(param.getResult().getType().getElementType()).value_or(DType::F32);
+    layout.computed = static_cast<bool>(param.getComputedByAttr());
     auto [it, inserted] = seen.try_emplace(layout.name, layouts.size());
     if (inserted) {
       layouts.push_back(std::move(layout));
@@ -43,7 +49,12 @@ llvm::Expected<std::vector<WeightLayout>> vgcu::collectWeightLayouts(ModuleOp sh
     const WeightLayout &first = layouts[it->second];
     if ((first.localShape != layout.localShape || first.shard != layout.shard) && !error)
       error = makeError("parameter '{0}' is sharded two different ways", layout.name);
-  });
+  };
+  // Weight functions (@fold.N) hold the checkpoint parameters of computed weights: those
+  // are inputs of the artifact writer, not of the program.
+  for (llvm::StringRef entry : {"forward", "compute_logits"})
+    if (auto function = sharded.lookupSymbol<func::FuncOp>(entry))
+      function.walk(visit);
   if (error)
     return std::move(error);
   return layouts;
@@ -52,19 +63,37 @@ llvm::Expected<std::vector<WeightLayout>> vgcu::collectWeightLayouts(ModuleOp sh
 namespace {
 
 /// Reads rows of the whole tensor: the concatenation of `source`'s segments along dim 0.
+/// A segment with a load-time transform is materialized (as f32) when this is built.
 class RowSource {
 public:
-  RowSource(const LoadedParam &source, ArrayRef<int64_t> globalShape) : source(source) {
+  RowSource(const LoadedParam &source, ArrayRef<int64_t> globalShape) {
     rowElements = 1;
     for (int64_t dim : globalShape.drop_front())
       rowElements *= dim;
     int64_t start = 0;
-    for (const Checkpoint::Entry &entry : source.segments) {
-      int64_t rows = entry.tensor->shape.empty() ? 1 : entry.tensor->shape[0];
-      if (entry.tensor->shape.size() == 1 && globalShape.size() == 1)
-        rows = entry.tensor->numElements();
+    for (auto [index, entry] : llvm::enumerate(source.segments)) {
+      Segment segment;
+      ArrayRef<int64_t> shape = entry.tensor->shape;
+      const TensorTransform *transform =
+          index < source.transforms.size() ? source.transforms[index].get() : nullptr;
+      if (transform) {
+        segment.owned = materializeSegment(source, index);
+        segment.bytes = reinterpret_cast<const uint8_t *>(segment.owned.data());
+        segment.dtype = DType::F32;
+        shape = transform->shape;
+      } else {
+        segment.bytes = entry.bytes().data();
+        segment.dtype = entry.tensor->dtype;
+      }
+      int64_t elements = 1;
+      for (int64_t dim : shape)
+        elements *= dim;
+      int64_t rows = shape.empty() ? 1 : shape[0];
+      if (shape.size() == 1 && globalShape.size() == 1)
+        rows = elements;
       segmentStarts.push_back(start);
       start += rows;
+      segments.push_back(std::move(segment));
     }
     totalRows = start;
   }
@@ -80,14 +109,12 @@ public:
         std::memset(target, 0, columnCount * elementSize);
         continue;
       }
-      size_t segment = std::upper_bound(segmentStarts.begin(), segmentStarts.end(), r) -
-                       segmentStarts.begin() - 1;
-      const Checkpoint::Entry &entry = source.segments[segment];
-      DType sourceType = entry.tensor->dtype;
-      const uint8_t *base = entry.bytes().data() +
-                            ((r - segmentStarts[segment]) * rowElements + columnStart) *
-                                dtypeSize(sourceType);
-      convertFloats(base, sourceType, target, dtype, columnCount);
+      size_t index = segmentOf(r);
+      const Segment &segment = segments[index];
+      const uint8_t *base =
+          segment.bytes +
+          ((r - segmentStarts[index]) * rowElements + columnStart) * dtypeSize(segment.dtype);
+      convertFloats(base, segment.dtype, target, dtype, columnCount);
     }
   }
 
@@ -99,16 +126,14 @@ public:
         std::memset(out, 0, count * rowElements * elementSize);
         return;
       }
-      size_t segment = std::upper_bound(segmentStarts.begin(), segmentStarts.end(), row) -
-                       segmentStarts.begin() - 1;
-      int64_t segmentEnd = segment + 1 < segmentStarts.size() ? segmentStarts[segment + 1]
-                                                              : totalRows;
+      size_t index = segmentOf(row);
+      int64_t segmentEnd =
+          index + 1 < segmentStarts.size() ? segmentStarts[index + 1] : totalRows;
       int64_t rows = std::min(count, segmentEnd - row);
-      const Checkpoint::Entry &entry = source.segments[segment];
-      DType sourceType = entry.tensor->dtype;
-      const uint8_t *base = entry.bytes().data() +
-                            (row - segmentStarts[segment]) * rowElements * dtypeSize(sourceType);
-      convertFloats(base, sourceType, out, dtype, rows * rowElements);
+      const Segment &segment = segments[index];
+      const uint8_t *base = segment.bytes + (row - segmentStarts[index]) * rowElements *
+                                                dtypeSize(segment.dtype);
+      convertFloats(base, segment.dtype, out, dtype, rows * rowElements);
       out += rows * rowElements * elementSize;
       row += rows;
       count -= rows;
@@ -118,7 +143,16 @@ public:
   int64_t elementsPerRow() const { return rowElements; }
 
 private:
-  const LoadedParam &source;
+  struct Segment {
+    const uint8_t *bytes = nullptr;
+    DType dtype = DType::F32;
+    std::vector<float> owned; // a transformed segment's data
+  };
+  size_t segmentOf(int64_t row) const {
+    return std::upper_bound(segmentStarts.begin(), segmentStarts.end(), row) -
+           segmentStarts.begin() - 1;
+  }
+  std::vector<Segment> segments;
   std::vector<int64_t> segmentStarts;
   int64_t totalRows = 0;
   int64_t rowElements = 1;
@@ -185,6 +219,157 @@ static llvm::Expected<std::string> fileChecksum(llvm::StringRef path, uint64_t &
                          /*LowerCase=*/true, /*Width=*/16);
 }
 
+namespace {
+/// What the manifest says about the model, however its graph was made.
+struct ArtifactDescription {
+  std::string architecture;
+  llvm::json::Object config;
+  DType dtype = DType::F32;
+  int64_t vocabSize = 0;
+  /// Unset: no limit known (a trace without a config).
+  std::optional<int64_t> maxPositions;
+};
+} // namespace
+
+/// Shards and lowers `fused`, computes its computed weights, writes the program, the
+/// per-rank weights and the manifest into `staged`, and commits it. `params` and `loaded`
+/// describe the parameters of `fused`.
+static llvm::Error writeCompiledArtifact(StagedDirectory &staged, ModuleOp fused,
+                                         const ParamTable &params, const LoadedWeights &loaded,
+                                         const ArtifactDescription &description,
+                                         MLIRContext &context, const CompileOptions &options,
+                                         llvm::StringRef outputPath) {
+  OwningOpRef<ModuleOp> module = fused.clone();
+  if (auto error = shardGraph(*module, options))
+    return error;
+  auto layouts = collectWeightLayouts(*module);
+  if (!layouts)
+    return layouts.takeError();
+  auto computed = evaluateComputedParams(*module, loaded);
+  if (!computed)
+    return computed.takeError();
+  if (auto error = lowerToKernels(*module, options))
+    return error;
+
+  llvm::StringRef root = staged.path();
+  auto pathIn = [&](llvm::StringRef relative) {
+    llvm::SmallString<256> full(root);
+    llvm::sys::path::append(full, relative);
+    return full.str().str();
+  };
+
+  // The program: one for every rank (sharding made it rank-independent). It records what the
+  // manifest (which is not checksummed) must agree with.
+  if (description.maxPositions)
+    (*module)->setAttr("vgcu.max_positions", IntegerAttr::get(IntegerType::get(&context, 64),
+                                                              *description.maxPositions));
+  {
+    auto file = OutputFile::create(pathIn("program.mlirbc"));
+    if (!file)
+      return file.takeError();
+    if (failed(writeBytecodeToFile(*module, (*file)->stream())))
+      return makeError("cannot encode the program as MLIR bytecode");
+    if (auto error = (*file)->close())
+      return error;
+  }
+
+  int64_t tp = options.tensorParallel;
+  uint64_t totalBytes = 0;
+  for (const WeightLayout &layout : *layouts) {
+    int64_t elements = 1;
+    for (int64_t dim : layout.localShape)
+      elements *= dim;
+    totalBytes += elements * dtypeSize(layout.dtype) * tp;
+  }
+  // Where each weight's whole tensor comes from: the checkpoint, or the computed weights.
+  std::map<std::string, std::pair<LoadedParam, llvm::SmallVector<int64_t, 4>>> sources;
+  for (const WeightLayout &layout : *layouts) {
+    if (layout.computed) {
+      const TensorInfo *tensor = *computed ? (*computed)->find(layout.name) : nullptr;
+      if (!tensor)
+        return makeError("computed weight '{0}' was not computed", layout.name);
+      sources[layout.name] = {LoadedParam{{Checkpoint::Entry{computed->get(), tensor}}},
+                              tensor->shape};
+      continue;
+    }
+    const ParamInfo *info = params.find(layout.name);
+    auto it = loaded.find(layout.name);
+    if (!info || it == loaded.end())
+      return makeError("parameter '{0}' of the compiled program has no loaded weight",
+                       layout.name);
+    sources[layout.name] = {it->second, info->shape};
+  }
+  debugPausePoint("weights");
+  ProgressBar progress("converting weights", totalBytes);
+  llvm::json::Array ranks;
+  for (int64_t rank = 0; rank < tp; ++rank) {
+    std::string directory = "rank" + std::to_string(rank);
+    if (std::error_code ec = llvm::sys::fs::create_directory(pathIn(directory)))
+      return makeError("cannot create '{0}': {1}", pathIn(directory), ec.message());
+    std::vector<TensorToWrite> tensors;
+    for (const WeightLayout &layout : *layouts) {
+      const auto &[param, globalShape] = sources.at(layout.name);
+      tensors.push_back({layout.name, layout.dtype, layout.localShape,
+                         [&param = param, &globalShape = globalShape, &layout,
+                          rank](llvm::MutableArrayRef<uint8_t> out) {
+                           copyRankSlice(param, globalShape, layout, rank, layout.dtype, out);
+                         }});
+    }
+    std::string weights = directory + "/weights.safetensors";
+    if (auto error = writeSafeTensors(
+            pathIn(weights), std::move(tensors),
+            {{"format", "vgcu"}, {"rank", std::to_string(rank)}, {"tp", std::to_string(tp)}},
+            [&](uint64_t bytes) { progress.advance(bytes); }))
+      return error;
+    ranks.push_back(llvm::json::Object{{"rank", rank}, {"program", "program.mlirbc"},
+                                       {"weights", weights}});
+  }
+  progress.finish();
+
+  llvm::json::Object files;
+  std::vector<std::string> fileNames{"program.mlirbc"};
+  for (int64_t rank = 0; rank < tp; ++rank)
+    fileNames.push_back("rank" + std::to_string(rank) + "/weights.safetensors");
+  for (const std::string &name : fileNames) {
+    uint64_t size = 0;
+    auto checksum = fileChecksum(pathIn(name), size);
+    if (!checksum)
+      return checksum.takeError();
+    files[name] = llvm::json::Object{{"bytes", static_cast<int64_t>(size)}, {"xxh3_64", *checksum}};
+  }
+  ModuleOp program = *module;
+  llvm::json::Object manifest{
+      {"format", "vgcu-artifact"},
+      {"abi_version", kKernelAbiVersion},
+      {"architecture", description.architecture},
+      {"config", llvm::json::Object(description.config)},
+      {"dtype", dtypeName(description.dtype)},
+      {"tp", tp},
+      {"vocab_size", description.vocabSize},
+      {"kv_cache", llvm::json::Object{
+                       {"layers", program->getAttrOfType<IntegerAttr>("vgcu.kv_layers").getInt()},
+                       {"block_size",
+                        program->getAttrOfType<IntegerAttr>("vgcu.kv_block_size").getInt()}}},
+      {"ranks", std::move(ranks)},
+      {"files", std::move(files)},
+  };
+  if (description.maxPositions)
+    manifest["max_position_embeddings"] = *description.maxPositions;
+  {
+    auto file = OutputFile::create(pathIn("manifest.json"));
+    if (!file)
+      return file.takeError();
+    (*file)->stream() << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest))) << "\n";
+    if (auto error = (*file)->close())
+      return error;
+  }
+  if (auto error = staged.commit())
+    return error;
+  logger().info("wrote {} ({} rank{}, {})", outputPath.str(), tp, tp == 1 ? "" : "s",
+                dtypeName(description.dtype).str());
+  return llvm::Error::success();
+}
+
 llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
                                 const CompileOptions &options, llvm::StringRef outputPath,
                                 bool overwrite) {
@@ -223,117 +408,110 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
   logger().info("loaded {} parameters from {} checkpoint tensors", loadedNames->size(),
                 (*checkpoint)->tensors().size());
 
-  OwningOpRef<ModuleOp> module = (*graph)->clone();
-  if (auto error = fuseGraph(*module, options))
+  // Fusion keeps the builder's parameters (packing is the builder's job).
+  if (auto error = fuseGraph(**graph, options))
     return error;
-  if (auto error = shardGraph(*module, options))
-    return error;
-  auto layouts = collectWeightLayouts(*module);
-  if (!layouts)
-    return layouts.takeError();
-  if (auto error = lowerToKernels(*module, options))
-    return error;
+  const ModelConfig &config = source.resolved.config;
+  ArtifactDescription description{config.architecture, configSummary(config), source.dtype,
+                                  config.vocabSize, config.maxPositionEmbeddings};
+  return writeCompiledArtifact(*staged, **graph, *params, *loaded, description, context,
+                               options, outputPath);
+}
 
-  llvm::StringRef root = staged->path();
-  auto pathIn = [&](llvm::StringRef relative) {
-    llvm::SmallString<256> full(root);
-    llvm::sys::path::append(full, relative);
-    return full.str().str();
-  };
+llvm::Error vgcu::writeTracedArtifact(TracedModel &traced, llvm::StringRef tracePath,
+                                      MLIRContext &context, const CompileOptions &options,
+                                      llvm::StringRef outputPath, bool overwrite) {
+  StagingOptions staging;
+  staging.overwrite = overwrite;
+  staging.isReplaceable = isVgcuArtifact;
+  staging.replaceableKind = "vgcu artifact (a directory with a vgcu manifest.json)";
+  staging.protectedInputs = {tracePath.str()};
+  auto staged = StagedDirectory::create(outputPath, staging);
+  if (!staged)
+    return staged.takeError();
 
-  // The program: one for every rank (sharding made it rank-independent). It records what the
-  // manifest (which is not checksummed) must agree with.
-  (*module)->setAttr("vgcu.max_positions",
-                     IntegerAttr::get(IntegerType::get(&context, 64),
-                                      source.resolved.config.maxPositionEmbeddings));
-  {
-    auto file = OutputFile::create(pathIn("program.mlirbc"));
-    if (!file)
-      return file.takeError();
-    if (failed(writeBytecodeToFile(*module, (*file)->stream())))
-      return makeError("cannot encode the program as MLIR bytecode");
-    if (auto error = (*file)->close())
-      return error;
-  }
-
-  int64_t tp = options.tensorParallel;
-  uint64_t totalBytes = 0;
-  for (const WeightLayout &layout : *layouts) {
-    int64_t elements = 1;
-    for (int64_t dim : layout.localShape)
-      elements *= dim;
-    totalBytes += elements * dtypeSize(source.dtype) * tp;
-  }
-  debugPausePoint("weights");
-  ProgressBar progress("converting weights", totalBytes);
-  llvm::json::Array ranks;
-  for (int64_t rank = 0; rank < tp; ++rank) {
-    std::string directory = "rank" + std::to_string(rank);
-    if (std::error_code ec = llvm::sys::fs::create_directory(pathIn(directory)))
-      return makeError("cannot create '{0}': {1}", pathIn(directory), ec.message());
-    std::vector<TensorToWrite> tensors;
-    for (const WeightLayout &layout : *layouts) {
-      const ParamInfo *info = params->find(layout.name);
-      auto it = loaded->find(layout.name);
-      if (!info || it == loaded->end())
-        return makeError("parameter '{0}' of the compiled program has no loaded weight",
-                         layout.name);
-      const LoadedParam &param = it->second;
-      tensors.push_back({layout.name, source.dtype, layout.localShape,
-                         [&param, info, &layout, rank, &source](llvm::MutableArrayRef<uint8_t> out) {
-                           copyRankSlice(param, info->shape, layout, rank, source.dtype, out);
-                         }});
+  ModuleOp graph = *traced.module;
+  ArtifactDescription description;
+  if (auto architecture = graph->getAttrOfType<StringAttr>("vgcu.architecture"))
+    description.architecture = architecture.str();
+  if (auto dtype = graph->getAttrOfType<StringAttr>("vgcu.dtype"))
+    description.dtype = parseDTypeName(dtype.getValue()).value_or(DType::F32);
+  // The config the archive carries (informational, except its position limit).
+  if (!traced.configJson.empty()) {
+    auto config = parseJson(traced.configJson);
+    if (!config)
+      return makeError("{0}: its config.json extra file is not valid JSON: {1}", tracePath,
+                       llvm::toString(config.takeError()));
+    if (llvm::json::Object *object = config->getAsObject()) {
+      if (auto positions = object->getInteger("max_position_embeddings");
+          positions && *positions > 0)
+        description.maxPositions = *positions;
+      description.config = std::move(*object);
+    } else {
+      return makeError("{0}: its config.json extra file is not a JSON object", tracePath);
     }
-    std::string weights = directory + "/weights.safetensors";
-    if (auto error = writeSafeTensors(
-            pathIn(weights), std::move(tensors),
-            {{"format", "vgcu"}, {"rank", std::to_string(rank)}, {"tp", std::to_string(tp)}},
-            [&](uint64_t bytes) { progress.advance(bytes); }))
-      return error;
-    ranks.push_back(llvm::json::Object{{"rank", rank}, {"program", "program.mlirbc"},
-                                       {"weights", weights}});
   }
-  progress.finish();
+  auto forward = graph.lookupSymbol<func::FuncOp>("forward");
+  auto logits = forward && forward.getNumResults() == 1
+                    ? dyn_cast<RankedTensorType>(forward.getResultTypes()[0])
+                    : RankedTensorType();
+  if (!logits || logits.getRank() != 2 || logits.isDynamicDim(1))
+    return makeError("{0}: forward must return one [tokens, vocabulary] tensor of logits",
+                     tracePath);
+  description.vocabSize = logits.getDimSize(1);
 
-  llvm::json::Object files;
-  std::vector<std::string> fileNames{"program.mlirbc"};
-  for (int64_t rank = 0; rank < tp; ++rank)
-    fileNames.push_back("rank" + std::to_string(rank) + "/weights.safetensors");
-  for (const std::string &name : fileNames) {
-    uint64_t size = 0;
-    auto checksum = fileChecksum(pathIn(name), size);
-    if (!checksum)
-      return checksum.takeError();
-    files[name] = llvm::json::Object{{"bytes", static_cast<int64_t>(size)}, {"xxh3_64", *checksum}};
+  // The module's parameters become an in-memory checkpoint.
+  std::vector<TensorToWrite> tensors;
+  for (const TracedParameter &parameter : traced.parameters) {
+    std::optional<DType> dtype = parseDTypeName(parameter.dtype);
+    if (!dtype)
+      return makeError("{0}: parameter '{1}' has dtype {2}, which vgcu cannot store",
+                       tracePath, parameter.name, parameter.dtype);
+    llvm::ArrayRef<uint8_t> bytes = parameter.bytes;
+    tensors.push_back({parameter.name, *dtype,
+                       llvm::SmallVector<int64_t, 4>(parameter.shape.begin(),
+                                                     parameter.shape.end()),
+                       [bytes](llvm::MutableArrayRef<uint8_t> out) {
+                         std::memcpy(out.data(), bytes.data(), bytes.size());
+                       }});
   }
-  ModuleOp program = *module;
-  llvm::json::Object manifest{
-      {"format", "vgcu-artifact"},
-      {"abi_version", kKernelAbiVersion},
-      {"architecture", source.resolved.config.architecture},
-      {"config", configSummary(source.resolved.config)},
-      {"dtype", dtypeName(source.dtype)},
-      {"tp", tp},
-      {"vocab_size", source.resolved.config.vocabSize},
-      {"kv_cache", llvm::json::Object{
-                       {"layers", program->getAttrOfType<IntegerAttr>("vgcu.kv_layers").getInt()},
-                       {"block_size",
-                        program->getAttrOfType<IntegerAttr>("vgcu.kv_block_size").getInt()}}},
-      {"max_position_embeddings", source.resolved.config.maxPositionEmbeddings},
-      {"ranks", std::move(ranks)},
-      {"files", std::move(files)},
-  };
-  {
-    auto file = OutputFile::create(pathIn("manifest.json"));
-    if (!file)
-      return file.takeError();
-    (*file)->stream() << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest))) << "\n";
-    if (auto error = (*file)->close())
-      return error;
-  }
-  if (auto error = staged->commit())
+  auto weights = SafeTensorsFile::fromTensors(std::move(tensors), tracePath);
+  if (!weights)
+    return weights.takeError();
+  // The module is no longer needed; its parameters are in the copy.
+  traced.parameters.clear();
+  traced.storage.reset();
+
+  // Fusion packs projections the trace kept apart: a packed parameter's segments are the
+  // module's parameters of the packed modules.
+  if (auto error = fuseGraph(graph, options))
     return error;
-  logger().info("wrote {} ({} rank{}, {})", outputPath.str(), tp, tp == 1 ? "" : "s",
-                dtypeName(source.dtype).str());
-  return llvm::Error::success();
+  auto params = ParamTable::fromModule(graph);
+  if (!params)
+    return params.takeError();
+  LoadedWeights loaded;
+  for (const auto &[name, info] : params->params()) {
+    if (info.computed)
+      continue;
+    LoadedParam &param = loaded[name];
+    std::vector<std::string> sources{name};
+    if (!info.segments.empty()) {
+      sources.clear();
+      auto [module, leaf] = llvm::StringRef(name).rsplit('.');
+      llvm::StringRef parent = module.rsplit('.').first;
+      for (const auto &[segment, rows] : info.segments)
+        sources.push_back((parent + "." + segment + "." + leaf).str());
+    }
+    for (const std::string &source : sources) {
+      const TensorInfo *tensor = (*weights)->find(source);
+      if (!tensor)
+        return makeError("{0}: the graph reads parameter '{1}', which the module does not hold",
+                         tracePath, source);
+      param.segments.push_back(Checkpoint::Entry{weights->get(), tensor});
+      param.transforms.push_back(nullptr);
+    }
+  }
+  logger().info("took {} parameters from the traced module", (*weights)->tensors().size());
+  return writeCompiledArtifact(*staged, graph, *params, loaded, description, context, options,
+                               outputPath);
 }

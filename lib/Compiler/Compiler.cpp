@@ -183,10 +183,10 @@ static CheckedInt64 countElements(ArrayRef<int64_t> shape) {
   return count;
 }
 
-static llvm::Error countOverflow(const ModelSource &source) {
+static llvm::Error countOverflow(llvm::StringRef sourceName) {
   return makeError("{0}: the model's parameter count does not fit in 64 bits; its sizes are "
                    "implausibly large",
-                   source.configPath);
+                   sourceName);
 }
 
 llvm::Expected<llvm::json::Object> vgcu::summarize(const ModelSource &source, ModuleOp graph, ModuleOp fused,
@@ -204,13 +204,26 @@ llvm::Expected<llvm::json::Object> vgcu::summarize(const ModelSource &source, Mo
       {"vocab_size", config.vocabSize},
       {"tp", tensorParallel},
   };
+  auto counts = summarizeProgram(source.configPath, graph, fused, sharded, kernels, tensorParallel);
+  if (!counts)
+    return counts.takeError();
+  for (auto &[key, value] : *counts)
+    summary[key] = std::move(value);
+  return summary;
+}
+
+llvm::Expected<llvm::json::Object> vgcu::summarizeProgram(llvm::StringRef sourceName,
+                                                          ModuleOp graph, ModuleOp fused,
+                                                          ModuleOp sharded, ModuleOp kernels,
+                                                          int64_t tensorParallel) {
+  llvm::json::Object summary;
   if (graph) {
     auto params = ParamTable::fromModule(graph);
     if (!params)
       return params.takeError();
     std::optional<int64_t> count = params->numElements();
     if (!count)
-      return countOverflow(source);
+      return countOverflow(sourceName);
     summary["parameters"] = *count;
   }
   if (fused)
@@ -219,7 +232,7 @@ llvm::Expected<llvm::json::Object> vgcu::summarize(const ModelSource &source, Mo
     // What each rank stores: its slices of sharded parameters plus every replicated one.
     std::map<std::string, std::pair<CheckedInt64, bool>> perName;
     CheckedInt64 padding = 0, headCopies = 0;
-    sharded.walk([&](ParamOp param) {
+    auto visit = [&](ParamOp param) {
       ArrayRef<int64_t> shape = param.getResult().getType().getShape();
       bool replicated = !param.getShardAttr();
       auto [it, inserted] =
@@ -237,7 +250,11 @@ llvm::Expected<llvm::json::Object> vgcu::summarize(const ModelSource &source, Mo
       for (auto [size, units] : llvm::zip(shard.getSegments(), shard.getUnits()))
         if (units < shard.getTp())
           headCopies += CheckedInt64(shard.getTp() - units) * (size / units) * perIndex;
-    });
+    };
+    // What the program reads; the checkpoint parameters inside weight functions are not.
+    for (llvm::StringRef entry : {"forward", "compute_logits"})
+      if (auto function = sharded.lookupSymbol<func::FuncOp>(entry))
+        function.walk(visit);
     CheckedInt64 perRank = 0, replicated = 0;
     for (const auto &[name, entry] : perName) {
       perRank += entry.first;
@@ -245,7 +262,7 @@ llvm::Expected<llvm::json::Object> vgcu::summarize(const ModelSource &source, Mo
         replicated += entry.first;
     }
     if (!perRank.get() || !replicated.get() || !padding.get() || !headCopies.get())
-      return countOverflow(source);
+      return countOverflow(sourceName);
     summary["parameters_per_rank"] =
         llvm::json::Array(std::vector<int64_t>(tensorParallel, *perRank.get()));
     summary["replicated_parameters_per_rank"] = *replicated.get();

@@ -9,16 +9,25 @@
 
 using namespace vgcu;
 
-/// Where libVgcuFrontend.so is: next to this library (build/lib and install/lib alike).
+/// Where libVgcuFrontend.so is: in the library directory beside the tool's bin/ directory
+/// (build/lib in the build tree, <prefix>/<libdir> when installed).
 static std::string frontendLibraryPath() {
   static int anchor;
   std::string self = llvm::sys::fs::getMainExecutable(nullptr, &anchor);
-  llvm::SmallString<256> path(llvm::sys::path::parent_path(llvm::sys::path::parent_path(self)));
-  llvm::sys::path::append(path, "lib", "libVgcuFrontend.so");
-  return path.str().str();
+  llvm::StringRef prefix = llvm::sys::path::parent_path(llvm::sys::path::parent_path(self));
+  std::string fallback;
+  for (llvm::StringRef libdir : {llvm::StringRef("lib"), llvm::StringRef(VGCU_INSTALL_LIBDIR)}) {
+    llvm::SmallString<256> path(prefix);
+    llvm::sys::path::append(path, libdir, "libVgcuFrontend.so");
+    if (llvm::sys::fs::exists(path))
+      return path.str().str();
+    if (fallback.empty())
+      fallback = path.str().str();
+  }
+  return fallback;
 }
 
-llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+llvm::Expected<TracedModel>
 vgcu::importTorchScriptOnDemand(llvm::StringRef path, mlir::MLIRContext &context) {
   // LibTorch reports a directory as a zip archive without a central directory.
   if (llvm::sys::fs::is_directory(path))
@@ -32,8 +41,8 @@ vgcu::importTorchScriptOnDemand(llvm::StringRef path, mlir::MLIRContext &context
       handle.getAddressOfSymbol("vgcuImportTorchScript"));
   if (!entry)
     return makeError("'{0}' has no vgcuImportTorchScript entry", library);
-  mlir::ModuleOp module;
-  if (!entry(path.str().c_str(), &context, &module, &error))
+  TracedModel model;
+  if (!entry(path.str().c_str(), &context, &model, &error))
     return makeError("{0}", error);
-  return mlir::OwningOpRef<mlir::ModuleOp>(module);
+  return std::move(model);
 }

@@ -182,97 +182,96 @@ llvm::Error vgcu::parseCoreFields(const ConfigReader &reader, llvm::StringRef in
                                   llvm::StringRef defaultModelType, ModelConfig &config) {
   config.sourcePath = reader.filePath().str();
   config.json = reader.raw();
-  if (auto error = assignTo(config.architecture, readArchitecture(reader)))
-    return error;
-  if (auto error = assignTo(config.modelType, reader.string("model_type", defaultModelType)))
-    return error;
-  if (auto error = assignTo(config.vocabSize, reader.requirePositiveInt("vocab_size")))
-    return error;
-  if (auto error = assignTo(config.hiddenSize, reader.requirePositiveInt("hidden_size")))
-    return error;
-  if (auto error = assignTo(config.intermediateSize, reader.requirePositiveInt(intermediateKey)))
-    return error;
-  if (auto error =
-          assignTo(config.numHiddenLayers, reader.requirePositiveInt("num_hidden_layers")))
-    return error;
-  if (config.numHiddenLayers > kMaxLayers)
-    return reader.fieldError("num_hidden_layers",
-                             "is " + std::to_string(config.numHiddenLayers) +
-                                 ", more than the limit of " + std::to_string(kMaxLayers) +
-                                 " layers");
-  if (auto error =
-          assignTo(config.numAttentionHeads, reader.requirePositiveInt("num_attention_heads")))
-    return error;
-  if (auto error = assignTo(config.maxPositionEmbeddings,
-                            reader.positiveInt("max_position_embeddings", 2048)))
-    return error;
-  return assignTo(config.torchDtype, reader.string("torch_dtype", "float32"));
+  FieldReads read;
+  read(config.architecture, readArchitecture(reader))
+      (config.modelType, reader.string("model_type", defaultModelType))
+      (config.vocabSize, reader.requirePositiveInt("vocab_size"))
+      (config.hiddenSize, reader.requirePositiveInt("hidden_size"))
+      (config.intermediateSize, reader.requirePositiveInt(intermediateKey))
+      (config.numHiddenLayers, reader.requirePositiveInt("num_hidden_layers"))
+      .check([&]() -> llvm::Error {
+        if (config.numHiddenLayers <= kMaxLayers)
+          return llvm::Error::success();
+        return reader.fieldError("num_hidden_layers",
+                                 "is " + std::to_string(config.numHiddenLayers) +
+                                     ", more than the limit of " + std::to_string(kMaxLayers) +
+                                     " layers");
+      })
+      (config.numAttentionHeads, reader.requirePositiveInt("num_attention_heads"))
+      (config.maxPositionEmbeddings, reader.positiveInt("max_position_embeddings", 2048))
+      (config.torchDtype, reader.string("torch_dtype", "float32"));
+  return read.take();
+}
+
+llvm::Error vgcu::readActivation(const ConfigReader &reader, llvm::StringRef fallback,
+                                 std::string &activation) {
+  // Hugging Face's newer configs (Gemma) name the MLP's activation hidden_activation and
+  // keep hidden_act for compatibility; the newer name wins.
+  llvm::StringRef key = reader.has("hidden_activation") &&
+                                reader.raw().get("hidden_activation")->kind() !=
+                                    llvm::json::Value::Null
+                            ? "hidden_activation"
+                            : "hidden_act";
+  auto name = reader.string(key, fallback);
+  if (!name)
+    return name.takeError();
+  activation = *name;
+  return checkActivation(reader, key, activation);
 }
 
 llvm::Error vgcu::parseDecoderConfig(const ConfigReader &reader, const ConfigDefaults &defaults,
                                      ModelConfig &config) {
   if (auto error = parseCoreFields(reader, "intermediate_size", "", config))
     return error;
-  if (auto error = assignTo(config.numKeyValueHeads,
-                          reader.positiveInt("num_key_value_heads", config.numAttentionHeads)))
-    return error;
-  if (auto error = assignTo(config.headDim,
-                          reader.positiveInt("head_dim", defaults.headDim.value_or(
-                                                             config.hiddenSize /
-                                                             config.numAttentionHeads))))
-    return error;
-  if (config.headDim == 0)
-    return reader.fieldError("num_attention_heads",
-                             "(" + std::to_string(config.numAttentionHeads) +
-                                 ") exceeds hidden_size (" + std::to_string(config.hiddenSize) +
-                                 ")");
-  if (auto error = assignTo(config.rmsNormEps, reader.positiveNumber("rms_norm_eps",
-                                                                   defaults.rmsNormEps)))
-    return error;
-  if (auto error = assignTo(config.ropeTheta, reader.positiveNumber("rope_theta",
-                                                                  defaults.ropeTheta)))
-    return error;
+  FieldReads read;
   double rotaryFraction = 1.0;
-  if (auto error = assignTo(rotaryFraction, reader.fraction("partial_rotary_factor", 1.0)))
-    return error;
-  config.rotaryDim = static_cast<int64_t>(config.headDim * rotaryFraction);
-  if (const llvm::json::Value *scaling = reader.raw().get("rope_scaling");
-      scaling && scaling->kind() != llvm::json::Value::Null)
-    return reader.fieldError("rope_scaling", "is set (" + describe(*scaling) +
-                                                 "); vgcu supports only unscaled rotary "
-                                                 "embeddings so far");
-  if (auto error = assignTo(config.tieWordEmbeddings,
-                          reader.boolean("tie_word_embeddings", defaults.tieWordEmbeddings)))
-    return error;
-  if (auto error = assignTo(config.attentionBias,
-                          reader.boolean("attention_bias", defaults.attentionBias)))
-    return error;
-  if (auto error = assignTo(config.mlpBias, reader.boolean("mlp_bias", false)))
-    return error;
-  if (auto error = assignTo(config.hiddenAct, reader.string("hidden_act", "silu")))
-    return error;
-  if (auto error = checkActivation(reader, "hidden_act", config.hiddenAct))
+  read(config.numKeyValueHeads,
+       reader.positiveInt("num_key_value_heads", config.numAttentionHeads))
+      (config.headDim, reader.positiveInt("head_dim", defaults.headDim.value_or(
+                                                          config.hiddenSize /
+                                                          config.numAttentionHeads)))
+      .check([&]() -> llvm::Error {
+        if (config.headDim != 0)
+          return llvm::Error::success();
+        return reader.fieldError("num_attention_heads",
+                                 "(" + std::to_string(config.numAttentionHeads) +
+                                     ") exceeds hidden_size (" +
+                                     std::to_string(config.hiddenSize) + ")");
+      })
+      (config.rmsNormEps, reader.positiveNumber("rms_norm_eps", defaults.rmsNormEps))
+      (config.ropeTheta, reader.positiveNumber("rope_theta", defaults.ropeTheta))
+      (rotaryFraction, reader.fraction("partial_rotary_factor", 1.0))
+      .check([&]() -> llvm::Error {
+        config.rotaryDim = static_cast<int64_t>(config.headDim * rotaryFraction);
+        const llvm::json::Value *scaling = reader.raw().get("rope_scaling");
+        if (!scaling || scaling->kind() == llvm::json::Value::Null)
+          return llvm::Error::success();
+        return reader.fieldError("rope_scaling", "is set (" + describe(*scaling) +
+                                                     "); vgcu supports only unscaled rotary "
+                                                     "embeddings so far");
+      })
+      (config.tieWordEmbeddings,
+       reader.boolean("tie_word_embeddings", defaults.tieWordEmbeddings))
+      (config.attentionBias, reader.boolean("attention_bias", defaults.attentionBias))
+      (config.mlpBias, reader.boolean("mlp_bias", false))
+      .check([&] { return readActivation(reader, "silu", config.hiddenAct); });
+  if (auto error = read.take())
     return error;
 
   // Sliding windows, per layer.
   std::optional<int64_t> window = defaults.slidingWindow;
-  if (reader.has("sliding_window")) {
-    auto parsed = reader.optionalPositiveInt("sliding_window");
-    if (!parsed)
-      return parsed.takeError();
-    window = *parsed;
-  }
   int64_t firstWindowLayer = 0;
-  if (defaults.slidingWindowNeedsFlag) {
-    bool useWindow = false;
-    if (auto error = assignTo(useWindow, reader.boolean("use_sliding_window", false)))
-      return error;
-    if (!useWindow)
-      window.reset();
-    if (auto error = assignTo(firstWindowLayer,
-                            reader.nonNegativeInt("max_window_layers", config.numHiddenLayers)))
-      return error;
-  }
+  bool useWindow = true;
+  if (reader.has("sliding_window"))
+    read(window, reader.optionalPositiveInt("sliding_window"));
+  if (defaults.slidingWindowNeedsFlag)
+    read(useWindow, reader.boolean("use_sliding_window", false))
+        (firstWindowLayer,
+         reader.nonNegativeInt("max_window_layers", config.numHiddenLayers));
+  if (auto error = read.take())
+    return error;
+  if (!useWindow)
+    window.reset();
   config.slidingWindows.assign(config.numHiddenLayers, std::nullopt);
   for (int64_t layer = firstWindowLayer; layer < config.numHiddenLayers; ++layer)
     config.slidingWindows[layer] = window;

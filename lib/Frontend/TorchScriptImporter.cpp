@@ -20,8 +20,10 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <torch/csrc/jit/ir/constants.h>
@@ -39,14 +41,47 @@ using namespace vgcu;
 
 namespace {
 
+/// `scale * T + offset`, T being the number of tokens of a call.
+struct TokenCount {
+  int64_t scale = 1;
+  int64_t offset = 0;
+};
+
 /// What a TorchScript value is while importing.
+///
+/// Positions and Uniform are how an HF-style trace's in-graph positions become the
+/// program's `positions` argument: `arange(T)` (HF's cache_position with nothing cached)
+/// is the positions of the call's tokens, and `attention_mask.cumsum(-1) - 1` of an
+/// all-ones mask is too. Neither is a tensor until something other than position
+/// arithmetic reads it.
 struct Imported {
-  enum class Kind { Tensor, Constant, Module, Symbolic, List, Tuple, None };
+  enum class Kind { Tensor, Constant, Module, Symbolic, List, Tuple, None, Positions, Uniform };
   Kind kind = Kind::None;
   Value tensor;
   c10::IValue constant;
   std::string path;
   std::vector<Imported> items;
+  /// Symbolic: the integer as a function of the token count, when it is one.
+  std::optional<TokenCount> tokens;
+  /// Positions: the value is `positions + positionOffset`.
+  int64_t positionOffset = 0;
+  /// Positions and Uniform: the element type (i64 unless converted).
+  Type element;
+  /// Uniform: a [T] tensor whose every element is `constant` (an all-ones mask, ones_like).
+  static Imported positions(int64_t offset, Type element) {
+    Imported result;
+    result.kind = Kind::Positions;
+    result.positionOffset = offset;
+    result.element = element;
+    return result;
+  }
+  static Imported uniform(c10::IValue fill, Type element) {
+    Imported result;
+    result.kind = Kind::Uniform;
+    result.constant = std::move(fill);
+    result.element = element;
+    return result;
+  }
 
   static Imported ofTensor(Value value) {
     Imported result;
@@ -66,9 +101,10 @@ struct Imported {
     result.path = std::move(path);
     return result;
   }
-  static Imported symbolic() {
+  static Imported symbolic(std::optional<TokenCount> tokens = std::nullopt) {
     Imported result;
     result.kind = Kind::Symbolic;
+    result.tokens = tokens;
     return result;
   }
   bool isConstant() const { return kind == Kind::Constant || kind == Kind::None; }
@@ -90,7 +126,12 @@ public:
   Importer(MLIRContext &context, torch::jit::Module root)
       : context(context), builder(&context), root(std::move(root)) {}
 
-  OwningOpRef<ModuleOp> run();
+  /// Imports `forward`; `architecture` and `dtype` are recorded on the module.
+  OwningOpRef<ModuleOp> run(llvm::StringRef architecture);
+  /// The parameters the graph reads, in the order they were met.
+  const std::vector<std::pair<std::string, at::Tensor>> &parameters() const {
+    return parameterTensors;
+  }
 
 private:
   using Graph = torch::jit::Graph;
@@ -101,6 +142,10 @@ private:
                                     const std::vector<Imported> &arguments);
   void importNode(Node *node, const std::string &path);
   bool tryFold(Node *node);
+  /// Position arithmetic of HF-style traces (see Imported); false: not such an op.
+  bool importPositionOp(Node *node);
+  /// Integer arithmetic on a token count, when it stays `scale * T + offset`.
+  std::optional<TokenCount> tokenArithmetic(Node *node);
   /// Emits the vgcu ops of an aten:: node through its handler.
   void emit(Node *node, Location loc);
   using Handler = void (Importer::*)(Node *node, Location loc);
@@ -169,6 +214,9 @@ private:
   // Node-based, so references to entries survive later insertions.
   std::unordered_map<const JitValue *, Imported> values;
   std::map<std::string, Value> params;
+  std::vector<std::pair<std::string, at::Tensor>> parameterTensors;
+  /// @forward's positions argument, for the Positions values that become tensors.
+  Value positionsArgument;
   Node *current = nullptr;
   std::string currentPath;
 };
@@ -370,6 +418,18 @@ Value Importer::asTensor(const Imported &value, Location loc, Type like) {
       return scalarConstant(value.constant, element, loc);
     }
     break;
+  case Imported::Kind::Positions: {
+    Value positions = positionsArgument;
+    if (value.positionOffset != 0)
+      positions = AddOp::create(builder, loc, positions,
+                                scalarConstant(c10::IValue(value.positionOffset),
+                                               typeOf(positions).getElementType(), loc));
+    return cast(positions, value.element, loc);
+  }
+  case Imported::Kind::Uniform:
+    fail("the attention mask (or a ones_like of the input ids) is used for more than deriving "
+         "position ids; vgcu compiles traces whose mask is all ones (no padding), so the mask "
+         "may only feed the position computation (mask.cumsum(-1) - 1, masked_fill)");
   default:
     break;
   }
@@ -432,7 +492,16 @@ Value Importer::binary(Value lhs, Value rhs, Location loc) {
   return OpTy::create(builder, loc, lhs, rhs);
 }
 
-OwningOpRef<ModuleOp> Importer::run() {
+/// A graph input's Python name: "attention_mask" for "attention_mask.1".
+static std::string pythonName(const torch::jit::Value *value) {
+  std::string name = value->debugName();
+  auto [base, suffix] = llvm::StringRef(name).rsplit('.');
+  if (!suffix.empty() && llvm::all_of(suffix, [](char c) { return llvm::isDigit(c); }))
+    return base.str();
+  return name;
+}
+
+OwningOpRef<ModuleOp> Importer::run(llvm::StringRef architecture) {
   context.loadDialect<VgcuDialect, func::FuncDialect>();
   for (const auto &named : root.named_parameters(/*recurse=*/true))
     parameterNames.insert(named.name);
@@ -441,10 +510,19 @@ OwningOpRef<ModuleOp> Importer::run() {
   auto method = root.get_method("forward");
   std::shared_ptr<Graph> graph = method.graph();
   size_t arguments = graph->inputs().size() - 1;
-  if (arguments != 2)
+  std::string second = arguments == 2 ? pythonName(graph->inputs()[2]) : "";
+  if (arguments != 1 && arguments != 2)
     throw ImportError("forward takes " + std::to_string(arguments) +
-                      " inputs; vgcu imports forward(input_ids, positions) with both "
-                      "one-dimensional token tensors");
+                      " inputs; vgcu imports forward(input_ids), forward(input_ids, "
+                      "position_ids) and forward(input_ids, attention_mask), each input a "
+                      "one-dimensional token tensor");
+  // The second input is known by its name: anything else (token_type_ids, a padding mask
+  // under another name) would silently be taken for something it is not.
+  if (arguments == 2 && second != "position_ids" && second != "positions" &&
+      second != "attention_mask")
+    throw ImportError("forward's second input is '" + second +
+                      "'; vgcu imports forward(input_ids, position_ids) (or positions) and "
+                      "forward(input_ids, attention_mask)");
   Location loc = NameLoc::get(builder.getStringAttr("model"));
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   auto idsType = RankedTensorType::get({ShapedType::kDynamic}, builder.getI64Type());
@@ -453,9 +531,15 @@ OwningOpRef<ModuleOp> Importer::run() {
   module->push_back(function);
   Block *body = function.addEntryBlock();
   builder.setInsertionPointToEnd(body);
+  positionsArgument = body->getArgument(1);
   std::vector<Imported> inputs{Imported::ofModule(""),
-                               Imported::ofTensor(body->getArgument(0)),
-                               Imported::ofTensor(body->getArgument(1))};
+                               Imported::ofTensor(body->getArgument(0))};
+  // The second input is the positions, or an attention mask they are derived from; with
+  // only input_ids, the graph derives them from the token count.
+  if (arguments == 2)
+    inputs.push_back(second == "attention_mask"
+                         ? Imported::uniform(c10::IValue(int64_t(1)), builder.getI64Type())
+                         : Imported::ofTensor(positionsArgument));
   std::vector<Imported> results = importGraph(*graph, "", inputs);
   SmallVector<Value> returned;
   std::function<void(const Imported &)> flatten = [&](const Imported &result) {
@@ -469,6 +553,10 @@ OwningOpRef<ModuleOp> Importer::run() {
   for (const Imported &result : results)
     flatten(result);
   func::ReturnOp::create(builder, loc, returned);
+  if (arguments == 1 && positionsArgument.use_empty())
+    throw ImportError("forward(input_ids) does not derive positions from the number of tokens "
+                      "(they may have been traced as constants); trace forward(input_ids, "
+                      "position_ids) instead");
   SmallVector<Type> resultTypes;
   for (Value value : returned)
     resultTypes.push_back(value.getType());
@@ -476,6 +564,19 @@ OwningOpRef<ModuleOp> Importer::run() {
   function.setArgAttr(0, "vgcu.name", builder.getStringAttr("input_ids"));
   function.setArgAttr(1, "vgcu.name", builder.getStringAttr("positions"));
   (*module)->setAttr("vgcu.source", builder.getStringAttr("torchscript"));
+  if (!architecture.empty())
+    (*module)->setAttr("vgcu.architecture", builder.getStringAttr(architecture));
+  // The compute dtype is the parameters' floating type (the first one met decides).
+  for (const auto &[name, tensor] : parameterTensors)
+    if (at::isFloatingType(tensor.scalar_type())) {
+      llvm::StringRef dtype = tensor.scalar_type() == at::kFloat      ? "F32"
+                              : tensor.scalar_type() == at::kHalf     ? "F16"
+                              : tensor.scalar_type() == at::kBFloat16 ? "BF16"
+                                                                      : "";
+      if (!dtype.empty())
+        (*module)->setAttr("vgcu.dtype", builder.getStringAttr(dtype));
+      break;
+    }
   return module;
 }
 
@@ -565,6 +666,7 @@ void Importer::importNode(Node *node, const std::string &path) {
                                       builder.getStringAttr(childPath), /*shard=*/nullptr,
                                       /*computed_by=*/nullptr);
         it = params.emplace(childPath, param).first;
+        parameterTensors.emplace_back(childPath, tensor);
       }
       set(node->output(), Imported::ofTensor(it->second));
     } else {
@@ -627,31 +729,210 @@ void Importer::importNode(Node *node, const std::string &path) {
   if (kind == c10::prim::NumToTensor || kind == c10::aten::Int ||
       kind == c10::aten::ScalarImplicit || kind == c10::aten::Float) {
     const Imported &value = get(node->input());
-    if (value.kind == Imported::Kind::Symbolic || !tryFold(node))
-      set(node->output(), value.kind == Imported::Kind::Symbolic ? value : value);
+    if (value.kind == Imported::Kind::Symbolic)
+      // A float made from the count is no longer one (arange over it would count in f32).
+      set(node->output(), kind == c10::aten::Float ? Imported::symbolic() : value);
+    else if (!tryFold(node))
+      set(node->output(), value);
     return;
   }
-  if (kind == c10::aten::size) {
+  if (kind == c10::aten::size && node->inputs().size() == 2) {
     const Imported &value = get(node->inputs()[0]);
-    if (value.kind == Imported::Kind::Tensor && node->inputs().size() == 2) {
+    if (value.kind == Imported::Kind::Tensor) {
       int64_t dim = normalizeDim(intInput(node, "dim"), typeOf(value.tensor).getRank());
       int64_t size = typeOf(value.tensor).getDimSize(dim);
-      set(node->output(), ShapedType::isDynamic(size) ? Imported::symbolic()
+      // The one dynamic dimension of every traced tensor is the token dimension.
+      set(node->output(), ShapedType::isDynamic(size) ? Imported::symbolic(TokenCount{})
                                                       : Imported::ofConstant(c10::IValue(size)));
       return;
     }
+    if (value.kind == Imported::Kind::Positions || value.kind == Imported::Kind::Uniform) {
+      normalizeDim(intInput(node, "dim"), 1);
+      set(node->output(), Imported::symbolic(TokenCount{}));
+      return;
+    }
   }
-  // Shape arithmetic on a symbolic size stays symbolic.
-  if (node->outputs().size() == 1 && node->output()->type()->kind() == c10::TypeKind::IntType) {
+  // Shape arithmetic on a symbolic size stays symbolic, on ints or on the 0-d tensors a
+  // trace wraps them in (prim::NumToTensor).
+  bool scalarArithmetic = kind == c10::aten::add || kind == c10::aten::sub ||
+                          kind == c10::aten::mul || kind == c10::aten::floor_divide ||
+                          kind == c10::aten::div || kind == c10::aten::neg ||
+                          kind == c10::aten::rsub;
+  bool onlySizes = llvm::all_of(node->inputs(), [&](const JitValue *value) {
+    return get(value).isConstant() || get(value).kind == Imported::Kind::Symbolic;
+  });
+  if (node->outputs().size() == 1 &&
+      (node->output()->type()->kind() == c10::TypeKind::IntType ||
+       (scalarArithmetic && onlySizes &&
+        node->output()->type()->kind() == c10::TypeKind::TensorType))) {
     for (const JitValue *value : node->inputs())
       if (get(value).kind == Imported::Kind::Symbolic) {
-        set(node->output(), Imported::symbolic());
+        set(node->output(), Imported::symbolic(tokenArithmetic(node)));
         return;
       }
   }
+  if (importPositionOp(node))
+    return;
   if (tryFold(node))
     return;
   emit(node, loc);
+}
+
+/// masked_fill(x, mask, v) with a mask known to be all false is x.
+static bool isAllFalse(const Imported &value) {
+  return value.kind == Imported::Kind::Uniform && value.constant.isBool() &&
+         !value.constant.toBool();
+}
+
+/// A constant integer (a Python int or a one-element integer tensor), if `value` is one.
+static std::optional<int64_t> integerConstant(const Imported &value) {
+  if (value.kind != Imported::Kind::Constant)
+    return std::nullopt;
+  if (value.constant.isInt())
+    return value.constant.toInt();
+  if (value.constant.isTensor() && value.constant.toTensor().numel() == 1 &&
+      !at::isFloatingType(value.constant.toTensor().scalar_type()))
+    return value.constant.toTensor().item<int64_t>();
+  return std::nullopt;
+}
+
+std::optional<TokenCount> Importer::tokenArithmetic(Node *node) {
+  const auto kind = node->kind();
+  if (node->inputs().size() < 2 || node->inputs().size() > 3 ||
+      (kind != c10::aten::add && kind != c10::aten::sub && kind != c10::aten::mul &&
+       kind != c10::aten::rsub))
+    return std::nullopt;
+  const Imported &lhs = get(node->inputs()[0]), &rhs = get(node->inputs()[1]);
+  // add/sub of tensors carry alpha: only alpha = 1 keeps the count's form simple.
+  if (node->inputs().size() == 3 && integerConstant(get(node->inputs()[2])) != 1)
+    return std::nullopt;
+  std::optional<int64_t> lhsInt = integerConstant(lhs), rhsInt = integerConstant(rhs);
+  if (lhs.tokens && rhsInt && kind == c10::aten::rsub) // other - self
+    return TokenCount{-lhs.tokens->scale, *rhsInt - lhs.tokens->offset};
+  if (lhs.tokens && rhsInt) {
+    TokenCount count = *lhs.tokens;
+    if (kind == c10::aten::mul)
+      return TokenCount{count.scale * *rhsInt, count.offset * *rhsInt};
+    return TokenCount{count.scale,
+                      count.offset + (kind == c10::aten::add ? *rhsInt : -*rhsInt)};
+  }
+  if (rhs.tokens && lhsInt && kind == c10::aten::rsub) // self is the constant
+    return TokenCount{rhs.tokens->scale, rhs.tokens->offset - *lhsInt};
+  if (rhs.tokens && lhsInt) {
+    TokenCount count = *rhs.tokens;
+    if (kind == c10::aten::mul)
+      return TokenCount{count.scale * *lhsInt, count.offset * *lhsInt};
+    if (kind == c10::aten::add)
+      return TokenCount{count.scale, count.offset + *lhsInt};
+    return TokenCount{-count.scale, *lhsInt - count.offset};
+  }
+  return std::nullopt;
+}
+
+bool Importer::importPositionOp(Node *node) {
+  const auto kind = node->kind();
+  auto kindOf = [&](const JitValue *value) { return get(value).kind; };
+  auto isPositionKind = [&](Imported::Kind k) {
+    return k == Imported::Kind::Positions || k == Imported::Kind::Uniform;
+  };
+  auto requestedType = [&](Type otherwise) -> Type {
+    if (!hasInput(node, "dtype") || input(node, "dtype").isNone())
+      return otherwise;
+    Type element = elementTypeOf(context, static_cast<at::ScalarType>(intInput(node, "dtype")));
+    if (!element)
+      fail(std::string(node->kind().toQualString()) + " to a dtype vgcu does not support");
+    return element;
+  };
+
+  if (kind == c10::aten::arange) {
+    const Imported &end = input(node, "end");
+    if (end.kind != Imported::Kind::Symbolic)
+      return false;
+    std::optional<int64_t> start =
+        hasInput(node, "start") ? integerConstant(input(node, "start")) : 0;
+    std::optional<int64_t> step =
+        hasInput(node, "step") ? integerConstant(input(node, "step")) : 1;
+    // arange(p, p + T) counts the call's tokens from position p: HF's cache_position.
+    if (!end.tokens || end.tokens->scale != 1 || !start || end.tokens->offset != *start ||
+        step != 1)
+      fail("aten::arange over the token count must be arange(T) or arange(p, p + T) with "
+           "step 1 (the positions of the call's tokens)");
+    set(node->output(), Imported::positions(*start, requestedType(builder.getI64Type())));
+    return true;
+  }
+  if (kind == c10::aten::ones_like) {
+    const Imported &self = input(node, "self");
+    Type element = isPositionKind(self.kind) ? self.element
+                   : self.kind == Imported::Kind::Tensor && typeOf(self.tensor).getRank() == 1 &&
+                           typeOf(self.tensor).isDynamicDim(0)
+                       ? typeOf(self.tensor).getElementType()
+                       : Type();
+    if (!element)
+      return false;
+    set(node->output(), Imported::uniform(c10::IValue(int64_t(1)), requestedType(element)));
+    return true;
+  }
+  if ((kind == c10::aten::masked_fill || kind == c10::aten::masked_fill_) &&
+      isAllFalse(input(node, "mask"))) {
+    set(node->output(), get(node->inputs()[0]));
+    return true;
+  }
+  if (node->inputs().empty() || !isPositionKind(kindOf(node->inputs()[0])))
+    return false;
+  const Imported self = get(node->inputs()[0]);
+
+  if (kind == c10::aten::to || kind == c10::aten::type_as || kind == c10::aten::contiguous ||
+      kind == c10::aten::clone || kind == c10::aten::detach) {
+    Type element = self.element;
+    if (kind == c10::aten::type_as) {
+      element = typeOf(tensorInput(node, "other", locationOf(context, node, currentPath)))
+                    .getElementType();
+    } else if (kind == c10::aten::to && hasInput(node, "other")) {
+      element = typeOf(tensorInput(node, "other", locationOf(context, node, currentPath)))
+                    .getElementType();
+    } else if (kind == c10::aten::to) {
+      element = requestedType(self.element);
+    }
+    Imported result = self;
+    result.element = element;
+    set(node->output(), result);
+    return true;
+  }
+  if (kind == c10::aten::cumsum && self.kind == Imported::Kind::Uniform) {
+    std::optional<int64_t> fill = integerConstant(Imported::ofConstant(self.constant));
+    int64_t dim = intInput(node, "dim");
+    if (fill != 1 || (dim != 0 && dim != -1))
+      return false;
+    // The running count of an all-ones mask is 1, 2, ..., T: the positions plus one.
+    Type element = isa<FloatType>(self.element) ? self.element : builder.getI64Type();
+    set(node->output(), Imported::positions(1, requestedType(element)));
+    return true;
+  }
+  if ((kind == c10::aten::add || kind == c10::aten::sub) &&
+      self.kind == Imported::Kind::Positions && node->inputs().size() >= 2) {
+    std::optional<int64_t> other = integerConstant(get(node->inputs()[1]));
+    std::optional<int64_t> alpha = node->inputs().size() > 2
+                                       ? integerConstant(input(node, "alpha"))
+                                       : std::optional<int64_t>(1);
+    if (!other || !alpha || !(self.element.isInteger(64) || self.element.isInteger(32)))
+      return false;
+    int64_t delta = *other * *alpha;
+    Imported result = self;
+    result.positionOffset += kind == c10::aten::add ? delta : -delta;
+    set(node->output(), result);
+    return true;
+  }
+  if ((kind == c10::aten::eq || kind == c10::aten::ne) && self.kind == Imported::Kind::Uniform) {
+    std::optional<int64_t> fill = integerConstant(Imported::ofConstant(self.constant));
+    std::optional<int64_t> other = integerConstant(input(node, "other"));
+    if (!fill || !other)
+      return false;
+    bool equal = *fill == *other;
+    set(node->output(), Imported::uniform(c10::IValue(kind == c10::aten::eq ? equal : !equal),
+                                          builder.getI1Type()));
+    return true;
+  }
+  return false;
 }
 
 //===----------------------------------------------------------------------===//
@@ -788,6 +1069,22 @@ void Importer::importView(Node *node, Location loc) {
     else
       sizes[inferred] = typeOf(x).getNumElements() / std::max<int64_t>(known, 1);
   }
+  // Every dynamic dimension of an imported value is the token count (sizes taken of it
+  // become positions): a reshape may move it, not merge it with or split it into others.
+  if (dynamicInput || llvm::any_of(sizes, ShapedType::isDynamic)) {
+    auto staticProduct = [](ArrayRef<int64_t> shape) {
+      int64_t product = 1;
+      for (int64_t size : shape)
+        if (!ShapedType::isDynamic(size))
+          product *= size;
+      return product;
+    };
+    if (llvm::count_if(sizes, ShapedType::isDynamic) != 1 || !dynamicInput ||
+        staticProduct(sizes) != staticProduct(shapeOf(x)))
+      fail(kind + " from " + shapeString(shapeOf(x)) + " to " + shapeString(sizes) +
+           " merges the token dimension with others or splits it; vgcu keeps the tokens in "
+           "a dimension of their own");
+  }
   out(node, reshape(x, sizes, loc));
 }
 
@@ -809,6 +1106,13 @@ void Importer::importFlatten(Node *node, Location loc) {
     if (i == end)
       shape.push_back(merged);
   }
+  int64_t others = 1;
+  for (int64_t i = start; i <= end && i < rank; ++i)
+    if (!ShapedType::isDynamic(shapeOf(x)[i]))
+      others *= shapeOf(x)[i];
+  if (ShapedType::isDynamic(merged) && others != 1)
+    fail("aten::flatten of " + shapeString(shapeOf(x)) + " merges the token dimension with "
+         "others; vgcu keeps the tokens in a dimension of their own");
   out(node, reshape(x, shape, loc));
 }
 
@@ -914,6 +1218,9 @@ void Importer::importCat(Node *node, Location loc) {
     if (typeOf(part).getRank() != rank ||
         typeOf(part).getElementType() != typeOf(parts[0]).getElementType())
       fail(kind + " of tensors of different ranks or element types");
+  if (kind == "aten::cat" && parts.size() > 1 &&
+      llvm::any_of(parts, [&](Value part) { return typeOf(part).isDynamicDim(dim); }))
+    fail("aten::cat along the token dimension is not supported");
   out(node, ConcatOp::create(builder, loc, parts, dim));
 }
 
@@ -924,6 +1231,8 @@ void Importer::importRepeatInterleave(Node *node, Location loc) {
     fail("aten::repeat_interleave needs constant repeats and a dimension");
   int64_t rank = typeOf(x).getRank();
   int64_t dim = normalizeDim(intInput(node, "dim"), rank);
+  if (typeOf(x).isDynamicDim(dim) && *repeats != 1)
+    fail("aten::repeat_interleave along the token dimension is not supported");
   SmallVector<int64_t> unit(shapeOf(x)), grouped(shapeOf(x)), result(shapeOf(x));
   unit.insert(unit.begin() + dim + 1, 1);
   grouped.insert(grouped.begin() + dim + 1, *repeats);
@@ -1105,27 +1414,59 @@ llvm::StringMap<Importer::Handler> Importer::handlers() {
 
 } // namespace
 
-llvm::Expected<OwningOpRef<ModuleOp>> vgcu::importTorchScript(llvm::StringRef path,
-                                                              MLIRContext &context) {
+/// The safetensors spelling of a parameter dtype, or empty when vgcu has none.
+static std::string safetensorsDtype(at::ScalarType type) {
+  switch (type) {
+  case at::kFloat: return "F32";
+  case at::kHalf: return "F16";
+  case at::kBFloat16: return "BF16";
+  case at::kDouble: return "F64";
+  case at::kLong: return "I64";
+  case at::kInt: return "I32";
+  case at::kBool: return "BOOL";
+  default: return "";
+  }
+}
+
+/// The architecture a traced module is: config.json's `architectures[0]` when the archive
+/// carries one, else the Python class of the root module.
+static std::string architectureOf(const torch::jit::Module &module, llvm::StringRef configJson) {
+  if (!configJson.empty()) {
+    auto config = llvm::json::parse(configJson);
+    if (!config)
+      llvm::consumeError(config.takeError()); // the artifact writer reports it
+    else if (const llvm::json::Object *object = config->getAsObject())
+      if (const llvm::json::Array *names = object->getArray("architectures"))
+        if (!names->empty())
+          if (auto name = names->front().getAsString())
+            return name->str();
+  }
+  std::string qualified = module.type()->name() ? module.type()->name()->name() : "";
+  return qualified;
+}
+
+llvm::Expected<TracedModel> vgcu::importTorchScript(llvm::StringRef path,
+                                                    MLIRContext &context) {
   if (!llvm::sys::fs::exists(path))
     return makeError("TorchScript file '{0}' does not exist", path);
   if (auto error = checkRegularFile(path, "TorchScript file"))
     return std::move(error);
-  torch::jit::Module module;
+  auto module = std::make_shared<torch::jit::Module>();
+  torch::jit::ExtraFilesMap extraFiles{{"config.json", ""}};
   try {
-    module = torch::jit::load(path.str());
-    module.eval();
+    *module = torch::jit::load(path.str(), c10::nullopt, extraFiles);
+    module->eval();
   } catch (const c10::Error &error) {
     return makeError("cannot load TorchScript file '{0}': {1}", path,
                      error.what_without_backtrace());
   } catch (const std::exception &error) {
     return makeError("cannot load TorchScript file '{0}': {1}", path, error.what());
   }
-  Importer importer(context, module);
-  OwningOpRef<ModuleOp> result;
-  std::string where;
+  TracedModel traced;
+  traced.configJson = extraFiles["config.json"];
+  Importer importer(context, *module);
   try {
-    result = importer.run();
+    traced.module = importer.run(architectureOf(*module, traced.configJson));
   } catch (const ImportError &error) {
     return makeError("{0}: {1}", path, error.what());
   } catch (const c10::Error &error) {
@@ -1138,19 +1479,39 @@ llvm::Expected<OwningOpRef<ModuleOp>> vgcu::importTorchScript(llvm::StringRef pa
       os << diag.getLocation() << ": " << diag << "\n";
       return success();
     });
-    if (failed(verify(*result)))
+    if (failed(verify(*traced.module)))
       return makeError("{0}: the imported graph is invalid:\n{1}", path, diagnostics);
   }
-  return std::move(result);
+  // The parameters' bytes, contiguous, owned with the module.
+  struct Storage {
+    std::shared_ptr<torch::jit::Module> module;
+    std::vector<at::Tensor> tensors;
+  };
+  auto storage = std::make_shared<Storage>();
+  storage->module = module;
+  for (const auto &[name, tensor] : importer.parameters()) {
+    std::string dtype = safetensorsDtype(tensor.scalar_type());
+    if (dtype.empty())
+      return makeError("{0}: parameter '{1}' has dtype {2}, which vgcu cannot store", path,
+                       name, c10::toString(tensor.scalar_type()));
+    at::Tensor contiguous = tensor.detach().contiguous().cpu();
+    storage->tensors.push_back(contiguous);
+    traced.parameters.push_back(
+        {name, dtype, std::vector<int64_t>(contiguous.sizes().begin(), contiguous.sizes().end()),
+         llvm::ArrayRef<uint8_t>(static_cast<const uint8_t *>(contiguous.data_ptr()),
+                                 contiguous.nbytes())});
+  }
+  traced.storage = storage;
+  return std::move(traced);
 }
 
-extern "C" bool vgcuImportTorchScript(const char *path, MLIRContext *context, ModuleOp *module,
-                                      std::string *error) {
+extern "C" bool vgcuImportTorchScript(const char *path, MLIRContext *context,
+                                      vgcu::TracedModel *model, std::string *error) {
   auto imported = importTorchScript(path, *context);
   if (!imported) {
     *error = llvm::toString(imported.takeError());
     return false;
   }
-  *module = imported->release();
+  *model = std::move(*imported);
   return true;
 }

@@ -34,6 +34,11 @@ std::string CausalLM::parameterNameFor(llvm::StringRef checkpointName) const {
   return checkpointName.str();
 }
 
+std::shared_ptr<const TensorTransform>
+CausalLM::checkpointTransform(llvm::StringRef, llvm::StringRef, const ModelConfig &) const {
+  return nullptr;
+}
+
 llvm::Expected<std::set<std::string>> CausalLM::loadWeights(WeightLoader &loader) const {
   std::set<std::string> loaded;
   PackedModulesMapping mapping = packedModulesMapping();
@@ -62,7 +67,8 @@ llvm::Expected<std::set<std::string>> CausalLM::loadWeights(WeightLoader &loader
       if (segment >= 0)
         break;
     }
-    if (auto error = loader.load(target, source, segment))
+    if (auto error = loader.load(target, source, segment,
+                                 checkpointTransform(source, target, loader.config())))
       return std::move(error);
     loaded.insert(target);
   }

@@ -73,18 +73,26 @@ std::vector<Value> PackedLinear::split(Value packed) {
 // Norms
 //===----------------------------------------------------------------------===//
 
-RMSNorm::RMSNorm(ModelContext &ctx, std::string prefix, int64_t size, double epsilon)
-    : Module(ctx, std::move(prefix)), size(size), epsilon(epsilon) {}
+RMSNorm::RMSNorm(ModelContext &ctx, std::string prefix, int64_t size, double epsilon,
+                 double weightOffset)
+    : Module(ctx, std::move(prefix)), size(size), epsilon(epsilon),
+      weightOffset(weightOffset) {}
+
+Value RMSNorm::weight() {
+  Value weight = param("weight", {size});
+  if (weightOffset == 0.0)
+    return weight;
+  return ctx.add(weight, ctx.scalar(weightOffset, loc()), loc());
+}
 
 Value RMSNorm::forward(Value input) {
-  return RmsNormOp::create(ctx.builder(), loc(), input, param("weight", {size}), epsilon);
+  return RmsNormOp::create(ctx.builder(), loc(), input, weight(), epsilon);
 }
 
 std::pair<Value, Value> RMSNorm::forward(Value input, Value residual) {
   if (!residual)
     return {forward(input), input};
-  auto fused = AddRmsNormOp::create(ctx.builder(), loc(), input, residual,
-                                    param("weight", {size}), epsilon);
+  auto fused = AddRmsNormOp::create(ctx.builder(), loc(), input, residual, weight(), epsilon);
   return {fused.getNormed(), fused.getSum()};
 }
 
@@ -94,7 +102,7 @@ LayerNorm::LayerNorm(ModelContext &ctx, std::string prefix, int64_t size, double
 Value LayerNorm::forward(Value input) {
   Value weight = param("weight", {size});
   Value bias = param("bias", {size});
-  return LayerNormOp::create(ctx.builder(), loc(), input.getType(), input, weight, bias,
+  return LayerNormOp::create(ctx.builder(), loc(), input, weight, bias,
                              ctx.builder().getF64FloatAttr(epsilon));
 }
 
@@ -108,11 +116,7 @@ VocabEmbedding::VocabEmbedding(ModelContext &ctx, std::string prefix, int64_t vo
 
 Value VocabEmbedding::forward(Value ids) {
   Value table = param("weight", {vocab, hidden});
-  auto idsType = cast<RankedTensorType>(ids.getType());
-  SmallVector<int64_t> shape(idsType.getShape());
-  shape.push_back(hidden);
-  return EmbeddingOp::create(ctx.builder(), loc(), RankedTensorType::get(shape, ctx.dtype()),
-                             ids, table, /*vocab_parallel=*/false);
+  return EmbeddingOp::create(ctx.builder(), loc(), ids, table, /*vocab_parallel=*/false);
 }
 
 LMHead::LMHead(ModelContext &ctx, std::string prefix, int64_t vocabSize, int64_t hiddenSize)
@@ -158,7 +162,7 @@ Attention::Attention(ModelContext &ctx, std::string prefix, int64_t numHeads,
 
 Value Attention::forward(Value query, Value key, Value value) {
   OpBuilder &b = ctx.builder();
-  return AttentionOp::create(b, loc(), query.getType(), query, key, value,
+  return AttentionOp::create(b, loc(), query, key, value,
                              b.getI64IntegerAttr(numHeads), b.getI64IntegerAttr(numKvHeads),
                              b.getI64IntegerAttr(headDim), b.getF64FloatAttr(scale),
                              b.getUnitAttr(),
@@ -174,13 +178,9 @@ static bool isTanhGelu(llvm::StringRef act) {
 }
 
 Value vgcu::gatedActivation(ModelContext &ctx, llvm::StringRef act, Value input, Location loc) {
-  auto type = cast<RankedTensorType>(input.getType());
-  SmallVector<int64_t> shape(type.getShape());
-  shape.back() /= 2;
-  auto resultType = RankedTensorType::get(shape, type.getElementType());
   if (act == "silu")
-    return SiluAndMulOp::create(ctx.builder(), loc, resultType, input);
-  return GeluAndMulOp::create(ctx.builder(), loc, resultType, input,
+    return SiluAndMulOp::create(ctx.builder(), loc, input);
+  return GeluAndMulOp::create(ctx.builder(), loc, input,
                               isTanhGelu(act) ? GeluApproximation::tanh
                                               : GeluApproximation::none);
 }

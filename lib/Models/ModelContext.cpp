@@ -37,27 +37,47 @@ RankedTensorType ModelContext::tokenType(llvm::ArrayRef<int64_t> trailing, Type 
 }
 
 Value ModelContext::slice(Value input, int64_t dim, int64_t start, int64_t end, Location loc) {
-  auto type = cast<RankedTensorType>(input.getType());
+  auto type = mlir::cast<RankedTensorType>(input.getType());
   SmallVector<int64_t> shape(type.getShape());
   shape[dim] = end - start;
-  return SliceOp::create(opBuilder, loc, RankedTensorType::get(shape, type.getElementType()),
-                         input, dim, start, end, /*step=*/1);
+  return SliceOp::create(opBuilder, loc, input, dim, start, end, /*step=*/1);
 }
 
 Value ModelContext::reshapeTokens(Value input, llvm::ArrayRef<int64_t> trailing, Location loc) {
-  auto type = cast<RankedTensorType>(input.getType());
+  auto type = mlir::cast<RankedTensorType>(input.getType());
   return ReshapeOp::create(opBuilder, loc, tokenType(trailing, type.getElementType()), input);
 }
 
 Value ModelContext::add(Value lhs, Value rhs, Location loc) {
-  return AddOp::create(opBuilder, loc, lhs.getType(), lhs, rhs);
+  return AddOp::create(opBuilder, loc, lhs, rhs);
+}
+
+Value ModelContext::mul(Value lhs, Value rhs, Location loc) {
+  return MulOp::create(opBuilder, loc, lhs, rhs);
+}
+
+Value ModelContext::scalar(double value, Location loc, Type element) {
+  auto type = RankedTensorType::get({}, element ? element : elementType);
+  Attribute attribute = isa<FloatType>(type.getElementType())
+                            ? Attribute(opBuilder.getFloatAttr(type.getElementType(), value))
+                            : Attribute(opBuilder.getIntegerAttr(type.getElementType(),
+                                                                 static_cast<int64_t>(value)));
+  return ConstantOp::create(opBuilder, loc, DenseElementsAttr::get(type, attribute));
+}
+
+Value ModelContext::scale(Value input, double factor, Location loc) {
+  Type element = mlir::cast<RankedTensorType>(input.getType()).getElementType();
+  return mul(input, scalar(factor, loc, element), loc);
+}
+
+Value ModelContext::cast(Value input, Type element, Location loc) {
+  auto type = mlir::cast<RankedTensorType>(input.getType());
+  if (type.getElementType() == element)
+    return input;
+  return CastOp::create(opBuilder, loc, RankedTensorType::get(type.getShape(), element), input);
 }
 
 Value ModelContext::addIndexOffset(Value input, int64_t offset, Location loc) {
-  auto type = cast<RankedTensorType>(input.getType());
-  auto scalarType = RankedTensorType::get({}, type.getElementType());
-  Value constant = ConstantOp::create(
-      opBuilder, loc, scalarType,
-      DenseElementsAttr::get(scalarType, opBuilder.getIntegerAttr(type.getElementType(), offset)));
-  return AddOp::create(opBuilder, loc, type, input, constant);
+  Type element = mlir::cast<RankedTensorType>(input.getType()).getElementType();
+  return add(input, scalar(static_cast<double>(offset), loc, element), loc);
 }

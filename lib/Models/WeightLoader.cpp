@@ -22,6 +22,7 @@ llvm::Expected<ParamTable> ParamTable::fromModule(ModuleOp module) {
     info.name = op.getName().str();
     info.shape.assign(type.getShape().begin(), type.getShape().end());
     info.dtype = mlirToDType(type.getElementType()).value_or(DType::F32);
+    info.computed = static_cast<bool>(op.getComputedByAttr());
     auto [it, inserted] = result.table.emplace(info.name, info);
     if (!inserted && it->second.shape != info.shape && !error)
       error = makeError("parameter '{0}' is used with shapes {1} and {2}", info.name,
@@ -55,6 +56,8 @@ const ParamInfo *ParamTable::find(llvm::StringRef name) const {
 std::optional<int64_t> ParamTable::numElements() const {
   CheckedInt64 total = 0;
   for (const auto &[name, info] : table) {
+    if (info.computed)
+      continue;
     CheckedInt64 count = 1;
     for (int64_t dim : info.shape)
       count *= dim;
@@ -80,7 +83,25 @@ std::optional<int> WeightLoader::segmentOf(llvm::StringRef param, llvm::StringRe
   return std::nullopt;
 }
 
-llvm::Error WeightLoader::load(llvm::StringRef param, llvm::StringRef source, int segment) {
+std::vector<float> vgcu::materializeSegment(const LoadedParam &param, size_t index) {
+  const Checkpoint::Entry &entry = param.segments[index];
+  std::vector<float> data(entry.tensor->numElements());
+  convertFloats(entry.bytes().data(), entry.tensor->dtype, data.data(), DType::F32,
+                data.size());
+  const TensorTransform *transform =
+      index < param.transforms.size() ? param.transforms[index].get() : nullptr;
+  if (!transform)
+    return data;
+  int64_t count = 1;
+  for (int64_t dim : transform->shape)
+    count *= dim;
+  std::vector<float> out(count);
+  transform->apply(data, entry.tensor->shape, out);
+  return out;
+}
+
+llvm::Error WeightLoader::load(llvm::StringRef param, llvm::StringRef source, int segment,
+                               std::shared_ptr<const TensorTransform> transform) {
   const Checkpoint::Entry *entry = checkpoint.find(source);
   if (!entry)
     return makeError("checkpoint has no tensor '{0}' (asked for by parameter '{1}')", source,
@@ -107,18 +128,32 @@ llvm::Error WeightLoader::load(llvm::StringRef param, llvm::StringRef source, in
                      "packed parameters load one segment per checkpoint tensor",
                      source, param);
   }
-  if (llvm::ArrayRef<int64_t>(entry->tensor->shape) != llvm::ArrayRef<int64_t>(expected))
-    return makeError("checkpoint tensor '{0}' has shape {1} but parameter '{2}'{3} expects {4}",
-                     source, shapeString(entry->tensor->shape), param,
+  if (transform && transform->sourceShape != entry->tensor->shape)
+    return makeError("checkpoint tensor '{0}' has shape {1}, but parameter '{2}' reads it {3}, "
+                     "which takes {4}",
+                     source, shapeString(entry->tensor->shape), param, transform->description,
+                     shapeString(transform->sourceShape));
+  llvm::ArrayRef<int64_t> loadedShape =
+      transform ? llvm::ArrayRef<int64_t>(transform->shape) : entry->tensor->shape;
+  if (loadedShape != llvm::ArrayRef<int64_t>(expected))
+    return makeError("checkpoint tensor '{0}' has shape {1}{2} but parameter '{3}'{4} expects "
+                     "{5}",
+                     source, shapeString(entry->tensor->shape),
+                     transform ? " (" + shapeString(loadedShape) + " " +
+                                     transform->description + ")"
+                               : std::string(),
+                     param,
                      segment >= 0 ? " (" + info->segments[segment].first + ")" : std::string(),
                      shapeString(expected));
   LoadedParam &target = loaded[param.str()];
   target.segments.resize(segmentCount, Checkpoint::Entry{nullptr, nullptr});
+  target.transforms.resize(segmentCount);
   Checkpoint::Entry &slot = target.segments[std::max(segment, 0)];
   if (slot.tensor)
     return makeError("parameter '{0}' is loaded twice: from '{1}' and from '{2}'", param,
                      slot.tensor->name, source);
   slot = *entry;
+  target.transforms[std::max(segment, 0)] = std::move(transform);
   consumed.insert(source.str());
   return llvm::Error::success();
 }
@@ -130,6 +165,8 @@ llvm::Expected<LoadedWeights> WeightLoader::finish() {
     if (!consumed.count(name))
       return makeError("checkpoint tensor '{0}' is not used by the model", name);
   for (const auto &[name, info] : params.params()) {
+    if (info.computed)
+      continue;
     auto it = loaded.find(name);
     size_t segmentCount = std::max<size_t>(1, info.segments.size());
     for (size_t index = 0; index < segmentCount; ++index) {

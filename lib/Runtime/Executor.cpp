@@ -136,15 +136,10 @@ llvm::Error checkManifestAgainstProgram(const ArtifactManifest &manifest, int64_
                      rank, manifest.ranks[rank].weights, *weightsRank);
   if (auto weightsTp = metadataInt("tp"); weightsTp && *weightsTp != manifest.tp)
     return mismatch("tp", manifest.tp, "the weights were sharded for tp =", *weightsTp);
-  std::optional<std::string> mismatchedWeight;
-  program.walk([&](gcu::WeightOp weight) {
-    auto type = mlirToDType(weight.getResult().getType().getElementType());
-    if (!mismatchedWeight && type && *type != manifest.dtype)
-      mismatchedWeight = weight.getName().str() + " is " + dtypeName(*type).str();
-  });
-  if (mismatchedWeight)
-    return makeError("field 'dtype' is {0}, but the program's weight {1}",
-                     dtypeName(manifest.dtype), *mismatchedWeight);
+  if (auto dtype = program->getAttrOfType<StringAttr>("vgcu.dtype");
+      dtype && dtype.getValue() != dtypeName(manifest.dtype))
+    return makeError("field 'dtype' is {0}, but the program computes in {1}",
+                     dtypeName(manifest.dtype), dtype.getValue());
   return llvm::Error::success();
 }
 

@@ -192,9 +192,11 @@ llvm::ArrayRef<uint8_t> SafeTensorsFile::data(const TensorInfo &tensor) const {
   return llvm::ArrayRef<uint8_t>(dataStart + tensor.begin, tensor.numBytes());
 }
 
-llvm::Error vgcu::writeSafeTensors(llvm::StringRef path, std::vector<TensorToWrite> tensors,
-                                   const std::map<std::string, std::string> &metadata,
-                                   const std::function<void(uint64_t)> &onBytes) {
+/// The header of a safetensors file holding `tensors` in order (padded so the data starts
+/// 8-byte aligned, as the reference writer does), and each tensor's byte size.
+static std::string safeTensorsHeader(const std::vector<TensorToWrite> &tensors,
+                                     const std::map<std::string, std::string> &metadata,
+                                     std::vector<uint64_t> &sizes) {
   llvm::json::Object header;
   if (!metadata.empty()) {
     llvm::json::Object meta;
@@ -202,8 +204,7 @@ llvm::Error vgcu::writeSafeTensors(llvm::StringRef path, std::vector<TensorToWri
       meta[key] = value;
     header["__metadata__"] = std::move(meta);
   }
-  std::vector<uint64_t> sizes;
-  uint64_t offset = 0, largest = 0;
+  uint64_t offset = 0;
   for (const TensorToWrite &tensor : tensors) {
     uint64_t elements = 1;
     for (int64_t dim : tensor.shape)
@@ -217,25 +218,29 @@ llvm::Error vgcu::writeSafeTensors(llvm::StringRef path, std::vector<TensorToWri
         {"shape", std::move(shape)},
         {"data_offsets", llvm::json::Array{offset, offset + size}}};
     sizes.push_back(size);
-    largest = std::max(largest, size);
     offset += size;
   }
-  std::string headerText = llvm::formatv("{0}", llvm::json::Value(std::move(header))).str();
-  // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
-  headerText.append((8 - headerText.size() % 8) % 8, ' ');
+  std::string text = llvm::formatv("{0}", llvm::json::Value(std::move(header))).str();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  std::string prefixed(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    prefixed[i] = static_cast<char>(static_cast<uint64_t>(text.size()) >> (8 * i));
+  return prefixed + text;
+}
 
+llvm::Error vgcu::writeSafeTensors(llvm::StringRef path, std::vector<TensorToWrite> tensors,
+                                   const std::map<std::string, std::string> &metadata,
+                                   const std::function<void(uint64_t)> &onBytes) {
+  std::vector<uint64_t> sizes;
+  std::string header = safeTensorsHeader(tensors, metadata, sizes);
+  uint64_t largest = sizes.empty() ? 0 : *std::max_element(sizes.begin(), sizes.end());
   // Written with write() from one reused staging buffer: a mapped output file would have the
   // kernel zero every page before the data lands in it.
   auto file = OutputFile::create(path);
   if (!file)
     return file.takeError();
   llvm::raw_fd_ostream &os = (*file)->stream();
-  uint64_t headerSize = headerText.size();
-  char length[8];
-  for (int i = 0; i < 8; ++i)
-    length[i] = static_cast<char>(headerSize >> (8 * i));
-  os.write(length, 8);
-  os << headerText;
+  os << header;
   std::unique_ptr<uint8_t[]> staging(new uint8_t[std::max<uint64_t>(largest, 1)]);
   for (auto [tensor, size] : llvm::zip(tensors, sizes)) {
     if ((*file)->failed())
@@ -246,6 +251,26 @@ llvm::Error vgcu::writeSafeTensors(llvm::StringRef path, std::vector<TensorToWri
       onBytes(size);
   }
   return (*file)->close();
+}
+
+llvm::Expected<std::unique_ptr<SafeTensorsFile>>
+SafeTensorsFile::fromTensors(std::vector<TensorToWrite> tensors, llvm::StringRef name) {
+  std::vector<uint64_t> sizes;
+  std::string header = safeTensorsHeader(tensors, {}, sizes);
+  uint64_t total = header.size();
+  for (uint64_t size : sizes)
+    total += size;
+  auto buffer = llvm::WritableMemoryBuffer::getNewUninitMemBuffer(total, name);
+  if (!buffer)
+    return makeError("cannot allocate {0} bytes for '{1}'", total, name);
+  uint8_t *cursor = reinterpret_cast<uint8_t *>(buffer->getBufferStart());
+  std::memcpy(cursor, header.data(), header.size());
+  cursor += header.size();
+  for (auto [tensor, size] : llvm::zip(tensors, sizes)) {
+    tensor.fill(llvm::MutableArrayRef<uint8_t>(cursor, size));
+    cursor += size;
+  }
+  return parse(std::move(buffer), name);
 }
 
 //===----------------------------------------------------------------------===//

@@ -43,6 +43,38 @@ func.func @forward(%ids: tensor<?xi64>, %pos: tensor<?xi64>) -> tensor<?x250xf32
 
 // -----
 
+// A bf16 trace upcasts its logits last (`.float()`): the upcast is left to the runtime (which
+// reads logits as f32), so @compute_logits returns the head's bf16 logits like a builder's.
+// CHECK-LABEL: func.func @forward
+// CHECK-SAME: -> tensor<?x64xbf16>
+// CHECK-NOT: vgcu.cast
+// CHECK-LABEL: func.func @compute_logits
+// CHECK-SAME: -> tensor<?x250xbf16>
+// CHECK: %[[L:.*]] = vgcu.linear
+// CHECK-NOT: vgcu.cast
+// CHECK: return %[[L]] : tensor<?x250xbf16>
+func.func @forward(%ids: tensor<?xi64>, %pos: tensor<?xi64>) -> tensor<?x250xf32> {
+  %head = vgcu.param "lm_head.weight" : tensor<250x64xbf16>
+  %table = vgcu.param "model.embed_tokens.weight" : tensor<250x64xbf16>
+  %x = vgcu.embedding %ids, %table : tensor<?xi64>, tensor<250x64xbf16> -> tensor<?x64xbf16>
+  %logits = vgcu.linear %x, %head : tensor<?x64xbf16>, tensor<250x64xbf16> -> tensor<?x250xbf16>
+  %upcast = vgcu.cast %logits : tensor<?x250xbf16> to tensor<?x250xf32>
+  return %upcast : tensor<?x250xf32>
+}
+
+// -----
+
+// An upcast of something other than the head's logits is no LM head.
+// expected-error @+1 {{@forward does not end in an LM head}}
+func.func @forward(%ids: tensor<?xi64>, %pos: tensor<?xi64>) -> tensor<?x64xf32> {
+  %table = vgcu.param "model.embed_tokens.weight" : tensor<250x64xbf16>
+  %x = vgcu.embedding %ids, %table : tensor<?xi64>, tensor<250x64xbf16> -> tensor<?x64xbf16>
+  %y = vgcu.cast %x : tensor<?x64xbf16> to tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
 // A module already split (what the builders make) is left alone.
 // CHECK-LABEL: func.func @forward
 // CHECK-SAME: -> tensor<?x64xf32>

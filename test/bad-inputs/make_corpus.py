@@ -7,6 +7,9 @@ Every case directory holds the malformed file(s) plus case.json:
   {"category": ..., "description": ..., "tool": "vgcu-compile" | "vgcu-run" | "vgcu-opt",
    "args": [...], "expect": "substring of stderr", "mutate": [...] (artifact cases only)}
 check_corpus.py runs them; README.md describes the placeholders and the mutation vocabulary.
+A case file can also be a symbolic link (Symlink(target), e.g. to /dev/zero, whose content cannot
+be committed); a FIFO, which git cannot hold either, is listed in case.json's "fifo" and made by
+the checker.
 
 The output is deterministic: running this again rewrites the same bytes. Case directories
 (any subdirectory holding a case.json) that this script no longer makes are removed. Run it
@@ -14,6 +17,7 @@ with a Python that has torch (/usr/bin/python3 here): the tiny checkpoints come 
 python/make_tiny_model.py and the traced model from python/trace_unsupported.py.
 """
 
+import collections
 import json
 import os
 import shutil
@@ -27,17 +31,27 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC_ROOT = os.path.dirname(os.path.dirname(HERE))
 PYTHON_DIR = os.path.join(SRC_ROOT, "python")
 
-CASES = {}  # name -> (case.json dict, {relative path: bytes})
+CASES = {}  # name -> (case.json dict, {relative path: bytes or Symlink})
+
+# A case file that is a symbolic link to `target` (written as a link, not as bytes).
+Symlink = collections.namedtuple("Symlink", "target")
 
 
-def case(name, category, description, tool, args, expect, files=None, mutate=None, **extra):
+def case(name, category, description, tool, args, expect, files=None, mutate=None,
+         expect_last=False, **extra):
+    """Adds a case. case.json lists category, description, tool, args, expect, mutate and then
+    the extra fields, in that order; expect_last moves "expect" after the extra fields (the order
+    of a few cases that were first written by hand)."""
     if name in CASES:
         raise SystemExit(f"duplicate case {name}")
-    spec = {"category": category, "description": description, "tool": tool, "args": args,
-            "expect": expect}
+    spec = {"category": category, "description": description, "tool": tool, "args": args}
+    if not expect_last:
+        spec["expect"] = expect
     if mutate is not None:
         spec["mutate"] = mutate
     spec.update(extra)
+    if expect_last:
+        spec["expect"] = expect
     CASES[name] = (spec, dict(files or {}))
 
 
@@ -133,6 +147,17 @@ def make_tiny(workdir, name, *args):
     return files
 
 
+_TINY_LLAMA_FILES = {}
+
+
+def tiny_llama(tmp):
+    """The tiny Llama checkpoint of TINY_SIZES from python/make_tiny_model.py (made once):
+    {file name: bytes}. Its config.json has every field Hugging Face writes, sorted."""
+    if not _TINY_LLAMA_FILES:
+        _TINY_LLAMA_FILES.update(make_tiny(tmp, "tiny-llama", "llama", *TINY_SIZES))
+    return _TINY_LLAMA_FILES
+
+
 # Deeply nested JSON or MLIR is written by the checker from a pattern ("generate" in case.json,
 # "write_pattern" for artifacts) instead of being committed: 2 x 65536 brackets, far deeper than
 # the 8 MiB default stack survives in a recursive-descent parser.
@@ -161,7 +186,7 @@ def compile_args():
 # The cases
 # -------------------------------------------------------------------------------------------
 
-def safetensors_cases():
+def safetensors_cases(tmp):
     cat = "safetensors"
     cfg = {"config.json": config()}
 
@@ -269,6 +294,11 @@ def safetensors_cases():
     st_case("st-duplicate-tensor-name", "the header names tensor 'w' twice",
             st_raw('{"w":' + json.dumps(w) + ',"w":' + json.dumps(w) + "}", f32(2)),
             "invalid safetensors file: tensor 'w' appears twice in the header")
+    case("st-dev-zero", cat, "model.safetensors is a link to /dev/zero", "vgcu-compile",
+         compile_args(), "safetensors file '{case}/model.safetensors' is a character device; "
+         "only regular files are read",
+         {"config.json": tiny_llama(tmp)["config.json"],
+          "model.safetensors": Symlink("/dev/zero")})
 
 
 def sharded_cases(tmp):
@@ -304,7 +334,7 @@ def sharded_cases(tmp):
             with_index({}), "model.safetensors.index.json: weight_map is empty")
     sh_case("shard-index-missing-shard-file", "the index names " + shard2 + ", which is not there",
             with_index(index["weight_map"], drop=(shard2,)),
-            "cannot read '{case}/" + shard2 + "': No such file or directory")
+            "cannot read safetensors file '{case}/" + shard2 + "': No such file or directory")
     extra = dict(index["weight_map"])
     extra["model.layers.0.mlp.extra_proj.weight"] = shard1
     sh_case("shard-tensor-listed-not-in-shard", "the index lists a tensor its shard does not hold",
@@ -356,7 +386,7 @@ def sharded_cases(tmp):
             "Unexpected EOF")
 
 
-def config_cases():
+def config_cases(tmp):
     cat = "config"
 
     def cfg_case(name, description, config_bytes, expect, args=None):
@@ -473,6 +503,20 @@ def config_cases():
          "model directory '{case}/no-such-model' does not exist", {})
     case("cfg-config-is-directory", cat, "config.json is a directory", "vgcu-compile",
          compile_args(), "config.json", {"config.json/README": b"a directory, not a file\n"})
+    cfg_case("cfg-dev-zero", "config.json is a link to /dev/zero (reading it would never end)",
+             Symlink("/dev/zero"),
+             "config '{case}/config.json' is a character device; only regular files are read")
+    case("cfg-fifo", cat, "config.json is a FIFO (reading it would wait forever)", "vgcu-compile",
+         compile_args(), "config '{case}/config.json' is a FIFO; only regular files are read", {},
+         fifo=["config.json"], expect_last=True)
+    huge = json.loads(tiny_llama(tmp)["config.json"])
+    huge.update(hidden_size=2**30, intermediate_size=2**30, vocab_size=2**30,
+                num_attention_heads=2**20, num_key_value_heads=2**20, head_dim=2**10,
+                num_hidden_layers=4)
+    cfg_case("cfg-parameter-count-overflow", "every size at the 2^30 limit: the parameter count "
+             "overflows 64 bits", json_bytes(huge),
+             "the model's parameter count does not fit in 64 bits",
+             args=["{case}", "--summary-json"])
 
 
 def tp_cases(tmp):
@@ -515,7 +559,7 @@ def tp_cases(tmp):
 
 def weights_cases(tmp):
     cat = "weights"
-    good = make_tiny(tmp, "weights", "llama", *TINY_SIZES)
+    good = tiny_llama(tmp)
     tensors = st_read(good["model.safetensors"])
     names = [t[0] for t in tensors]
     assert "model.layers.0.mlp.down_proj.weight" in names, names
@@ -608,6 +652,30 @@ def torchscript_cases(tmp):
          ["--from-torchscript", "{case}/headless.pt", "--emit=kernels", "--tp", "2"],
          "@forward does not end in an LM head (a vgcu.linear of the hidden states by a "
          "parameter) that could become @compute_logits", {"headless.pt": headless})
+    for kind, description, expect in [
+        ("three-inputs", "forward(input_ids, position_ids, token_type_ids)",
+         "forward takes 3 inputs; vgcu imports forward(input_ids), forward(input_ids, "
+         "position_ids) and forward(input_ids, attention_mask)"),
+        ("mask-as-data", "forward(input_ids, attention_mask) multiplying the hidden states by the "
+         "mask", "the attention mask (or a ones_like of the input ids) is used for more than "
+         "deriving position ids"),
+        ("arange-step", "forward(input_ids) with positions arange(0, 2 T, 2)",
+         "aten::arange over the token count must be arange(T) or arange(p, p + T) with step 1"),
+        ("token-types", "forward(input_ids, token_type_ids): a second input vgcu does not know",
+         "forward's second input is 'token_type_ids'; vgcu imports forward(input_ids, "
+         "position_ids) (or positions) and forward(input_ids, attention_mask)"),
+        ("baked-positions", "forward(input_ids) whose positions were traced as constants",
+         "forward(input_ids) does not derive positions from the number of tokens"),
+        ("flatten-tokens", "a reshape merging the token dimension with the hidden one",
+         "merges the token dimension with others or splits it"),
+    ]:
+        name = kind + ".pt"
+        subprocess.run([sys.executable, os.path.join(PYTHON_DIR, "trace_unsupported.py"),
+                        os.path.join(out, name), "--kind", kind], check=True)
+        with open(os.path.join(out, name), "rb") as f:
+            traced = f.read()
+        case("ts-" + kind, cat, description, "vgcu-compile", args("{case}/" + name), expect,
+             {name: traced})
     case("ts-garbage-file", cat, "a .pt file holding plain text", "vgcu-compile",
          args("{case}/garbage.pt"), "cannot load TorchScript file '{case}/garbage.pt'",
          {"garbage.pt": b"not a zip file\n"})
@@ -630,10 +698,54 @@ def torchscript_cases(tmp):
     case("ts-directory", cat, "the .pt path is a directory", "vgcu-compile",
          args("{case}/model.pt"), "'{case}/model.pt' is a directory",
          {"model.pt/README": b"a directory, not a TorchScript file\n"})
-    case("ts-with-output", cat, "--from-torchscript with -o (traced graphs cannot be written as "
-         "artifacts)", "vgcu-compile", ["--from-torchscript", "{case}/cumsum.pt", "-o", "{out}"],
-         "--from-torchscript takes no model directory and writes no artifact",
+    case("ts-dev-zero", cat, "the .pt file is /dev/zero", "vgcu-compile", args("/dev/zero"),
+         "TorchScript file '/dev/zero' is a character device; only regular files are read", {})
+    case("ts-with-model-dir", cat, "--from-torchscript with a model directory as well",
+         "vgcu-compile", ["--from-torchscript", "{case}/cumsum.pt", "{case}", "-o", "{out}"],
+         "--from-torchscript takes no model directory (the trace is the model)",
          {"cumsum.pt": cumsum})
+    case("ts-with-dtype", cat, "--from-torchscript with --dtype (a trace computes in its "
+         "parameters' dtype)", "vgcu-compile",
+         ["--from-torchscript", "{case}/cumsum.pt", "--dtype", "bf16", "-o", "{out}"],
+         "--dtype does not apply to --from-torchscript", {"cumsum.pt": cumsum})
+
+
+def output_cases(tmp):
+    cat = "output"
+    name = "m" * 256
+    case("out-name-too-long", cat, "the output name has 256 bytes, more than a file name may "
+         "have", "vgcu-compile", compile_args(), "is 256 bytes long; file names may have at most "
+         "255", {"config.json": tiny_llama(tmp)["config.json"]}, out_name=name, expect_last=True)
+
+
+# The module header of a crafted program for the checker's tp 1 artifact (the tiny Llama of
+# make_tiny_model.py: 2 layers, hidden 64, vocabulary 250, 128 positions).
+PROGRAM_MODULE = ("module attributes {vgcu.architecture = \"LlamaForCausalLM\", vgcu.dtype = "
+                  "\"F32\", vgcu.kv_block_size = 64 : i64, vgcu.kv_layers = 2 : i64, "
+                  "vgcu.max_positions = 128 : i64, vgcu.tp = 1 : i64} {\n")
+
+
+# A crafted program whose entries embed the prompt and apply the LM head to the last token,
+# after a kernel that writes into `target` (a memref of type `target_type`).
+def writing_program(target, target_type):
+    entry = (
+        "  func.func @{name}(%ids: memref<?xi64>, %pos: memref<?xi64>, %slots: memref<?xi64>, "
+        "%blocks: memref<?xi64>) -> memref<1x250xf32> {{\n"
+        "    %t = gcu.dim %ids, 0 : memref<?xi64>\n"
+        "    %table = gcu.weight \"model.embed_tokens.weight\" : memref<250x64xf32>\n"
+        "    gcu.unary neg ins({target} : {type}) outs({target} : {type})\n"
+        "    %h = gcu.alloc(%t) : memref<?x64xf32>\n"
+        "    gcu.embedding ins(%ids, %table : memref<?xi64>, memref<250x64xf32>) "
+        "outs(%h : memref<?x64xf32>)\n"
+        "    %last = gcu.last_token_view %h : memref<?x64xf32> -> memref<1x64xf32>\n"
+        "    %head = gcu.weight \"lm_head.weight\" : memref<250x64xf32>\n"
+        "    %logits = gcu.alloc() : memref<1x250xf32>\n"
+        "    gcu.gemm ins(%last, %head : memref<1x64xf32>, memref<250x64xf32>) "
+        "outs(%logits : memref<1x250xf32>)\n"
+        "    return %logits : memref<1x250xf32>\n"
+        "  }}\n")
+    return (PROGRAM_MODULE + "".join(entry.format(name=name, target=target, type=target_type)
+                                     for name in ("prefill", "decode")) + "}\n")
 
 
 def artifact_cases():
@@ -682,6 +794,28 @@ def artifact_cases():
     art_case("art-unsupported-dtype", "the manifest's dtype is I32",
              [{"manifest_set": [["dtype"], "I32"]}],
              "{artifact}/manifest.json: unsupported dtype 'I32'")
+    # A well-formed manifest that contradicts the program it lists.
+    art_case("art-manifest-architecture", "the manifest names another architecture than the "
+             "program's", [{"manifest_set": [["architecture"], "FooForCausalLM"]}],
+             "field 'architecture' is 'FooForCausalLM', but the program is a LlamaForCausalLM")
+    art_case("art-manifest-dtype-mismatch", "the manifest says BF16 but the program computes in "
+             "F32", [{"manifest_set": [["dtype"], "BF16"]}],
+             "field 'dtype' is BF16, but the program computes in F32")
+    art_case("art-manifest-tp-mismatch", "the manifest of a tp 2 artifact says tp 1 and lists one "
+             "rank", [{"manifest_set": [["tp"], 1]}, {"manifest_delete": ["ranks", 1]}],
+             "field 'tp' is 1, but the program was sharded for tp = 2")
+    art_case("art-manifest-kv-layers-extra", "the manifest's kv_cache.layers is 5 for a program "
+             "with 2 attention layers", [{"manifest_set": [["kv_cache", "layers"], 5]}],
+             "field 'kv_cache.layers' is 5, but the number of attention layers in the program is 2")
+    art_case("art-manifest-max-positions", "the manifest raises max_position_embeddings above "
+             "what the program was compiled for",
+             [{"manifest_set": [["max_position_embeddings"], 100000]}],
+             "field 'max_position_embeddings' is 100000, but the program was compiled for "
+             "positions up to 128")
+    art_case("art-manifest-ranks-swapped", "rank 0's weights entry names rank 1's weights file",
+             [{"manifest_set": [["ranks", 0, "weights"], "rank1/weights.safetensors"]}],
+             "field 'ranks[0].weights' names 'rank1/weights.safetensors', which holds the weights "
+             "of rank 1")
     art_case("art-files-entry-dotdot", "a files entry '../outside.bin' escapes the artifact",
              [{"manifest_set": [["files", "../outside.bin"], {"bytes": 4, "xxh3_64": "0" * 16}]},
               {"write": {"../outside.bin": "evil"}}],
@@ -691,6 +825,16 @@ def artifact_cases():
              [{"manifest_set": [["files", "/etc/hostname"], {"bytes": 4, "xxh3_64": "0" * 16}]}],
              "{artifact}/manifest.json: file entry '/etc/hostname' needs a relative path, bytes and "
              "xxh3_64")
+    # Files that are not regular files inside the artifact.
+    art_case("art-symlink-outside", "rank 0's weights file is a symbolic link to a file outside "
+             "the artifact", [{"symlink": ["rank0/weights.safetensors", "/etc/hostname"]}],
+             "file 'rank0/weights.safetensors' is a link that leads outside the artifact")
+    art_case("art-manifest-dev-zero", "manifest.json is a link to /dev/zero",
+             [{"symlink": ["manifest.json", "/dev/zero"]}],
+             "file 'manifest.json' is a link that leads outside the artifact")
+    art_case("art-manifest-fifo", "manifest.json is a FIFO (reading it would wait forever)",
+             [{"fifo": "manifest.json"}],
+             "manifest '{artifact}/manifest.json' is a FIFO; only regular files are read")
     art_case("art-rank-weights-dotdot", "rank 1's weights path goes through '..' (listed in files)",
              [{"manifest_set": [["ranks", 1, "weights"], "rank1/../rank0/weights.safetensors"]},
               {"manifest_set": [["files", "rank1/../rank0/weights.safetensors"],
@@ -709,7 +853,7 @@ def artifact_cases():
     art_case("art-tp-zero", "tp is 0", [{"manifest_set": [["tp"], 0]}],
              "{artifact}/manifest.json: tp 0 is out of range")
     art_case("art-missing-manifest", "manifest.json is deleted", [{"delete": "manifest.json"}],
-             "artifact '{artifact}' has no readable manifest.json: No such file or directory")
+             "artifact '{artifact}' has no manifest.json")
     art_case("art-not-a-directory", "the artifact path is a regular file", [],
              "artifact '{case}/model.vgcu' is not a directory",
              args=["{case}/model.vgcu", "--prompt-ids", "5", "--max-new-tokens", "1"],
@@ -732,11 +876,37 @@ def artifact_cases():
               {"manifest_set": [["ranks", 1, "program"], "program.mlir"]}],
              "program '{artifact}/program.mlir' is not MLIR bytecode",
              args=run("--no-verify-checksums"))
+    # Crafted programs: valid IR (program.mlir of the case, as bytecode) that the runtime must
+    # refuse before running it.
+    art_case("art-program-entry-without-body", "the program declares @prefill and @decode without "
+             "bodies", [{"program_mlir": "program.mlir"}],
+             "entry @prefill is declared without a body", args=run("--no-verify-checksums"),
+             files={"program.mlir": text(PROGRAM_MODULE + "".join(
+                 "  func.func private @%s(memref<?xi64>, memref<?xi64>, memref<?xi64>, "
+                 "memref<?xi64>) -> memref<1x250xf32>\n" % entry
+                 for entry in ("prefill", "decode")) + "}\n")},
+             artifact_tp=1)
+    art_case("art-program-writes-weight", "a crafted program (valid IR) whose kernel writes into a "
+             "weight, a read-only mapping", [{"program_mlir": "program.mlir"}],
+             "writes into a weight (weights are read-only)", args=run("--no-verify-checksums"),
+             files={"program.mlir": text(writing_program("%table", "memref<250x64xf32>"))},
+             artifact_tp=1)
+    art_case("art-program-writes-input", "a crafted program whose kernel writes into the "
+             "positions argument", [{"program_mlir": "program.mlir"}],
+             "writes into an argument of the entry (inputs belong to the runtime)",
+             args=run("--no-verify-checksums"),
+             files={"program.mlir": text(writing_program("%pos", "memref<?xi64>"))},
+             artifact_tp=1)
     art_case("art-garbage-weights-unverified", "rank 0's weights are zeroed (same size), run with "
              "--no-verify-checksums",
              [{"fill": ["rank0/weights.safetensors", 0]}],
              "rank0/weights.safetensors: invalid safetensors file: header does not start with '{'",
              args=run("--no-verify-checksums"))
+    art_case("art-nan-logits", "a NaN final-norm weight (checksums not verified) makes every "
+             "logit NaN",
+             [{"fill_tensor": ["rank0/weights.safetensors", "model.norm.weight", 0xFF]}],
+             "the model produced non-finite logits (NaN or infinity) for the prompt",
+             args=run("--json", "--no-verify-checksums"), artifact_tp=1)
     art_case("art-vocab-larger-than-weights", "the manifest says vocab_size 100000 (the weights "
              "have 250 rows) and the prompt uses token 5000",
              [{"manifest_set": [["vocab_size"], 100000]}],
@@ -750,11 +920,8 @@ def artifact_cases():
              "overflows int64", [], "more than the model's 128 positions",
              args=["{artifact}", "--prompt-ids", "5,17,42", "--max-new-tokens",
                    str(2**63 - 1)])
-    art_case("art-kv-cache-unallocatable", "max_position_embeddings 2^50 in the manifest and "
-             "--max-new-tokens 2^49: a KV cache of 2^55 bytes cannot be allocated",
-             [{"manifest_set": [["max_position_embeddings"], 2**50]}],
-             "cannot allocate the KV cache for 562949953421313 tokens",
-             args=["{artifact}", "--prompt-ids", "5", "--max-new-tokens", str(2**49)])
+    # A KV cache that cannot be allocated is test/Runtime/kv-cache-unallocatable.test (a model
+    # compiled for 2^30 positions), not a case here.
     art_case("art-manifest-deeply-nested", "manifest.json nests %d JSON arrays" % DEPTH,
              [{"write_pattern": {"manifest.json": nested('{"format": "vgcu-artifact", "x": ',
                                                          "}\n")}}],
@@ -769,23 +936,32 @@ def artifact_cases():
              "--prompt-ids: 'x' is not an integer",
              args=["{artifact}", "--prompt-ids", "5,x", "--max-new-tokens", "1"])
     art_case("art-prompt-empty", "an empty prompt (just a comma)", [],
-             "--prompt-ids is empty",
+             "--prompt-ids: entry 1 of ',' is empty",
              args=["{artifact}", "--prompt-ids", ",", "--max-new-tokens", "1"])
+    for kind, ids, entry in [("empty-entry", "5,,17", 2), ("leading-comma", ",5", 1),
+                             ("trailing-comma", "5,", 2)]:
+        art_case("art-prompt-ids-" + kind, "--prompt-ids %s has an empty entry" % ids, [],
+                 "--prompt-ids: entry %d of '%s' is empty" % (entry, ids),
+                 args=["{artifact}", "--prompt-ids", ids, "--max-new-tokens", "2"])
     art_case("art-too-many-tokens", "prompt plus new tokens exceed the 128 positions", [],
-             "prompt plus 500 new tokens is 501 tokens, more than the model's 128 positions",
+             "prompt plus 500 new tokens needs 500 positions (the last new token is not fed "
+             "back), more than the model's 128",
              args=["{artifact}", "--prompt-ids", "5", "--max-new-tokens", "500"])
     art_case("art-negative-max-new-tokens", "--max-new-tokens -1", [],
              "--max-new-tokens must not be negative",
              args=["{artifact}", "--prompt-ids", "5", "--max-new-tokens", "-1"])
+    art_case("art-num-threads-too-many", "--num-threads 100000 (it would never finish starting "
+             "threads)", [], "--num-threads must be between 0 (automatic) and 1024, got 100000",
+             args=run("--num-threads", "100000"))
 
 
 def ir_cases():
     cat = "ir"
 
-    def ir_case(name, description, source, expect, file_name="input.mlir", extra=()):
+    def ir_case(name, description, source, expect, file_name="input.mlir", extra=(), **fields):
         case(name, cat, description, "vgcu-opt",
              ["{case}/" + file_name, *extra, "-o", "{out}"], expect, {file_name: text(source)},
-             out_name="out.mlir")
+             out_name="out.mlir", **fields)
 
     ir_case("ir-unknown-op", "an op vgcu does not define (vgcu.frobnicate)",
             "func.func @f(%x: tensor<?x64xf32>) {\n"
@@ -870,12 +1046,39 @@ def ir_cases():
          out_name="out.mlir")
     ir_case("ir-unknown-pass", "an unknown pass on the command line is rejected before the input "
             "is read", "module {}\n", "--no-such-pass", extra=["--no-such-pass"])
+    # Entry functions declared without a body, through the whole pipeline.
+    ir_case("ir-forward-without-body", "@forward is declared without a body (the pipeline used to "
+            "spin forever)",
+            "module {\n"
+            "  func.func private @forward(tensor<?xi64>, tensor<?xi64>) -> tensor<?x8xf32>\n"
+            "  func.func @compute_logits(%h: tensor<?x8xf32>) -> tensor<?x16xf32> {\n"
+            "    %w = vgcu.param \"lm_head.weight\" : tensor<16x8xf32>\n"
+            "    %l = vgcu.linear %h, %w : tensor<?x8xf32>, tensor<16x8xf32> -> tensor<?x16xf32>\n"
+            "    return %l : tensor<?x16xf32>\n"
+            "  }\n"
+            "}\n",
+            "@forward must have a body of exactly one block", extra=["--vgcu-pipeline=tp=2"],
+            timeout=60, expect_last=True)
+    ir_case("ir-compute-logits-without-body", "@compute_logits is declared without a body (the "
+            "pipeline used to crash)",
+            "module {\n"
+            "  func.func @forward(%ids: tensor<?xi64>, %pos: tensor<?xi64>) -> tensor<?x8xf32> {\n"
+            "    %t = vgcu.param \"model.embed_tokens.weight\" : tensor<16x8xf32>\n"
+            "    %h = vgcu.embedding %ids, %t : tensor<?xi64>, tensor<16x8xf32> -> "
+            "tensor<?x8xf32>\n"
+            "    return %h : tensor<?x8xf32>\n"
+            "  }\n"
+            "  func.func private @compute_logits(tensor<?x8xf32>) -> tensor<?x16xf32>\n"
+            "}\n",
+            "@compute_logits must have a body of exactly one block",
+            extra=["--vgcu-pipeline=tp=2"], timeout=60, expect_last=True)
 
 
 # -------------------------------------------------------------------------------------------
 
 
 def write_corpus(corpus):
+    os.makedirs(corpus, exist_ok=True)
     for entry in sorted(os.listdir(corpus)):
         path = os.path.join(corpus, entry)
         if os.path.isdir(path) and os.path.exists(os.path.join(path, "case.json")):
@@ -891,6 +1094,9 @@ def write_corpus(corpus):
         for relative, blob in sorted(files.items()):
             path = os.path.join(directory, relative)
             os.makedirs(os.path.dirname(path), exist_ok=True)
+            if isinstance(blob, Symlink):
+                os.symlink(blob.target, path)
+                continue
             with open(path, "wb") as f:
                 f.write(blob)
         with open(os.path.join(directory, "case.json"), "w") as f:
@@ -901,12 +1107,13 @@ def write_corpus(corpus):
 def main(argv):
     corpus = os.path.abspath(argv[1]) if len(argv) > 1 else HERE
     with tempfile.TemporaryDirectory(prefix="vgcu-corpus-") as tmp:
-        safetensors_cases()
+        safetensors_cases(tmp)
         sharded_cases(tmp)
-        config_cases()
+        config_cases(tmp)
         tp_cases(tmp)
         weights_cases(tmp)
         torchscript_cases(tmp)
+        output_cases(tmp)
         artifact_cases()
         ir_cases()
     write_corpus(corpus)

@@ -173,3 +173,15 @@ TEST_F(ConfigTest, MalformedJsonAndArchitectures) {
   std::string top = failure("[1, 2]");
   EXPECT_NE(top.find("expected a JSON object"), std::string::npos) << top;
 }
+
+TEST_F(ConfigTest, HiddenActivationWinsOverHiddenAct) {
+  // Gemma's configs carry the legacy hidden_act next to the hidden_activation HF uses.
+  auto both = parse(llama(R"("hidden_act": "gelu", "hidden_activation": "gelu_pytorch_tanh")"));
+  ASSERT_TRUE(static_cast<bool>(both)) << errorText(both);
+  EXPECT_EQ(both->config.hiddenAct, "gelu_pytorch_tanh");
+  auto nullNewName = parse(llama(R"("hidden_act": "gelu", "hidden_activation": null)"));
+  ASSERT_TRUE(static_cast<bool>(nullNewName)) << errorText(nullNewName);
+  EXPECT_EQ(nullNewName->config.hiddenAct, "gelu");
+  std::string message = failure(llama(R"("hidden_act": "silu", "hidden_activation": "swish_x")"));
+  EXPECT_NE(message.find("hidden_activation"), std::string::npos) << message;
+}

@@ -42,6 +42,27 @@ protected:
     auto loadedOr = loader.finish();
     ASSERT_TRUE(static_cast<bool>(loadedOr)) << errorText(loadedOr);
     loaded = std::move(*loadedOr);
+    // Every other parameter's segments go through a transform (a negation), as a checkpoint
+    // stored in another layout would: the slices must come from the transformed data.
+    bool transform = false;
+    for (auto &[name, param] : loaded) {
+      transform = !transform;
+      if (!transform)
+        continue;
+      for (size_t index = 0; index < param.segments.size(); ++index) {
+        auto negate = std::make_shared<TensorTransform>();
+        negate->description = "negated";
+        negate->sourceShape = param.segments[index].tensor->shape;
+        negate->shape = negate->sourceShape;
+        negate->apply = [](llvm::ArrayRef<float> in, llvm::ArrayRef<int64_t>,
+                           llvm::MutableArrayRef<float> out) {
+          for (size_t i = 0; i < in.size(); ++i)
+            out[i] = -in[i];
+        };
+        param.transforms.resize(param.segments.size());
+        param.transforms[index] = negate;
+      }
+    }
 
     CompileOptions options;
     options.tensorParallel = GetParam();
@@ -85,14 +106,13 @@ protected:
     ASSERT_FALSE(writeSafeTensors(dir.path("model.safetensors"), tensors, {}));
   }
 
-  /// The whole packed tensor: its segments' checkpoint tensors stacked along dim 0.
+  /// The whole packed tensor: its segments' (transformed) checkpoint tensors stacked along
+  /// dim 0.
   std::vector<float> wholeTensor(const LoadedParam &param) {
     std::vector<float> whole;
-    for (const Checkpoint::Entry &segment : param.segments) {
-      auto bytes = segment.bytes();
-      size_t offset = whole.size();
-      whole.resize(offset + bytes.size() / sizeof(float));
-      std::memcpy(whole.data() + offset, bytes.data(), bytes.size());
+    for (size_t index = 0; index < param.segments.size(); ++index) {
+      std::vector<float> segment = materializeSegment(param, index);
+      whole.insert(whole.end(), segment.begin(), segment.end());
     }
     return whole;
   }

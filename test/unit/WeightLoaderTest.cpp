@@ -2,6 +2,7 @@
 
 #include "TestUtil.h"
 
+#include "vgcu/Models/Llama.h"
 #include "vgcu/Models/ModelRegistry.h"
 #include "vgcu/Models/WeightLoader.h"
 
@@ -55,15 +56,23 @@ protected:
     params = std::move(*table);
   }
 
-  /// Writes model.safetensors with `shapes` (F32 unless `dtypes` says otherwise) and loads it.
+  /// Writes model.safetensors with `shapes` (F32 unless `dtypes` says otherwise; F32
+  /// tensors hold 0, 1, 2, ... in row-major order) and loads it with `builder`'s
+  /// loadWeights (the resolved Llama's by default).
   llvm::Expected<LoadedWeights> load(const std::map<std::string, std::vector<int64_t>> &shapes,
-                                     const std::map<std::string, DType> &dtypes = {}) {
+                                     const std::map<std::string, DType> &dtypes = {},
+                                     const CausalLM *builder = nullptr) {
     std::vector<TensorToWrite> tensors;
     for (const auto &[name, shape] : shapes) {
       DType dtype = dtypes.count(name) ? dtypes.at(name) : DType::F32;
       tensors.push_back({name, dtype, llvm::SmallVector<int64_t, 4>(shape.begin(), shape.end()),
-                         [](llvm::MutableArrayRef<uint8_t> out) {
+                         [dtype](llvm::MutableArrayRef<uint8_t> out) {
                            std::memset(out.data(), 0, out.size());
+                           if (dtype != DType::F32)
+                             return;
+                           float *values = reinterpret_cast<float *>(out.data());
+                           for (size_t i = 0; i < out.size() / sizeof(float); ++i)
+                             values[i] = static_cast<float>(i);
                          }});
     }
     if (auto error = writeSafeTensors(dir.path("model.safetensors"), tensors, {}))
@@ -73,7 +82,7 @@ protected:
       return opened.takeError();
     checkpoint = std::move(*opened);
     WeightLoader loader(*checkpoint, params, model.config);
-    auto names = model.model->loadWeights(loader);
+    auto names = (builder ? builder : model.model.get())->loadWeights(loader);
     if (!names)
       return names.takeError();
     loadedNames = *names;
@@ -147,4 +156,62 @@ TEST_F(WeightLoaderTest, RotaryBuffersAreIgnored) {
   shapes["model.layers.0.self_attn.rotary_emb.inv_freq"] = {kHeadDim / 2};
   auto loaded = load(shapes);
   EXPECT_TRUE(static_cast<bool>(loaded)) << errorText(loaded);
+}
+
+namespace {
+/// A Llama whose checkpoint stores o_proj as [in, out] (as GPT-2's Conv1D does): the hook
+/// transposes it as it is packed.
+class TransposedOutputLlama : public LlamaForCausalLM {
+public:
+  std::shared_ptr<const TensorTransform>
+  checkpointTransform(llvm::StringRef checkpointName, llvm::StringRef param,
+                      const ModelConfig &config) const override {
+    if (!checkpointName.ends_with("o_proj.weight"))
+      return nullptr;
+    auto transform = std::make_shared<TensorTransform>();
+    transform->description = "transposed from [in, out]";
+    transform->sourceShape = {kHeads * kHeadDim, kHidden};
+    transform->shape = {kHidden, kHeads * kHeadDim};
+    transform->apply = [](llvm::ArrayRef<float> source, llvm::ArrayRef<int64_t> shape,
+                          llvm::MutableArrayRef<float> out) {
+      for (int64_t row = 0; row < shape[0]; ++row)
+        for (int64_t column = 0; column < shape[1]; ++column)
+          out[column * shape[0] + row] = source[row * shape[1] + column];
+    };
+    return transform;
+  }
+};
+} // namespace
+
+TEST_F(WeightLoaderTest, CheckpointTransformRewritesTheTensorAsItIsLoaded) {
+  auto shapes = llamaCheckpointShapes();
+  std::string oProj = "model.layers.0.self_attn.o_proj.weight";
+  shapes[oProj] = {kHeads * kHeadDim, kHidden}; // [in, out]
+  TransposedOutputLlama builder;
+  auto loaded = load(shapes, {}, &builder);
+  ASSERT_TRUE(static_cast<bool>(loaded)) << errorText(loaded);
+  std::vector<float> data = materializeSegment(loaded->at(oProj), 0);
+  ASSERT_EQ(data.size(), static_cast<size_t>(kHidden * kHeads * kHeadDim));
+  // out[r][c] = checkpoint[c][r] = c * kHidden + r.
+  for (int64_t r = 0; r < kHidden; ++r)
+    for (int64_t c = 0; c < kHeads * kHeadDim; ++c)
+      ASSERT_EQ(data[r * kHeads * kHeadDim + c], static_cast<float>(c * kHidden + r));
+  // Untransformed tensors come through as stored.
+  std::vector<float> norm = materializeSegment(loaded->at("model.norm.weight"), 0);
+  EXPECT_EQ(norm[3], 3.0f);
+}
+
+TEST_F(WeightLoaderTest, TransformedShapeMismatchNamesTheTransform) {
+  TransposedOutputLlama builder;
+  // A checkpoint tensor of another shape never reaches the transform.
+  auto shapes = llamaCheckpointShapes();
+  shapes["model.layers.0.self_attn.o_proj.weight"] = {kHeads * kHeadDim + 4, kHidden};
+  auto loaded = load(shapes, {}, &builder);
+  ASSERT_FALSE(static_cast<bool>(loaded));
+  std::string message = errorText(loaded.takeError());
+  EXPECT_NE(message.find("checkpoint tensor 'model.layers.0.self_attn.o_proj.weight' has shape "
+                         "[20, 16], but parameter 'model.layers.0.self_attn.o_proj.weight' "
+                         "reads it transposed from [in, out], which takes [16, 16]"),
+            std::string::npos)
+      << message;
 }

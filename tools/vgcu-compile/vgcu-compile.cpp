@@ -7,6 +7,7 @@
 
 #include "dialects/vgcu/VgcuDialect.h"
 #include "vgcu/Models/ModelRegistry.h"
+#include "vgcu/Support/CommandLine.h"
 #include "vgcu/Support/Error.h"
 #include "vgcu/Support/Log.h"
 
@@ -75,57 +76,71 @@ CompileOptions commandLineOptions() {
   return options;
 }
 
-/// --from-torchscript: the graph of a traced model, compiled up to the requested stage.
+/// --from-torchscript: a traced model's IR at a stage, its summary, or its artifact (with
+/// the module's own parameters as weights).
 int compileTorchScript() {
-  if (!modelPath.empty() || !outputPath.empty())
-    return fail(makeError("--from-torchscript takes no model directory and writes no artifact "
-                          "(artifacts take their weights from a checkpoint); use --emit=STAGE "
-                          "or --summary-json"));
+  if (!modelPath.empty())
+    return fail(makeError("--from-torchscript takes no model directory (the trace is the model)"));
+  if (!dtypeOption.empty())
+    return fail(makeError("--dtype does not apply to --from-torchscript: a trace computes in "
+                          "the dtype of its parameters"));
   if (emit != "" && emit != "graph" && emit != "fused" && emit != "sharded" && emit != "kernels")
     return fail(makeError("--emit must be graph, fused, sharded or kernels, not '{0}'", emit));
-  if (emit.empty() && !summaryJson)
-    return fail(makeError("nothing to do: pass --emit=STAGE or --summary-json"));
+  if (emit.empty() && !summaryJson && outputPath.empty())
+    return fail(makeError("nothing to do: pass -o NAME.vgcu, --emit=STAGE or --summary-json"));
   if (tensorParallel < 1)
     return fail(makeError("--tp must be at least 1, got {0}", tensorParallel.getValue()));
   mlir::MLIRContext context;
   context.loadDialect<VgcuDialect>();
-  auto module = importTorchScriptOnDemand(torchScript, context);
-  if (!module)
-    return fail(module.takeError());
-  auto params = ParamTable::fromModule(**module);
-  if (!params)
-    return fail(params.takeError());
-  std::optional<int64_t> parameterCount = params->numElements();
-  if (!parameterCount)
-    return fail(makeError("{0}: the model's parameter count does not fit in 64 bits",
-                          torchScript.getValue()));
-  if (emit == "graph") {
-    (*module)->print(llvm::outs());
-    llvm::outs() << "\n";
-  }
+  auto traced = importTorchScriptOnDemand(torchScript, context);
+  if (!traced)
+    return fail(traced.takeError());
+  mlir::ModuleOp graph = *traced->module;
   CompileOptions options = commandLineOptions();
   options.sourceName = torchScript;
-  if (emit != "graph" || summaryJson)
-    if (auto error = fuseGraph(**module, options))
-      return fail(std::move(error));
-  // The summary's per-layer ops are the fused graph's, to compare with a builder's.
-  llvm::json::Array fusedOpsPerLayer = opsPerLayer(**module);
-  if (emit == "sharded" || emit == "kernels")
-    if (auto error = shardGraph(**module, options))
-      return fail(std::move(error));
-  if (emit == "kernels")
-    if (auto error = lowerToKernels(**module, options))
-      return fail(std::move(error));
-  if (emit != "graph" && !emit.empty()) {
-    (*module)->print(llvm::outs());
+
+  if (!emit.empty()) {
+    mlir::OwningOpRef<mlir::ModuleOp> module = graph.clone();
+    if (emit != "graph")
+      if (auto error = fuseGraph(*module, options))
+        return fail(std::move(error));
+    if (emit == "sharded" || emit == "kernels")
+      if (auto error = shardGraph(*module, options))
+        return fail(std::move(error));
+    if (emit == "kernels")
+      if (auto error = lowerToKernels(*module, options))
+        return fail(std::move(error));
+    module->print(llvm::outs());
     llvm::outs() << "\n";
   }
-  if (summaryJson)
-    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(llvm::json::Object{
-                                               {"source", torchScript.getValue()},
-                                               {"parameters", *parameterCount},
-                                               {"ops_per_layer", std::move(fusedOpsPerLayer)}}))
-                 << "\n";
+  if (summaryJson) {
+    // Each stage continues from a copy of the previous one.
+    mlir::OwningOpRef<mlir::ModuleOp> fused = graph.clone();
+    if (auto error = fuseGraph(*fused, options))
+      return fail(std::move(error));
+    mlir::OwningOpRef<mlir::ModuleOp> sharded = fused->clone();
+    if (auto error = shardGraph(*sharded, options))
+      return fail(std::move(error));
+    mlir::OwningOpRef<mlir::ModuleOp> kernels = sharded->clone();
+    if (auto error = lowerToKernels(*kernels, options))
+      return fail(std::move(error));
+    auto counts = summarizeProgram(torchScript, graph, *fused, *sharded, *kernels,
+                                   tensorParallel);
+    if (!counts)
+      return fail(counts.takeError());
+    llvm::json::Object summary{{"source", torchScript.getValue()},
+                               {"tp", static_cast<int64_t>(tensorParallel)}};
+    for (llvm::StringRef key : {"vgcu.architecture", "vgcu.dtype"})
+      if (auto value = graph->getAttrOfType<mlir::StringAttr>(key))
+        summary[key.drop_front(5)] = value.getValue();
+    for (auto &[key, value] : *counts)
+      summary[key] = std::move(value);
+    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(summary))) << "\n";
+  }
+  if (!outputPath.empty())
+    if (auto error = writeTracedArtifact(*traced, torchScript, context, options, outputPath,
+                                         force))
+      return fail(std::move(error));
   return 0;
 }
 } // namespace
@@ -142,6 +157,7 @@ int main(int argc, char **argv) {
   mlir::registerAsmPrinterCLOptions();
   mlir::registerDefaultTimingManagerCLOptions();
   registerLogLevelOption(category);
+  showOnlyToolOptions(category);
   cl::ParseCommandLineOptions(argc, argv,
                               "vgcu-compile: compiles a Hugging Face model directory into a "
                               "vgcu artifact (or prints its IR or a summary)\n");

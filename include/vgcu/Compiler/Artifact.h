@@ -4,6 +4,7 @@
 
 #include "vgcu/Artifact/ArtifactReader.h"
 #include "vgcu/Compiler/Compiler.h"
+#include "vgcu/Frontend/TorchScriptImporter.h"
 #include "vgcu/Models/WeightLoader.h"
 
 #include "dialects/vgcu/VgcuDialect.h"
@@ -22,9 +23,14 @@ struct WeightLayout {
   llvm::SmallVector<int64_t, 4> localShape;
   /// Unset: replicated (every rank holds the whole tensor).
   std::optional<ShardAttr> shard;
+  /// The element type the program reads it in (the model's, or a computed weight's own).
+  DType dtype = DType::F32;
+  /// Whether it is computed at artifact time (`computed_by`) rather than loaded.
+  bool computed = false;
 };
 
-/// The parameters of a sharded module, each with its per-rank layout.
+/// The parameters the program of a sharded module reads (those of @forward and
+/// @compute_logits), each with its per-rank layout.
 llvm::Expected<std::vector<WeightLayout>> collectWeightLayouts(mlir::ModuleOp sharded);
 
 /// Fills `out` with rank `rank`'s slice of a parameter whose whole tensor is the
@@ -39,6 +45,13 @@ void copyRankSlice(const LoadedParam &source, llvm::ArrayRef<int64_t> globalShap
 llvm::Error writeArtifact(ModelSource &source, mlir::MLIRContext &context,
                           const CompileOptions &options, llvm::StringRef outputPath,
                           bool overwrite);
+
+/// Writes NAME.vgcu from an imported trace: the graph is compiled like a builder's, and the
+/// weights are the module's own parameters. The manifest's architecture and dtype are the
+/// module's; its position limit is that of the config.json the archive carries, if any.
+llvm::Error writeTracedArtifact(TracedModel &traced, llvm::StringRef tracePath,
+                                mlir::MLIRContext &context, const CompileOptions &options,
+                                llvm::StringRef outputPath, bool overwrite);
 
 } // namespace vgcu
 

@@ -65,6 +65,15 @@ llvm::Expected<llvm::json::Object> summarize(const ModelSource &source, mlir::Mo
                              mlir::ModuleOp fused, mlir::ModuleOp sharded,
                              mlir::ModuleOp kernels, int64_t tensorParallel);
 
+/// The part of the summary any graph has, built or traced: "parameters" (graph),
+/// "ops_per_layer" (fused), the per-rank parameter counts (sharded) and "kernel_launches"
+/// (kernels); a null module leaves its part out.
+llvm::Expected<llvm::json::Object> summarizeProgram(llvm::StringRef sourceName,
+                                                    mlir::ModuleOp graph, mlir::ModuleOp fused,
+                                                    mlir::ModuleOp sharded,
+                                                    mlir::ModuleOp kernels,
+                                                    int64_t tensorParallel);
+
 } // namespace vgcu
 
 #endif // VGCU_COMPILER_COMPILER_H

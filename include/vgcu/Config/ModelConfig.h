@@ -2,6 +2,7 @@
 #ifndef VGCU_CONFIG_MODELCONFIG_H
 #define VGCU_CONFIG_MODELCONFIG_H
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
@@ -34,6 +35,7 @@ struct ModelConfig {
   bool tieWordEmbeddings = false;
   bool attentionBias = false;
   bool mlpBias = false;
+  /// `hidden_activation` where the config has it (Gemma), else `hidden_act`.
   std::string hiddenAct = "silu";
   std::string torchDtype = "float32";
   /// Sliding window of each layer (empty optional: full attention).
@@ -95,14 +97,48 @@ struct ConfigDefaults {
   bool slidingWindowNeedsFlag = false;
 };
 
-/// Stores the value of `expected` into `field`, or hands back its error.
-template <typename T, typename U>
-llvm::Error assignTo(T &field, llvm::Expected<U> expected) {
-  if (!expected)
-    return expected.takeError();
-  field = std::move(*expected);
-  return llvm::Error::success();
-}
+/// Reads config fields in order into their destinations and keeps the first error: a
+/// parser is a list of reads and checks, and reports what the first bad field is. Reads
+/// after an error still run (the ConfigReader calls are cheap) but store nothing.
+class FieldReads {
+public:
+  template <typename T, typename U>
+  FieldReads &operator()(T &field, llvm::Expected<U> value) {
+    if (!value) {
+      keep(value.takeError());
+      return *this;
+    }
+    if (!failed)
+      field = std::move(*value);
+    return *this;
+  }
+  /// A check of what was read so far; skipped once a read failed.
+  FieldReads &check(llvm::function_ref<llvm::Error()> check) {
+    if (!failed)
+      keep(check());
+    return *this;
+  }
+  llvm::Error take() {
+    if (!failed)
+      return llvm::Error::success();
+    failed = false;
+    return std::move(first);
+  }
+
+private:
+  void keep(llvm::Error error) {
+    if (!error)
+      return;
+    if (failed) {
+      llvm::consumeError(std::move(error));
+      return;
+    }
+    first = std::move(error);
+    failed = true;
+  }
+  llvm::Error first = llvm::Error::success();
+  bool failed = false;
+};
 
 /// The fields every decoder's config.json has, under the usual names: architectures,
 /// model_type, vocab_size, hidden_size, the feed-forward width (`intermediateKey`),
@@ -114,6 +150,11 @@ llvm::Error parseCoreFields(const ConfigReader &reader, llvm::StringRef intermed
 /// checks sizes and head counts.
 llvm::Error parseDecoderConfig(const ConfigReader &reader, const ConfigDefaults &defaults,
                                ModelConfig &config);
+
+/// The MLP activation: `hidden_activation` when the config sets it, else `hidden_act`
+/// (default `fallback`), checked against the activations vgcu supports.
+llvm::Error readActivation(const ConfigReader &reader, llvm::StringRef fallback,
+                           std::string &activation);
 
 /// Checks the relations between sizes that every builder relies on.
 llvm::Error validateHeads(const ConfigReader &reader, const ModelConfig &config);

@@ -10,6 +10,7 @@
 #include "mlir/IR/OwningOpRef.h"
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@ namespace vgcu {
 
 class Checkpoint;
 class WeightLoader;
+struct TensorTransform;
 
 /// packed parameter name → the checkpoint modules packed into it, in order
 /// (vLLM's packed_modules_mapping), e.g. "qkv_proj" → {"q_proj", "k_proj", "v_proj"}.
@@ -49,6 +51,11 @@ public:
   virtual llvm::Expected<std::set<std::string>> loadWeights(WeightLoader &loader) const;
   /// The name a checkpoint tensor has in this model before packing (default: the same).
   virtual std::string parameterNameFor(llvm::StringRef checkpointName) const;
+  /// How checkpoint tensor `checkpointName` must be rewritten to fill (its segment of)
+  /// parameter `param`, if its layout differs from vgcu's (default: it does not).
+  virtual std::shared_ptr<const TensorTransform>
+  checkpointTransform(llvm::StringRef checkpointName, llvm::StringRef param,
+                      const ModelConfig &config) const;
   /// Checkpoint tensors this model ignores (rotary inv_freq buffers, a tied lm_head).
   virtual bool skipCheckpointTensor(llvm::StringRef name, const ModelConfig &config) const;
 };

@@ -63,17 +63,24 @@ private:
   bool hasBias;
 };
 
-/// RMSNorm; with a residual, the fused residual add + norm of vLLM's RMSNorm.
+/// RMSNorm; with a residual, the fused residual add + norm of vLLM's RMSNorm. With a
+/// `weightOffset` the norm scales by `offset + weight` (Gemma's `1 + w`), which
+/// vgcu-fold-weights computes once when the artifact is written.
 class RMSNorm : public Module {
 public:
-  RMSNorm(ModelContext &ctx, std::string prefix, int64_t size, double epsilon);
-  mlir::Value forward(mlir::Value input);
+  RMSNorm(ModelContext &ctx, std::string prefix, int64_t size, double epsilon,
+          double weightOffset = 0.0);
+  virtual ~RMSNorm() = default;
+  virtual mlir::Value forward(mlir::Value input);
   /// (normed, new residual); a null residual starts the residual stream with `input`.
-  std::pair<mlir::Value, mlir::Value> forward(mlir::Value input, mlir::Value residual);
+  virtual std::pair<mlir::Value, mlir::Value> forward(mlir::Value input, mlir::Value residual);
 
-private:
+protected:
+  /// The weight the norm scales by (the parameter, plus the offset if any).
+  mlir::Value weight();
   int64_t size;
   double epsilon;
+  double weightOffset;
 };
 
 class LayerNorm : public Module {

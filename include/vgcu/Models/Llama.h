@@ -71,21 +71,24 @@ public:
 protected:
   std::unique_ptr<LlamaAttention> selfAttn;
   std::unique_ptr<LlamaMLP> mlp;
-  RMSNorm inputLayernorm;
-  RMSNorm postAttentionLayernorm;
+  std::unique_ptr<RMSNorm> inputLayernorm;
+  std::unique_ptr<RMSNorm> postAttentionLayernorm;
 };
 
 class LlamaModel : public Module {
 public:
   LlamaModel(ModelContext &ctx, std::string prefix, const LlamaForCausalLM &model);
-  mlir::Value getInputEmbeddings(mlir::Value inputIds);
-  mlir::Value forward(mlir::Value inputIds, mlir::Value positions);
+  virtual ~LlamaModel() = default;
+  /// The token embeddings, scaled by the model's embeddingScale() if it has one.
+  virtual mlir::Value getInputEmbeddings(mlir::Value inputIds);
+  virtual mlir::Value forward(mlir::Value inputIds, mlir::Value positions);
   const VocabEmbedding &embedding() const { return embedTokens; }
 
 protected:
+  const LlamaForCausalLM &model;
   VocabEmbedding embedTokens;
   std::vector<std::unique_ptr<LlamaDecoderLayer>> layers;
-  RMSNorm norm;
+  std::unique_ptr<RMSNorm> norm;
 };
 
 class LlamaForCausalLM : public CausalLM {
@@ -95,8 +98,15 @@ public:
   mlir::Value forward(mlir::Value inputIds, mlir::Value positions) override;
   mlir::Value computeLogits(mlir::Value hiddenStates) override;
 
-  // Hooks for architectures built on Llama.
+  // Hooks for architectures built on Llama: each replaces one piece.
   virtual AttentionSpec attentionSpec(int64_t layerIndex) const;
+  /// The inner model (`model.` prefix): embeddings, decoder layers, final norm.
+  virtual std::unique_ptr<LlamaModel> makeModel(ModelContext &ctx, std::string prefix) const;
+  /// Every RMSNorm of the model: the layers' two and the final one (Gemma: `1 + w`).
+  virtual std::unique_ptr<RMSNorm> makeNorm(ModelContext &ctx, std::string prefix,
+                                            int64_t size) const;
+  /// A factor the token embeddings are multiplied by (Gemma: √hidden_size), if any.
+  virtual std::optional<double> embeddingScale() const { return std::nullopt; }
   virtual std::unique_ptr<LlamaAttention> makeAttention(ModelContext &ctx, std::string prefix,
                                                         int64_t layerIndex) const;
   virtual std::unique_ptr<LlamaMLP> makeMLP(ModelContext &ctx, std::string prefix,

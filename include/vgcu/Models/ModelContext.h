@@ -42,6 +42,15 @@ public:
   mlir::Value reshapeTokens(mlir::Value input, llvm::ArrayRef<int64_t> trailing,
                             mlir::Location loc);
   mlir::Value add(mlir::Value lhs, mlir::Value rhs, mlir::Location loc);
+  mlir::Value mul(mlir::Value lhs, mlir::Value rhs, mlir::Location loc);
+  /// A 0-d constant `value` of `element` (the model dtype by default); it broadcasts
+  /// against any tensor in elementwise ops.
+  mlir::Value scalar(double value, mlir::Location loc, mlir::Type element = {});
+  /// `input · factor`, the factor a scalar of the input's element type (rounded to it, as
+  /// `x * torch.tensor(factor, dtype=x.dtype)` is).
+  mlir::Value scale(mlir::Value input, double factor, mlir::Location loc);
+  /// `input` converted to `element` (a no-op when it already is).
+  mlir::Value cast(mlir::Value input, mlir::Type element, mlir::Location loc);
   /// `input + offset` for an integer tensor (OPT's positions + 2).
   mlir::Value addIndexOffset(mlir::Value input, int64_t offset, mlir::Location loc);
 

@@ -8,7 +8,9 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,6 +24,8 @@ struct ParamInfo {
   llvm::SmallVector<int64_t, 4> shape;
   DType dtype = DType::F32;
   std::vector<std::pair<std::string, int64_t>> segments;
+  /// A computed weight (`computed_by`): made at artifact time, not loaded.
+  bool computed = false;
 };
 
 /// The parameters of a `vgcu` module, by name.
@@ -31,18 +35,40 @@ public:
   static llvm::Expected<ParamTable> fromModule(mlir::ModuleOp module);
   const ParamInfo *find(llvm::StringRef name) const;
   const std::map<std::string, ParamInfo> &params() const { return table; }
-  /// Total number of elements (each name once); nothing if it does not fit in 64 bits.
+  /// Total number of elements of the checkpoint's parameters (each name once, computed
+  /// weights left out); nothing if it does not fit in 64 bits.
   std::optional<int64_t> numElements() const;
 
 private:
   std::map<std::string, ParamInfo> table;
 };
 
+/// A checkpoint tensor rewritten as it is loaded, for layouts vgcu's parameters do not have
+/// (GPT-2's [in, out] Conv1D weights, InternLM2's q/k/v grouped per KV head, Baichuan 2's
+/// row-normalised head). `apply` computes the tensor of shape `shape` from the checkpoint's
+/// of shape `sourceShape` (both as f32, exact for every float checkpoint dtype) when the
+/// artifact is written, one tensor at a time; the loader refuses a checkpoint tensor of
+/// another shape, so `apply` may rely on it.
+struct TensorTransform {
+  /// What it does, for messages ("transposed from [in, out]").
+  std::string description;
+  llvm::SmallVector<int64_t, 4> sourceShape;
+  llvm::SmallVector<int64_t, 4> shape;
+  std::function<void(llvm::ArrayRef<float> source, llvm::ArrayRef<int64_t> sourceShape,
+                     llvm::MutableArrayRef<float> out)>
+      apply;
+};
+
 /// Where a parameter's data comes from: one checkpoint tensor per segment (one segment for
-/// an unpacked parameter).
+/// an unpacked parameter), each maybe transformed as it is loaded.
 struct LoadedParam {
   std::vector<Checkpoint::Entry> segments;
+  /// Per segment, the transform applied to it (null: none).
+  std::vector<std::shared_ptr<const TensorTransform>> transforms;
 };
+
+/// The data of segment `index` of `param` as f32, transformed if it has a transform.
+std::vector<float> materializeSegment(const LoadedParam &param, size_t index);
 using LoadedWeights = std::map<std::string, LoadedParam>;
 
 /// What a builder's loadWeights() talks to: the checkpoint's tensor names, and load() to
@@ -61,8 +87,10 @@ public:
   /// The segment of `param` that holds checkpoint module `module` (e.g. "k_proj"), if any.
   std::optional<int> segmentOf(llvm::StringRef param, llvm::StringRef module) const;
 
-  /// Puts checkpoint tensor `source` into `param` (segment `segment` of a packed one).
-  llvm::Error load(llvm::StringRef param, llvm::StringRef source, int segment = -1);
+  /// Puts checkpoint tensor `source` into `param` (segment `segment` of a packed one),
+  /// rewritten by `transform` if one is given (its result shape is what is checked).
+  llvm::Error load(llvm::StringRef param, llvm::StringRef source, int segment = -1,
+                   std::shared_ptr<const TensorTransform> transform = nullptr);
   /// Marks a checkpoint tensor as deliberately unused.
   void skip(llvm::StringRef source);
 

@@ -10,12 +10,15 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace vgcu {
+
+struct TensorToWrite;
 
 /// One tensor's entry in a safetensors header.
 struct TensorInfo {
@@ -42,6 +45,11 @@ public:
   /// Parses an in-memory image (used by open() and by the fuzzer).
   static llvm::Expected<std::unique_ptr<SafeTensorsFile>>
   parse(std::unique_ptr<llvm::MemoryBuffer> buffer, llvm::StringRef path);
+
+  /// An in-memory file of `tensors` (computed weights, transformed checkpoint tensors),
+  /// checked as a file on disk would be; `name` stands for its path in messages.
+  static llvm::Expected<std::unique_ptr<SafeTensorsFile>>
+  fromTensors(std::vector<TensorToWrite> tensors, llvm::StringRef name);
 
   llvm::StringRef path() const { return filePath; }
   /// Tensors in data order.
