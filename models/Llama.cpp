@@ -8,11 +8,14 @@ using namespace mlir;
 using namespace vgcu;
 
 LlamaMLP::LlamaMLP(ModelContext &ctx, std::string prefix, int64_t hiddenSize,
-                   int64_t intermediateSize, std::string hiddenAct, bool bias)
+                   int64_t intermediateSize, std::string hiddenAct, bool bias,
+                   const LlamaModuleNames &names)
     : Module(ctx, prefix),
-      gateUpProj(ctx, child("gate_up_proj"), hiddenSize,
-                 {{"gate_proj", intermediateSize}, {"up_proj", intermediateSize}}, bias),
-      downProj(ctx, child("down_proj"), intermediateSize, hiddenSize, bias),
+      gateUpProj(ctx, child(names.gateUpProj), hiddenSize,
+                 {{names.gateUpParts[0], intermediateSize},
+                  {names.gateUpParts[1], intermediateSize}},
+                 bias),
+      downProj(ctx, child(names.downProj), intermediateSize, hiddenSize, bias),
       hiddenAct(std::move(hiddenAct)) {}
 
 Value LlamaMLP::forward(Value hiddenStates) {
@@ -21,18 +24,20 @@ Value LlamaMLP::forward(Value hiddenStates) {
   return downProj.forward(activated);
 }
 
-LlamaAttention::LlamaAttention(ModelContext &ctx, std::string prefix, const AttentionSpec &spec)
+LlamaAttention::LlamaAttention(ModelContext &ctx, std::string prefix, const AttentionSpec &spec,
+                               const LlamaModuleNames &names)
     : Module(ctx, prefix), spec(spec),
-      qkvProj(ctx, child("qkv_proj"), spec.hiddenSize,
-              {{"q_proj", spec.numHeads * spec.headDim},
-               {"k_proj", spec.numKvHeads * spec.headDim},
-               {"v_proj", spec.numKvHeads * spec.headDim}},
+      qkvProj(ctx, child(names.qkvProj), spec.hiddenSize,
+              {{names.qkvParts[0], spec.numHeads * spec.headDim},
+               {names.qkvParts[1], spec.numKvHeads * spec.headDim},
+               {names.qkvParts[2], spec.numKvHeads * spec.headDim}},
               spec.qkvBias),
-      oProj(ctx, child("o_proj"), spec.numHeads * spec.headDim, spec.hiddenSize,
+      oProj(ctx, child(names.oProj), spec.numHeads * spec.headDim, spec.hiddenSize,
             spec.outputBias),
-      rotaryEmb(ctx, child("rotary_emb"), spec.headDim, spec.rotaryDim, spec.ropeTheta),
+      rotaryEmb(ctx, child("rotary_emb"), spec.headDim, spec.rotaryDim, spec.ropeTheta,
+                spec.neoxStyle, spec.ropeScaling),
       attn(ctx, child("attn"), spec.numHeads, spec.numKvHeads, spec.headDim, spec.scale,
-           spec.slidingWindow) {}
+           spec.slidingWindow, spec.softcap) {}
 
 Value LlamaAttention::forward(Value positions, Value hiddenStates) {
   std::vector<Value> qkv = qkvProj.split(qkvProj.forward(hiddenStates));
@@ -44,10 +49,11 @@ Value LlamaAttention::forward(Value positions, Value hiddenStates) {
 LlamaDecoderLayer::LlamaDecoderLayer(ModelContext &ctx, std::string prefix, int64_t layerIndex,
                                      const LlamaForCausalLM &model)
     : Module(ctx, prefix),
-      selfAttn(model.makeAttention(ctx, child("self_attn"), layerIndex)),
-      mlp(model.makeMLP(ctx, child("mlp"), layerIndex)),
-      inputLayernorm(model.makeNorm(ctx, child("input_layernorm"), ctx.config().hiddenSize)),
-      postAttentionLayernorm(model.makeNorm(ctx, child("post_attention_layernorm"),
+      selfAttn(model.makeAttention(ctx, child(model.moduleNames().selfAttn), layerIndex)),
+      mlp(model.makeMLP(ctx, child(model.moduleNames().mlp), layerIndex)),
+      inputLayernorm(model.makeNorm(ctx, child(model.moduleNames().inputLayernorm),
+                                    ctx.config().hiddenSize)),
+      postAttentionLayernorm(model.makeNorm(ctx, child(model.moduleNames().postAttentionLayernorm),
                                             ctx.config().hiddenSize)) {}
 
 std::pair<Value, Value> LlamaDecoderLayer::forward(Value positions, Value hiddenStates,
@@ -60,10 +66,12 @@ std::pair<Value, Value> LlamaDecoderLayer::forward(Value positions, Value hidden
 
 LlamaModel::LlamaModel(ModelContext &ctx, std::string prefix, const LlamaForCausalLM &model)
     : Module(ctx, prefix), model(model),
-      embedTokens(ctx, child("embed_tokens"), ctx.config().vocabSize, ctx.config().hiddenSize),
-      norm(model.makeNorm(ctx, child("norm"), ctx.config().hiddenSize)) {
+      embedTokens(ctx, child(model.moduleNames().embedTokens), ctx.config().vocabSize,
+                  ctx.config().hiddenSize),
+      norm(model.makeNorm(ctx, child(model.moduleNames().norm), ctx.config().hiddenSize)) {
   for (int64_t i = 0; i < ctx.config().numHiddenLayers; ++i)
-    layers.push_back(model.makeDecoderLayer(ctx, child("layers." + std::to_string(i)), i));
+    layers.push_back(model.makeDecoderLayer(
+        ctx, child(model.moduleNames().layers + "." + std::to_string(i)), i));
 }
 
 Value LlamaModel::getInputEmbeddings(Value inputIds) {
@@ -87,12 +95,29 @@ void LlamaForCausalLM::init(ModelContext &context, llvm::StringRef modelPrefix) 
   auto name = [&](llvm::StringRef child) {
     return prefix.empty() ? child.str() : prefix + "." + child.str();
   };
-  model = makeModel(context, name("model"));
+  model = makeModel(context, name(moduleNames().model));
   if (config().tieWordEmbeddings)
     lmHead = std::make_unique<LMHead>(LMHead::tiedTo(context, model->embedding()));
   else
-    lmHead = std::make_unique<LMHead>(context, name("lm_head"), config().vocabSize,
+    lmHead = std::make_unique<LMHead>(context, name(moduleNames().lmHead), config().vocabSize,
                                       config().hiddenSize);
+}
+
+const LlamaModuleNames &LlamaForCausalLM::moduleNames() const {
+  static const LlamaModuleNames llamaNames;
+  return llamaNames;
+}
+
+bool LlamaForCausalLM::skipCheckpointTensor(llvm::StringRef name,
+                                            const ModelConfig &config) const {
+  if (name.contains("rotary_emb.inv_freq"))
+    return true;
+  return config.tieWordEmbeddings && name == moduleNames().lmHead + ".weight";
+}
+
+PackedModulesMapping LlamaForCausalLM::packedModulesMapping() const {
+  const LlamaModuleNames &names = moduleNames();
+  return {{names.qkvProj, names.qkvParts}, {names.gateUpProj, names.gateUpParts}};
 }
 
 Value LlamaForCausalLM::getInputEmbeddings(Value inputIds) {
@@ -125,6 +150,7 @@ AttentionSpec LlamaForCausalLM::attentionSpec(int64_t layerIndex) const {
   spec.headDim = c.headDim;
   spec.rotaryDim = c.rotaryDim;
   spec.ropeTheta = c.ropeTheta;
+  spec.ropeScaling = c.ropeScaling;
   spec.scale = 1.0 / std::sqrt(static_cast<double>(c.headDim));
   spec.qkvBias = c.attentionBias;
   spec.outputBias = c.attentionBias;
@@ -136,7 +162,8 @@ AttentionSpec LlamaForCausalLM::attentionSpec(int64_t layerIndex) const {
 std::unique_ptr<LlamaAttention> LlamaForCausalLM::makeAttention(ModelContext &context,
                                                                 std::string modulePrefix,
                                                                 int64_t layerIndex) const {
-  return std::make_unique<LlamaAttention>(context, modulePrefix, attentionSpec(layerIndex));
+  return std::make_unique<LlamaAttention>(context, modulePrefix, attentionSpec(layerIndex),
+                                          moduleNames());
 }
 
 std::unique_ptr<LlamaMLP> LlamaForCausalLM::makeMLP(ModelContext &context,
@@ -144,7 +171,7 @@ std::unique_ptr<LlamaMLP> LlamaForCausalLM::makeMLP(ModelContext &context,
                                                     int64_t layerIndex) const {
   const ModelConfig &c = config();
   return std::make_unique<LlamaMLP>(context, modulePrefix, c.hiddenSize, c.intermediateSize,
-                                    c.hiddenAct, c.mlpBias);
+                                    c.hiddenAct, c.mlpBias, moduleNames());
 }
 
 std::unique_ptr<LlamaDecoderLayer>

@@ -1,8 +1,14 @@
 //===- Registration.cpp - vgcu's built-in architectures in the model registry -----===//
 
+#include "vgcu/Models/Baichuan.h"
+#include "vgcu/Models/ChatGLM.h"
+#include "vgcu/Models/GPT2.h"
+#include "vgcu/Models/Gemma.h"
+#include "vgcu/Models/InternLM2.h"
 #include "vgcu/Models/Llama.h"
 #include "vgcu/Models/ModelRegistry.h"
 #include "vgcu/Models/OPT.h"
+#include "vgcu/Models/Phi3.h"
 
 using namespace vgcu;
 
@@ -21,6 +27,40 @@ void ModelRegistry::registerBuiltinModels() {
     registerBuiltin("Qwen3ForCausalLM", [] { return std::make_unique<Qwen3ForCausalLM>(); },
                     {"Llama", "per-head q/k RMSNorm before rotary, explicit head_dim",
                      {"Qwen/Qwen3-0.6B", "Qwen/Qwen3-8B"}});
+    registerBuiltin("GemmaForCausalLM", [] { return std::make_unique<GemmaForCausalLM>(); },
+                    {"Gemma", "(1 + w) RMSNorm in f32, √hidden-scaled embeddings, GELU(tanh) "
+                              "MLP, explicit head_dim, tied head",
+                     {"google/gemma-2b", "google/gemma-7b"}});
+    registerBuiltin("Gemma2ForCausalLM", [] { return std::make_unique<Gemma2ForCausalLM>(); },
+                    {"Gemma", "Gemma with sandwich norms, soft-capped attention and logits, "
+                              "sliding window on alternating layers",
+                     {"google/gemma-2-9b", "google/gemma-2-27b"}});
+    registerBuiltin("Phi3ForCausalLM", [] { return std::make_unique<Phi3ForCausalLM>(); },
+                    {"Phi-3", "packed qkv_proj and gate_up_proj in the checkpoint, LongRoPE, "
+                              "partial rotary, sliding window",
+                     {"microsoft/Phi-3-mini-4k-instruct", "microsoft/Phi-3.5-mini-instruct"}});
+    registerBuiltin("InternLM2ForCausalLM",
+                    [] { return std::make_unique<InternLM2ForCausalLM>(); },
+                    {"InternLM2", "Llama layout under InternLM2's names; wqkv grouped per KV head, "
+                                  "regrouped when loaded",
+                     {"internlm/internlm2-7b", "internlm/internlm2-chat-7b"}});
+    registerBuiltin("BaichuanForCausalLM", [] { return std::make_unique<BaichuanForCausalLM>(); },
+                    {"Baichuan", "packed W_pack, RoPE, NormHead (rows L2-normalised when the "
+                                 "artifact is written); 13B (ALiBi) refused",
+                     {"baichuan-inc/Baichuan2-7B-Base", "baichuan-inc/Baichuan2-7B-Chat"}});
+    registerBuiltin("BaiChuanForCausalLM", [] { return std::make_unique<BaiChuanForCausalLM>(); },
+                    {"Baichuan", "packed W_pack, RoPE", {"baichuan-inc/Baichuan-7B"}});
+    registerBuiltin("ChatGLMModel", [] { return std::make_unique<ChatGLMForCausalLM>(); },
+                    {"ChatGLM", "multi-query groups, q/k/v bias, rotary on interleaved pairs of "
+                                "half of each head (rope_ratio), RMSNorm scaled in f32, SwiGLU",
+                     {"THUDM/chatglm3-6b", "THUDM/glm-4-9b-chat"}});
+    registerBuiltin("ChatGLMForConditionalGeneration",
+                    [] { return std::make_unique<ChatGLMForCausalLM>(); },
+                    {"ChatGLM", "the same model as ChatGLMModel", {"THUDM/chatglm2-6b"}});
+    registerBuiltin("GPT2LMHeadModel", [] { return std::make_unique<GPT2LMHeadModel>(); },
+                    {"GPT-2", "Conv1D weights transposed when loaded, learned positions, "
+                              "LayerNorm, gelu_new, tied head",
+                     {"openai-community/gpt2", "openai-community/gpt2-xl"}});
     registerBuiltin("OPTForCausalLM", [] { return std::make_unique<OPTForCausalLM>(); },
                     {"OPT", "LayerNorm, learned positions offset by 2, ReLU, biases, tied head",
                      {"facebook/opt-125m", "facebook/opt-6.7b"}});

@@ -30,7 +30,7 @@ namespace {
 /// Ops the artifact writer can evaluate (see lib/Compiler/WeightFolding.cpp).
 bool isFoldableOp(Operation *op) {
   return isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaximumOp, NegOp, SqrtOp, RsqrtOp, ExpOp,
-             CastOp, TransposeOp, ReshapeOp, BroadcastOp, ConcatOp, SliceOp>(op);
+             CastOp, TransposeOp, ReshapeOp, BroadcastOp, ConcatOp, SliceOp, SumOp>(op);
 }
 
 struct FoldWeightsPass : vgcu::impl::FoldWeightsBase<FoldWeightsPass> {

@@ -40,11 +40,31 @@ struct FuseAllReduceAddNorm : OpRewritePattern<AddNormOp> {
   }
 };
 
+/// norm_add_norm(all_reduce(x), r) → all_reduce_norm_add_norm(x, r): only the normed input
+/// may be the partial sum (the residual stream is whole on every rank).
+struct FuseAllReduceNormAddNorm : OpRewritePattern<NormAddNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(NormAddNormOp op, PatternRewriter &rewriter) const override {
+    auto reduce = op.getInput().getDefiningOp<AllReduceOp>();
+    if (!reduce || !reduce->hasOneUse())
+      return rewriter.notifyMatchFailure(op, "the input is no single-use all_reduce");
+    auto fused = AllReduceNormAddNormOp::create(
+        rewriter, rewriter.getFusedLoc({op.getLoc(), reduce.getLoc()}), op->getResultTypes(),
+        reduce.getInput(), op.getResidual(), op.getPostWeight(), op.getWeight(),
+        op.getPostEpsilonAttr(), op.getEpsilonAttr());
+    rewriter.replaceOp(op, fused->getResults());
+    rewriter.eraseOp(reduce);
+    return success();
+  }
+};
+
 struct FuseAllReduceNormPass : vgcu::impl::FuseAllReduceNormBase<FuseAllReduceNormPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseAllReduceAddNorm<AddRmsNormOp, AllReduceAddRmsNormOp>,
-                 FuseAllReduceAddNorm<AddLayerNormOp, AllReduceAddLayerNormOp>>(&getContext());
+                 FuseAllReduceAddNorm<AddLayerNormOp, AllReduceAddLayerNormOp>,
+                 FuseAllReduceNormAddNorm>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -23,28 +23,48 @@ bool isTransposeOf(Value value, ArrayRef<int64_t> permutation, Value &input) {
   return true;
 }
 
-/// Removes grouped-KV repetition: `reshape(broadcast(reshape(kv, [S, Hkv, 1, D]),
-/// [S, Hkv, g, D]), [S, Hkv·g, D])` (what repeat_interleave and expand + reshape both
-/// become) gives back kv.
+/// Removes grouped-KV repetition: `reshape(broadcast(kv1, [S, Hkv, g, D]), [S, Hkv·g, D])`
+/// with kv1 = `reshape(kv, [S, Hkv, 1, D])` (what repeat_interleave and expand + reshape both
+/// become) gives back kv; a kv1 made some other way (InternLM2 selects k and v out of a
+/// [S, Hkv, g + 2, D] view) is given back as it is, [S, Hkv, 1, D].
 Value stripKvRepeat(Value value) {
   auto outer = value.getDefiningOp<ReshapeOp>();
   auto broadcast = outer ? outer.getInput().getDefiningOp<BroadcastOp>() : BroadcastOp();
-  auto inner = broadcast ? broadcast.getInput().getDefiningOp<ReshapeOp>() : ReshapeOp();
-  if (!inner)
+  if (!broadcast)
     return value;
-  ArrayRef<int64_t> base = cast<RankedTensorType>(inner.getInput().getType()).getShape();
-  ArrayRef<int64_t> unit = cast<RankedTensorType>(inner.getType()).getShape();
+  Value unit = broadcast.getInput();
+  ArrayRef<int64_t> unitShape = cast<RankedTensorType>(unit.getType()).getShape();
   ArrayRef<int64_t> grouped = cast<RankedTensorType>(broadcast.getType()).getShape();
-  if (base.size() != 3 || unit.size() != 4 || grouped.size() != 4 || unit[2] != 1 ||
-      unit[1] != base[1] || unit[3] != base[2] || grouped[1] != base[1] ||
-      grouped[3] != base[2] || ShapedType::isDynamic(grouped[2]))
+  if (unitShape.size() != 4 || grouped.size() != 4 || unitShape[2] != 1 ||
+      unitShape[1] != grouped[1] || unitShape[3] != grouped[3] ||
+      ShapedType::isDynamic(grouped[2]))
     return value;
-  return inner.getInput();
+  if (auto inner = unit.getDefiningOp<ReshapeOp>()) {
+    ArrayRef<int64_t> base = cast<RankedTensorType>(inner.getInput().getType()).getShape();
+    if (base.size() == 3 && base[1] == unitShape[1] && base[2] == unitShape[3])
+      return inner.getInput();
+  }
+  return unit;
 }
 
-/// Multiplies by scalar constants, peeled off `value`; returns what they scaled.
+/// Whether `value` holds [S, heads, D] or [S, heads, 1, D].
+bool isHeadsLayout(RankedTensorType type) {
+  return type.getRank() == 3 || (type.getRank() == 4 && type.getDimSize(2) == 1);
+}
+
+/// Multiplies by (or divisions by) scalar constants, peeled off `value`; returns what they
+/// scaled.
 Value peelScales(Value value, double &scale) {
   while (true) {
+    // `scores / math.sqrt(head_dim)` (InternLM2, Baichuan, GPT-2).
+    if (auto div = value.getDefiningOp<DivOp>()) {
+      std::optional<double> divisor = matchScaleConstant(div.getRhs());
+      if (!divisor || *divisor == 0.0 || div.getLhs().getType() != div.getType())
+        return value;
+      scale /= *divisor;
+      value = div.getLhs();
+      continue;
+    }
     auto mul = value.getDefiningOp<MulOp>();
     if (!mul)
       return value;
@@ -153,9 +173,15 @@ struct FuseAttentionPattern : OpRewritePattern<MatmulOp> {
     auto mask = matchMask(fill.getCondition());
     if (!mask)
       return rewriter.notifyMatchFailure(op, "mask is not causal");
-    // (q · kᵀ) · scale
+    // (q · kᵀ) · scale, maybe soft-capped before the mask (Gemma 2)
+    Value scaled = fill.getOnFalse();
+    FloatAttr softcap;
+    if (auto cap = scaled.getDefiningOp<SoftCapOp>()) {
+      softcap = cap.getCapAttr();
+      scaled = cap.getInput();
+    }
     double scale = 1.0;
-    auto scores = peelScales(fill.getOnFalse(), scale).getDefiningOp<MatmulOp>();
+    auto scores = peelScales(scaled, scale).getDefiningOp<MatmulOp>();
     Value queryHeads, keyHeads;
     if (!scores || !isTransposeOf(scores.getLhs(), {1, 0, 2}, queryHeads) ||
         !isTransposeOf(scores.getRhs(), {1, 2, 0}, keyHeads))
@@ -178,9 +204,12 @@ struct FuseAttentionPattern : OpRewritePattern<MatmulOp> {
     auto queryType = cast<RankedTensorType>(query.getType());
     auto keyType = cast<RankedTensorType>(key.getType());
     auto valueType = cast<RankedTensorType>(value.getType());
-    if (queryType.getRank() != 3 || keyType.getRank() != 3 || keyType != valueType ||
+    if (queryType.getRank() != 3 || !isHeadsLayout(keyType) || !isHeadsLayout(valueType) ||
+        keyType.getDimSize(1) != valueType.getDimSize(1) ||
+        keyType.getShape().back() != valueType.getShape().back() ||
+        keyType.getElementType() != valueType.getElementType() ||
         queryType.getElementType() != keyType.getElementType() ||
-        queryType.getDimSize(2) != keyType.getDimSize(2))
+        queryType.getDimSize(2) != keyType.getShape().back())
       return rewriter.notifyMatchFailure(op, "unexpected q/k/v shapes");
     int64_t numHeads = queryType.getDimSize(1), numKvHeads = keyType.getDimSize(1);
     int64_t headDim = queryType.getDimSize(2);
@@ -204,7 +233,7 @@ struct FuseAttentionPattern : OpRewritePattern<MatmulOp> {
         rewriter, loc, q.getType(), q, k, v, rewriter.getI64IntegerAttr(numHeads),
         rewriter.getI64IntegerAttr(numKvHeads), rewriter.getI64IntegerAttr(headDim),
         rewriter.getF64FloatAttr(scale), rewriter.getUnitAttr(),
-        mask->window ? rewriter.getI64IntegerAttr(*mask->window) : nullptr);
+        mask->window ? rewriter.getI64IntegerAttr(*mask->window) : nullptr, softcap);
     Value byHead = ReshapeOp::create(rewriter, loc, query.getType(), attention);
     rewriter.replaceOpWithNewOp<TransposeOp>(op, op.getType(), byHead,
                                              rewriter.getDenseI64ArrayAttr({1, 0, 2}));

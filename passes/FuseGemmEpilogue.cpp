@@ -46,8 +46,46 @@ LinearOp rebuild(PatternRewriter &rewriter, LinearOp linear, Type resultType,
   return LinearOp::create(rewriter, linear.getLoc(), resultType, linear.getInput(),
                           linear.getWeight(), linear.getBias(), residual,
                           linear.getPackedModulesAttr(), linear.getPackedSizesAttr(),
-                          epilogue, linear.getFirstRankBias());
+                          epilogue, linear.getFirstRankBias(), linear.getSoftCapAttr());
 }
+
+/// linear → soft_cap, where the cap is the linear's only user: the linear caps its result
+/// last (Gemma 2's logits).
+struct FoldSoftCap : OpRewritePattern<SoftCapOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(SoftCapOp cap, PatternRewriter &rewriter) const override {
+    auto linear = cap.getInput().getDefiningOp<LinearOp>();
+    if (!linear || linear.getSoftCapAttr() || !linear.getResult().hasOneUse())
+      return rewriter.notifyMatchFailure(cap, "not the only user of an uncapped linear");
+    rewriter.modifyOpInPlace(linear, [&] { linear.setSoftCapAttr(cap.getCapAttr()); });
+    rewriter.replaceOp(cap, linear.getResult());
+    return success();
+  }
+};
+
+/// soft_cap(slice(all_gather(x))) → slice(all_gather(soft_cap(x))): an elementwise cap
+/// commutes with gathering the vocabulary shards and cutting off the padding (whose rows are
+/// zero, and capped zero is zero), and before the gather it meets the LM head's GEMM.
+struct CapBeforeGather : OpRewritePattern<SoftCapOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(SoftCapOp cap, PatternRewriter &rewriter) const override {
+    Value gathered = cap.getInput();
+    auto slice = gathered.getDefiningOp<SliceOp>();
+    if (slice)
+      gathered = slice.getInput();
+    auto gather = gathered.getDefiningOp<AllGatherOp>();
+    if (!gather || !gather->hasOneUse() || (slice && !slice->hasOneUse()))
+      return rewriter.notifyMatchFailure(cap, "not a cap of gathered shards");
+    rewriter.setInsertionPoint(gather);
+    Value capped =
+        SoftCapOp::create(rewriter, cap.getLoc(), gather.getInput(), cap.getCapAttr());
+    rewriter.modifyOpInPlace(gather, [&] { gather->setOperand(0, capped); });
+    rewriter.replaceOp(cap, cap.getInput());
+    return success();
+  }
+};
 
 /// linear → act, where the act is the linear's only user: one linear with the epilogue.
 struct FoldActivation : OpRewritePattern<LinearOp> {
@@ -101,7 +139,7 @@ struct FoldResidual : OpRewritePattern<LinearOp> {
 struct FuseGemmEpiloguePass : vgcu::impl::FuseGemmEpilogueBase<FuseGemmEpiloguePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FoldActivation>(&getContext(), /*benefit=*/2);
+    patterns.add<FoldActivation, CapBeforeGather, FoldSoftCap>(&getContext(), /*benefit=*/2);
     patterns.add<FoldResidual>(&getContext(), /*benefit=*/1);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

@@ -121,6 +121,26 @@ struct FuseRmsNormPattern : OpRewritePattern<MulOp> {
   }
 };
 
+/// cast(rms_norm(cast(x → f32), w: f32) → type of x) → rms_norm(x, w): an RMSNorm computed
+/// wholly in f32 and rounded once at the end (Gemma's `(norm(x.float()) * (1 + w.float()))
+/// .type_as(x)`) is what vgcu.rms_norm does with an f32 weight over a narrower input.
+struct FuseF32RmsNormPattern : OpRewritePattern<CastOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(CastOp op, PatternRewriter &rewriter) const override {
+    auto norm = op.getInput().getDefiningOp<RmsNormOp>();
+    auto upcast = norm ? norm.getInput().getDefiningOp<CastOp>() : CastOp();
+    if (!upcast || !norm.getType().getElementType().isF32() ||
+        !norm.getWeight().getType().getElementType().isF32() ||
+        upcast.getInput().getType() != op.getType() ||
+        !isa<FloatType>(op.getType().getElementType()))
+      return rewriter.notifyMatchFailure(op, "not an f32 RMSNorm between casts");
+    rewriter.replaceOpWithNewOp<RmsNormOp>(op, upcast.getInput(), norm.getWeight(),
+                                           norm.getEpsilon());
+    return success();
+  }
+};
+
 /// (x - mean(x)) / sqrt(mean((x - mean(x))²) + eps) · w + b → vgcu.layer_norm.
 struct FuseLayerNormPattern : OpRewritePattern<AddOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -161,7 +181,8 @@ struct FuseLayerNormPattern : OpRewritePattern<AddOp> {
 struct FuseRmsNormPass : vgcu::impl::FuseRmsNormBase<FuseRmsNormPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseRmsNormPattern, FuseLayerNormPattern>(&getContext());
+    patterns.add<FuseRmsNormPattern, FuseF32RmsNormPattern, FuseLayerNormPattern>(
+        &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -75,8 +75,9 @@ struct FuseRotaryAttentionPattern : OpRewritePattern<AttentionOp> {
         rewriter, loc, attention.getType(), rotary.getPositions(), query, key,
         attention.getValue(), queryNorm, keyNorm, attention.getNumHeadsAttr(),
         attention.getNumKvHeadsAttr(), attention.getHeadDimAttr(), attention.getScaleAttr(),
-        attention.getCausalAttr(), attention.getSlidingWindowAttr(), rotary.getStyle(),
-        rotary.getRotaryDimAttr(), rotary.getThetaAttr(), epsilon);
+        attention.getCausalAttr(), attention.getSlidingWindowAttr(), attention.getSoftcapAttr(),
+        rotary.getStyle(),
+        rotary.getRotaryDimAttr(), rotary.getThetaAttr(), epsilon, rotary.getRopeScalingAttr());
     rewriter.replaceOp(attention, fused.getResult());
     rewriter.eraseOp(rotary);
     return success();

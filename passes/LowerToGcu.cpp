@@ -154,7 +154,7 @@ PATTERN(LowerLinear, LinearOp) {
   Value out = allocate(rewriter, op.getLoc(), op.getType());
   gcu::GemmOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getWeight(),
                       adaptor.getBias(), adaptor.getResidual(), out, op.getEpilogue(),
-                      op.getFirstRankBias());
+                      op.getFirstRankBias(), op.getSoftCapAttr());
   rewriter.replaceOp(op, out);
   return success();
 }
@@ -163,6 +163,29 @@ PATTERN(LowerRmsNorm, RmsNormOp) {
   Value out = allocate(rewriter, op.getLoc(), op.getType());
   gcu::RmsNormOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getWeight(), out,
                          op.getEpsilonAttr());
+  rewriter.replaceOp(op, out);
+  return success();
+}
+
+/// vgcu.norm_add_norm and its all-reduce form: the kernel updates input and residual in
+/// place, in copies when they do not die here.
+template <typename Op, typename Kernel>
+struct LowerNormAddNorm : GcuPattern<Op> {
+  using GcuPattern<Op>::GcuPattern;
+  LogicalResult matchAndRewrite(Op op, typename Op::Adaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Value input = this->writable(rewriter, op, 0, adaptor.getInput());
+    Value residual = this->writable(rewriter, op, 1, adaptor.getResidual());
+    Kernel::create(rewriter, op.getLoc(), adaptor.getPostWeight(), adaptor.getWeight(), input,
+                   residual, op.getPostEpsilonAttr(), op.getEpsilonAttr());
+    rewriter.replaceOp(op, {input, residual});
+    return success();
+  }
+};
+
+PATTERN(LowerSoftCap, SoftCapOp) {
+  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  gcu::SoftCapOp::create(rewriter, op.getLoc(), adaptor.getInput(), out, op.getCapAttr());
   rewriter.replaceOp(op, out);
   return success();
 }
@@ -203,7 +226,7 @@ PATTERN(LowerRotary, RotaryEmbeddingOp) {
                                            : writable(rewriter, op, 1, adaptor.getKey());
   gcu::RotaryEmbeddingOp::create(rewriter, op.getLoc(), adaptor.getPositions(), query, key,
                                  op.getStyle(), op.getHeadDimAttr(), op.getRotaryDimAttr(),
-                                 op.getThetaAttr());
+                                 op.getThetaAttr(), op.getRopeScalingAttr());
   rewriter.replaceOp(op, {query, key});
   return success();
 }
@@ -230,7 +253,8 @@ PATTERN(LowerAttention, AttentionOp) {
         lowering.positions, lowering.slotMapping, lowering.blockTable, Value(), Value(),
         keyCache, valueCache, out, lowering.phase, op.getNumHeadsAttr(),
         op.getNumKvHeadsAttr(), op.getHeadDimAttr(), op.getScaleAttr(),
-        op.getSlidingWindowAttr(), std::nullopt, nullptr, nullptr, nullptr);
+        op.getSlidingWindowAttr(), op.getSoftcapAttr(), std::nullopt, nullptr, nullptr,
+        nullptr, nullptr);
     rewriter.replaceOp(op, out);
     return success();
   }
@@ -242,13 +266,13 @@ PATTERN(LowerAttention, AttentionOp) {
                                     adaptor.getValue(), lowering.positions, out,
                                     op.getNumHeadsAttr(), op.getNumKvHeadsAttr(),
                                     op.getHeadDimAttr(), op.getScaleAttr(),
-                                    op.getSlidingWindowAttr());
+                                    op.getSlidingWindowAttr(), op.getSoftcapAttr());
   else
     gcu::PagedAttentionOp::create(rewriter, loc, adaptor.getQuery(), keyCache, valueCache,
                                   lowering.blockTable, lowering.positions, out,
                                   op.getNumHeadsAttr(), op.getNumKvHeadsAttr(),
                                   op.getHeadDimAttr(), op.getScaleAttr(),
-                                  op.getSlidingWindowAttr());
+                                  op.getSlidingWindowAttr(), op.getSoftcapAttr());
   rewriter.replaceOp(op, out);
   return success();
 }
@@ -262,8 +286,9 @@ PATTERN(LowerRotaryAttention, RotaryAttentionOp) {
       adaptor.getPositions(), lowering.slotMapping, lowering.blockTable,
       adaptor.getQNormWeight(), adaptor.getKNormWeight(), keyCache, valueCache, out,
       lowering.phase, op.getNumHeadsAttr(), op.getNumKvHeadsAttr(), op.getHeadDimAttr(),
-      op.getScaleAttr(), op.getSlidingWindowAttr(), op.getStyle(), op.getRotaryDimAttr(),
-      op.getThetaAttr(), op.getNormEpsilonAttr());
+      op.getScaleAttr(), op.getSlidingWindowAttr(), op.getSoftcapAttr(), op.getStyle(),
+      op.getRotaryDimAttr(), op.getThetaAttr(), op.getNormEpsilonAttr(),
+      op.getRopeScalingAttr());
   rewriter.replaceOp(op, out);
   return success();
 }
@@ -413,7 +438,9 @@ void populateLoweringPatterns(RewritePatternSet &patterns, const TypeConverter &
                LowerAddNorm<AllReduceAddRmsNormOp, gcu::AllReduceFusedAddRmsNormOp>,
                LowerAddNorm<AddLayerNormOp, gcu::FusedAddLayerNormOp>,
                LowerAddNorm<AllReduceAddLayerNormOp, gcu::AllReduceFusedAddLayerNormOp>,
-               LowerReduction<MeanOp, gcu::ReduceKind::mean>,
+               LowerNormAddNorm<NormAddNormOp, gcu::FusedNormAddNormOp>,
+               LowerNormAddNorm<AllReduceNormAddNormOp, gcu::AllReduceFusedNormAddNormOp>,
+               LowerSoftCap, LowerReduction<MeanOp, gcu::ReduceKind::mean>,
                LowerReduction<SumOp, gcu::ReduceKind::sum>,
                LowerBinary<AddOp, gcu::BinaryKind::add>, LowerBinary<SubOp, gcu::BinaryKind::sub>,
                LowerBinary<MulOp, gcu::BinaryKind::mul>, LowerBinary<DivOp, gcu::BinaryKind::div>,
@@ -439,7 +466,8 @@ void placeBuffers(Block &body, EntryLowering &lowering) {
   for (Operation &op : body) {
     if (isa<AttentionOp, RotaryAttentionOp>(op))
       lowering.kvLayer[&op] = placement.kvLayer(&op);
-    if (isa<AddRmsNormOp, AllReduceAddRmsNormOp, AddLayerNormOp, AllReduceAddLayerNormOp>(op)) {
+    if (isa<AddRmsNormOp, AllReduceAddRmsNormOp, AddLayerNormOp, AllReduceAddLayerNormOp,
+            NormAddNormOp, AllReduceNormAddNormOp>(op)) {
       Value input = op.getOperand(0), residual = op.getOperand(1);
       // Both buffers are written: a residual sharing the input's storage needs its own.
       lowering.writable[&op] = {placement.diesAt(input, &op),

@@ -113,7 +113,7 @@ void packGroup(SmallVectorImpl<Candidate> &group, OpBuilder &builder) {
                                   first.getInput(), weight, bias, /*residual=*/Value(),
                                   builder.getStrArrayAttr(modules),
                                   builder.getDenseI64ArrayAttr(sizes), Epilogue::none,
-                                  /*first_rank_bias=*/false);
+                                  /*first_rank_bias=*/false, /*soft_cap=*/nullptr);
   // All slices first: the builder inserts before `first`, which is about to go.
   int64_t offset = 0;
   int64_t lastDim = resultType.getRank() - 1;
@@ -129,8 +129,63 @@ void packGroup(SmallVectorImpl<Candidate> &group, OpBuilder &builder) {
   }
 }
 
+/// A projection already packed in one parameter (Phi-3's qkv_proj, a traced gate_up_proj
+/// feeding a gated activation): its output is cut into contiguous slices along the last
+/// dimension, or halved by a gated activation. Records the parts as the packing, so sharding
+/// splits each part on its own, as it does for a packed linear.
+void markPackedParameter(LinearOp op, OpBuilder &builder) {
+  if (op.getPackedModulesAttr())
+    return;
+  auto weight = op.getWeight().getDefiningOp<ParamOp>();
+  if (!weight || weight.getShardAttr())
+    return;
+  int64_t lastDim = cast<RankedTensorType>(op.getType()).getRank() - 1;
+  int64_t width = cast<RankedTensorType>(op.getType()).getShape().back();
+  SmallVector<int64_t> sizes;
+  if (op->hasOneUse() && isa<SiluAndMulOp, GeluAndMulOp>(*op->getUsers().begin())) {
+    if (width % 2 != 0)
+      return;
+    sizes.assign({width / 2, width / 2});
+  } else {
+    SmallVector<std::pair<int64_t, int64_t>> ranges;
+    for (Operation *user : op->getUsers()) {
+      auto slice = dyn_cast<SliceOp>(user);
+      if (!slice || (slice.getDim() != -1 && slice.getDim() != lastDim) || slice.getStep() != 1)
+        return;
+      ranges.push_back({slice.getStart(), slice.getEnd()});
+    }
+    llvm::sort(ranges);
+    ranges.erase(std::unique(ranges.begin(), ranges.end()), ranges.end());
+    int64_t next = 0;
+    for (auto [start, end] : ranges) {
+      if (start != next)
+        return; // overlapping or leaving a gap: not a packing
+      sizes.push_back(end - start);
+      next = end;
+    }
+    if (next != width || sizes.size() < 2)
+      return;
+  }
+  StringRef name = weight.getName();
+  name.consume_back(".folded"); // a weight computed from the checkpoint's (transposed, regrouped)
+  if (!name.consume_back(".weight"))
+    return;
+  StringRef module = name.rsplit('.').second;
+  SmallVector<std::string> modules;
+  for (const auto &[packedName, parts] : knownPackings())
+    if (packedName == module && parts.size() == sizes.size())
+      modules.assign(parts.begin(), parts.end());
+  for (size_t i = modules.size(); i < sizes.size(); ++i)
+    modules.push_back(module.str() + "_part" + std::to_string(i));
+  SmallVector<StringRef> names(modules.begin(), modules.end());
+  op.setPackedModulesAttr(builder.getStrArrayAttr(names));
+  op.setPackedSizesAttr(builder.getDenseI64ArrayAttr(sizes));
+}
+
 struct PackProjectionsPass : vgcu::impl::PackProjectionsBase<PackProjectionsPass> {
   void runOnOperation() override {
+    OpBuilder marker(&getContext());
+    getOperation().walk([&](LinearOp op) { markPackedParameter(op, marker); });
     // Linears grouped by (input, parent module, bias or not), in program order.
     llvm::MapVector<std::tuple<Value, StringAttr, int, Block *>, SmallVector<Candidate>> groups;
     getOperation().walk([&](LinearOp op) {

@@ -21,6 +21,19 @@ def FoldWeights : Pass<"vgcu-fold-weights", "::mlir::ModuleOp"> {
   let dependentDialects = ["::vgcu::VgcuDialect", "::mlir::func::FuncDialect"];
 }
 
+def UngroupProjections : Pass<"vgcu-ungroup-projections", "::mlir::func::FuncOp"> {
+  let summary = "Make the parts of a projection split through a grouped view contiguous";
+  let description = [{
+    A `[tokens, features]` linear whose only use is a view `[tokens, (groups,) parts, width]`
+    cut into slices along `parts` (InternLM2's wqkv: per KV head, its queries, key and value;
+    Baichuan's W_pack: q, k, v) becomes a linear over a weight whose rows are reordered part
+    by part, each part a contiguous slice of its output viewed as before. The reordering is
+    arithmetic on the weight alone, left for vgcu-fold-weights; vgcu-pack-projections then
+    sees an ordinary packed projection, which tensor parallelism splits part by part.
+  }];
+  let dependentDialects = ["::vgcu::VgcuDialect"];
+}
+
 def FuseRmsNorm : Pass<"vgcu-fuse-rms-norm", "::mlir::func::FuncOp"> {
   let summary = "Fuse RMSNorm and LayerNorm spelled in primitives into vgcu.rms_norm / layer_norm";
   let description = [{
@@ -40,6 +53,26 @@ def FuseAddRmsNorm : Pass<"vgcu-fuse-add-rms-norm", "::mlir::func::FuncOp"> {
     `n, s = add_rms_norm(a, b)` (vLLM's fused_add_rms_norm), and a LayerNorm likewise becomes
     `add_layer_norm`. The add must not broadcast: the fused op provides the sum only at the
     operands' own type.
+  }];
+  let dependentDialects = ["::vgcu::VgcuDialect"];
+}
+
+def FuseNormAddNorm : Pass<"vgcu-fuse-norm-add-norm", "::mlir::func::FuncOp"> {
+  let summary = "Fuse an RMSNorm feeding a residual add + RMSNorm into vgcu.norm_add_norm";
+  let description = [{
+    `add_rms_norm(rms_norm(x, w_post), r, w)`, the inner norm used only there, becomes
+    `norm_add_norm(x, r, w_post, w)`: Gemma 2's post-norm closing a block, the residual add
+    and the pre-norm opening the next, one kernel instead of two.
+  }];
+  let dependentDialects = ["::vgcu::VgcuDialect"];
+}
+
+def FuseSoftCap : Pass<"vgcu-fuse-soft-cap", "::mlir::func::FuncOp"> {
+  let summary = "Fuse tanh soft-capping spelled in primitives into vgcu.soft_cap";
+  let description = [{
+    `tanh(x / c) · c` with one positive scalar constant `c` (Gemma 2's attention scores and
+    logits) becomes `vgcu.soft_cap x {cap = c}`, which attention fusion and the GEMM epilogue
+    then take in.
   }];
   let dependentDialects = ["::vgcu::VgcuDialect"];
 }
@@ -68,6 +101,17 @@ def FuseAttention : Pass<"vgcu-fuse-attention", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::vgcu::VgcuDialect"];
 }
 
+def FuseGelu : Pass<"vgcu-fuse-gelu", "::mlir::func::FuncOp"> {
+  let summary = "Fuse GELU's tanh approximation spelled in primitives into vgcu.gelu";
+  let description = [{
+    `0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))` (GPT-2's `gelu_new`, written out by
+    transformers' NewGELUActivation; `x³` as `pow(x, 3)` or `x · x · x`, the products grouped
+    either way) becomes `vgcu.gelu x tanh`, which the GEMM epilogue and the gated-activation
+    fusion then take in.
+  }];
+  let dependentDialects = ["::vgcu::VgcuDialect"];
+}
+
 def FuseSiluMul : Pass<"vgcu-fuse-silu-mul", "::mlir::func::FuncOp"> {
   let summary = "Fuse silu(a)·b (and the GELU variants) into vgcu.silu_and_mul / gelu_and_mul";
   let description = [{
@@ -88,6 +132,9 @@ def PackProjections : Pass<"vgcu-pack-projections", "::mlir::func::FuncOp"> {
     packed_modules and packed_sizes so weight loading stacks the checkpoint tensors the same
     way. Users get slices of the packed output; a concatenation of exactly those slices, in
     order, folds to the packed linear itself under canonicalization (as in the pipeline).
+    A linear whose one parameter is already packed (Phi-3's `qkv_proj`, a `gate_up_proj`)
+    gets the same record when its output is cut into contiguous slices of the last
+    dimension, or halved by a gated activation, so sharding splits each part on its own.
   }];
   let dependentDialects = ["::vgcu::VgcuDialect"];
 }
@@ -115,6 +162,8 @@ def FuseAllReduceNorm : Pass<"vgcu-fuse-allreduce-norm", "::mlir::func::FuncOp">
     `add_rms_norm(all_reduce(x), r)` becomes `all_reduce_add_rms_norm(x, r)`, and
     `add_layer_norm` likewise `all_reduce_add_layer_norm`, when the all_reduce has no other
     user: a row-parallel projection then costs no launch beyond its GEMM.
+    `norm_add_norm(all_reduce(x), r)` becomes `all_reduce_norm_add_norm(x, r)` (the
+    all-reduce must be the normed input, not the residual).
   }];
   let dependentDialects = ["::vgcu::VgcuDialect"];
 }
@@ -142,6 +191,9 @@ def FuseGemmEpilogue : Pass<"vgcu-fuse-gemm-epilogue", "::mlir::func::FuncOp"> {
     takes that value as its `residual`. Each becomes one GEMM launch. Runs after sharding
     (an epilogue never sits between a column and a row projection when their blocks are
     planned); an activation is never folded after a residual, which the kernel adds last.
+    A `soft_cap` of a linear's only use becomes its `soft_cap`; a soft cap of the gathered,
+    unpadded vocabulary shards of a vocab-parallel LM head moves before the gather (it is
+    elementwise), so the head's GEMM caps its own shard.
   }];
   let dependentDialects = ["::vgcu::VgcuDialect"];
 }

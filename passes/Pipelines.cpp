@@ -10,15 +10,19 @@ using namespace vgcu;
 
 void vgcu::buildFusePipeline(OpPassManager &pm) {
   pm.nest<func::FuncOp>().addPass(createCanonicalizerPass());
+  pm.nest<func::FuncOp>().addPass(createUngroupProjections());
   // Weights computed from weights become parameters before the patterns look for them.
   pm.addPass(createFoldWeights());
   OpPassManager &fn = pm.nest<func::FuncOp>();
   fn.addPass(createFuseRmsNorm());
+  fn.addPass(createFuseGelu());
   fn.addPass(createFuseSiluMul());
+  fn.addPass(createFuseSoftCap());
   fn.addPass(createFuseRotary());
   fn.addPass(createCanonicalizerPass());
   fn.addPass(createFuseAttention());
   fn.addPass(createFuseAddRmsNorm());
+  fn.addPass(createFuseNormAddNorm());
   fn.addPass(createPackProjections());
   fn.addPass(createCanonicalizerPass());
   fn.addPass(createCSEPass());

@@ -459,7 +459,11 @@ struct ShardTensorParallelPass
       auto function = ret->getParentOfType<func::FuncOp>();
       if (function.getSymName() != "compute_logits" || ret.getNumOperands() != 1)
         return;
-      auto head = ret.getOperand(0).getDefiningOp<LinearOp>();
+      // The head, under elementwise work on the logits (Gemma 2's soft cap).
+      Value logitsValue = ret.getOperand(0);
+      while (auto cap = logitsValue.getDefiningOp<SoftCapOp>())
+        logitsValue = cap.getInput();
+      auto head = logitsValue.getDefiningOp<LinearOp>();
       auto weight = head ? head.getWeight().getDefiningOp<ParamOp>() : ParamOp();
       if (!weight || head.getBias() || weight.getShardAttr())
         return;

@@ -43,12 +43,21 @@ struct SplitLogitsPass : vgcu::impl::SplitLogitsBase<SplitLogitsPass> {
     // logits as f32 whatever their type, so the upcast is left to it, as for built graphs.
     auto upcast = returned.getDefiningOp<CastOp>();
     if (upcast && upcast->hasOneUse() && upcast.getType().getElementType().isF32() &&
-        isa<FloatType>(upcast.getInput().getType().getElementType()) &&
-        upcast.getInput().getDefiningOp<LinearOp>())
+        isa<FloatType>(upcast.getInput().getType().getElementType()))
       returned = upcast.getInput();
     else
       upcast = nullptr;
+    // Elementwise work on the logits (Gemma 2's soft cap) goes with the head.
+    SmallVector<Operation *> tail;
+    while (auto cap = returned.getDefiningOp<SoftCapOp>()) {
+      if (!cap->hasOneUse())
+        break;
+      tail.insert(tail.begin(), cap);
+      returned = cap.getInput();
+    }
     auto head = returned.getDefiningOp<LinearOp>();
+    if (upcast && !head)
+      upcast = nullptr;
     Operation *weight = head ? freeStandingProducer(head.getWeight()) : nullptr;
     Operation *bias = head && head.getBias() ? freeStandingProducer(head.getBias()) : nullptr;
     if (!head || !head.getResult().hasOneUse() || !weight || (head.getBias() && !bias)) {
@@ -60,9 +69,10 @@ struct SplitLogitsPass : vgcu::impl::SplitLogitsBase<SplitLogitsPass> {
     Value hidden = head.getInput();
     OpBuilder builder(forward);
     builder.setInsertionPointAfter(forward);
+    Type logitsType = tail.empty() ? head.getType() : tail.back()->getResult(0).getType();
     auto logits = func::FuncOp::create(
         builder, head.getLoc(), "compute_logits",
-        builder.getFunctionType({hidden.getType()}, {head.getType()}));
+        builder.getFunctionType({hidden.getType()}, {logitsType}));
     logits.setArgAttr(0, "vgcu.name", builder.getStringAttr("hidden_states"));
     Block *body = logits.addEntryBlock();
     builder.setInsertionPointToEnd(body);
@@ -71,13 +81,17 @@ struct SplitLogitsPass : vgcu::impl::SplitLogitsBase<SplitLogitsPass> {
     for (Operation *producer : {weight, bias})
       if (producer)
         builder.clone(*producer, mapping);
-    Operation *clonedHead = builder.clone(*head, mapping);
-    func::ReturnOp::create(builder, terminator.getLoc(), clonedHead->getResults());
+    Operation *last = builder.clone(*head, mapping);
+    for (Operation *op : tail)
+      last = builder.clone(*op, mapping);
+    func::ReturnOp::create(builder, terminator.getLoc(), last->getResults());
 
     terminator->setOperand(0, hidden);
     forward.setFunctionType(builder.getFunctionType(forward.getArgumentTypes(), {hidden.getType()}));
     if (upcast)
       upcast.erase();
+    for (Operation *op : llvm::reverse(tail))
+      op->erase();
     head.erase();
     for (Operation *producer : {weight, bias})
       if (producer && producer->use_empty())

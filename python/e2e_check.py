@@ -65,6 +65,9 @@ def main():
     parser.add_argument("--f16-atol", type=float, default=0.1)
     parser.add_argument("--min-agree", type=int, default=15)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                        help="a config field of the tiny model (make_tiny_model.py --set), e.g. "
+                             "rope_scaling='{\"rope_type\": \"linear\", \"factor\": 2.0}'")
     parser.add_argument("--trace", choices=["input_ids", "position_ids", "attention_mask"],
                         help="compile from an HF-style trace with this signature")
     parser.add_argument("--plugin", action="append", default=[], metavar="PATH.so",
@@ -79,7 +82,7 @@ def main():
     os.makedirs(args.workdir, exist_ok=True)
     model = os.path.join(args.workdir, "model")
     run([sys.executable, os.path.join(HERE, "make_tiny_model.py"), args.arch, model,
-         "--seed", str(args.seed)])
+         "--seed", str(args.seed), *[f"--set={item}" for item in args.set]])
 
     source = [model, "--dtype", args.dtype]
     if args.trace:

@@ -125,7 +125,8 @@ def trace_hf_style(model, inputs: str = "input_ids", tokens: int = 8, positions:
 def verify_hf_style(model, traced, inputs: str, tokens: int, batched: bool):
     """Traced vs eager ``model(ids, arange(T))`` at lengths other than the traced one."""
     lengths = {max(1, tokens - 3), tokens + 5}
-    switch = getattr(getattr(model.model, "rotary_emb", None), "switch_seq_len", None)
+    inner = getattr(model, "model", None) or getattr(model, "transformer", None)  # GPT-2, ChatGLM
+    switch = getattr(getattr(inner, "rotary_emb", None), "switch_seq_len", None)
     if switch is not None and switch + 3 <= model.config.get("max_position_embeddings", switch + 3):
         lengths.add(switch + 3)  # dynamic / longrope: beyond the regime switch
     tolerance = 1e-5 if model.dtype == torch.float32 else 2e-2

@@ -41,6 +41,8 @@ def main():
                         help="also compare the gcu kernels of both at this tensor-parallel size")
     parser.add_argument("--inputs", choices=["input_ids", "position_ids", "attention_mask"],
                         help="trace Hugging Face-style with this signature (hf_style_trace.py)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                        help="a config field of the tiny model (make_tiny_model.py --set)")
     parser.add_argument("--plugin", action="append", default=[], metavar="PATH.so")
     parser.add_argument("--reference-module", action="append", default=[], metavar="PATH.py")
     args = parser.parse_args()
@@ -49,7 +51,8 @@ def main():
     os.makedirs(args.workdir, exist_ok=True)
     model = os.path.join(args.workdir, "model")
     traced = os.path.join(args.workdir, "model.pt")
-    run([sys.executable, os.path.join(HERE, "make_tiny_model.py"), args.arch, model])
+    run([sys.executable, os.path.join(HERE, "make_tiny_model.py"), args.arch, model,
+         *[f"--set={item}" for item in args.set]])
     trace = [sys.executable, os.path.join(HERE, "trace_model.py"), model, traced]
     if args.inputs:
         trace = [sys.executable, os.path.join(HERE, "hf_style_trace.py"), model, traced,

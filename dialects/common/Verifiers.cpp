@@ -8,7 +8,7 @@
 using namespace mlir;
 
 LogicalResult vgcu::verifyNormWeight(Operation *op, Value input, Value weight,
-                                     StringRef weightName) {
+                                     StringRef weightName, bool allowF32) {
   auto inputType = cast<ShapedType>(input.getType());
   auto weightType = cast<ShapedType>(weight.getType());
   if (inputType.getRank() < 1)
@@ -20,7 +20,8 @@ LogicalResult vgcu::verifyNormWeight(Operation *op, Value input, Value weight,
   if (!compatibleDims(weightType.getDimSize(0), features))
     return op->emitOpError() << weightName << " length " << weightType.getDimSize(0)
                              << " does not match the last input dimension " << features;
-  if (weightType.getElementType() != inputType.getElementType())
+  if (weightType.getElementType() != inputType.getElementType() &&
+      !(allowF32 && weightType.getElementType().isF32()))
     return op->emitOpError() << weightName << " element type " << weightType.getElementType()
                              << " does not match the input element type "
                              << inputType.getElementType();

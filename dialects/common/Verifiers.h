@@ -13,9 +13,11 @@
 
 namespace vgcu {
 
-/// `weight` (or a bias) is 1-D, as long as the last dimension of `input`, of its element type.
+/// `weight` (or a bias) is 1-D, as long as the last dimension of `input`, of its element
+/// type; with `allowF32`, also f32 over an f16/bf16 input (an RMSNorm that scales in f32
+/// before its one rounding, as Gemma's does).
 mlir::LogicalResult verifyNormWeight(mlir::Operation *op, mlir::Value input, mlir::Value weight,
-                                     llvm::StringRef weightName);
+                                     llvm::StringRef weightName, bool allowF32 = false);
 
 mlir::LogicalResult verifyEpsilon(mlir::Operation *op, const llvm::APFloat &epsilon);
 

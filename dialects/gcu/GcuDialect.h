@@ -13,6 +13,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "dialects/common/CommonEnums.h"
+#include "dialects/vgcu/VgcuDialect.h"
 #include "dialects/gcu/GcuDialect.h.inc"
 #include "dialects/gcu/GcuEnums.h.inc"
 #include "dialects/gcu/GcuInterfaces.h.inc"

@@ -32,8 +32,8 @@ static LogicalResult expectSameElement(Operation *op, ArrayRef<Value> values) {
 }
 
 static LogicalResult verifyNormWeight(Operation *op, Value input, Value weight,
-                                      StringRef name = "weight") {
-  return vgcu::verifyNormWeight(op, input, weight, name);
+                                      StringRef name = "weight", bool allowF32 = false) {
+  return vgcu::verifyNormWeight(op, input, weight, name, allowF32);
 }
 using vgcu::verifyEpsilon;
 
@@ -215,32 +215,52 @@ LogicalResult BatchMatmulOp::verify() {
 }
 
 LogicalResult RmsNormOp::verify() {
-  if (failed(verifyNormWeight(*this, getInput(), getWeight())) ||
+  if (failed(verifyNormWeight(*this, getInput(), getWeight(), "weight", /*allowF32=*/true)) ||
       failed(verifyEpsilon(*this, getEpsilon())) ||
       failed(expectShape(*this, "output", getOut(), shapeOf(getInput()))))
     return failure();
-  return expectSameElement(*this, {getInput(), getWeight(), getOut()});
+  return expectSameElement(*this, {getInput(), getOut()});
 }
 
 template <typename FusedNormOp>
-static LogicalResult verifyFusedAddNorm(FusedNormOp op) {
-  if (failed(verifyNormWeight(op, op.getInput(), op.getWeight())) ||
+static LogicalResult verifyFusedAddNorm(FusedNormOp op, bool allowF32Weight) {
+  if (failed(verifyNormWeight(op, op.getInput(), op.getWeight(), "weight", allowF32Weight)) ||
       failed(verifyEpsilon(op, op.getEpsilon())))
     return failure();
   if (op.getInput().getType() != op.getResidual().getType())
     return op.emitOpError("input and residual must have the same type");
-  return expectSameElement(op, {op.getInput(), op.getWeight()});
+  return success();
 }
 
-LogicalResult FusedAddRmsNormOp::verify() { return verifyFusedAddNorm(*this); }
-LogicalResult AllReduceFusedAddRmsNormOp::verify() { return verifyFusedAddNorm(*this); }
+template <typename FusedNormAddNormOp>
+static LogicalResult verifyFusedNormAddNorm(FusedNormAddNormOp op) {
+  if (failed(verifyNormWeight(op, op.getInput(), op.getPostWeight(), "post_weight", true)) ||
+      failed(verifyNormWeight(op, op.getInput(), op.getWeight(), "weight", true)) ||
+      failed(verifyEpsilon(op, op.getPostEpsilon())) || failed(verifyEpsilon(op, op.getEpsilon())))
+    return failure();
+  if (op.getInput().getType() != op.getResidual().getType())
+    return op.emitOpError("input and residual must have the same type");
+  return success();
+}
+
+LogicalResult FusedNormAddNormOp::verify() { return verifyFusedNormAddNorm(*this); }
+LogicalResult AllReduceFusedNormAddNormOp::verify() { return verifyFusedNormAddNorm(*this); }
+
+LogicalResult SoftCapOp::verify() {
+  if (failed(expectShape(*this, "output", getOut(), shapeOf(getInput()))))
+    return failure();
+  return expectSameElement(*this, {getInput(), getOut()});
+}
+
+LogicalResult FusedAddRmsNormOp::verify() { return verifyFusedAddNorm(*this, true); }
+LogicalResult AllReduceFusedAddRmsNormOp::verify() { return verifyFusedAddNorm(*this, true); }
 
 template <typename FusedLayerNormOp>
 static LogicalResult verifyFusedAddLayerNorm(FusedLayerNormOp op) {
-  if (failed(verifyFusedAddNorm(op)) ||
+  if (failed(verifyFusedAddNorm(op, false)) ||
       failed(verifyNormWeight(op, op.getInput(), op.getBias(), "bias")))
     return failure();
-  return expectSameElement(op, {op.getInput(), op.getBias()});
+  return expectSameElement(op, {op.getInput(), op.getWeight(), op.getBias()});
 }
 
 LogicalResult FusedAddLayerNormOp::verify() { return verifyFusedAddLayerNorm(*this); }
@@ -278,7 +298,8 @@ static LogicalResult verifyHeads(Operation *op, StringRef name, Value value, int
 }
 
 LogicalResult RotaryEmbeddingOp::verify() {
-  if (failed(verifyRotaryParams(*this, getHeadDim(), getRotaryDim(), getTheta())))
+  if (failed(verifyRotaryParams(*this, getHeadDim(), getRotaryDim(), getTheta())) ||
+      failed(vgcu::verifyRopeScaling(*this, getRopeScalingAttr(), getRotaryDim())))
     return failure();
   if (bufferType(getPositions()).getRank() != 1)
     return emitOpError("positions must be one-dimensional");
@@ -367,8 +388,11 @@ LogicalResult FusedRopeCacheAttentionOp::verify() {
   if (hasRotaryDim != getTheta().has_value() || hasRotaryDim != getRotaryStyle().has_value())
     return emitOpError("rotary_style, rotary_dim and theta must be given together");
   if (hasRotaryDim &&
-      failed(verifyRotaryParams(*this, getHeadDim(), *getRotaryDim(), *getTheta())))
+      (failed(verifyRotaryParams(*this, getHeadDim(), *getRotaryDim(), *getTheta())) ||
+       failed(vgcu::verifyRopeScaling(*this, getRopeScalingAttr(), *getRotaryDim()))))
     return failure();
+  if (!hasRotaryDim && getRopeScalingAttr())
+    return emitOpError("rope_scaling without rotary parameters");
   if (static_cast<bool>(getQNormWeight()) != static_cast<bool>(getKNormWeight()))
     return emitOpError("q_norm and k_norm weights must be given together");
   if (getQNormWeight()) {

@@ -14,6 +14,7 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 def Gcu_Dialect : Dialect {
   let name = "gcu";
   let cppNamespace = "::gcu";
+  let dependentDialects = ["::vgcu::VgcuDialect"];
   let summary = "Kernel launches on buffers, one op per launch";
   let description = [{
     A `gcu` program is what a GCU executes: every operation that implements
@@ -52,6 +53,8 @@ class Gcu_KernelOp<string mnemonic, string entry, list<Trait> traits = []>
 
 include "dialects/common/CommonEnums.td"
 include "dialects/gcu/GcuEnums.td"
+// #vgcu.rope: the rotary kernels carry the graph's rope scaling as it is.
+include "dialects/vgcu/VgcuBase.td"
 
 def Gcu_Buffer : MemRefOf<[F32, F16, BF16, I1, I32, I64]>;
 def Gcu_FloatBuffer : MemRefOf<[F32, F16, BF16]>;
@@ -233,6 +236,7 @@ def Gcu_GemmOp : Gcu_KernelOp<"gemm", "topsatenLinear", [AttrSizedOperandSegment
     added after the epilogue (the residual connection of a post-norm block). With
     `first_rank_bias` (a row-parallel projection, whose outputs are partial sums) only the
     first tensor-parallel rank adds the bias, so the all-reduce after it adds it once.
+    `soft_cap`, when set, bounds the stored result to `cap · tanh(y / cap)` in its dtype.
 
     ```mlir
     gcu.gemm ins(%x, %w : memref<?x64xf32>, memref<256x64xf32>)
@@ -247,7 +251,8 @@ def Gcu_GemmOp : Gcu_KernelOp<"gemm", "topsatenLinear", [AttrSizedOperandSegment
                        Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$residual,
                        Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
                        DefaultValuedProp<EnumProp<EpilogueEnum>, "::vgcu::Epilogue::none">:$epilogue,
-                       UnitAttr:$first_rank_bias);
+                       UnitAttr:$first_rank_bias,
+                       OptionalAttr<PositiveF64Attr>:$soft_cap);
   let assemblyFormat = [{
     `ins` `(` $input `,` $weight `:` type($input) `,` type($weight) `)`
     (`bias` `(` $bias^ `:` type($bias) `)`)?
@@ -334,6 +339,71 @@ def Gcu_AllReduceFusedAddRmsNormOp
   }];
 }
 
+def Gcu_FusedNormAddNormOp : Gcu_KernelOp<"fused_norm_add_norm", "topsvllmFusedNormAddNorm"> {
+  let summary = "residual += rms_norm(input); input = rms_norm(residual), both in place";
+  let description = [{
+    Gemma 2's sandwich norms in one launch: the norm closing a block, the residual add and
+    the norm opening the next.
+
+    ```mlir
+    gcu.fused_norm_add_norm ins(%w_post, %w : memref<64xf32>, memref<64xf32>)
+        inouts(%x, %res : memref<?x64xbf16>, memref<?x64xbf16>)
+        {post_epsilon = 1.0e-06 : f64, epsilon = 1.0e-06 : f64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$post_weight,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$weight,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$residual,
+                       PositiveF64Attr:$post_epsilon, PositiveF64Attr:$epsilon);
+  let assemblyFormat = [{
+    `ins` `(` $post_weight `,` $weight `:` type($post_weight) `,` type($weight) `)`
+    `inouts` `(` $input `,` $residual `:` type($input) `,` type($residual) `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def Gcu_AllReduceFusedNormAddNormOp
+    : Gcu_KernelOp<"all_reduce_fused_norm_add_norm", "ecclAllReduceFusedNormAddNorm"> {
+  let summary = "input = sum over ranks, then gcu.fused_norm_add_norm";
+  let description = [{
+    The tensor-parallel end of a Gemma 2 row-parallel projection and its sandwich norms in
+    one launch.
+
+    ```mlir
+    gcu.all_reduce_fused_norm_add_norm ins(%w_post, %w : memref<64xf32>, memref<64xf32>)
+        inouts(%x, %res : memref<?x64xbf16>, memref<?x64xbf16>)
+        {post_epsilon = 1.0e-06 : f64, epsilon = 1.0e-06 : f64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$post_weight,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$weight,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$residual,
+                       PositiveF64Attr:$post_epsilon, PositiveF64Attr:$epsilon);
+  let assemblyFormat = [{
+    `ins` `(` $post_weight `,` $weight `:` type($post_weight) `,` type($weight) `)`
+    `inouts` `(` $input `,` $residual `:` type($input) `,` type($residual) `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def Gcu_SoftCapOp : Gcu_KernelOp<"soft_cap", "topsatenSoftCap"> {
+  let summary = "out = cap · tanh(input / cap)";
+  let description = [{
+    ```mlir
+    gcu.soft_cap ins(%x : memref<?x256xbf16>) outs(%y : memref<?x256xbf16>)
+        {cap = 3.0e+01 : f64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out, PositiveF64Attr:$cap);
+  let assemblyFormat = [{
+    `ins` `(` $input `:` type($input) `)` `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
 def Gcu_LayerNormOp : Gcu_KernelOp<"layer_norm", "topsatenLayerNorm"> {
   let summary = "LayerNorm into a new buffer";
   let description = [{
@@ -411,7 +481,8 @@ def Gcu_RotaryEmbeddingOp : Gcu_KernelOp<"rotary_embedding", "topsvllmRotaryEmbe
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$query,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$key,
                        EnumProp<RotaryStyleEnum>:$style, PositiveI64Attr:$head_dim,
-                       PositiveI64Attr:$rotary_dim, PositiveF64Attr:$theta);
+                       PositiveI64Attr:$rotary_dim, PositiveF64Attr:$theta,
+                       OptionalAttr<Vgcu_RopeScalingAttr>:$rope_scaling);
   let assemblyFormat = [{
     `ins` `(` $positions `:` type($positions) `)`
     `inouts` `(` $query `,` $key `:` type($query) `,` type($key) `)` $style attr-dict
@@ -443,7 +514,8 @@ def Gcu_ReshapeAndCacheOp : Gcu_KernelOp<"reshape_and_cache", "topsvllmReshapeAn
 class Gcu_AttentionAttrs {
   dag attentionAttrs = (ins PositiveI64Attr:$num_heads, PositiveI64Attr:$num_kv_heads,
                             PositiveI64Attr:$head_dim, PositiveF64Attr:$scale,
-                            OptionalAttr<PositiveI64Attr>:$sliding_window);
+                            OptionalAttr<PositiveI64Attr>:$sliding_window,
+                            OptionalAttr<PositiveF64Attr>:$softcap);
 }
 
 def Gcu_PagedAttentionOp : Gcu_KernelOp<"paged_attention", "topsvllmPagedAttentionV1">,
@@ -530,7 +602,8 @@ def Gcu_FusedRopeCacheAttentionOp
                        (ins OptionalProp<EnumProp<RotaryStyleEnum>>:$rotary_style,
                             OptionalAttr<PositiveI64Attr>:$rotary_dim,
                             OptionalAttr<PositiveF64Attr>:$theta,
-                            OptionalAttr<PositiveF64Attr>:$norm_epsilon));
+                            OptionalAttr<PositiveF64Attr>:$norm_epsilon,
+                            OptionalAttr<Vgcu_RopeScalingAttr>:$rope_scaling));
   let assemblyFormat = [{
     `ins` `(` $query `,` $key `,` $value `,` $positions `,` $slot_mapping `,` $block_table `:`
     type($query) `,` type($key) `,` type($value) `,` type($positions) `,`

@@ -70,6 +70,68 @@ def Vgcu_ShardAttr : AttrDef<Vgcu_Dialect, "Shard"> {
   }];
 }
 
+// A double with a default, printed as MLIR prints floats (exact round trip).
+class Vgcu_F64Parameter<string default>
+    : DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(" # default # ")"> {
+  let comparator = "$_lhs.bitwiseIsEqual($_rhs)";
+  let parser = [{ [&]() -> ::mlir::FailureOr<::llvm::APFloat> {
+    double value;
+    if (::mlir::failed($_parser.parseFloat(value)))
+      return ::mlir::failure();
+    return ::llvm::APFloat(value);
+  }() }];
+  let printer = [{ $_printer.printFloat($_self) }];
+}
+
+def Vgcu_RopeScalingAttr : AttrDef<Vgcu_Dialect, "RopeScaling"> {
+  let mnemonic = "rope";
+  let summary = "How rotary frequencies are scaled (Hugging Face's rope_scaling)";
+  let description = [{
+    The `rope_scaling` of a Hugging Face config, with the semantics of transformers'
+    `modeling_rope_utils.py`; the rotary op holding it keeps `theta` and `rotary_dim`, and
+    without it the frequencies are `theta^(-2i/rotary_dim)`.
+
+    - `linear`: frequencies divided by `factor`.
+    - `llama3`: Llama 3.1's smoothing; `factor`, `low_freq_factor`, `high_freq_factor`,
+      `original_max_positions`.
+    - `yarn`: frequencies ramped between `1/factor` and 1 over the correction range of
+      `beta_fast` and `beta_slow` at `original_max_positions` (rounded outward unless
+      `truncate` is false); cos and sin are multiplied by `attention_factor`.
+    - `dynamic` (NTK): a call whose largest position p has p + 1 > `original_max_positions`
+      (the config's max_position_embeddings) uses base
+      `theta · (factor · (p + 1) / original_max_positions - (factor - 1))^(d / (d - 2))`.
+    - `longrope`: frequencies divided by `short_factor`, or by `long_factor` in a call whose
+      largest position p has p + 1 > `original_max_positions`; cos and sin are multiplied by
+      `attention_factor`.
+    - `precomputed`: the `frequencies` as given (what a traced model's constant table holds,
+      whatever rope type computed it; theta is then unused); cos and sin are multiplied by
+      `attention_factor`.
+
+    Example: `#vgcu.rope<type = llama3, factor = 8.0, low_freq_factor = 1.0,
+    high_freq_factor = 4.0, original_max_positions = 8192>`
+  }];
+  let parameters = (ins
+    EnumParameter<Vgcu_RopeType>:$type,
+    Vgcu_F64Parameter<"1.0">:$factor,
+    DefaultValuedParameter<"int64_t", "0">:$original_max_positions,
+    Vgcu_F64Parameter<"1.0">:$low_freq_factor,
+    Vgcu_F64Parameter<"4.0">:$high_freq_factor,
+    Vgcu_F64Parameter<"32.0">:$beta_fast,
+    Vgcu_F64Parameter<"1.0">:$beta_slow,
+    DefaultValuedParameter<"bool", "true">:$truncate,
+    Vgcu_F64Parameter<"1.0">:$attention_factor,
+    OptionalParameter<"::mlir::DenseF64ArrayAttr">:$short_factor,
+    OptionalParameter<"::mlir::DenseF64ArrayAttr">:$long_factor,
+    OptionalParameter<"::mlir::DenseF64ArrayAttr">:$frequencies
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Whether the frequencies depend on the positions of each call (dynamic, longrope).
+    bool dependsOnCall() const;
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Type constraints
 //===----------------------------------------------------------------------===//

@@ -95,3 +95,80 @@ SmallVector<std::pair<int64_t, int64_t>> ShardAttr::getRankRanges(int64_t rank) 
   }
   return ranges;
 }
+
+//===----------------------------------------------------------------------===//
+// RopeScalingAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult RopeScalingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                      RopeType type, APFloat factorValue,
+                                      int64_t originalMaxPositions, APFloat lowFreqValue,
+                                      APFloat highFreqValue, APFloat betaFastValue,
+                                      APFloat betaSlowValue, bool truncate,
+                                      APFloat attentionValue, DenseF64ArrayAttr shortFactor,
+                                      DenseF64ArrayAttr longFactor,
+                                      DenseF64ArrayAttr frequencies) {
+  llvm::StringRef name = stringifyRopeType(type);
+  double factor = factorValue.convertToDouble();
+  double attentionFactor = attentionValue.convertToDouble();
+  if (!(factor > 0))
+    return emitError() << name << " rope scaling needs a positive factor, got " << factor;
+  if (!(attentionFactor > 0))
+    return emitError() << "rope attention_factor must be positive, got " << attentionFactor;
+  if (type == RopeType::precomputed) {
+    if (!frequencies || frequencies.empty())
+      return emitError() << "precomputed rope scaling needs its frequencies";
+    for (double value : frequencies.asArrayRef())
+      if (!(value > 0))
+        return emitError() << "rope frequencies must be positive, got " << value;
+  } else if (frequencies) {
+    return emitError() << "frequencies belong to precomputed rope scaling, not " << name;
+  }
+  if (type != RopeType::linear && type != RopeType::precomputed && originalMaxPositions <= 0)
+    return emitError() << name << " rope scaling needs a positive original_max_positions";
+  double low = lowFreqValue.convertToDouble(), high = highFreqValue.convertToDouble();
+  if (type == RopeType::llama3 && !(low > 0 && high > low))
+    return emitError() << "llama3 rope scaling needs 0 < low_freq_factor < high_freq_factor, "
+                          "got "
+                       << low << " and " << high;
+  if (type == RopeType::yarn &&
+      !(betaFastValue.convertToDouble() > 0 && betaSlowValue.convertToDouble() > 0))
+    return emitError() << "yarn rope scaling needs positive beta_fast and beta_slow";
+  if (type == RopeType::longrope) {
+    if (!shortFactor || !longFactor || shortFactor.size() != longFactor.size() ||
+        shortFactor.empty())
+      return emitError() << "longrope rope scaling needs short_factor and long_factor of one "
+                            "length";
+    for (DenseF64ArrayAttr list : {shortFactor, longFactor})
+      for (double value : list.asArrayRef())
+        if (!(value > 0))
+          return emitError() << "longrope factors must be positive, got " << value;
+  } else if (shortFactor || longFactor) {
+    return emitError() << "short_factor and long_factor belong to longrope, not " << name;
+  }
+  (void)truncate;
+  return success();
+}
+
+bool RopeScalingAttr::dependsOnCall() const {
+  return getType() == RopeType::dynamic || getType() == RopeType::longrope;
+}
+
+LogicalResult vgcu::verifyRopeScaling(Operation *op, RopeScalingAttr scaling,
+                                      int64_t rotaryDim) {
+  if (!scaling)
+    return success();
+  if (scaling.getType() == RopeType::longrope &&
+      static_cast<int64_t>(scaling.getShortFactor().size()) != rotaryDim / 2)
+    return op->emitOpError("longrope factors come one per frequency: ")
+           << rotaryDim / 2 << " for rotary_dim " << rotaryDim << ", got "
+           << scaling.getShortFactor().size();
+  if (scaling.getType() == RopeType::precomputed &&
+      static_cast<int64_t>(scaling.getFrequencies().size()) != rotaryDim / 2)
+    return op->emitOpError("precomputed rope frequencies come one per channel pair: ")
+           << rotaryDim / 2 << " for rotary_dim " << rotaryDim << ", got "
+           << scaling.getFrequencies().size();
+  if (scaling.getType() == RopeType::dynamic && rotaryDim <= 2)
+    return op->emitOpError("dynamic rope scaling needs rotary_dim above 2, got ") << rotaryDim;
+  return success();
+}

@@ -17,4 +17,11 @@
 #define GET_ATTRDEF_CLASSES
 #include "dialects/vgcu/VgcuAttrs.h.inc"
 
+namespace vgcu {
+/// The rules between a rotary op's `rope_scaling` (if any) and its `rotary_dim`: longrope
+/// factors come one per frequency (rotary_dim / 2), and dynamic NTK needs rotary_dim > 2.
+mlir::LogicalResult verifyRopeScaling(mlir::Operation *op, RopeScalingAttr scaling,
+                                      int64_t rotaryDim);
+} // namespace vgcu
+
 #endif // VGCU_DIALECT_VGCU_VGCUDIALECT_H

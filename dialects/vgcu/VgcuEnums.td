@@ -18,4 +18,16 @@ def Vgcu_ComparePredicate : I32EnumAttr<"ComparePredicate", "elementwise compari
   let genSpecializedAttr = 0;
 }
 
+def Vgcu_RopeType : I32EnumAttr<"RopeType", "Hugging Face rope_scaling type", [
+    I32EnumAttrCase<"linear", 0>,    // frequencies / factor
+    I32EnumAttrCase<"dynamic", 1>,   // NTK: base grows with the call's sequence length
+    I32EnumAttrCase<"yarn", 2>,      // ramp between interpolated and extrapolated frequencies
+    I32EnumAttrCase<"longrope", 3>,  // per-frequency short / long factors, by sequence length
+    I32EnumAttrCase<"llama3", 4>,    // Llama 3.1 smoothing between wavelength bands
+    I32EnumAttrCase<"precomputed", 5> // frequencies given as they are (a traced table)
+  ]> {
+  let cppNamespace = "::vgcu";
+  let genSpecializedAttr = 0;
+}
+
 #endif // VGCU_ENUMS_TD

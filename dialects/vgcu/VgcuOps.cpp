@@ -225,8 +225,19 @@ LogicalResult EmbeddingOp::verify() {
 
 template <typename RmsNormLikeOp>
 static LogicalResult verifyRmsNormLike(RmsNormLikeOp op) {
-  return verifyNormWeight(op, op.getInput(), op.getWeight(), "weight");
+  return verifyNormWeight(op, op.getInput(), op.getWeight(), "weight", /*allowF32=*/true);
 }
+
+template <typename NormAddNormLikeOp>
+static LogicalResult verifyNormAddNormLike(NormAddNormLikeOp op) {
+  if (failed(verifyNormWeight(op, op.getInput(), op.getPostWeight(), "post_weight",
+                              /*allowF32=*/true)))
+    return failure();
+  return verifyNormWeight(op, op.getInput(), op.getWeight(), "weight", /*allowF32=*/true);
+}
+
+LogicalResult NormAddNormOp::verify() { return verifyNormAddNormLike(*this); }
+LogicalResult AllReduceNormAddNormOp::verify() { return verifyNormAddNormLike(*this); }
 
 LogicalResult RmsNormOp::verify() { return verifyRmsNormLike(*this); }
 LogicalResult AddRmsNormOp::verify() { return verifyRmsNormLike(*this); }
@@ -271,7 +282,8 @@ static LogicalResult verifyRotaryOperands(Operation *op, Value positions, Value 
 
 LogicalResult RotaryEmbeddingOp::verify() {
   if (failed(verifyRotaryParams(*this, getHeadDim(), getRotaryDim(),
-                                getTheta().convertToDouble())))
+                                getTheta().convertToDouble())) ||
+      failed(verifyRopeScaling(*this, getRopeScalingAttr(), getRotaryDim())))
     return failure();
   return verifyRotaryOperands(*this, getPositions(), getQuery(), getKey(), getHeadDim());
 }
@@ -325,6 +337,7 @@ LogicalResult AttentionOp::verify() {
 LogicalResult RotaryAttentionOp::verify() {
   if (failed(verifyRotaryParams(*this, getHeadDim(), getRotaryDim(),
                                 getTheta().convertToDouble())) ||
+      failed(verifyRopeScaling(*this, getRopeScalingAttr(), getRotaryDim())) ||
       failed(verifyRotaryOperands(*this, getPositions(), getQuery(), getKey(), getHeadDim())) ||
       failed(verifyAttentionLike(*this)))
     return failure();
@@ -739,9 +752,15 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor) {
       llvm::count_if(tensorType(getInput()).getShape(), isDynamic) <= 1)
     return getInput();
   if (auto producer = getInput().getDefiningOp<ReshapeOp>()) {
-    if (producer.getInput().getType() == getResult().getType() &&
-        llvm::count_if(getResult().getType().getShape(), isDynamic) <= 1)
-      return producer.getInput();
+    Value source = producer.getInput();
+    if (llvm::count_if(getResult().getType().getShape(), isDynamic) > 1 ||
+        llvm::count_if(tensorType(source).getShape(), isDynamic) > 1)
+      return {};
+    if (source.getType() == getResult().getType())
+      return source;
+    // A view of a view is one view of the source (both row-major, one inferable dimension).
+    getInputMutable().assign(source);
+    return getResult();
   }
   return {};
 }

@@ -64,7 +64,8 @@ def Vgcu_LinearOp : Vgcu_Op<"linear",
 
     `epilogue` (set by `vgcu-fuse-gemm-epilogue`) applies an activation to the product before
     it is stored; the gated ones (`silu_and_mul`, ...) halve the width. `residual`, when
-    given, is added last (a residual connection folded into the GEMM).
+    given, is added next (a residual connection folded into the GEMM), and `soft_cap`, when
+    set, bounds the result last as `vgcu.soft_cap` does (Gemma 2's logits).
 
     ```mlir
     %y = vgcu.linear %x, %w, %b {packed_modules = ["q_proj", "k_proj", "v_proj"],
@@ -82,7 +83,8 @@ def Vgcu_LinearOp : Vgcu_Op<"linear",
                        OptionalAttr<StrArrayAttr>:$packed_modules,
                        OptionalAttr<DenseI64ArrayAttr>:$packed_sizes,
                        DefaultValuedProp<EnumProp<EpilogueEnum>, "::vgcu::Epilogue::none">:$epilogue,
-                       UnitAttr:$first_rank_bias);
+                       UnitAttr:$first_rank_bias,
+                       OptionalAttr<PositiveF64Attr>:$soft_cap);
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? (`residual` `(` $residual^ `:` type($residual) `)`)?
@@ -94,7 +96,7 @@ def Vgcu_LinearOp : Vgcu_Op<"linear",
     OpBuilder<(ins "mlir::Value":$input, "mlir::Value":$weight, "mlir::Value":$bias), [{
       build($_builder, $_state, input, weight, bias, /*residual=*/mlir::Value(),
             /*packed_modules=*/nullptr, /*packed_sizes=*/nullptr, ::vgcu::Epilogue::none,
-            /*first_rank_bias=*/false);
+            /*first_rank_bias=*/false, /*soft_cap=*/nullptr);
     }]>
   ];
   let hasVerifier = 1;
@@ -192,6 +194,71 @@ def Vgcu_AllReduceAddRmsNormOp : Vgcu_Op<"all_reduce_add_rms_norm",
   let hasVerifier = 1;
 }
 
+def Vgcu_NormAddNormOp : Vgcu_Op<"norm_add_norm",
+    [Pure, AllTypesMatch<["input", "residual", "normed", "sum"]>]> {
+  let summary = "RMSNorm of a block's output, residual add and the next RMSNorm (Gemma 2)";
+  let description = [{
+    `sum = residual + rms_norm(input, post_weight); normed = rms_norm(sum, weight)`: the
+    norm that closes a Gemma 2 block (post-attention or post-feed-forward), the residual
+    add and the norm that opens the next block, as one op. Each norm follows `vgcu.rms_norm`
+    (a weight may be f32 over a narrower input).
+
+    ```mlir
+    %normed, %sum = vgcu.norm_add_norm %o, %res, %w_post, %w_pre
+                      {post_epsilon = 1.0e-06 : f64, epsilon = 1.0e-06 : f64}
+                    : tensor<?x64xbf16>, tensor<64xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$residual,
+                       Vgcu_FloatTensor:$post_weight, Vgcu_FloatTensor:$weight,
+                       PositiveF64Attr:$post_epsilon, PositiveF64Attr:$epsilon);
+  let results = (outs Vgcu_FloatTensor:$normed, Vgcu_FloatTensor:$sum);
+  let assemblyFormat = [{
+    $input `,` $residual `,` $post_weight `,` $weight attr-dict `:` type($input) `,`
+    type($post_weight) `,` type($weight)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_AllReduceNormAddNormOp : Vgcu_Op<"all_reduce_norm_add_norm",
+    [AllTypesMatch<["input", "residual", "normed", "sum"]>]> {
+  let summary = "all-reduce of a partial output, then vgcu.norm_add_norm, as one op";
+  let description = [{
+    `full = all_reduce(input)`, then `vgcu.norm_add_norm` of `full`: the end of a
+    row-parallel projection of Gemma 2 and its sandwich norms in one launch.
+
+    ```mlir
+    %normed, %sum = vgcu.all_reduce_norm_add_norm %partial, %res, %w_post, %w_pre
+                      {post_epsilon = 1.0e-06 : f64, epsilon = 1.0e-06 : f64}
+                    : tensor<?x64xbf16>, tensor<64xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$residual,
+                       Vgcu_FloatTensor:$post_weight, Vgcu_FloatTensor:$weight,
+                       PositiveF64Attr:$post_epsilon, PositiveF64Attr:$epsilon);
+  let results = (outs Vgcu_FloatTensor:$normed, Vgcu_FloatTensor:$sum);
+  let assemblyFormat = [{
+    $input `,` $residual `,` $post_weight `,` $weight attr-dict `:` type($input) `,`
+    type($post_weight) `,` type($weight)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_SoftCapOp : Vgcu_Op<"soft_cap", [Pure, SameOperandsAndResultType]> {
+  let summary = "tanh soft-capping: cap · tanh(x / cap)";
+  let description = [{
+    Bounds values smoothly to (-cap, cap), in the input's dtype (Gemma 2's final logits).
+    `vgcu-fuse-gemm-epilogue` puts it into the epilogue of the linear that produces `x`.
+
+    ```mlir
+    %y = vgcu.soft_cap %logits {cap = 3.0e+01 : f64} : tensor<?x256000xbf16>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, PositiveF64Attr:$cap);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
 def Vgcu_LayerNormOp : Vgcu_Op<"layer_norm", [Pure, AllTypesMatch<["input", "result"]>]> {
   let summary = "LayerNorm over the last dimension";
   let description = [{
@@ -261,8 +328,10 @@ def Vgcu_RotaryEmbeddingOp : Vgcu_Op<"rotary_embedding",
   let summary = "rotary position embedding applied to queries and keys";
   let description = [{
     Rotates the first `rotary_dim` channels of every `head_dim`-wide head of `query` and
-    `key` by angles `position · theta^(-2i/rotary_dim)`. `style` says how channels pair up:
-    `neox` pairs channel i with i + rotary_dim/2 (rotate_half), `gptj` pairs 2i with 2i + 1.
+    `key` by angles `position · theta^(-2i/rotary_dim)`, or by the frequencies
+    `rope_scaling` derives (`#vgcu.rope`, Hugging Face's rope_scaling). `style` says how
+    channels pair up: `neox` pairs channel i with i + rotary_dim/2 (rotate_half), `gptj`
+    pairs 2i with 2i + 1.
 
     ```mlir
     %q2, %k2 = vgcu.rotary_embedding %pos, %q, %k neox {head_dim = 128 : i64,
@@ -273,7 +342,8 @@ def Vgcu_RotaryEmbeddingOp : Vgcu_Op<"rotary_embedding",
   let arguments = (ins Vgcu_IndexTensor:$positions, Vgcu_FloatTensor:$query,
                        Vgcu_FloatTensor:$key, EnumProp<RotaryStyleEnum>:$style,
                        PositiveI64Attr:$head_dim, PositiveI64Attr:$rotary_dim,
-                       PositiveF64Attr:$theta);
+                       PositiveF64Attr:$theta,
+                       OptionalAttr<Vgcu_RopeScalingAttr>:$rope_scaling);
   let results = (outs Vgcu_FloatTensor:$query_out, Vgcu_FloatTensor:$key_out);
   let assemblyFormat = [{
     $positions `,` $query `,` $key $style attr-dict `:` type($positions) `,` type($query)
@@ -288,7 +358,9 @@ def Vgcu_AttentionOp : Vgcu_Op<"attention", [Pure, InferTypeOpAdaptorWithIsCompa
     `softmax(q · kᵀ · scale + mask) · v` per head over the tokens of the sequence, with
     `num_heads / num_kv_heads` query heads sharing each KV head. `causal` masks keys after
     the query; `sliding_window` (when set) also masks keys `sliding_window` or more
-    positions behind it. q, k and v are `[tokens, heads × head_dim]`.
+    positions behind it; `softcap` (when set) bounds the scaled scores to
+    `softcap · tanh(s / softcap)` before the mask (Gemma 2). q, k and v are
+    `[tokens, heads × head_dim]`.
 
     ```mlir
     %o = vgcu.attention %q, %k, %v {num_heads = 32 : i64, num_kv_heads = 8 : i64,
@@ -299,7 +371,8 @@ def Vgcu_AttentionOp : Vgcu_Op<"attention", [Pure, InferTypeOpAdaptorWithIsCompa
   let arguments = (ins Vgcu_FloatTensor:$query, Vgcu_FloatTensor:$key, Vgcu_FloatTensor:$value,
                        PositiveI64Attr:$num_heads, PositiveI64Attr:$num_kv_heads,
                        PositiveI64Attr:$head_dim, PositiveF64Attr:$scale, UnitAttr:$causal,
-                       OptionalAttr<PositiveI64Attr>:$sliding_window);
+                       OptionalAttr<PositiveI64Attr>:$sliding_window,
+                       OptionalAttr<PositiveF64Attr>:$softcap);
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value attr-dict `:` type($query) `,` type($key) `,` type($value)
@@ -396,8 +469,10 @@ def Vgcu_RotaryAttentionOp : Vgcu_Op<"rotary_attention",
                        PositiveI64Attr:$num_heads, PositiveI64Attr:$num_kv_heads,
                        PositiveI64Attr:$head_dim, PositiveF64Attr:$scale, UnitAttr:$causal,
                        OptionalAttr<PositiveI64Attr>:$sliding_window,
+                       OptionalAttr<PositiveF64Attr>:$softcap,
                        EnumProp<RotaryStyleEnum>:$style, PositiveI64Attr:$rotary_dim,
-                       PositiveF64Attr:$theta, OptionalAttr<PositiveF64Attr>:$norm_epsilon);
+                       PositiveF64Attr:$theta, OptionalAttr<PositiveF64Attr>:$norm_epsilon,
+                       OptionalAttr<Vgcu_RopeScalingAttr>:$rope_scaling);
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = [{
     $positions `,` $query `,` $key `,` $value

@@ -94,6 +94,12 @@ llvm::Expected<ArtifactManifest> vgcu::parseManifest(llvm::StringRef text,
   manifest.kvLayers = *layers;
   manifest.kvBlockSize = *blockSize;
   manifest.maxPositions = root->getInteger("max_position_embeddings").value_or(0);
+  if (const llvm::json::Value *recompute = root->get("recompute_at_length")) {
+    std::optional<int64_t> length = recompute->getAsInteger();
+    if (!length || *length < 2)
+      return fail("recompute_at_length must be an integer of at least 2");
+    manifest.recomputeAt = *length;
+  }
 
   const llvm::json::Array *ranks = root->getArray("ranks");
   if (!ranks || static_cast<int64_t>(ranks->size()) != manifest.tp)

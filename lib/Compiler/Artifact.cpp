@@ -228,6 +228,8 @@ struct ArtifactDescription {
   int64_t vocabSize = 0;
   /// Unset: no limit known (a trace without a config).
   std::optional<int64_t> maxPositions;
+  /// See CausalLM::recomputeAtLength.
+  std::optional<int64_t> recomputeAt;
 };
 } // namespace
 
@@ -263,6 +265,9 @@ static llvm::Error writeCompiledArtifact(StagedDirectory &staged, ModuleOp fused
   if (description.maxPositions)
     (*module)->setAttr("vgcu.max_positions", IntegerAttr::get(IntegerType::get(&context, 64),
                                                               *description.maxPositions));
+  if (description.recomputeAt)
+    (*module)->setAttr("vgcu.recompute_at", IntegerAttr::get(IntegerType::get(&context, 64),
+                                                             *description.recomputeAt));
   {
     auto file = OutputFile::create(pathIn("program.mlirbc"));
     if (!file)
@@ -355,6 +360,8 @@ static llvm::Error writeCompiledArtifact(StagedDirectory &staged, ModuleOp fused
   };
   if (description.maxPositions)
     manifest["max_position_embeddings"] = *description.maxPositions;
+  if (description.recomputeAt)
+    manifest["recompute_at_length"] = *description.recomputeAt;
   {
     auto file = OutputFile::create(pathIn("manifest.json"));
     if (!file)
@@ -413,7 +420,8 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
     return error;
   const ModelConfig &config = source.resolved.config;
   ArtifactDescription description{config.architecture, configSummary(config), source.dtype,
-                                  config.vocabSize, config.maxPositionEmbeddings};
+                                  config.vocabSize, maxSequenceLength(config),
+                                  source.resolved.model->recomputeAtLength(config)};
   return writeCompiledArtifact(*staged, **graph, *params, *loaded, description, context,
                                options, outputPath);
 }
@@ -495,6 +503,16 @@ llvm::Error vgcu::writeTracedArtifact(TracedModel &traced, llvm::StringRef trace
       continue;
     LoadedParam &param = loaded[name];
     std::vector<std::string> sources{name};
+    // A projection the module computes packed (one parameter, sliced): its segments are
+    // row ranges of that parameter.
+    if (const TensorInfo *whole = (*weights)->find(name);
+        whole && !info.segments.empty() && whole->shape == info.shape) {
+      for (auto &slice : packedRowSlices(info)) {
+        param.segments.push_back(Checkpoint::Entry{weights->get(), whole});
+        param.transforms.push_back(slice);
+      }
+      continue;
+    }
     if (!info.segments.empty()) {
       sources.clear();
       auto [module, leaf] = llvm::StringRef(name).rsplit('.');

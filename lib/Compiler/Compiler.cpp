@@ -151,25 +151,34 @@ static std::optional<int64_t> layerOf(Location loc) {
   });
   if (!anchor)
     return std::nullopt;
-  size_t at = anchor->find("layers.");
-  if (at == llvm::StringRef::npos)
-    return std::nullopt;
-  int64_t index;
-  llvm::StringRef digits = anchor->substr(at + 7).take_while([](char c) { return llvm::isDigit(c); });
-  if (digits.getAsInteger(10, index))
-    return std::nullopt;
-  return index;
+  // The index after the layer list's name: `model.layers.3`, `transformer.encoder.layers.3`,
+  // GPT-2's `transformer.h.3`.
+  llvm::SmallVector<llvm::StringRef> components;
+  anchor->split(components, '.');
+  for (size_t i = 1; i < components.size(); ++i) {
+    int64_t index;
+    if (llvm::is_contained({"layers", "h", "blocks"}, components[i - 1]) &&
+        !components[i].getAsInteger(10, index))
+      return index;
+  }
+  return std::nullopt;
 }
 
 llvm::json::Array vgcu::opsPerLayer(ModuleOp module) {
   std::map<int64_t, llvm::json::Array> layers;
-  module.walk([&](Operation *op) {
-    if (op->getDialect() == nullptr || op->getDialect()->getNamespace() != "vgcu" ||
-        isa<ParamOp, ConstantOp, ReshapeOp, SliceOp, TransposeOp, BroadcastOp>(op))
-      return;
-    if (auto layer = layerOf(op->getLoc()))
-      layers[*layer].push_back(op->getName().getStringRef());
-  });
+  // What runs: the entries, not the weight functions evaluated when the artifact is written.
+  for (llvm::StringRef entry : {"forward", "compute_logits"}) {
+    auto function = module.lookupSymbol<func::FuncOp>(entry);
+    if (!function)
+      continue;
+    function.walk([&](Operation *op) {
+      if (op->getDialect() == nullptr || op->getDialect()->getNamespace() != "vgcu" ||
+          isa<ParamOp, ConstantOp, ReshapeOp, SliceOp, TransposeOp, BroadcastOp>(op))
+        return;
+      if (auto layer = layerOf(op->getLoc()))
+        layers[*layer].push_back(op->getName().getStringRef());
+    });
+  }
   llvm::json::Array result;
   for (auto &[layer, ops] : layers)
     result.push_back(std::move(ops));

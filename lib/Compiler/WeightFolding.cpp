@@ -196,6 +196,27 @@ llvm::Expected<HostTensor> Evaluator::evaluate(Operation *op) {
           base += part.shape[dim];
         }
       })
+      .Case([&](SumOp sum) {
+        // Accumulated in double, rounded once (torch accumulates float sums in wider types).
+        const HostTensor &input = valueOf(sum.getInput());
+        int64_t rank = static_cast<int64_t>(input.shape.size());
+        SmallVector<bool> reduced(rank, false);
+        for (int64_t dim : sum.getDims())
+          reduced[*normalizeDim(dim, rank)] = true;
+        SmallVector<int64_t> keptShape, keptStrides;
+        int64_t stride = 1;
+        for (int64_t d = rank - 1; d >= 0; --d) {
+          keptStrides.insert(keptStrides.begin(), reduced[d] ? 0 : stride);
+          stride *= reduced[d] ? 1 : input.shape[d];
+        }
+        std::vector<double> sums(result.size(), 0.0);
+        for (int64_t i = 0; i < input.size(); ++i)
+          sums[elementOffset(i, input.shape, [&](int64_t d, int64_t c) {
+            return c * keptStrides[d];
+          })] += input.data[i];
+        for (int64_t i = 0; i < result.size(); ++i)
+          result.data[i] = roundTo(static_cast<float>(sums[i]), element);
+      })
       .Default([&](Operation *) { handled = false; });
   if (!handled)
     return makeError("a weight function holds {0}, which cannot be evaluated at artifact time",

@@ -158,6 +158,11 @@ private:
   void importEmbedding(Node *node, Location loc);
   void importLinear(Node *node, Location loc);
   void importMatmul(Node *node, Location loc);
+  void importAddmm(Node *node, Location loc);
+  void importSplit(Node *node, Location loc);
+  void importNorm(Node *node, Location loc);
+  void importClampMin(Node *node, Location loc);
+  void importExpandAs(Node *node, Location loc);
   template <typename OpTy> void importBinary(Node *node, Location loc);
   void importRsub(Node *node, Location loc);
   template <ComparePredicate Predicate> void importComparison(Node *node, Location loc);
@@ -170,7 +175,9 @@ private:
   void importSqueeze(Node *node, Location loc);
   void importTranspose(Node *node, Location loc);
   void importSlice(Node *node, Location loc);
+  void importSelect(Node *node, Location loc);
   void importCat(Node *node, Location loc);
+  void importChunk(Node *node, Location loc);
   void importRepeatInterleave(Node *node, Location loc);
   void importExpand(Node *node, Location loc);
   void importWhere(Node *node, Location loc);
@@ -987,6 +994,103 @@ void Importer::importMatmul(Node *node, Location loc) {
   out(node, MatmulOp::create(builder, loc, lhs, rhs));
 }
 
+/// torch.addmm(bias, x, w) = x @ w + bias, as GPT-2's Conv1D computes with w of [in, out]:
+/// a linear over wᵀ (which vgcu-fold-weights computes once, when the artifact is written).
+void Importer::importAddmm(Node *node, Location loc) {
+  for (const char *factor : {"beta", "alpha"}) {
+    std::optional<int64_t> value = optionalInt(node, factor);
+    if (!value || *value != 1)
+      fail(std::string("aten::addmm with ") + factor + " other than 1 is not supported");
+  }
+  Value bias = self(node, loc);
+  Value x = tensorInput(node, "mat1", loc);
+  Value weight = tensorInput(node, "mat2", loc);
+  if (typeOf(x).getRank() != 2 || typeOf(weight).getRank() != 2 || typeOf(bias).getRank() != 1)
+    fail("aten::addmm other than bias[out] + x[T, in] @ w[in, out] is not supported");
+  Value transposed =
+      TransposeOp::create(builder, loc, weight, builder.getDenseI64ArrayAttr({1, 0}));
+  out(node, LinearOp::create(builder, loc, x, transposed, bias));
+}
+
+/// torch.split by one size (the last piece smaller) or by a list of sizes: slices.
+void Importer::importSplit(Node *node, Location loc) {
+  std::string kind = node->kind().toQualString();
+  Value x = self(node, loc);
+  int64_t dim = normalizeDim(intInput(node, "dim"), typeOf(x).getRank());
+  int64_t size = shapeOf(x)[dim];
+  if (ShapedType::isDynamic(size))
+    fail(kind + " along the token dimension is not supported");
+  SmallVector<int64_t> sizes;
+  if (kind == "aten::split_with_sizes") {
+    sizes = intListInput(node, "split_sizes");
+  } else {
+    int64_t step = intInput(node, "split_size");
+    if (step < 1)
+      fail(kind + " into pieces of " + std::to_string(step));
+    for (int64_t start = 0; start < size; start += step)
+      sizes.push_back(std::min(step, size - start));
+  }
+  int64_t total = 0;
+  for (int64_t piece : sizes) {
+    if (piece < 1)
+      fail(kind + " with a piece of size " + std::to_string(piece));
+    total += piece;
+  }
+  if (total != size)
+    fail(kind + " into pieces summing to " + std::to_string(total) + ", not " +
+         std::to_string(size));
+  Imported result;
+  result.kind = Imported::Kind::List;
+  int64_t start = 0;
+  for (int64_t piece : sizes) {
+    result.items.push_back(Imported::ofTensor(
+        piece == size ? x : Value(SliceOp::create(builder, loc, x, dim, start, start + piece, 1))));
+    start += piece;
+  }
+  set(node->output(), result);
+}
+
+/// The L2 norm over dimensions (F.normalize, Baichuan 2's NormHead): sqrt(sum(x · x)).
+void Importer::importNorm(Node *node, Location loc) {
+  Value x = self(node, loc);
+  const Imported &p = input(node, "p");
+  bool two = p.isNone() || (p.kind == Imported::Kind::Constant &&
+                            ((p.constant.isInt() && p.constant.toInt() == 2) ||
+                             (p.constant.isDouble() && p.constant.toDouble() == 2.0)));
+  if (!two)
+    fail("aten::norm other than the 2-norm is not supported");
+  if (!hasInput(node, "dim"))
+    fail("aten::norm over all dimensions is not supported");
+  SmallVector<int64_t> dims = intListInput(node, "dim");
+  bool keepdim = input(node, "keepdim").isConstant() && input(node, "keepdim").constant.isBool() &&
+                 input(node, "keepdim").constant.toBool();
+  SmallVector<int64_t> shape;
+  std::string error = reducedShape(shapeOf(x), dims, keepdim, shape);
+  if (!error.empty())
+    fail("aten::norm: " + error);
+  Value squares = binary<MulOp>(x, x, loc);
+  Value sum = SumOp::create(builder, loc, squares, builder.getDenseI64ArrayAttr(dims), keepdim);
+  out(node, SqrtOp::create(builder, loc, sum));
+}
+
+void Importer::importClampMin(Node *node, Location loc) {
+  Value x = self(node, loc);
+  Value bound = asTensor(input(node, "min"), loc, typeOf(x).getElementType());
+  out(node, binary<MaximumOp>(x, bound, loc));
+}
+
+void Importer::importExpandAs(Node *node, Location loc) {
+  Value x = self(node, loc);
+  Value other = tensorInput(node, "other", loc);
+  if (shapeOf(x) == shapeOf(other))
+    return out(node, x);
+  if (!broadcastShapes(shapeOf(x), shapeOf(other)))
+    fail("aten::expand_as to a shape the tensor does not broadcast to");
+  out(node, BroadcastOp::create(
+                builder, loc, RankedTensorType::get(shapeOf(other), typeOf(x).getElementType()),
+                x));
+}
+
 /// Binary arithmetic; the second operand may be a Python scalar.
 template <typename OpTy>
 void Importer::importBinary(Node *node, Location loc) {
@@ -1194,6 +1298,26 @@ void Importer::importSlice(Node *node, Location loc) {
   out(node, SliceOp::create(builder, loc, x, dim, first, last, step));
 }
 
+/// x[..., index, ...]: the slice [index, index + 1) with that dimension dropped.
+void Importer::importSelect(Node *node, Location loc) {
+  Value x = self(node, loc);
+  int64_t rank = typeOf(x).getRank();
+  int64_t dim = normalizeDim(intInput(node, "dim"), rank);
+  int64_t size = shapeOf(x)[dim];
+  if (ShapedType::isDynamic(size))
+    fail("aten::select of one token is not supported");
+  int64_t index = intInput(node, "index");
+  if (index < -size || index >= size)
+    fail("aten::select of index " + std::to_string(index) + " in a dimension of " +
+         std::to_string(size));
+  if (index < 0)
+    index += size;
+  SmallVector<int64_t> shape(shapeOf(x));
+  shape.erase(shape.begin() + dim);
+  Value selected = size == 1 ? x : SliceOp::create(builder, loc, x, dim, index, index + 1, 1);
+  out(node, reshape(selected, shape, loc));
+}
+
 void Importer::importCat(Node *node, Location loc) {
   std::string kind = node->kind().toQualString();
   const Imported &list = input(node, "tensors");
@@ -1222,6 +1346,26 @@ void Importer::importCat(Node *node, Location loc) {
       llvm::any_of(parts, [&](Value part) { return typeOf(part).isDynamicDim(dim); }))
     fail("aten::cat along the token dimension is not supported");
   out(node, ConcatOp::create(builder, loc, parts, dim));
+}
+
+/// torch.chunk: `chunks` slices of ceil(size / chunks) along a dimension (the last smaller).
+void Importer::importChunk(Node *node, Location loc) {
+  Value x = self(node, loc);
+  int64_t rank = typeOf(x).getRank();
+  int64_t dim = normalizeDim(intInput(node, "dim"), rank);
+  int64_t chunks = intInput(node, "chunks");
+  int64_t size = shapeOf(x)[dim];
+  if (ShapedType::isDynamic(size))
+    fail("aten::chunk along the token dimension is not supported");
+  if (chunks < 1)
+    fail("aten::chunk into " + std::to_string(chunks) + " chunks");
+  int64_t step = (size + chunks - 1) / chunks;
+  Imported result;
+  result.kind = Imported::Kind::List;
+  for (int64_t start = 0; start < size; start += step)
+    result.items.push_back(Imported::ofTensor(
+        SliceOp::create(builder, loc, x, dim, start, std::min(start + step, size), 1)));
+  set(node->output(), result);
 }
 
 void Importer::importRepeatInterleave(Node *node, Location loc) {
@@ -1358,6 +1502,12 @@ llvm::StringMap<Importer::Handler> Importer::handlers() {
       {"aten::linear", &Importer::importLinear},
       {"aten::matmul", &Importer::importMatmul},
       {"aten::bmm", &Importer::importMatmul},
+      {"aten::addmm", &Importer::importAddmm},
+      {"aten::split", &Importer::importSplit},
+      {"aten::split_with_sizes", &Importer::importSplit},
+      {"aten::norm", &Importer::importNorm},
+      {"aten::clamp_min", &Importer::importClampMin},
+      {"aten::expand_as", &Importer::importExpandAs},
       {"aten::mm", &Importer::importMatmul},
       {"aten::add", &Importer::importBinary<AddOp>},
       {"aten::sub", &Importer::importBinary<SubOp>},
@@ -1397,8 +1547,10 @@ llvm::StringMap<Importer::Handler> Importer::handlers() {
       {"aten::permute", &Importer::importTranspose},
       {"aten::t", &Importer::importTranspose},
       {"aten::slice", &Importer::importSlice},
+      {"aten::select", &Importer::importSelect},
       {"aten::cat", &Importer::importCat},
       {"aten::stack", &Importer::importCat},
+      {"aten::chunk", &Importer::importChunk},
       {"aten::repeat_interleave", &Importer::importRepeatInterleave},
       {"aten::expand", &Importer::importExpand},
       {"aten::masked_fill", &Importer::importWhere},

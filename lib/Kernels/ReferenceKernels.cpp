@@ -73,8 +73,15 @@ at::Tensor rmsNorm(const at::Tensor &input, const at::Tensor &weight, double eps
   at::Tensor h = input.to(at::kFloat);
   at::Tensor variance = h.pow(2).mean(-1, /*keepdim=*/true);
   h = h * at::rsqrt(variance + epsilon);
+  // An f32 weight over a narrower input (Gemma's 1 + w) scales before the one rounding, as
+  // GemmaRMSNorm does; a weight of the input's type scales the rounded value, as Llama's.
+  if (weight.scalar_type() == at::kFloat && input.scalar_type() != at::kFloat)
+    return (h * weight).to(input.scalar_type());
   return weight * h.to(input.scalar_type());
 }
+
+/// cap · tanh(x / cap) in x's dtype, as Gemma 2 soft-caps its logits.
+at::Tensor capSoftly(const at::Tensor &x, double cap) { return at::tanh(x / cap) * cap; }
 
 /// LayerNorm over the last dimension, in the input's compute type (f32 for f16, which CPU
 /// ATen cannot normalize).
@@ -85,18 +92,163 @@ at::Tensor layerNorm(const at::Tensor &input, const at::Tensor &weight, const at
                         bias.to(compute), epsilon);
 }
 
+/// How a rotary kernel derives its frequencies: Hugging Face's modeling_rope_utils.py,
+/// op for op in f32 ATen (python/vgcu_ref/rope.py is the reference it follows), so the
+/// tables are the ones the PyTorch model computes.
+struct RopeFrequencies {
+  int64_t rotaryDim = 0;
+  double theta = 10000.0;
+  vgcu::RotaryStyle style = vgcu::RotaryStyle::neox;
+  std::optional<vgcu::RopeType> type;
+  /// The frequencies of every call (longrope: the short ones; dynamic: below the switch).
+  at::Tensor invFreq;
+  /// longrope: the frequencies of a call past the switch.
+  at::Tensor longInvFreq;
+  /// dynamic, longrope: a call whose largest position + 1 exceeds this switches.
+  int64_t switchLength = 0;
+  double factor = 1.0;
+  /// What cos and sin are multiplied by (yarn, longrope).
+  double attentionScaling = 1.0;
+};
+
+/// arange(0, dim, 2) / dim in f32, as HF writes it.
+at::Tensor ropeExponent(int64_t dim) {
+  return at::arange(0, dim, 2, at::TensorOptions().dtype(at::kLong)).to(at::kFloat) /
+         static_cast<double>(dim);
+}
+
+/// `1.0 / (base ** exponent)`: Python's scalar / tensor is reciprocal(tensor) * scalar.
+at::Tensor defaultInvFreq(const at::Tensor &base, int64_t dim) {
+  return at::reciprocal(at::pow(base, ropeExponent(dim)));
+}
+at::Tensor defaultInvFreq(double base, int64_t dim) {
+  return at::reciprocal(at::pow(base, ropeExponent(dim)));
+}
+
+at::Tensor llama3InvFreq(const at::Tensor &invFreq, vgcu::RopeScalingAttr scaling) {
+  double factor = scaling.getFactor().convertToDouble();
+  double low = scaling.getLowFreqFactor().convertToDouble();
+  double high = scaling.getHighFreqFactor().convertToDouble();
+  double context = static_cast<double>(scaling.getOriginalMaxPositions());
+  double lowWavelen = context / low, highWavelen = context / high;
+  at::Tensor wavelen = at::reciprocal(invFreq) * (2 * M_PI);
+  at::Tensor llama = at::where(wavelen > lowWavelen, invFreq / factor, invFreq);
+  at::Tensor smooth = (at::reciprocal(wavelen) * context - low) / (high - low);
+  at::Tensor smoothed = (1 - smooth) * llama / factor + smooth * llama;
+  at::Tensor medium = at::logical_not(wavelen < highWavelen) * at::logical_not(wavelen > lowWavelen);
+  return at::where(medium, smoothed, llama);
+}
+
+/// YaRN's correction dimension (Python doubles).
+double yarnCorrectionDim(double rotations, int64_t dim, double base, double maxPositions) {
+  return (dim * std::log(maxPositions / (rotations * 2 * M_PI))) / (2 * std::log(base));
+}
+
+at::Tensor yarnInvFreq(double base, int64_t dim, vgcu::RopeScalingAttr scaling) {
+  double factor = scaling.getFactor().convertToDouble();
+  double original = static_cast<double>(scaling.getOriginalMaxPositions());
+  double low = yarnCorrectionDim(scaling.getBetaFast().convertToDouble(), dim, base, original);
+  double high = yarnCorrectionDim(scaling.getBetaSlow().convertToDouble(), dim, base, original);
+  if (scaling.getTruncate()) {
+    low = std::floor(low);
+    high = std::ceil(high);
+  }
+  low = std::max(low, 0.0);
+  high = std::min(high, static_cast<double>(dim - 1));
+  if (low == high)
+    high += 0.001; // HF: prevent a singularity
+  at::Tensor posFreqs = at::pow(base, ropeExponent(dim));
+  at::Tensor extrapolation = at::reciprocal(posFreqs);
+  at::Tensor interpolation = at::reciprocal(posFreqs * factor);
+  at::Tensor ramp =
+      at::clamp((at::arange(dim / 2, at::TensorOptions().dtype(at::kFloat)) - low) / (high - low),
+                0, 1);
+  at::Tensor extrapolationFactor = 1 - ramp;
+  return interpolation * (1 - extrapolationFactor) + extrapolation * extrapolationFactor;
+}
+
+at::Tensor longropeInvFreq(double base, int64_t dim, mlir::DenseF64ArrayAttr factors) {
+  std::vector<float> values(factors.asArrayRef().begin(), factors.asArrayRef().end());
+  at::Tensor extension =
+      at::tensor(at::ArrayRef<float>(values), at::TensorOptions().dtype(at::kFloat));
+  return at::reciprocal(extension * at::pow(base, ropeExponent(dim)));
+}
+
+/// Everything computed once, when the kernel is bound.
+RopeFrequencies ropeFrequencies(int64_t rotaryDim, double theta, vgcu::RotaryStyle style,
+                                vgcu::RopeScalingAttr scaling) {
+  RopeFrequencies rope;
+  rope.rotaryDim = rotaryDim;
+  rope.theta = theta;
+  rope.style = style;
+  rope.invFreq = defaultInvFreq(theta, rotaryDim);
+  if (!scaling)
+    return rope;
+  rope.type = scaling.getType();
+  rope.factor = scaling.getFactor().convertToDouble();
+  rope.attentionScaling = scaling.getAttentionFactor().convertToDouble();
+  switch (scaling.getType()) {
+  case vgcu::RopeType::linear:
+    rope.invFreq = rope.invFreq / rope.factor;
+    break;
+  case vgcu::RopeType::llama3:
+    rope.invFreq = llama3InvFreq(rope.invFreq, scaling);
+    break;
+  case vgcu::RopeType::yarn:
+    rope.invFreq = yarnInvFreq(theta, rotaryDim, scaling);
+    break;
+  case vgcu::RopeType::dynamic:
+    rope.switchLength = scaling.getOriginalMaxPositions();
+    break;
+  case vgcu::RopeType::precomputed: {
+    std::vector<float> values(scaling.getFrequencies().asArrayRef().begin(),
+                              scaling.getFrequencies().asArrayRef().end());
+    rope.invFreq = at::tensor(at::ArrayRef<float>(values), at::TensorOptions().dtype(at::kFloat));
+    break;
+  }
+  case vgcu::RopeType::longrope:
+    rope.invFreq = longropeInvFreq(theta, rotaryDim, scaling.getShortFactor());
+    rope.longInvFreq = longropeInvFreq(theta, rotaryDim, scaling.getLongFactor());
+    rope.switchLength = scaling.getOriginalMaxPositions();
+    break;
+  }
+  return rope;
+}
+
+/// The frequencies of one call: dynamic and longrope look at its largest position.
+at::Tensor callInvFreq(const RopeFrequencies &rope, const at::Tensor &positions) {
+  if (!rope.type || (*rope.type != vgcu::RopeType::dynamic &&
+                     *rope.type != vgcu::RopeType::longrope) ||
+      positions.numel() == 0)
+    return rope.invFreq;
+  at::Tensor seqLen = positions.max() + 1;
+  if (seqLen.item<int64_t>() <= rope.switchLength)
+    return rope.invFreq;
+  if (*rope.type == vgcu::RopeType::longrope)
+    return rope.longInvFreq;
+  // base = theta * ((factor * seq_len / max_pos) - (factor - 1)) ** (dim / (dim - 2)),
+  // in f32 tensor arithmetic from the int64 seq_len, as HF computes it.
+  double dim = static_cast<double>(rope.rotaryDim);
+  at::Tensor grown = at::clamp_min(seqLen, rope.switchLength);
+  at::Tensor ratio = at::mul(grown, rope.factor) / static_cast<double>(rope.switchLength);
+  at::Tensor base = at::pow(ratio - (rope.factor - 1), dim / (dim - 2)) * rope.theta;
+  return defaultInvFreq(base, rope.rotaryDim);
+}
+
 /// Rotary tables [tokens, rotary_dim] in `type`, from positions, as HF computes them.
-std::pair<at::Tensor, at::Tensor> rotaryTables(const at::Tensor &positions, int64_t rotaryDim,
-                                               double theta, vgcu::RotaryStyle style,
+std::pair<at::Tensor, at::Tensor> rotaryTables(const at::Tensor &positions,
+                                               const RopeFrequencies &rope,
                                                at::ScalarType type) {
-  at::Tensor exponent =
-      at::arange(0, rotaryDim, 2, at::TensorOptions().dtype(at::kLong)).to(at::kFloat) /
-      static_cast<double>(rotaryDim);
-  at::Tensor invFreq = at::reciprocal(at::pow(theta, exponent));
+  at::Tensor invFreq = callInvFreq(rope, positions);
   at::Tensor freqs = positions.to(at::kFloat).unsqueeze(1) * invFreq.unsqueeze(0);
-  at::Tensor angles = style == vgcu::RotaryStyle::neox ? at::cat({freqs, freqs}, -1)
-                                                      : freqs.repeat_interleave(2, -1);
-  return {angles.cos().to(type), angles.sin().to(type)};
+  at::Tensor angles = rope.style == vgcu::RotaryStyle::neox ? at::cat({freqs, freqs}, -1)
+                                                           : freqs.repeat_interleave(2, -1);
+  at::Tensor cos = angles.cos(), sin = angles.sin();
+  if (rope.attentionScaling != 1.0) {
+    cos = cos * rope.attentionScaling;
+    sin = sin * rope.attentionScaling;
+  }
+  return {cos.to(type), sin.to(type)};
 }
 
 /// Rotates [tokens, heads, head_dim] `x` (first rotary_dim channels), returning a new tensor.
@@ -122,7 +274,7 @@ at::Tensor rotate(const at::Tensor &x, const at::Tensor &cos, const at::Tensor &
 /// normalized in f32, as the reference does.
 void attend(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
             const at::Tensor &queryPositions, const at::Tensor &keyPositions, double scale,
-            std::optional<int64_t> window, at::Tensor &out) {
+            std::optional<int64_t> window, std::optional<double> softcap, at::Tensor &out) {
   at::ScalarType type = q.scalar_type();
   at::ScalarType compute = computeType(type);
   int64_t tokens = q.size(0), heads = q.size(1), headDim = q.size(2);
@@ -133,6 +285,9 @@ void attend(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
   at::Tensor kh = k.to(compute).permute({1, 2, 0});
   at::Tensor scores = at::bmm(qh, kh).to(type).view({heads, tokens, keys});
   scores = scores * scale;
+  // Gemma 2: cap · tanh(s / cap) in the model dtype, before the mask.
+  if (softcap)
+    scores = at::tanh(scores / *softcap) * *softcap;
   at::Tensor masked = keyPositions.unsqueeze(0) > queryPositions.unsqueeze(1);
   if (window)
     masked = masked.logical_or(queryPositions.unsqueeze(1) - keyPositions.unsqueeze(0) >= *window);
@@ -174,13 +329,13 @@ void writeCache(const at::Tensor &key, const at::Tensor &value, const at::Tensor
 void attendPhase(gcu::AttentionPhase phase, const at::Tensor &q, const at::Tensor &k,
                  const at::Tensor &v, const at::Tensor &positions, const at::Tensor &keyCache,
                  const at::Tensor &valueCache, const at::Tensor &blockTable, double scale,
-                 std::optional<int64_t> window, at::Tensor &out) {
+                 std::optional<int64_t> window, std::optional<double> softcap, at::Tensor &out) {
   if (phase == gcu::AttentionPhase::prefill)
-    return attend(q, k, v, positions, positions, scale, window, out);
+    return attend(q, k, v, positions, positions, scale, window, softcap, out);
   int64_t context = positions.max().item<int64_t>() + 1;
   at::Tensor keyPositions = at::arange(context, positions.options());
   attend(q, gatherCache(keyCache, blockTable, context), gatherCache(valueCache, blockTable, context),
-         positions, keyPositions, scale, window, out);
+         positions, keyPositions, scale, window, softcap, out);
 }
 
 template <typename OpTy>
@@ -193,6 +348,12 @@ std::vector<int64_t> registersOf(OpTy op, const RegisterMap &regs) {
 
 std::optional<int64_t> optionalInt(IntegerAttr attr) {
   return attr ? std::optional<int64_t>(attr.getInt()) : std::nullopt;
+}
+
+std::optional<double> optionalDouble(FloatAttr attr) {
+  if (!attr)
+    return std::nullopt;
+  return attr.getValueAsDouble();
 }
 
 at::Tensor activate(vgcu::Epilogue epilogue, const at::Tensor &input) {
@@ -253,6 +414,7 @@ KernelLibrary buildReferenceLibrary() {
     int64_t residual = gemm.getResidual() ? regs[gemm.getResidual()] : -1;
     vgcu::Epilogue epilogue = gemm.getEpilogue();
     bool firstRankBias = gemm.getFirstRankBias();
+    std::optional<double> softCap = optionalDouble(gemm.getSoftCapAttr());
     return Instruction([=](Frame &f, RuntimeState &state) {
       bool addBias = bias >= 0 && (!firstRankBias || state.collectives->rank() == 0);
       at::Tensor y = linear(f.tensors[input], f.tensors[weight],
@@ -260,6 +422,8 @@ KernelLibrary buildReferenceLibrary() {
       y = activate(epilogue, y);
       if (residual >= 0)
         y = f.tensors[residual] + y;
+      if (softCap)
+        y = capSoftly(y, *softCap);
       f.tensors[out].copy_(y);
     });
   });
@@ -301,6 +465,35 @@ KernelLibrary buildReferenceLibrary() {
       });
     };
   };
+  // Operands: post_weight, weight, input, residual; input and residual updated in place.
+  auto fusedNormAddNorm = [](bool reduce) {
+    return [=](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+      int64_t postWeight = regs[op->getOperand(0)], weight = regs[op->getOperand(1)],
+              input = regs[op->getOperand(2)], residual = regs[op->getOperand(3)];
+      double postEpsilon = cast<FloatAttr>(op->getAttr("post_epsilon")).getValueAsDouble();
+      double epsilon = cast<FloatAttr>(op->getAttr("epsilon")).getValueAsDouble();
+      return Instruction([=](Frame &f, RuntimeState &state) {
+        at::Tensor &x = f.tensors[input];
+        if (reduce)
+          state.collectives->allReduce(x);
+        at::Tensor &sum = f.tensors[residual];
+        sum.add_(rmsNorm(x, f.tensors[postWeight], postEpsilon).to(sum.scalar_type()));
+        x.copy_(rmsNorm(sum, f.tensors[weight], epsilon));
+      });
+    };
+  };
+  add("gcu.fused_norm_add_norm", fusedNormAddNorm(false));
+  add("gcu.all_reduce_fused_norm_add_norm", fusedNormAddNorm(true));
+
+  add("gcu.soft_cap", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto cap = cast<gcu::SoftCapOp>(op);
+    int64_t input = regs[cap.getInput()], out = regs[cap.getOut()];
+    double bound = cap.getCap().convertToDouble();
+    return Instruction([=](Frame &f, RuntimeState &) {
+      f.tensors[out].copy_(capSoftly(f.tensors[input], bound));
+    });
+  });
+
   add("gcu.fused_add_rms_norm", fusedAddNorm(false, false));
   add("gcu.all_reduce_fused_add_rms_norm", fusedAddNorm(true, false));
   add("gcu.fused_add_layer_norm", fusedAddNorm(false, true));
@@ -322,13 +515,13 @@ KernelLibrary buildReferenceLibrary() {
         int64_t positions = regs[rotary.getPositions()], query = regs[rotary.getQuery()],
                 key = regs[rotary.getKey()];
         int64_t headDim = rotary.getHeadDim(), rotaryDim = rotary.getRotaryDim();
-        double theta = rotary.getTheta().convertToDouble();
         vgcu::RotaryStyle style = rotary.getStyle();
+        RopeFrequencies rope = ropeFrequencies(rotaryDim, rotary.getTheta().convertToDouble(),
+                                               style, rotary.getRopeScalingAttr());
         bool same = rotary.getQuery() == rotary.getKey();
         return Instruction([=](Frame &f, RuntimeState &) {
           at::Tensor &q = f.tensors[query];
-          auto [cos, sin] =
-              rotaryTables(f.tensors[positions], rotaryDim, theta, style, q.scalar_type());
+          auto [cos, sin] = rotaryTables(f.tensors[positions], rope, q.scalar_type());
           auto apply = [&](at::Tensor &x) {
             at::Tensor heads = x.view({x.size(0), -1, headDim});
             heads.copy_(rotate(heads, cos, sin, rotaryDim, style));
@@ -361,11 +554,12 @@ KernelLibrary buildReferenceLibrary() {
         int64_t heads = attention.getNumHeads(), headDim = attention.getHeadDim();
         double scale = attention.getScale().convertToDouble();
         std::optional<int64_t> window = optionalInt(attention.getSlidingWindowAttr());
+        std::optional<double> softcap = optionalDouble(attention.getSoftcapAttr());
         return Instruction([=](Frame &f, RuntimeState &) {
           at::Tensor q = f.tensors[query].view({-1, heads, headDim});
           attendPhase(gcu::AttentionPhase::decode, q, at::Tensor(), at::Tensor(),
                       f.tensors[positions], f.tensors[keyCache], f.tensors[valueCache],
-                      f.tensors[blocks], scale, window, f.tensors[out]);
+                      f.tensors[blocks], scale, window, softcap, f.tensors[out]);
         });
       });
 
@@ -379,11 +573,12 @@ KernelLibrary buildReferenceLibrary() {
                 headDim = attention.getHeadDim();
         double scale = attention.getScale().convertToDouble();
         std::optional<int64_t> window = optionalInt(attention.getSlidingWindowAttr());
+        std::optional<double> softcap = optionalDouble(attention.getSoftcapAttr());
         return Instruction([=](Frame &f, RuntimeState &) {
           attend(f.tensors[query].view({-1, heads, headDim}),
                  f.tensors[key].view({-1, kvHeads, headDim}),
                  f.tensors[value].view({-1, kvHeads, headDim}), f.tensors[positions],
-                 f.tensors[positions], scale, window, f.tensors[out]);
+                 f.tensors[positions], scale, window, softcap, f.tensors[out]);
         });
       });
 
@@ -403,9 +598,13 @@ KernelLibrary buildReferenceLibrary() {
                 headDim = fused.getHeadDim();
         double scale = fused.getScale().convertToDouble();
         std::optional<int64_t> window = optionalInt(fused.getSlidingWindowAttr());
+        std::optional<double> softcap = optionalDouble(fused.getSoftcapAttr());
         std::optional<int64_t> rotaryDim = optionalInt(fused.getRotaryDimAttr());
-        double theta = fused.getTheta() ? fused.getTheta()->convertToDouble() : 0.0;
         vgcu::RotaryStyle style = fused.getRotaryStyle().value_or(vgcu::RotaryStyle::neox);
+        RopeFrequencies rope;
+        if (rotaryDim)
+          rope = ropeFrequencies(*rotaryDim, fused.getTheta()->convertToDouble(), style,
+                                 fused.getRopeScalingAttr());
         gcu::AttentionPhase phase = fused.getPhase();
         return Instruction([=](Frame &f, RuntimeState &) {
           at::Tensor q = f.tensors[query].view({-1, heads, headDim});
@@ -416,14 +615,14 @@ KernelLibrary buildReferenceLibrary() {
             k = rmsNorm(k, f.tensors[keyNorm], normEpsilon);
           }
           if (rotaryDim) {
-            auto [cos, sin] =
-                rotaryTables(f.tensors[positions], *rotaryDim, theta, style, q.scalar_type());
+            auto [cos, sin] = rotaryTables(f.tensors[positions], rope, q.scalar_type());
             q = rotate(q, cos, sin, *rotaryDim, style);
             k = rotate(k, cos, sin, *rotaryDim, style);
           }
           writeCache(k, v, f.tensors[slots], f.tensors[keyCache], f.tensors[valueCache]);
           attendPhase(phase, q, k, v, f.tensors[positions], f.tensors[keyCache],
-                      f.tensors[valueCache], f.tensors[blocks], scale, window, f.tensors[out]);
+                      f.tensors[valueCache], f.tensors[blocks], scale, window, softcap,
+                      f.tensors[out]);
         });
       });
 

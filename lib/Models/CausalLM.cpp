@@ -39,6 +39,12 @@ CausalLM::checkpointTransform(llvm::StringRef, llvm::StringRef, const ModelConfi
   return nullptr;
 }
 
+std::vector<std::shared_ptr<const TensorTransform>>
+CausalLM::packedSegmentTransforms(llvm::StringRef, const ParamInfo &param,
+                                  const ModelConfig &) const {
+  return packedRowSlices(param);
+}
+
 llvm::Expected<std::set<std::string>> CausalLM::loadWeights(WeightLoader &loader) const {
   std::set<std::string> loaded;
   PackedModulesMapping mapping = packedModulesMapping();
@@ -67,10 +73,20 @@ llvm::Expected<std::set<std::string>> CausalLM::loadWeights(WeightLoader &loader
       if (segment >= 0)
         break;
     }
+    loaded.insert(target);
+    const ParamInfo *info = loader.param(target);
+    if (segment < 0 && info && !info->segments.empty()) {
+      // One tensor holds every segment of the packed parameter.
+      std::vector<std::shared_ptr<const TensorTransform>> slices =
+          packedSegmentTransforms(source, *info, loader.config());
+      for (auto [index, slice] : llvm::enumerate(slices))
+        if (auto error = loader.load(target, source, static_cast<int>(index), slice))
+          return std::move(error);
+      continue;
+    }
     if (auto error = loader.load(target, source, segment,
                                  checkpointTransform(source, target, loader.config())))
       return std::move(error);
-    loaded.insert(target);
   }
   return loaded;
 }

@@ -55,7 +55,7 @@ Value PackedLinear::forward(Value input) {
   OpBuilder &b = ctx.builder();
   return LinearOp::create(b, loc(), input, weight, bias, /*residual=*/Value(),
                           b.getStrArrayAttr(names), b.getDenseI64ArrayAttr(sizes),
-                          Epilogue::none, /*first_rank_bias=*/false);
+                          Epilogue::none, /*first_rank_bias=*/false, /*soft_cap=*/nullptr);
 }
 
 std::vector<Value> PackedLinear::split(Value packed) {
@@ -74,15 +74,18 @@ std::vector<Value> PackedLinear::split(Value packed) {
 //===----------------------------------------------------------------------===//
 
 RMSNorm::RMSNorm(ModelContext &ctx, std::string prefix, int64_t size, double epsilon,
-                 double weightOffset)
+                 double weightOffset, bool scaleInF32)
     : Module(ctx, std::move(prefix)), size(size), epsilon(epsilon),
-      weightOffset(weightOffset) {}
+      weightOffset(weightOffset), scaleInF32(scaleInF32) {}
 
 Value RMSNorm::weight() {
   Value weight = param("weight", {size});
+  if (scaleInF32)
+    weight = ctx.cast(weight, ctx.builder().getF32Type(), loc());
   if (weightOffset == 0.0)
     return weight;
-  return ctx.add(weight, ctx.scalar(weightOffset, loc()), loc());
+  Type element = cast<RankedTensorType>(weight.getType()).getElementType();
+  return ctx.add(weight, ctx.scalar(weightOffset, loc(), element), loc());
 }
 
 Value RMSNorm::forward(Value input) {
@@ -142,23 +145,39 @@ Value LMHead::forward(Value hiddenStates) {
 //===----------------------------------------------------------------------===//
 
 RotaryEmbedding::RotaryEmbedding(ModelContext &ctx, std::string prefix, int64_t headDim,
-                                 int64_t rotaryDim, double theta, bool neoxStyle)
+                                 int64_t rotaryDim, double theta, bool neoxStyle,
+                                 std::optional<RopeScaling> scaling)
     : Module(ctx, std::move(prefix)), headDim(headDim), rotaryDim(rotaryDim), theta(theta),
-      neoxStyle(neoxStyle) {}
+      neoxStyle(neoxStyle), scaling(std::move(scaling)) {}
 
 std::pair<Value, Value> RotaryEmbedding::forward(Value positions, Value query, Value key) {
   OpBuilder &b = ctx.builder();
   auto rotary = RotaryEmbeddingOp::create(
       b, loc(), positions, query, key, neoxStyle ? RotaryStyle::neox : RotaryStyle::gptj,
-      b.getI64IntegerAttr(headDim), b.getI64IntegerAttr(rotaryDim), b.getF64FloatAttr(theta));
+      b.getI64IntegerAttr(headDim), b.getI64IntegerAttr(rotaryDim), b.getF64FloatAttr(theta),
+      scaling ? ropeScalingAttr(b.getContext(), *scaling) : RopeScalingAttr());
   return {rotary.getQueryOut(), rotary.getKeyOut()};
+}
+
+RopeScalingAttr vgcu::ropeScalingAttr(MLIRContext *context, const RopeScaling &scaling) {
+  auto type = symbolizeRopeType(scaling.type);
+  assert(type && "the config reader accepts only known rope types");
+  auto array = [&](const std::vector<double> &values) {
+    return values.empty() ? DenseF64ArrayAttr() : DenseF64ArrayAttr::get(context, values);
+  };
+  return RopeScalingAttr::get(
+      context, *type, llvm::APFloat(scaling.factor), scaling.originalMaxPositions,
+      llvm::APFloat(scaling.lowFreqFactor), llvm::APFloat(scaling.highFreqFactor),
+      llvm::APFloat(scaling.betaFast), llvm::APFloat(scaling.betaSlow), scaling.truncate,
+      llvm::APFloat(scaling.attentionFactor), array(scaling.shortFactor),
+      array(scaling.longFactor), /*frequencies=*/DenseF64ArrayAttr());
 }
 
 Attention::Attention(ModelContext &ctx, std::string prefix, int64_t numHeads,
                      int64_t numKvHeads, int64_t headDim, double scale,
-                     std::optional<int64_t> slidingWindow)
+                     std::optional<int64_t> slidingWindow, std::optional<double> softcap)
     : Module(ctx, std::move(prefix)), numHeads(numHeads), numKvHeads(numKvHeads),
-      headDim(headDim), scale(scale), slidingWindow(slidingWindow) {}
+      headDim(headDim), scale(scale), slidingWindow(slidingWindow), softcap(softcap) {}
 
 Value Attention::forward(Value query, Value key, Value value) {
   OpBuilder &b = ctx.builder();
@@ -166,7 +185,8 @@ Value Attention::forward(Value query, Value key, Value value) {
                              b.getI64IntegerAttr(numHeads), b.getI64IntegerAttr(numKvHeads),
                              b.getI64IntegerAttr(headDim), b.getF64FloatAttr(scale),
                              b.getUnitAttr(),
-                             slidingWindow ? b.getI64IntegerAttr(*slidingWindow) : nullptr);
+                             slidingWindow ? b.getI64IntegerAttr(*slidingWindow) : nullptr,
+                             softcap ? b.getF64FloatAttr(*softcap) : nullptr);
 }
 
 //===----------------------------------------------------------------------===//

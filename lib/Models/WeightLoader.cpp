@@ -83,6 +83,71 @@ std::optional<int> WeightLoader::segmentOf(llvm::StringRef param, llvm::StringRe
   return std::nullopt;
 }
 
+std::vector<std::shared_ptr<const TensorTransform>>
+vgcu::packedRowSlices(const ParamInfo &info) {
+  std::vector<std::shared_ptr<const TensorTransform>> slices;
+  int64_t rowElements = 1;
+  for (int64_t dim : llvm::ArrayRef<int64_t>(info.shape).drop_front())
+    rowElements *= dim;
+  int64_t row = 0;
+  for (const auto &[name, rows] : info.segments) {
+    auto slice = std::make_shared<TensorTransform>();
+    slice->description =
+        "rows " + std::to_string(row) + " to " + std::to_string(row + rows) + " (" + name + ")";
+    slice->sourceShape = info.shape;
+    slice->shape = info.shape;
+    slice->shape[0] = rows;
+    slice->apply = [first = row * rowElements](llvm::ArrayRef<float> in, llvm::ArrayRef<int64_t>,
+                                               llvm::MutableArrayRef<float> out) {
+      std::copy(in.begin() + first, in.begin() + first + out.size(), out.begin());
+    };
+    slices.push_back(std::move(slice));
+    row += rows;
+  }
+  return slices;
+}
+
+std::shared_ptr<const TensorTransform> vgcu::gatherRows(std::string description,
+                                                        llvm::ArrayRef<int64_t> sourceShape,
+                                                        std::vector<int64_t> rows) {
+  auto gather = std::make_shared<TensorTransform>();
+  gather->description = std::move(description);
+  gather->sourceShape.assign(sourceShape.begin(), sourceShape.end());
+  gather->shape = gather->sourceShape;
+  gather->shape[0] = static_cast<int64_t>(rows.size());
+  int64_t rowElements = 1;
+  for (int64_t dim : sourceShape.drop_front())
+    rowElements *= dim;
+  gather->apply = [rows = std::move(rows), rowElements](llvm::ArrayRef<float> in,
+                                                        llvm::ArrayRef<int64_t>,
+                                                        llvm::MutableArrayRef<float> out) {
+    for (auto [index, row] : llvm::enumerate(rows))
+      std::copy_n(in.begin() + row * rowElements, rowElements,
+                  out.begin() + static_cast<int64_t>(index) * rowElements);
+  };
+  return gather;
+}
+
+std::shared_ptr<const TensorTransform> vgcu::transposedColumns(llvm::ArrayRef<int64_t> sourceShape,
+                                                               int64_t first, int64_t count) {
+  auto transpose = std::make_shared<TensorTransform>();
+  int64_t inFeatures = sourceShape[0], outFeatures = sourceShape[1];
+  transpose->description =
+      first == 0 && count == outFeatures
+          ? std::string("transposed from [in, out]")
+          : "columns " + std::to_string(first) + " to " + std::to_string(first + count) +
+                " transposed from [in, out]";
+  transpose->sourceShape.assign(sourceShape.begin(), sourceShape.end());
+  transpose->shape = {count, inFeatures};
+  transpose->apply = [=](llvm::ArrayRef<float> in, llvm::ArrayRef<int64_t>,
+                         llvm::MutableArrayRef<float> out) {
+    for (int64_t row = 0; row < inFeatures; ++row)
+      for (int64_t column = 0; column < count; ++column)
+        out[column * inFeatures + row] = in[row * outFeatures + first + column];
+  };
+  return transpose;
+}
+
 std::vector<float> vgcu::materializeSegment(const LoadedParam &param, size_t index) {
   const Checkpoint::Entry &entry = param.segments[index];
   std::vector<float> data(entry.tensor->numElements());
@@ -124,9 +189,17 @@ llvm::Error WeightLoader::load(llvm::StringRef param, llvm::StringRef source, in
                        source, segment, param, info->segments.size());
     expected[0] = info->segments[segment].second;
   } else if (!info->segments.empty()) {
-    return makeError("checkpoint tensor '{0}' would fill the whole of packed parameter '{1}'; "
-                     "packed parameters load one segment per checkpoint tensor",
-                     source, param);
+    // A checkpoint that stores the projections packed (Phi-3's qkv_proj and gate_up_proj):
+    // each segment takes its rows of the one tensor.
+    if (transform || entry->tensor->shape != llvm::ArrayRef<int64_t>(info->shape))
+      return makeError("checkpoint tensor '{0}' has shape {1}, but packed parameter '{2}' "
+                       "takes either its whole {3} or one segment per tensor",
+                       source, shapeString(entry->tensor->shape), param,
+                       shapeString(info->shape));
+    for (auto [index, slice] : llvm::enumerate(packedRowSlices(*info)))
+      if (auto error = load(param, source, static_cast<int>(index), slice))
+        return error;
+    return llvm::Error::success();
   }
   if (transform && transform->sourceShape != entry->tensor->shape)
     return makeError("checkpoint tensor '{0}' has shape {1}, but parameter '{2}' reads it {3}, "

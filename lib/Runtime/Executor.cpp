@@ -119,6 +119,10 @@ llvm::Error checkManifestAgainstProgram(const ArtifactManifest &manifest, int64_
       positions && *positions != manifest.maxPositions)
     return mismatch("max_position_embeddings", manifest.maxPositions,
                     "the program was compiled for positions up to", *positions);
+  if (attribute("vgcu.recompute_at").value_or(0) != manifest.recomputeAt)
+    return mismatch("recompute_at_length", manifest.recomputeAt,
+                    "the program recomputes the sequence at length",
+                    attribute("vgcu.recompute_at").value_or(0));
   if (auto architecture = program->getAttrOfType<StringAttr>("vgcu.architecture");
       architecture && architecture.getValue() != manifest.architecture)
     return makeError("field 'architecture' is '{0}', but the program is a {1}",

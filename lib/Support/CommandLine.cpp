@@ -4,7 +4,10 @@
 
 #include "llvm/ADT/STLExtras.h"
 
-void vgcu::showOnlyToolOptions(llvm::cl::OptionCategory &toolCategory) {
+// The options live in libLLVM/libMLIR, built without RTTI, so UBSan's vptr check cannot
+// recognise them as cl::Option and would abort every tool at startup under the sanitizers.
+__attribute__((no_sanitize("vptr"))) void
+vgcu::showOnlyToolOptions(llvm::cl::OptionCategory &toolCategory) {
   static llvm::cl::OptionCategory mlirCategory(
       "MLIR options (pass manager, timing, IR printing, crash reproducers)");
   for (auto &[name, option] : llvm::cl::getRegisteredOptions()) {

@@ -134,3 +134,31 @@ func.func @no_fuse_layer_norm_second_use(%partial: tensor<?x64xf32>, %res: tenso
   %n, %s = vgcu.add_layer_norm %full, %res, %w, %b {epsilon = 1.0e-05 : f64} : tensor<?x64xf32>, tensor<64xf32>, tensor<64xf32>
   return %n, %full : tensor<?x64xf32>, tensor<?x64xf32>
 }
+
+// -----
+
+// Gemma 2: the row-parallel projection's partial sum feeds the sandwich norms.
+// CHECK-LABEL: func.func @all_reduce_norm_add_norm
+// CHECK: vgcu.all_reduce_norm_add_norm %arg0, %arg1
+// CHECK-NOT: vgcu.all_reduce %
+func.func @all_reduce_norm_add_norm(%partial: tensor<?x64xf32>, %res: tensor<?x64xf32>) -> (tensor<?x64xf32>, tensor<?x64xf32>) {
+  %w1 = vgcu.param "a.weight" : tensor<64xf32>
+  %w2 = vgcu.param "b.weight" : tensor<64xf32>
+  %full = vgcu.all_reduce %partial : tensor<?x64xf32>
+  %normed, %sum = vgcu.norm_add_norm %full, %res, %w1, %w2 {epsilon = 1.0e-06 : f64, post_epsilon = 1.0e-06 : f64} : tensor<?x64xf32>, tensor<64xf32>, tensor<64xf32>
+  return %normed, %sum : tensor<?x64xf32>, tensor<?x64xf32>
+}
+
+// -----
+
+// Look-alike: a reduced residual is not the normed input; the all_reduce stays.
+// CHECK-LABEL: func.func @reduced_residual_of_norm_add_norm
+// CHECK: vgcu.all_reduce %
+// CHECK: vgcu.norm_add_norm
+func.func @reduced_residual_of_norm_add_norm(%x: tensor<?x64xf32>, %partial: tensor<?x64xf32>) -> (tensor<?x64xf32>, tensor<?x64xf32>) {
+  %w1 = vgcu.param "a.weight" : tensor<64xf32>
+  %w2 = vgcu.param "b.weight" : tensor<64xf32>
+  %full = vgcu.all_reduce %partial : tensor<?x64xf32>
+  %normed, %sum = vgcu.norm_add_norm %x, %full, %w1, %w2 {epsilon = 1.0e-06 : f64, post_epsilon = 1.0e-06 : f64} : tensor<?x64xf32>, tensor<64xf32>, tensor<64xf32>
+  return %normed, %sum : tensor<?x64xf32>, tensor<?x64xf32>
+}

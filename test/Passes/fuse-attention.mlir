@@ -48,6 +48,41 @@ func.func @gqa_causal(%pos: tensor<?xi64> {vgcu.name = "positions"}, %q: tensor<
 
 // -----
 
+// InternLM2 / Baichuan: scores divided by sqrt(head_dim) (a division, not a multiply), and k
+// and v selected as [T, 2, 1, 8] out of a grouped view, then repeated without a reshape to
+// [T, 2, 8] in between.
+// CHECK-LABEL: func.func @gqa_divided_selected_kv
+// CHECK-SAME: (%[[POS:[a-z0-9]+]]: tensor<?xi64> {vgcu.name = "positions"}, %[[Q:[a-z0-9]+]]: tensor<?x4x8xf32>, %[[K:[a-z0-9]+]]: tensor<?x2x1x8xf32>, %[[V:[a-z0-9]+]]: tensor<?x2x1x8xf32>)
+// CHECK-DAG: %[[KF:.*]] = vgcu.reshape %[[K]] : tensor<?x2x1x8xf32> -> tensor<?x16xf32>
+// CHECK-DAG: %[[VF:.*]] = vgcu.reshape %[[V]] : tensor<?x2x1x8xf32> -> tensor<?x16xf32>
+// CHECK: vgcu.attention %{{.*}}, %[[KF]], %[[VF]] {causal, head_dim = 8 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 0.35355339664408242 : f64}
+// CHECK-NOT: vgcu.div
+// CHECK-NOT: vgcu.softmax
+func.func @gqa_divided_selected_kv(%pos: tensor<?xi64> {vgcu.name = "positions"}, %q: tensor<?x4x8xf32>, %k: tensor<?x2x1x8xf32>, %v: tensor<?x2x1x8xf32>) -> tensor<?x32xf32> {
+  %k2 = vgcu.broadcast %k : tensor<?x2x1x8xf32> -> tensor<?x2x2x8xf32>
+  %kr = vgcu.reshape %k2 : tensor<?x2x2x8xf32> -> tensor<?x4x8xf32>
+  %v2 = vgcu.broadcast %v : tensor<?x2x1x8xf32> -> tensor<?x2x2x8xf32>
+  %vr = vgcu.reshape %v2 : tensor<?x2x2x8xf32> -> tensor<?x4x8xf32>
+  %kp = vgcu.reshape %pos : tensor<?xi64> -> tensor<1x?xi64>
+  %qp = vgcu.reshape %pos : tensor<?xi64> -> tensor<?x1xi64>
+  %masked = vgcu.compare gt, %kp, %qp : (tensor<1x?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+  %qt = vgcu.transpose %q {permutation = array<i64: 1, 0, 2>} : tensor<?x4x8xf32> -> tensor<4x?x8xf32>
+  %kt = vgcu.transpose %kr {permutation = array<i64: 1, 2, 0>} : tensor<?x4x8xf32> -> tensor<4x8x?xf32>
+  %scores = vgcu.matmul %qt, %kt : tensor<4x?x8xf32>, tensor<4x8x?xf32> -> tensor<4x?x?xf32>
+  %root = vgcu.constant dense<2.82842712> : tensor<f32>
+  %scaled = vgcu.div %scores, %root : (tensor<4x?x?xf32>, tensor<f32>) -> tensor<4x?x?xf32>
+  %ninf = vgcu.constant dense<-3.40282347E+38> : tensor<f32>
+  %filled = vgcu.where %masked, %ninf, %scaled : (tensor<?x?xi1>, tensor<f32>, tensor<4x?x?xf32>) -> tensor<4x?x?xf32>
+  %probs = vgcu.softmax %filled {dim = -1 : i64} : tensor<4x?x?xf32>
+  %vt = vgcu.transpose %vr {permutation = array<i64: 1, 0, 2>} : tensor<?x4x8xf32> -> tensor<4x?x8xf32>
+  %o = vgcu.matmul %probs, %vt : tensor<4x?x?xf32>, tensor<4x?x8xf32> -> tensor<4x?x8xf32>
+  %ot = vgcu.transpose %o {permutation = array<i64: 1, 0, 2>} : tensor<4x?x8xf32> -> tensor<?x4x8xf32>
+  %out = vgcu.reshape %ot : tensor<?x4x8xf32> -> tensor<?x32xf32>
+  return %out : tensor<?x32xf32>
+}
+
+// -----
+
 // Plain multi-head attention: no repeat_kv.
 // CHECK-LABEL: func.func @mha_causal
 // CHECK-SAME: (%[[POS:[a-z0-9]+]]: tensor<?xi64> {vgcu.name = "positions"}, %[[Q:[a-z0-9]+]]: tensor<?x4x8xf32>, %[[K:[a-z0-9]+]]: tensor<?x4x8xf32>, %[[V:[a-z0-9]+]]: tensor<?x4x8xf32>)
@@ -737,6 +772,33 @@ func.func @no_attention_bad_window(%pos: tensor<?xi64> {vgcu.name = "positions"}
   %filled = vgcu.where %mask, %ninf, %scaled : (tensor<?x?xi1>, tensor<f32>, tensor<4x?x?xf32>) -> tensor<4x?x?xf32>
   %probs = vgcu.softmax %filled {dim = -1 : i64} : tensor<4x?x?xf32>
   %vt = vgcu.transpose %vr {permutation = array<i64: 1, 0, 2>} : tensor<?x4x8xf32> -> tensor<4x?x8xf32>
+  %o = vgcu.matmul %probs, %vt : tensor<4x?x?xf32>, tensor<4x?x8xf32> -> tensor<4x?x8xf32>
+  %ot = vgcu.transpose %o {permutation = array<i64: 1, 0, 2>} : tensor<4x?x8xf32> -> tensor<?x4x8xf32>
+  %out = vgcu.reshape %ot : tensor<?x4x8xf32> -> tensor<?x32xf32>
+  return %out : tensor<?x32xf32>
+}
+
+// -----
+
+// Gemma 2: the scaled scores are soft-capped before the mask; the cap becomes `softcap`.
+// CHECK-LABEL: func.func @soft_capped_scores
+// CHECK: vgcu.attention {{.*}} {causal, head_dim = 8 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, scale = 0.35355338454246521 : f64, softcap = 5.000000e+01 : f64}
+// CHECK-NOT: vgcu.soft_cap
+// CHECK-NOT: vgcu.softmax
+func.func @soft_capped_scores(%pos: tensor<?xi64> {vgcu.name = "positions"}, %q: tensor<?x4x8xf32>, %k: tensor<?x4x8xf32>, %v: tensor<?x4x8xf32>) -> tensor<?x32xf32> {
+  %kp = vgcu.reshape %pos : tensor<?xi64> -> tensor<1x?xi64>
+  %qp = vgcu.reshape %pos : tensor<?xi64> -> tensor<?x1xi64>
+  %masked = vgcu.compare gt, %kp, %qp : (tensor<1x?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+  %qt = vgcu.transpose %q {permutation = array<i64: 1, 0, 2>} : tensor<?x4x8xf32> -> tensor<4x?x8xf32>
+  %kt = vgcu.transpose %k {permutation = array<i64: 1, 2, 0>} : tensor<?x4x8xf32> -> tensor<4x8x?xf32>
+  %scores = vgcu.matmul %qt, %kt : tensor<4x?x8xf32>, tensor<4x8x?xf32> -> tensor<4x?x?xf32>
+  %scale = vgcu.constant dense<0.353553385> : tensor<f32>
+  %scaled = vgcu.mul %scores, %scale : (tensor<4x?x?xf32>, tensor<f32>) -> tensor<4x?x?xf32>
+  %capped = vgcu.soft_cap %scaled {cap = 5.0e+01 : f64} : tensor<4x?x?xf32>
+  %ninf = vgcu.constant dense<-3.40282347E+38> : tensor<f32>
+  %filled = vgcu.where %masked, %ninf, %capped : (tensor<?x?xi1>, tensor<f32>, tensor<4x?x?xf32>) -> tensor<4x?x?xf32>
+  %probs = vgcu.softmax %filled {dim = -1 : i64} : tensor<4x?x?xf32>
+  %vt = vgcu.transpose %v {permutation = array<i64: 1, 0, 2>} : tensor<?x4x8xf32> -> tensor<4x?x8xf32>
   %o = vgcu.matmul %probs, %vt : tensor<4x?x?xf32>, tensor<4x?x8xf32> -> tensor<4x?x8xf32>
   %ot = vgcu.transpose %o {permutation = array<i64: 1, 0, 2>} : tensor<4x?x8xf32> -> tensor<?x4x8xf32>
   %out = vgcu.reshape %ot : tensor<?x4x8xf32> -> tensor<?x32xf32>

@@ -73,3 +73,49 @@ func.func @look_alikes(%x: tensor<?x64xf32>, %r: tensor<?x64xf32>, %bias: tensor
   %act = vgcu.relu %res : tensor<?x64xf32>
   return %h, %p, %sum, %bsum, %act : tensor<?x64xf32>, tensor<?x128xf32>, tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64xf32>
 }
+
+// -----
+
+// Gemma 2's capped logits: the cap becomes the LM head's soft_cap.
+// CHECK-LABEL: func.func @soft_cap_logits
+// CHECK: %[[L:.*]] = vgcu.linear %{{.*}}, %{{.*}} {soft_cap = 3.000000e+01 : f64} : tensor<?x64xf32>, tensor<250x64xf32> -> tensor<?x250xf32>
+// CHECK-NOT: vgcu.soft_cap
+// CHECK: return %[[L]]
+func.func @soft_cap_logits(%h: tensor<?x64xf32>) -> tensor<?x250xf32> {
+  %w = vgcu.param "model.embed_tokens.weight" : tensor<250x64xf32>
+  %l = vgcu.linear %h, %w : tensor<?x64xf32>, tensor<250x64xf32> -> tensor<?x250xf32>
+  %c = vgcu.soft_cap %l {cap = 3.0e+01 : f64} : tensor<?x250xf32>
+  return %c : tensor<?x250xf32>
+}
+
+// -----
+
+// At tp = 2 the cap moves before the gather of the vocabulary shards (and the cut of the
+// padding), to the shard's GEMM.
+// CHECK-LABEL: func.func @soft_cap_vocab_parallel
+// CHECK: %[[L:.*]] = vgcu.linear %{{.*}}, %{{.*}} {soft_cap = 3.000000e+01 : f64}
+// CHECK: %[[G:.*]] = vgcu.all_gather %[[L]]
+// CHECK: %[[S:.*]] = vgcu.slice %[[G]]
+// CHECK-NOT: vgcu.soft_cap
+// CHECK: return %[[S]]
+func.func @soft_cap_vocab_parallel(%h: tensor<?x64xf32>) -> tensor<?x250xf32> {
+  %w = vgcu.param "model.embed_tokens.weight" shard(#vgcu.shard<dim = 0, tp = 2, segments = [256], units = [256], valid = 250>) : tensor<128x64xf32>
+  %l = vgcu.linear %h, %w : tensor<?x64xf32>, tensor<128x64xf32> -> tensor<?x128xf32>
+  %g = vgcu.all_gather %l {dim = 1 : i64, world_size = 2 : i64} : tensor<?x128xf32> -> tensor<?x256xf32>
+  %s = vgcu.slice %g {dim = 1 : i64, start = 0 : i64, end = 250 : i64} : tensor<?x256xf32> -> tensor<?x250xf32>
+  %c = vgcu.soft_cap %s {cap = 3.0e+01 : f64} : tensor<?x250xf32>
+  return %c : tensor<?x250xf32>
+}
+
+// -----
+
+// Look-alike: the logits are read uncapped as well, so the cap stays its own op.
+// CHECK-LABEL: func.func @soft_cap_shared_product
+// CHECK: vgcu.linear %{{.*}}, %{{.*}} : tensor<?x64xf32>
+// CHECK: vgcu.soft_cap
+func.func @soft_cap_shared_product(%h: tensor<?x64xf32>) -> (tensor<?x250xf32>, tensor<?x250xf32>) {
+  %w = vgcu.param "lm_head.weight" : tensor<250x64xf32>
+  %l = vgcu.linear %h, %w : tensor<?x64xf32>, tensor<250x64xf32> -> tensor<?x250xf32>
+  %c = vgcu.soft_cap %l {cap = 3.0e+01 : f64} : tensor<?x250xf32>
+  return %c, %l : tensor<?x250xf32>, tensor<?x250xf32>
+}

@@ -478,3 +478,50 @@ func.func @no_layer_norm_center_over_tokens(%x: tensor<?x64xf32>) -> tensor<?x64
   %y = vgcu.add %nw, %b : (tensor<?x64xf32>, tensor<64xf32>) -> tensor<?x64xf32>
   return %y : tensor<?x64xf32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// RMSNorm in f32 around a narrower model (Gemma)
+//===----------------------------------------------------------------------===//
+
+// HF GemmaRMSNorm in a bf16 model: (x.float() * rsqrt(mean(x.float()²) + eps) * (1 + w.float()))
+// .type_as(x), the (1 + w) already folded into an f32 weight: one vgcu.rms_norm on the bf16
+// input with the f32 weight (scaled before its one rounding).
+// CHECK-LABEL: func.func @rms_in_f32_bf16_model
+// CHECK-SAME: (%[[X:.*]]: tensor<?x64xbf16>)
+// CHECK: %[[W:.*]] = vgcu.param "model.norm.weight.folded" computed_by @fold.0 : tensor<64xf32>
+// CHECK: %[[N:.*]] = vgcu.rms_norm %[[X]], %[[W]] {epsilon = 9.9999999747524271E-7 : f64} : tensor<?x64xbf16>, tensor<64xf32>
+// CHECK-NOT: vgcu.cast
+// CHECK: return %[[N]]
+func.func @rms_in_f32_bf16_model(%x: tensor<?x64xbf16>) -> tensor<?x64xbf16> {
+  %w = vgcu.param "model.norm.weight.folded" computed_by @fold.0 : tensor<64xf32>
+  %two = vgcu.constant dense<2.0> : tensor<f32>
+  %eps = vgcu.constant dense<1.0e-06> : tensor<f32>
+  %x32 = vgcu.cast %x : tensor<?x64xbf16> to tensor<?x64xf32>
+  %sq = vgcu.pow %x32, %two : (tensor<?x64xf32>, tensor<f32>) -> tensor<?x64xf32>
+  %var = vgcu.mean %sq {dims = array<i64: -1>, keepdim} : tensor<?x64xf32> -> tensor<?x1xf32>
+  %ve = vgcu.add %var, %eps : (tensor<?x1xf32>, tensor<f32>) -> tensor<?x1xf32>
+  %r = vgcu.rsqrt %ve : tensor<?x1xf32>
+  %h = vgcu.mul %x32, %r : (tensor<?x64xf32>, tensor<?x1xf32>) -> tensor<?x64xf32>
+  %y = vgcu.mul %h, %w : (tensor<?x64xf32>, tensor<64xf32>) -> tensor<?x64xf32>
+  %out = vgcu.cast %y : tensor<?x64xf32> to tensor<?x64xbf16>
+  return %out : tensor<?x64xbf16>
+}
+func.func private @fold.0() -> tensor<64xf32>
+
+// -----
+
+// Look-alike: the f32 norm's result is cast to another type than its input had (f16 from
+// bf16): rounding to f16 is not what the input's norm would do, so the casts stay.
+// CHECK-LABEL: func.func @no_f32_norm_other_type
+// CHECK: vgcu.cast %{{.*}} : tensor<?x64xbf16> to tensor<?x64xf32>
+// CHECK: vgcu.rms_norm %{{.*}} : tensor<?x64xf32>, tensor<64xf32>
+// CHECK: vgcu.cast %{{.*}} : tensor<?x64xf32> to tensor<?x64xf16>
+func.func @no_f32_norm_other_type(%x: tensor<?x64xbf16>) -> tensor<?x64xf16> {
+  %w = vgcu.param "model.norm.weight" : tensor<64xf32>
+  %x32 = vgcu.cast %x : tensor<?x64xbf16> to tensor<?x64xf32>
+  %n = vgcu.rms_norm %x32, %w {epsilon = 1.0e-06 : f64} : tensor<?x64xf32>, tensor<64xf32>
+  %out = vgcu.cast %n : tensor<?x64xf32> to tensor<?x64xf16>
+  return %out : tensor<?x64xf16>
+}

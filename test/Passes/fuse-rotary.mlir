@@ -351,14 +351,13 @@ func.func @no_rotary_cos_sin_different_angles(%pos: tensor<?xi64>, %pos2: tensor
 
 // -----
 
-// inv_freq = [1, 0.1, 0.02, 0.001] is not a geometric series theta^(-2i/d).
-// CHECK-LABEL: func.func @no_rotary_inv_freq_not_geometric
-// CHECK-NOT: vgcu.rotary_embedding
-// CHECK: vgcu.constant dense<[1.000000e+00, 1.000000e-01, 2.000000e-02, 1.000000e-03]>
-// CHECK: vgcu.cos
-// CHECK: vgcu.add
-// CHECK-NOT: vgcu.rotary_embedding
-func.func @no_rotary_inv_freq_not_geometric(%pos: tensor<?xi64>, %q: tensor<?x4x8xf32>) -> tensor<?x4x8xf32> {
+// inv_freq = [1, 0.1, 0.02, 0.001] is not a geometric series theta^(-2i/d) (a scaled rope
+// such as llama3 or yarn, as a trace computes it): the table is kept as given.
+// CHECK-LABEL: func.func @rotary_precomputed_frequencies
+// CHECK-NOT: vgcu.cos
+// CHECK: vgcu.rotary_embedding {{.*}} rope_scaling = #vgcu.rope<type = precomputed, frequencies = [1.000000e+00, 1.000000e-01, 2.000000e-02, 1.000000e-03]>
+// CHECK-NOT: vgcu.cos
+func.func @rotary_precomputed_frequencies(%pos: tensor<?xi64>, %q: tensor<?x4x8xf32>) -> tensor<?x4x8xf32> {
   %inv = vgcu.constant dense<[1.000000e+00, 1.000000e-01, 2.000000e-02, 1.000000e-03]> : tensor<4xf32>
   %pf = vgcu.cast %pos : tensor<?xi64> to tensor<?xf32>
   %pcol = vgcu.reshape %pf : tensor<?xf32> -> tensor<?x1xf32>
@@ -381,14 +380,11 @@ func.func @no_rotary_inv_freq_not_geometric(%pos: tensor<?xi64>, %q: tensor<?x4x
 
 // -----
 
-// Linear rope scaling (inv_freq / 2): geometric, but not theta^(-2i/d) (which starts at 1), and
-// vgcu.rotary_embedding has no scaling factor.
-// CHECK-LABEL: func.func @no_rotary_scaled_inv_freq
-// CHECK-NOT: vgcu.rotary_embedding
-// CHECK: vgcu.cos
-// CHECK: vgcu.add
-// CHECK-NOT: vgcu.rotary_embedding
-func.func @no_rotary_scaled_inv_freq(%pos: tensor<?xi64>, %q: tensor<?x4x8xf32>) -> tensor<?x4x8xf32> {
+// Linear rope scaling (inv_freq / 2): geometric, but not theta^(-2i/d) (which starts at 1).
+// CHECK-LABEL: func.func @rotary_precomputed_linear_scaling
+// CHECK-NOT: vgcu.cos
+// CHECK: vgcu.rotary_embedding {{.*}} rope_scaling = #vgcu.rope<type = precomputed, frequencies = [5.000000e-01, 5.000000e-02, 5.000000e-03, 5.000000e-04]>
+func.func @rotary_precomputed_linear_scaling(%pos: tensor<?xi64>, %q: tensor<?x4x8xf32>) -> tensor<?x4x8xf32> {
   %inv = vgcu.constant dense<[5.000000e-01, 5.000000e-02, 5.000000e-03, 5.000000e-04]> : tensor<4xf32>
   %pf = vgcu.cast %pos : tensor<?xi64> to tensor<?xf32>
   %pcol = vgcu.reshape %pf : tensor<?xf32> -> tensor<?x1xf32>
@@ -522,4 +518,130 @@ func.func @no_rotary_angles_from_input(%angles: tensor<?x8xf32>, %q: tensor<?x4x
   %qrs = vgcu.mul %qrot, %s : (tensor<?x4x8xf32>, tensor<?x1x8xf32>) -> tensor<?x4x8xf32>
   %qout = vgcu.add %qxc, %qrs : (tensor<?x4x8xf32>, tensor<?x4x8xf32>) -> tensor<?x4x8xf32>
   return %qout : tensor<?x4x8xf32>
+}
+
+// -----
+
+// Partial rotary (Phi-3, partial_rotary_factor 0.5): cat(rope(x[..., :8]), x[..., 8:]) on
+// heads of 16 rotates the first 8 channels: one op with head_dim 16 and rotary_dim 8.
+// CHECK-LABEL: func.func @partial_rotary
+// CHECK: vgcu.rotary_embedding %{{.*}} neox {head_dim = 16 : i64, rotary_dim = 8 : i64, theta = 1.000000e+04 : f64} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
+// CHECK-NOT: vgcu.concat
+func.func @partial_rotary(%pos: tensor<?xi64>, %qf: tensor<?x4x16xf32>, %kf: tensor<?x2x16xf32>) -> (tensor<?x4x16xf32>, tensor<?x2x16xf32>) {
+  %inv = vgcu.constant dense<[1.000000e+00, 1.000000e-01, 1.000000e-02, 1.000000e-03]> : tensor<4xf32>
+  %pf = vgcu.cast %pos : tensor<?xi64> to tensor<?xf32>
+  %pcol = vgcu.reshape %pf : tensor<?xf32> -> tensor<?x1xf32>
+  %irow = vgcu.reshape %inv : tensor<4xf32> -> tensor<1x4xf32>
+  %freqs = vgcu.mul %pcol, %irow : (tensor<?x1xf32>, tensor<1x4xf32>) -> tensor<?x4xf32>
+  %emb = vgcu.concat %freqs, %freqs {dim = -1 : i64} : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x8xf32>
+  %cos = vgcu.cos %emb : tensor<?x8xf32>
+  %sin = vgcu.sin %emb : tensor<?x8xf32>
+  %c = vgcu.reshape %cos : tensor<?x8xf32> -> tensor<?x1x8xf32>
+  %s = vgcu.reshape %sin : tensor<?x8xf32> -> tensor<?x1x8xf32>
+  %q = vgcu.slice %qf {dim = -1 : i64, start = 0 : i64, end = 8 : i64} : tensor<?x4x16xf32> -> tensor<?x4x8xf32>
+  %qpass = vgcu.slice %qf {dim = -1 : i64, start = 8 : i64, end = 16 : i64} : tensor<?x4x16xf32> -> tensor<?x4x8xf32>
+  %qlo = vgcu.slice %q {dim = -1 : i64, start = 0 : i64, end = 4 : i64} : tensor<?x4x8xf32> -> tensor<?x4x4xf32>
+  %qhi = vgcu.slice %q {dim = -1 : i64, start = 4 : i64, end = 8 : i64} : tensor<?x4x8xf32> -> tensor<?x4x4xf32>
+  %qneg = vgcu.neg %qhi : tensor<?x4x4xf32>
+  %qrot = vgcu.concat %qneg, %qlo {dim = -1 : i64} : (tensor<?x4x4xf32>, tensor<?x4x4xf32>) -> tensor<?x4x8xf32>
+  %qxc = vgcu.mul %q, %c : (tensor<?x4x8xf32>, tensor<?x1x8xf32>) -> tensor<?x4x8xf32>
+  %qrs = vgcu.mul %qrot, %s : (tensor<?x4x8xf32>, tensor<?x1x8xf32>) -> tensor<?x4x8xf32>
+  %qrope = vgcu.add %qxc, %qrs : (tensor<?x4x8xf32>, tensor<?x4x8xf32>) -> tensor<?x4x8xf32>
+  %qout = vgcu.concat %qrope, %qpass {dim = -1 : i64} : (tensor<?x4x8xf32>, tensor<?x4x8xf32>) -> tensor<?x4x16xf32>
+  %k = vgcu.slice %kf {dim = -1 : i64, start = 0 : i64, end = 8 : i64} : tensor<?x2x16xf32> -> tensor<?x2x8xf32>
+  %kpass = vgcu.slice %kf {dim = -1 : i64, start = 8 : i64, end = 16 : i64} : tensor<?x2x16xf32> -> tensor<?x2x8xf32>
+  %klo = vgcu.slice %k {dim = -1 : i64, start = 0 : i64, end = 4 : i64} : tensor<?x2x8xf32> -> tensor<?x2x4xf32>
+  %khi = vgcu.slice %k {dim = -1 : i64, start = 4 : i64, end = 8 : i64} : tensor<?x2x8xf32> -> tensor<?x2x4xf32>
+  %kneg = vgcu.neg %khi : tensor<?x2x4xf32>
+  %krot = vgcu.concat %kneg, %klo {dim = -1 : i64} : (tensor<?x2x4xf32>, tensor<?x2x4xf32>) -> tensor<?x2x8xf32>
+  %kxc = vgcu.mul %k, %c : (tensor<?x2x8xf32>, tensor<?x1x8xf32>) -> tensor<?x2x8xf32>
+  %krs = vgcu.mul %krot, %s : (tensor<?x2x8xf32>, tensor<?x1x8xf32>) -> tensor<?x2x8xf32>
+  %krope = vgcu.add %kxc, %krs : (tensor<?x2x8xf32>, tensor<?x2x8xf32>) -> tensor<?x2x8xf32>
+  %kout = vgcu.concat %krope, %kpass {dim = -1 : i64} : (tensor<?x2x8xf32>, tensor<?x2x8xf32>) -> tensor<?x2x16xf32>
+  return %qout, %kout : tensor<?x4x16xf32>, tensor<?x2x16xf32>
+}
+
+// -----
+
+// ChatGLM's rotation: pairs (x0, x1) of the first half of each head turned by a stacked
+// (cos, sin) cache, stack([x0·c − x1·s, x1·c + x0·s], -1).flatten(-2), the other half passed
+// through: a GPT-J-style rotary over rotary_dim 8 of head_dim 16.
+// CHECK-LABEL: func.func @rotary_pairwise_stacked_cache
+// CHECK-SAME: (%[[POS:[a-z0-9]+]]: tensor<?xi64>, %[[Q:[a-z0-9]+]]: tensor<?x4x16xf32>)
+// CHECK-NOT: vgcu.cos
+// CHECK: %[[QF:.*]] = vgcu.reshape %[[Q]] : tensor<?x4x16xf32> -> tensor<?x64xf32>
+// CHECK: %[[OUT:.*]], %{{.*}} = vgcu.rotary_embedding %[[POS]], %[[QF]], %[[QF]] gptj {head_dim = 16 : i64, rotary_dim = 8 : i64, theta = 1.000000e+04 : f64}
+// CHECK-NOT: vgcu.sin
+func.func @rotary_pairwise_stacked_cache(%pos: tensor<?xi64>, %q: tensor<?x4x16xf32>) -> tensor<?x4x16xf32> {
+  %pf = vgcu.cast %pos : tensor<?xi64> to tensor<?xf32>
+  %pcol = vgcu.reshape %pf : tensor<?xf32> -> tensor<?x1xf32>
+  %inv = vgcu.constant dense<[[1.000000e+00, 1.000000e-01, 0.00999999977, 1.000000e-03]]> : tensor<1x4xf32>
+  %angles = vgcu.mul %pcol, %inv : (tensor<?x1xf32>, tensor<1x4xf32>) -> tensor<?x4xf32>
+  %cos = vgcu.cos %angles : tensor<?x4xf32>
+  %sin = vgcu.sin %angles : tensor<?x4xf32>
+  %cos1 = vgcu.reshape %cos : tensor<?x4xf32> -> tensor<?x4x1xf32>
+  %sin1 = vgcu.reshape %sin : tensor<?x4xf32> -> tensor<?x4x1xf32>
+  %cache = vgcu.concat %cos1, %sin1 {dim = 2 : i64} : (tensor<?x4x1xf32>, tensor<?x4x1xf32>) -> tensor<?x4x2xf32>
+  %rot = vgcu.slice %q {dim = 2 : i64, start = 0 : i64, end = 8 : i64} : tensor<?x4x16xf32> -> tensor<?x4x8xf32>
+  %pass = vgcu.slice %q {dim = 2 : i64, start = 8 : i64, end = 16 : i64} : tensor<?x4x16xf32> -> tensor<?x4x8xf32>
+  %pairs = vgcu.reshape %rot : tensor<?x4x8xf32> -> tensor<?x4x4x2xf32>
+  %heads = vgcu.reshape %cache : tensor<?x4x2xf32> -> tensor<?x1x4x2xf32>
+  %x0s = vgcu.slice %pairs {dim = 3 : i64, start = 0 : i64, end = 1 : i64} : tensor<?x4x4x2xf32> -> tensor<?x4x4x1xf32>
+  %x0 = vgcu.reshape %x0s : tensor<?x4x4x1xf32> -> tensor<?x4x4xf32>
+  %x1s = vgcu.slice %pairs {dim = 3 : i64, start = 1 : i64, end = 2 : i64} : tensor<?x4x4x2xf32> -> tensor<?x4x4x1xf32>
+  %x1 = vgcu.reshape %x1s : tensor<?x4x4x1xf32> -> tensor<?x4x4xf32>
+  %cs = vgcu.slice %heads {dim = 3 : i64, start = 0 : i64, end = 1 : i64} : tensor<?x1x4x2xf32> -> tensor<?x1x4x1xf32>
+  %c = vgcu.reshape %cs : tensor<?x1x4x1xf32> -> tensor<?x1x4xf32>
+  %ss = vgcu.slice %heads {dim = 3 : i64, start = 1 : i64, end = 2 : i64} : tensor<?x1x4x2xf32> -> tensor<?x1x4x1xf32>
+  %s = vgcu.reshape %ss : tensor<?x1x4x1xf32> -> tensor<?x1x4xf32>
+  %x0c = vgcu.mul %x0, %c : (tensor<?x4x4xf32>, tensor<?x1x4xf32>) -> tensor<?x4x4xf32>
+  %x1s2 = vgcu.mul %x1, %s : (tensor<?x4x4xf32>, tensor<?x1x4xf32>) -> tensor<?x4x4xf32>
+  %real = vgcu.sub %x0c, %x1s2 : (tensor<?x4x4xf32>, tensor<?x4x4xf32>) -> tensor<?x4x4xf32>
+  %x1c = vgcu.mul %x1, %c : (tensor<?x4x4xf32>, tensor<?x1x4xf32>) -> tensor<?x4x4xf32>
+  %x0s2 = vgcu.mul %x0, %s : (tensor<?x4x4xf32>, tensor<?x1x4xf32>) -> tensor<?x4x4xf32>
+  %imag = vgcu.add %x1c, %x0s2 : (tensor<?x4x4xf32>, tensor<?x4x4xf32>) -> tensor<?x4x4xf32>
+  %real1 = vgcu.reshape %real : tensor<?x4x4xf32> -> tensor<?x4x4x1xf32>
+  %imag1 = vgcu.reshape %imag : tensor<?x4x4xf32> -> tensor<?x4x4x1xf32>
+  %stack = vgcu.concat %real1, %imag1 {dim = 3 : i64} : (tensor<?x4x4x1xf32>, tensor<?x4x4x1xf32>) -> tensor<?x4x4x2xf32>
+  %flat = vgcu.reshape %stack : tensor<?x4x4x2xf32> -> tensor<?x4x8xf32>
+  %out = vgcu.concat %flat, %pass {dim = 2 : i64} : (tensor<?x4x8xf32>, tensor<?x4x8xf32>) -> tensor<?x4x16xf32>
+  return %out : tensor<?x4x16xf32>
+}
+
+// -----
+
+// The same with the signs of the sine terms swapped (a rotation the other way): left alone.
+// CHECK-LABEL: func.func @no_rotary_pairwise_wrong_sign
+// CHECK-NOT: vgcu.rotary_embedding
+func.func @no_rotary_pairwise_wrong_sign(%pos: tensor<?xi64>, %q: tensor<?x4x8xf32>) -> tensor<?x4x8xf32> {
+  %pf = vgcu.cast %pos : tensor<?xi64> to tensor<?xf32>
+  %pcol = vgcu.reshape %pf : tensor<?xf32> -> tensor<?x1xf32>
+  %inv = vgcu.constant dense<[[1.000000e+00, 1.000000e-01, 0.00999999977, 1.000000e-03]]> : tensor<1x4xf32>
+  %angles = vgcu.mul %pcol, %inv : (tensor<?x1xf32>, tensor<1x4xf32>) -> tensor<?x4xf32>
+  %cos = vgcu.cos %angles : tensor<?x4xf32>
+  %sin = vgcu.sin %angles : tensor<?x4xf32>
+  %cos1 = vgcu.reshape %cos : tensor<?x4xf32> -> tensor<?x4x1xf32>
+  %sin1 = vgcu.reshape %sin : tensor<?x4xf32> -> tensor<?x4x1xf32>
+  %cache = vgcu.concat %cos1, %sin1 {dim = 2 : i64} : (tensor<?x4x1xf32>, tensor<?x4x1xf32>) -> tensor<?x4x2xf32>
+  %pairs = vgcu.reshape %q : tensor<?x4x8xf32> -> tensor<?x4x4x2xf32>
+  %heads = vgcu.reshape %cache : tensor<?x4x2xf32> -> tensor<?x1x4x2xf32>
+  %x0s = vgcu.slice %pairs {dim = 3 : i64, start = 0 : i64, end = 1 : i64} : tensor<?x4x4x2xf32> -> tensor<?x4x4x1xf32>
+  %x0 = vgcu.reshape %x0s : tensor<?x4x4x1xf32> -> tensor<?x4x4xf32>
+  %x1s = vgcu.slice %pairs {dim = 3 : i64, start = 1 : i64, end = 2 : i64} : tensor<?x4x4x2xf32> -> tensor<?x4x4x1xf32>
+  %x1 = vgcu.reshape %x1s : tensor<?x4x4x1xf32> -> tensor<?x4x4xf32>
+  %cs = vgcu.slice %heads {dim = 3 : i64, start = 0 : i64, end = 1 : i64} : tensor<?x1x4x2xf32> -> tensor<?x1x4x1xf32>
+  %c = vgcu.reshape %cs : tensor<?x1x4x1xf32> -> tensor<?x1x4xf32>
+  %ss = vgcu.slice %heads {dim = 3 : i64, start = 1 : i64, end = 2 : i64} : tensor<?x1x4x2xf32> -> tensor<?x1x4x1xf32>
+  %s = vgcu.reshape %ss : tensor<?x1x4x1xf32> -> tensor<?x1x4xf32>
+  %x0c = vgcu.mul %x0, %c : (tensor<?x4x4xf32>, tensor<?x1x4xf32>) -> tensor<?x4x4xf32>
+  %x1s2 = vgcu.mul %x1, %s : (tensor<?x4x4xf32>, tensor<?x1x4xf32>) -> tensor<?x4x4xf32>
+  %real = vgcu.add %x0c, %x1s2 : (tensor<?x4x4xf32>, tensor<?x4x4xf32>) -> tensor<?x4x4xf32>
+  %x1c = vgcu.mul %x1, %c : (tensor<?x4x4xf32>, tensor<?x1x4xf32>) -> tensor<?x4x4xf32>
+  %x0s2 = vgcu.mul %x0, %s : (tensor<?x4x4xf32>, tensor<?x1x4xf32>) -> tensor<?x4x4xf32>
+  %imag = vgcu.sub %x1c, %x0s2 : (tensor<?x4x4xf32>, tensor<?x4x4xf32>) -> tensor<?x4x4xf32>
+  %real1 = vgcu.reshape %real : tensor<?x4x4xf32> -> tensor<?x4x4x1xf32>
+  %imag1 = vgcu.reshape %imag : tensor<?x4x4xf32> -> tensor<?x4x4x1xf32>
+  %stack = vgcu.concat %real1, %imag1 {dim = 3 : i64} : (tensor<?x4x4x1xf32>, tensor<?x4x4x1xf32>) -> tensor<?x4x4x2xf32>
+  %flat = vgcu.reshape %stack : tensor<?x4x4x2xf32> -> tensor<?x4x8xf32>
+  return %flat : tensor<?x4x8xf32>
 }

@@ -242,3 +242,52 @@ func.func @no_pack_foreign_bias(%x: tensor<?x64xf32>) -> (tensor<?x128xf32>, ten
   %u = vgcu.linear %x, %wu, %b : tensor<?x64xf32>, tensor<128x64xf32>, tensor<128xf32> -> tensor<?x128xf32>
   return %g, %u : tensor<?x128xf32>, tensor<?x128xf32>
 }
+
+// -----
+
+// Phi-3: the checkpoint packs q/k/v in one qkv_proj; its output cut into three contiguous
+// slices records the packing (named after the known q/k/v parts), so sharding splits each.
+// CHECK-LABEL: func.func @packed_parameter_slices
+// CHECK: vgcu.linear %{{.*}}, %{{.*}} {packed_modules = ["q_proj", "k_proj", "v_proj"], packed_sizes = array<i64: 64, 32, 32>}
+func.func @packed_parameter_slices(%x: tensor<?x64xf32>) -> (tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32>) {
+  %w = vgcu.param "model.layers.0.self_attn.qkv_proj.weight" : tensor<128x64xf32>
+  %qkv = vgcu.linear %x, %w : tensor<?x64xf32>, tensor<128x64xf32> -> tensor<?x128xf32>
+  %q = vgcu.slice %qkv {dim = 1 : i64, start = 0 : i64, end = 64 : i64} : tensor<?x128xf32> -> tensor<?x64xf32>
+  %k = vgcu.slice %qkv {dim = -1 : i64, start = 64 : i64, end = 96 : i64} : tensor<?x128xf32> -> tensor<?x32xf32>
+  %v = vgcu.slice %qkv {dim = 1 : i64, start = 96 : i64, end = 128 : i64} : tensor<?x128xf32> -> tensor<?x32xf32>
+  return %q, %k, %v : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32>
+}
+
+// -----
+
+// A packed gate_up_proj halved by its gated activation; a parameter of unknown name cut in
+// two gets numbered parts.
+// CHECK-LABEL: func.func @packed_parameter_halves
+// CHECK: vgcu.linear %{{.*}}, %{{.*}} {packed_modules = ["gate_proj", "up_proj"], packed_sizes = array<i64: 128, 128>}
+// CHECK: vgcu.linear %{{.*}}, %{{.*}} {packed_modules = ["fused_part0", "fused_part1"], packed_sizes = array<i64: 16, 48>}
+func.func @packed_parameter_halves(%x: tensor<?x64xf32>) -> (tensor<?x128xf32>, tensor<?x16xf32>, tensor<?x48xf32>) {
+  %w = vgcu.param "model.layers.0.mlp.gate_up_proj.weight" : tensor<256x64xf32>
+  %gu = vgcu.linear %x, %w : tensor<?x64xf32>, tensor<256x64xf32> -> tensor<?x256xf32>
+  %h = vgcu.silu_and_mul %gu : tensor<?x256xf32> -> tensor<?x128xf32>
+  %w2 = vgcu.param "model.layers.0.mlp.fused.weight" : tensor<64x64xf32>
+  %y = vgcu.linear %x, %w2 : tensor<?x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
+  %a = vgcu.slice %y {dim = 1 : i64, start = 0 : i64, end = 16 : i64} : tensor<?x64xf32> -> tensor<?x16xf32>
+  %b = vgcu.slice %y {dim = 1 : i64, start = 16 : i64, end = 64 : i64} : tensor<?x64xf32> -> tensor<?x48xf32>
+  return %h, %a, %b : tensor<?x128xf32>, tensor<?x16xf32>, tensor<?x48xf32>
+}
+
+// -----
+
+// Look-alikes: slices that overlap, leave a gap, or use the output whole are no packing.
+// CHECK-LABEL: func.func @not_a_packing
+// CHECK-NOT: packed_sizes
+func.func @not_a_packing(%x: tensor<?x64xf32>) -> (tensor<?x40xf32>, tensor<?x40xf32>, tensor<?x16xf32>, tensor<?x64xf32>) {
+  %w = vgcu.param "a.proj.weight" : tensor<64x64xf32>
+  %y = vgcu.linear %x, %w : tensor<?x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
+  %a = vgcu.slice %y {dim = 1 : i64, start = 0 : i64, end = 40 : i64} : tensor<?x64xf32> -> tensor<?x40xf32>
+  %b = vgcu.slice %y {dim = 1 : i64, start = 24 : i64, end = 64 : i64} : tensor<?x64xf32> -> tensor<?x40xf32>
+  %w2 = vgcu.param "b.proj.weight" : tensor<64x64xf32>
+  %z = vgcu.linear %x, %w2 : tensor<?x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
+  %c = vgcu.slice %z {dim = 1 : i64, start = 0 : i64, end = 16 : i64} : tensor<?x64xf32> -> tensor<?x16xf32>
+  return %a, %b, %c, %z : tensor<?x40xf32>, tensor<?x40xf32>, tensor<?x16xf32>, tensor<?x64xf32>
+}

@@ -64,6 +64,24 @@ func.func @forward(%ids: tensor<?xi64>, %pos: tensor<?xi64>) -> tensor<?x250xf32
 
 // -----
 
+// Gemma 2: the soft cap of the logits goes with the head into @compute_logits.
+// CHECK-LABEL: func.func @forward
+// CHECK-NOT: vgcu.soft_cap
+// CHECK-LABEL: func.func @compute_logits
+// CHECK: %[[L:.*]] = vgcu.linear
+// CHECK: %[[C:.*]] = vgcu.soft_cap %[[L]] {cap = 3.000000e+01 : f64}
+// CHECK: return %[[C]] : tensor<?x250xbf16>
+func.func @forward(%ids: tensor<?xi64>, %pos: tensor<?xi64>) -> tensor<?x250xf32> {
+  %table = vgcu.param "model.embed_tokens.weight" : tensor<250x64xbf16>
+  %x = vgcu.embedding %ids, %table : tensor<?xi64>, tensor<250x64xbf16> -> tensor<?x64xbf16>
+  %logits = vgcu.linear %x, %table : tensor<?x64xbf16>, tensor<250x64xbf16> -> tensor<?x250xbf16>
+  %capped = vgcu.soft_cap %logits {cap = 3.0e+01 : f64} : tensor<?x250xbf16>
+  %upcast = vgcu.cast %capped : tensor<?x250xbf16> to tensor<?x250xf32>
+  return %upcast : tensor<?x250xf32>
+}
+
+// -----
+
 // An upcast of something other than the head's logits is no LM head.
 // expected-error @+1 {{@forward does not end in an LM head}}
 func.func @forward(%ids: tensor<?xi64>, %pos: tensor<?xi64>) -> tensor<?x64xf32> {

@@ -450,10 +450,54 @@ def config_cases(tmp):
     cfg_case("cfg-kv-heads-not-dividing-heads", "3 KV heads do not divide 4 attention heads",
              config(num_attention_heads=4, num_key_value_heads=3),
              "config.json: field 'num_key_value_heads' (3) does not divide num_attention_heads (4)")
-    cfg_case("cfg-rope-scaling", "rope_scaling is set (linear, factor 2)",
-             config(rope_scaling={"type": "linear", "factor": 2.0}),
-             "config.json: field 'rope_scaling' is set (an object); vgcu supports only unscaled "
-             "rotary embeddings so far")
+    cfg_case("cfg-rope-unknown-type", "rope_scaling names a rope type nobody defines",
+             config(rope_scaling={"type": "su2", "factor": 2.0}),
+             "config.json: field 'rope_scaling.type' names rope type 'su2', which vgcu does not "
+             "support (default, linear, dynamic, yarn, longrope, llama3)")
+    cfg_case("cfg-rope-llama3-missing-field", "llama3 rope scaling without low_freq_factor",
+             config(rope_scaling={"rope_type": "llama3", "factor": 8.0, "high_freq_factor": 4.0,
+                                  "original_max_position_embeddings": 8192}),
+             "config.json: field 'rope_scaling.low_freq_factor' is required by rope type "
+             "'llama3'")
+    cfg_case("cfg-rope-longrope-factor-count", "longrope with 3 short factors for a rotary "
+             "dimension of 4", config(rope_scaling={"type": "longrope", "factor": 2.0,
+                                                    "short_factor": [1.0, 1.0, 1.0],
+                                                    "long_factor": [2.0, 2.0]}),
+             "config.json: field 'rope_scaling.short_factor' has 3 entries; the rotary "
+             "dimension 4 needs 2")
+    cfg_case("cfg-rope-factor-negative", "linear rope scaling with factor -2",
+             config(rope_scaling={"rope_type": "linear", "factor": -2.0}),
+             "config.json: field 'rope_scaling.factor' must be a positive number, got number -2")
+    cfg_case("cfg-baichuan-13b-alibi", "a Baichuan config with hidden_size 5120 (the 13B models, "
+             "whose attention uses ALiBi)",
+             config(architectures=["BaichuanForCausalLM"], hidden_size=5120,
+                    num_attention_heads=40, drop=["num_key_value_heads"]),
+             "config.json: field 'hidden_size' is 5120: this is a Baichuan 13B model, whose "
+             "attention uses ALiBi position biases, which vgcu does not support")
+    cfg_case("cfg-chatglm-layernorm", "a ChatGLM config with rmsnorm false",
+             json_bytes({"architectures": ["ChatGLMModel"], "num_layers": 1, "hidden_size": 8,
+                         "ffn_hidden_size": 8, "kv_channels": 4, "num_attention_heads": 2,
+                         "padded_vocab_size": 8, "rmsnorm": False}),
+             "config.json: field 'rmsnorm' is false; LayerNorm instead of RMSNorm is not "
+             "supported")
+    cfg_case("cfg-chatglm-groups-not-dividing", "ChatGLM with 3 multi-query groups for 2 heads",
+             json_bytes({"architectures": ["ChatGLMModel"], "num_layers": 1, "hidden_size": 8,
+                         "ffn_hidden_size": 8, "kv_channels": 4, "num_attention_heads": 2,
+                         "padded_vocab_size": 8, "multi_query_attention": True,
+                         "multi_query_group_num": 3}),
+             "config.json: field 'multi_query_group_num' (3) does not divide num_attention_heads "
+             "(2)")
+    cfg_case("cfg-gpt2-cross-attention", "a GPT-2 config with add_cross_attention",
+             json_bytes({"architectures": ["GPT2LMHeadModel"], "n_embd": 8, "n_layer": 1,
+                         "n_head": 2, "vocab_size": 8, "add_cross_attention": True}),
+             "config.json: field 'add_cross_attention' is true; GPT-2 as an encoder-decoder is "
+             "not supported")
+    cfg_case("cfg-internlm2-rope-yarn", "InternLM2 with yarn rope scaling (it has linear and "
+             "dynamic)",
+             config(architectures=["InternLM2ForCausalLM"],
+                    rope_scaling={"type": "yarn", "factor": 2.0}),
+             "config.json: field 'rope_scaling.type' names rope type 'yarn', which "
+             "InternLM2ForCausalLM does not have (it has linear, dynamic)")
     cfg_case("cfg-unsupported-activation", "hidden_act is 'swiglu'", config(hidden_act="swiglu"),
              "config.json: field 'hidden_act' names activation 'swiglu', which vgcu does not "
              "support")
@@ -603,6 +647,25 @@ def weights_cases(tmp):
            replaced("model.layers.0.self_attn.k_proj.weight", shape=[8, 4]),
            "checkpoint tensor 'model.layers.0.self_attn.k_proj.weight' has shape [8, 4] but "
            "parameter 'model.layers.0.self_attn.qkv_proj.weight' (k_proj) expects [4, 8]")
+    internlm2 = [
+        ("model.tok_embeddings.weight", "F32", [8, 8], f32(64)),
+        # 2 query heads + key + value of 4 rows for the one KV head would be 16 rows.
+        ("model.layers.0.attention.wqkv.weight", "F32", [12, 8], f32(96)),
+        ("model.layers.0.attention.wo.weight", "F32", [8, 8], f32(64)),
+        ("model.layers.0.feed_forward.w1.weight", "F32", [8, 8], f32(64)),
+        ("model.layers.0.feed_forward.w3.weight", "F32", [8, 8], f32(64)),
+        ("model.layers.0.feed_forward.w2.weight", "F32", [8, 8], f32(64)),
+        ("model.layers.0.attention_norm.weight", "F32", [8], f32(8)),
+        ("model.layers.0.ffn_norm.weight", "F32", [8], f32(8)),
+        ("model.norm.weight", "F32", [8], f32(8)),
+        ("output.weight", "F32", [8, 8], f32(64)),
+    ]
+    w_case("w-internlm2-wqkv-short", "an InternLM2 wqkv with 12 rows where 1 KV head with 2 query "
+           "heads of 4 needs 16", internlm2,
+           "checkpoint tensor 'model.layers.0.attention.wqkv.weight' has shape [12, 8], but "
+           "parameter 'model.layers.0.attention.wqkv.weight' reads it the query rows of each KV "
+           "head's block (2 query heads, key, value), which takes [16, 8]",
+           config_bytes=config(architectures=["InternLM2ForCausalLM"], bias=False))
     w_case("w-integer-dtype", "model.norm.weight is I32",
            replaced("model.norm.weight", dtype="I32"),
            "checkpoint tensor 'model.norm.weight' has dtype I32; parameter 'model.norm.weight' "
@@ -804,6 +867,13 @@ def artifact_cases():
     art_case("art-manifest-tp-mismatch", "the manifest of a tp 2 artifact says tp 1 and lists one "
              "rank", [{"manifest_set": [["tp"], 1]}, {"manifest_delete": ["ranks", 1]}],
              "field 'tp' is 1, but the program was sharded for tp = 2")
+    art_case("art-manifest-recompute-added", "the manifest of a Llama artifact asks to recompute "
+             "the sequence at 5 tokens, which its program does not", [{"manifest_set": [
+                 ["recompute_at_length"], 5]}],
+             "field 'recompute_at_length' is 5, but the program recomputes the sequence at length 0")
+    art_case("art-manifest-recompute-invalid", "recompute_at_length is 1",
+             [{"manifest_set": [["recompute_at_length"], 1]}],
+             "recompute_at_length must be an integer of at least 2")
     art_case("art-manifest-kv-layers-extra", "the manifest's kv_cache.layers is 5 for a program "
              "with 2 attention layers", [{"manifest_set": [["kv_cache", "layers"], 5]}],
              "field 'kv_cache.layers' is 5, but the number of attention layers in the program is 2")

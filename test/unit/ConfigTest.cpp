@@ -5,6 +5,8 @@
 #include "vgcu/Models/CausalLM.h"
 #include "vgcu/Models/ModelRegistry.h"
 
+#include <cmath>
+
 using namespace vgcu;
 using namespace vgcu::test;
 
@@ -160,8 +162,9 @@ TEST_F(ConfigTest, HeadsMustDivide) {
 TEST_F(ConfigTest, UnsupportedFeaturesAreNamed) {
   std::string act = failure(llama(R"("hidden_act": "swiglu_xl")"));
   EXPECT_NE(act.find("activation 'swiglu_xl'"), std::string::npos) << act;
-  std::string rope = failure(llama(R"("rope_scaling": {"type": "dynamic", "factor": 2.0})"));
-  EXPECT_NE(rope.find("field 'rope_scaling' is set"), std::string::npos) << rope;
+  std::string rope = failure(llama(R"("rope_scaling": {"type": "ntk", "factor": 2.0})"));
+  EXPECT_NE(rope.find("field 'rope_scaling.type' names rope type 'ntk'"), std::string::npos)
+      << rope;
 }
 
 TEST_F(ConfigTest, MalformedJsonAndArchitectures) {
@@ -184,4 +187,66 @@ TEST_F(ConfigTest, HiddenActivationWinsOverHiddenAct) {
   EXPECT_EQ(nullNewName->config.hiddenAct, "gelu");
   std::string message = failure(llama(R"("hidden_act": "silu", "hidden_activation": "swish_x")"));
   EXPECT_NE(message.find("hidden_activation"), std::string::npos) << message;
+}
+
+TEST_F(ConfigTest, RopeScalingFollowsHuggingFace) {
+  // Llama 3.1: every field read; "type" wins over "rope_type" as in HF's config classes.
+  auto llama3 = parse(llama(R"("rope_scaling": {"rope_type": "llama3", "factor": 8.0,
+      "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+      "original_max_position_embeddings": 8192}, "max_position_embeddings": 131072)"));
+  ASSERT_TRUE(static_cast<bool>(llama3)) << errorText(llama3);
+  ASSERT_TRUE(llama3->config.ropeScaling);
+  EXPECT_EQ(llama3->config.ropeScaling->type, "llama3");
+  EXPECT_EQ(llama3->config.ropeScaling->originalMaxPositions, 8192);
+  EXPECT_EQ(maxSequenceLength(llama3->config), 131072);
+  auto legacy = parse(llama(R"("rope_scaling": {"type": "linear", "rope_type": "dynamic",
+      "factor": 2.0})"));
+  ASSERT_TRUE(static_cast<bool>(legacy)) << errorText(legacy);
+  EXPECT_EQ(legacy->config.ropeScaling->type, "linear");
+  EXPECT_EQ(maxSequenceLength(legacy->config), 2 * 2048);
+
+  // YaRN: attention factor mscale(f, m) / mscale(f, m_all), or 0.1 ln f + 1.
+  auto yarn = parse(llama(R"("rope_scaling": {"rope_type": "yarn", "factor": 40.0,
+      "mscale": 1.0, "mscale_all_dim": 0.707, "original_max_position_embeddings": 4096})"));
+  ASSERT_TRUE(static_cast<bool>(yarn)) << errorText(yarn);
+  double expected = (0.1 * std::log(40.0) + 1) / (0.1 * 0.707 * std::log(40.0) + 1);
+  EXPECT_DOUBLE_EQ(yarn->config.ropeScaling->attentionFactor, expected);
+  EXPECT_EQ(maxSequenceLength(yarn->config), 4096 * 40);
+  auto plainYarn = parse(llama(R"("rope_scaling": {"rope_type": "yarn", "factor": 4.0})"));
+  ASSERT_TRUE(static_cast<bool>(plainYarn)) << errorText(plainYarn);
+  EXPECT_DOUBLE_EQ(plainYarn->config.ropeScaling->attentionFactor, 0.1 * std::log(4.0) + 1);
+  EXPECT_EQ(plainYarn->config.ropeScaling->originalMaxPositions, 2048);
+
+  // LongRoPE (Phi-3): the top-level original_max_position_embeddings sets the switch and the
+  // factor behind the attention factor. head_dim 16: 8 factors.
+  std::string factors = "[1, 1, 1, 1, 2, 2, 2, 2]";
+  auto longrope = parse(llama(R"("max_position_embeddings": 131072,
+      "original_max_position_embeddings": 4096, "rope_scaling": {"type": "longrope",
+      "short_factor": )" + factors + R"(, "long_factor": )" + factors + "}"));
+  ASSERT_TRUE(static_cast<bool>(longrope)) << errorText(longrope);
+  EXPECT_EQ(longrope->config.ropeScaling->originalMaxPositions, 4096);
+  EXPECT_DOUBLE_EQ(longrope->config.ropeScaling->attentionFactor,
+                   std::sqrt(1 + std::log(32.0) / std::log(4096.0)));
+
+  // v5 spelling; "default" means none; null means none.
+  auto v5 = parse(llama(R"("rope_parameters": {"rope_type": "linear", "factor": 3.0})"));
+  ASSERT_TRUE(static_cast<bool>(v5)) << errorText(v5);
+  EXPECT_EQ(v5->config.ropeScaling->factor, 3.0);
+  auto plain = parse(llama(R"("rope_scaling": {"rope_type": "default"})"));
+  ASSERT_TRUE(static_cast<bool>(plain)) << errorText(plain);
+  EXPECT_FALSE(plain->config.ropeScaling);
+
+  // Errors name the nested field.
+  std::string missing = failure(llama(R"("rope_scaling": {"rope_type": "dynamic"})"));
+  EXPECT_NE(missing.find("field 'rope_scaling.factor' is required by rope type 'dynamic'"),
+            std::string::npos)
+      << missing;
+  std::string order = failure(llama(R"("rope_scaling": {"rope_type": "llama3", "factor": 8,
+      "low_freq_factor": 4.0, "high_freq_factor": 1.0, "original_max_position_embeddings": 8192})"));
+  EXPECT_NE(order.find("'rope_scaling.high_freq_factor' must exceed low_freq_factor"),
+            std::string::npos)
+      << order;
+  std::string notObject = failure(llama(R"("rope_scaling": 2.0)"));
+  EXPECT_NE(notObject.find("field 'rope_scaling' must be an object"), std::string::npos)
+      << notObject;
 }

@@ -42,9 +42,14 @@ class WeightLoaderTest : public ::testing::Test {
 protected:
   void SetUp() override {
     ModelRegistry::registerBuiltinModels();
-    dir.write("config.json", R"({"architectures": ["LlamaForCausalLM"], "vocab_size": 32,
+    useConfig(R"({"architectures": ["LlamaForCausalLM"], "vocab_size": 32,
         "hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 1,
         "num_attention_heads": 4, "num_key_value_heads": 2})");
+  }
+
+  /// Builds the model of config.json `json` (parameters and all) for the loads that follow.
+  void useConfig(const char *json) {
+    dir.write("config.json", json);
     auto resolved = resolveModel(dir.path("config.json"));
     ASSERT_TRUE(static_cast<bool>(resolved)) << errorText(resolved);
     model = std::move(*resolved);
@@ -214,4 +219,141 @@ TEST_F(WeightLoaderTest, TransformedShapeMismatchNamesTheTransform) {
                          "reads it transposed from [in, out], which takes [16, 16]"),
             std::string::npos)
       << message;
+}
+
+TEST_F(WeightLoaderTest, InternLM2WqkvIsRegroupedPerKvHead) {
+  useConfig(R"({"architectures": ["InternLM2ForCausalLM"], "vocab_size": 32,
+      "hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 1,
+      "num_attention_heads": 4, "num_key_value_heads": 2, "bias": false})");
+  std::string layer = "model.layers.0.";
+  int64_t rows = (kHeads + 2 * kKvHeads) * kHeadDim;
+  std::map<std::string, std::vector<int64_t>> shapes = {
+      {"model.tok_embeddings.weight", {kVocab, kHidden}},
+      {layer + "attention.wqkv.weight", {rows, kHidden}},
+      {layer + "attention.wo.weight", {kHidden, kHeads * kHeadDim}},
+      {layer + "feed_forward.w1.weight", {kIntermediate, kHidden}},
+      {layer + "feed_forward.w3.weight", {kIntermediate, kHidden}},
+      {layer + "feed_forward.w2.weight", {kHidden, kIntermediate}},
+      {layer + "attention_norm.weight", {kHidden}},
+      {layer + "ffn_norm.weight", {kHidden}},
+      {"model.norm.weight", {kHidden}},
+      {"output.weight", {kVocab, kHidden}},
+  };
+  auto loaded = load(shapes);
+  ASSERT_TRUE(static_cast<bool>(loaded)) << errorText(loaded);
+  const LoadedParam &wqkv = loaded->at(layer + "attention.wqkv.weight");
+  ASSERT_EQ(wqkv.segments.size(), 3u);
+  // Checkpoint row r holds r * kHidden, r * kHidden + 1, ...; per KV head, rows
+  // [2 query heads, key, value] of kHeadDim each.
+  auto firstColumn = [&](size_t segment) {
+    std::vector<float> data = materializeSegment(wqkv, segment);
+    std::vector<int64_t> sourceRows;
+    for (size_t i = 0; i < data.size(); i += kHidden)
+      sourceRows.push_back(static_cast<int64_t>(data[i]) / kHidden);
+    return sourceRows;
+  };
+  std::vector<int64_t> query, key, value;
+  for (int64_t head = 0; head < kKvHeads; ++head) {
+    int64_t block = head * 4 * kHeadDim;
+    for (int64_t row = 0; row < 2 * kHeadDim; ++row)
+      query.push_back(block + row);
+    for (int64_t row = 0; row < kHeadDim; ++row) {
+      key.push_back(block + 2 * kHeadDim + row);
+      value.push_back(block + 3 * kHeadDim + row);
+    }
+  }
+  EXPECT_EQ(firstColumn(0), query);
+  EXPECT_EQ(firstColumn(1), key);
+  EXPECT_EQ(firstColumn(2), value);
+  // w1 and w3 are packed as the gate and up halves.
+  EXPECT_EQ(loaded->at(layer + "feed_forward.gate_up_proj.weight").segments.size(), 2u);
+
+  // A wqkv of the wrong size names what it was read as.
+  shapes[layer + "attention.wqkv.weight"] = {rows - kHeadDim, kHidden};
+  auto malformed = load(shapes);
+  ASSERT_FALSE(static_cast<bool>(malformed));
+  std::string message = errorText(malformed.takeError());
+  EXPECT_NE(message.find("checkpoint tensor 'model.layers.0.attention.wqkv.weight' has shape "
+                         "[28, 16], but parameter 'model.layers.0.attention.wqkv.weight' reads "
+                         "it the query rows of each KV head's block (2 query heads, key, value), "
+                         "which takes [32, 16]"),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(WeightLoaderTest, GPT2Conv1DWeightsAreTransposed) {
+  useConfig(R"({"architectures": ["GPT2LMHeadModel"], "vocab_size": 32, "n_embd": 16,
+      "n_layer": 1, "n_head": 4, "n_inner": 24, "n_positions": 8})");
+  // The original gpt2 files: no `transformer.` prefix, causal-mask buffers.
+  std::map<std::string, std::vector<int64_t>> shapes = {
+      {"wte.weight", {kVocab, kHidden}},
+      {"wpe.weight", {8, kHidden}},
+      {"h.0.ln_1.weight", {kHidden}},
+      {"h.0.ln_1.bias", {kHidden}},
+      {"h.0.attn.bias", {1, 1, 8, 8}},
+      {"h.0.attn.c_attn.weight", {kHidden, 3 * kHidden}},
+      {"h.0.attn.c_attn.bias", {3 * kHidden}},
+      {"h.0.attn.c_proj.weight", {kHidden, kHidden}},
+      {"h.0.attn.c_proj.bias", {kHidden}},
+      {"h.0.ln_2.weight", {kHidden}},
+      {"h.0.ln_2.bias", {kHidden}},
+      {"h.0.mlp.c_fc.weight", {kHidden, kIntermediate}},
+      {"h.0.mlp.c_fc.bias", {kIntermediate}},
+      {"h.0.mlp.c_proj.weight", {kIntermediate, kHidden}},
+      {"h.0.mlp.c_proj.bias", {kHidden}},
+      {"ln_f.weight", {kHidden}},
+      {"ln_f.bias", {kHidden}},
+  };
+  auto loaded = load(shapes);
+  ASSERT_TRUE(static_cast<bool>(loaded)) << errorText(loaded);
+  // Segment k of c_attn is columns [16k, 16k + 16) of the [in, out] checkpoint, transposed:
+  // out[r][c] = checkpoint[c][16k + r] = c * 48 + 16k + r.
+  const LoadedParam &cAttn = loaded->at("transformer.h.0.attn.c_attn.weight");
+  for (size_t segment = 0; segment < 3; ++segment) {
+    std::vector<float> data = materializeSegment(cAttn, segment);
+    ASSERT_EQ(data.size(), static_cast<size_t>(kHidden * kHidden));
+    for (int64_t r = 0; r < kHidden; ++r)
+      for (int64_t c = 0; c < kHidden; ++c)
+        ASSERT_EQ(data[r * kHidden + c],
+                  static_cast<float>(c * 3 * kHidden + 16 * static_cast<int64_t>(segment) + r));
+  }
+  // The bias is split in order, untransposed.
+  std::vector<float> keyBias =
+      materializeSegment(loaded->at("transformer.h.0.attn.c_attn.bias"), 1);
+  EXPECT_EQ(keyBias[0], static_cast<float>(kHidden));
+  // c_fc [16, 24] becomes [24, 16].
+  std::vector<float> fc = materializeSegment(loaded->at("transformer.h.0.mlp.c_fc.weight"), 0);
+  EXPECT_EQ(fc[1], static_cast<float>(kIntermediate)); // out[0][1] = checkpoint[1][0]
+}
+
+TEST_F(WeightLoaderTest, BaichuanNormHeadRowsAreNormalised) {
+  useConfig(R"({"architectures": ["BaichuanForCausalLM"], "vocab_size": 32,
+      "hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 1,
+      "num_attention_heads": 4})");
+  std::string layer = "model.layers.0.";
+  std::map<std::string, std::vector<int64_t>> shapes = {
+      {"model.embed_tokens.weight", {kVocab, kHidden}},
+      {layer + "self_attn.W_pack.weight", {3 * kHidden, kHidden}},
+      {layer + "self_attn.o_proj.weight", {kHidden, kHidden}},
+      {layer + "mlp.gate_proj.weight", {kIntermediate, kHidden}},
+      {layer + "mlp.up_proj.weight", {kIntermediate, kHidden}},
+      {layer + "mlp.down_proj.weight", {kHidden, kIntermediate}},
+      {layer + "input_layernorm.weight", {kHidden}},
+      {layer + "post_attention_layernorm.weight", {kHidden}},
+      {"model.norm.weight", {kHidden}},
+      {"lm_head.weight", {kVocab, kHidden}},
+  };
+  auto loaded = load(shapes);
+  ASSERT_TRUE(static_cast<bool>(loaded)) << errorText(loaded);
+  std::vector<float> head = materializeSegment(loaded->at("lm_head.weight"), 0);
+  for (int64_t row = 0; row < kVocab; ++row) {
+    double sumOfSquares = 0.0;
+    for (int64_t i = 0; i < kHidden; ++i)
+      sumOfSquares += head[row * kHidden + i] * head[row * kHidden + i];
+    // Row 0 of the checkpoint is 0..15, so every row is nonzero.
+    EXPECT_NEAR(sumOfSquares, 1.0, 1e-5) << "row " << row;
+  }
+  // W_pack is q, k and v in order.
+  EXPECT_EQ(materializeSegment(loaded->at(layer + "self_attn.W_pack.weight"), 2)[0],
+            static_cast<float>(2 * kHidden * kHidden));
 }

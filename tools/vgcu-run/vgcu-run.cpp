@@ -168,8 +168,18 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
     debugPausePoint("decode");
   int64_t position = static_cast<int64_t>(ids->size());
   while (static_cast<int64_t>(generated.size()) < maxNewTokens) {
-    auto next = checkFinite((*executor)->decode(generated.back(), position),
-                            "at position " + llvm::Twine(position));
+    auto step = [&]() -> llvm::Expected<at::Tensor> {
+      if (position + 1 != manifest.recomputeAt)
+        return checkFinite((*executor)->decode(generated.back(), position),
+                           "at position " + llvm::Twine(position));
+      // As Hugging Face's generate does for this model: the whole sequence again, so every
+      // cached key gets the rotation of the longer sequence.
+      std::vector<int64_t> sequence(*ids);
+      sequence.insert(sequence.end(), generated.begin(), generated.end());
+      return checkFinite((*executor)->prefill(sequence),
+                         "recomputing " + llvm::Twine(position + 1) + " tokens");
+    };
+    auto next = step();
     ++position;
     if (!next)
       return fail(next.takeError());

@@ -28,6 +28,9 @@ struct ArtifactManifest {
   int64_t kvLayers = 0;
   int64_t kvBlockSize = 64;
   int64_t maxPositions = 0;
+  /// The sequence length at which generation recomputes the whole sequence (Phi-3 with
+  /// LongRoPE, as Hugging Face's generate does); 0: never.
+  int64_t recomputeAt = 0;
   struct Rank {
     std::string program;
     std::string weights;

@@ -13,6 +13,30 @@
 
 namespace vgcu {
 
+/// Hugging Face's `rope_scaling` (or v5 `rope_parameters`), read and checked; the
+/// semantics are those of `#vgcu.rope` (transformers' modeling_rope_utils.py).
+struct RopeScaling {
+  /// linear, dynamic, yarn, longrope or llama3.
+  std::string type;
+  double factor = 1.0;
+  /// llama3, yarn: rope_scaling's original_max_position_embeddings; dynamic: the config's
+  /// max_position_embeddings; longrope: the top-level original_max_position_embeddings (or
+  /// max_position_embeddings).
+  int64_t originalMaxPositions = 0;
+  double lowFreqFactor = 1.0;
+  double highFreqFactor = 4.0;
+  double betaFast = 32.0;
+  double betaSlow = 1.0;
+  bool truncate = true;
+  /// What cos and sin are multiplied by (yarn, longrope), as HF derives it.
+  double attentionFactor = 1.0;
+  std::vector<double> shortFactor, longFactor;
+};
+
+/// More decoder layers than this marks a config as corrupt: the graph holds every layer's
+/// ops, and the deepest published models have a few hundred.
+inline constexpr int64_t kMaxLayers = 4096;
+
 /// The fields of a decoder-only model's config.json that graph builders use, after each
 /// architecture's Hugging Face defaults were applied. `json` keeps the whole file so a
 /// builder can read fields of its own.
@@ -32,6 +56,7 @@ struct ModelConfig {
   double layerNormEps = 1e-5;
   double ropeTheta = 10000.0;
   int64_t rotaryDim = 0;
+  std::optional<RopeScaling> ropeScaling;
   bool tieWordEmbeddings = false;
   bool attentionBias = false;
   bool mlpBias = false;
@@ -46,8 +71,10 @@ struct ModelConfig {
 /// Typed access to a config.json object; every error names the field and the file.
 class ConfigReader {
 public:
-  ConfigReader(const llvm::json::Object &object, llvm::StringRef path)
-      : object(object), path(path.str()) {}
+  /// `keyPrefix` names a nested object in messages ("rope_scaling." for its fields).
+  ConfigReader(const llvm::json::Object &object, llvm::StringRef path,
+               llvm::StringRef keyPrefix = "")
+      : object(object), path(path.str()), keyPrefix(keyPrefix.str()) {}
 
   const llvm::json::Object &raw() const { return object; }
   llvm::StringRef filePath() const { return path; }
@@ -74,6 +101,7 @@ public:
 private:
   const llvm::json::Object &object;
   std::string path;
+  std::string keyPrefix;
 };
 
 /// Reads and parses a config.json; a syntax error gives its line and column.
@@ -95,6 +123,10 @@ struct ConfigDefaults {
   /// Qwen2-style: the window applies only with use_sliding_window, and only to layers from
   /// max_window_layers on.
   bool slidingWindowNeedsFlag = false;
+  /// rope_scaling type names the config class renames (Phi-3: "su" is longrope).
+  std::vector<std::pair<std::string, std::string>> ropeTypeAliases;
+  /// The rope_scaling types the architecture accepts (empty: all that vgcu knows).
+  std::vector<std::string> ropeTypes;
 };
 
 /// Reads config fields in order into their destinations and keeps the first error: a
@@ -140,6 +172,9 @@ private:
   bool failed = false;
 };
 
+/// An error naming `key` if `layers` exceeds kMaxLayers.
+llvm::Error checkLayerCount(const ConfigReader &reader, llvm::StringRef key, int64_t layers);
+
 /// The fields every decoder's config.json has, under the usual names: architectures,
 /// model_type, vocab_size, hidden_size, the feed-forward width (`intermediateKey`),
 /// num_hidden_layers, num_attention_heads, max_position_embeddings and torch_dtype.
@@ -156,8 +191,21 @@ llvm::Error parseDecoderConfig(const ConfigReader &reader, const ConfigDefaults 
 llvm::Error readActivation(const ConfigReader &reader, llvm::StringRef fallback,
                            std::string &activation);
 
+/// `rope_scaling` (or `rope_parameters`) of a config whose rotary dimension is `rotaryDim`:
+/// nothing when it is absent, null or of type "default"; an error naming the field for an
+/// unknown type or a missing or invalid parameter.
+llvm::Expected<std::optional<RopeScaling>>
+readRopeScaling(const ConfigReader &reader, int64_t rotaryDim, int64_t maxPositionEmbeddings,
+                const ConfigDefaults &defaults = {});
+
 /// Checks the relations between sizes that every builder relies on.
 llvm::Error validateHeads(const ConfigReader &reader, const ModelConfig &config);
+
+/// The longest sequence the model serves, as vLLM derives it: max_position_embeddings,
+/// times the rope factor for linear and dynamic scaling, and yarn's
+/// original_max_position_embeddings times its factor (llama3 and longrope configs already
+/// state the extended length).
+int64_t maxSequenceLength(const ModelConfig &config);
 
 /// Renders the config's main fields as JSON (for artifacts and summaries).
 llvm::json::Object configSummary(const ModelConfig &config);

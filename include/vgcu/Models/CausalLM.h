@@ -19,6 +19,7 @@ namespace vgcu {
 
 class Checkpoint;
 class WeightLoader;
+struct ParamInfo;
 struct TensorTransform;
 
 /// packed parameter name → the checkpoint modules packed into it, in order
@@ -56,8 +57,21 @@ public:
   virtual std::shared_ptr<const TensorTransform>
   checkpointTransform(llvm::StringRef checkpointName, llvm::StringRef param,
                       const ModelConfig &config) const;
+  /// How each segment of packed parameter `param` is taken from the one checkpoint tensor
+  /// `checkpointName` that stores all of them (Phi-3's qkv_proj, InternLM2's wqkv grouped
+  /// per KV head, GPT-2's transposed c_attn). Default: consecutive rows, in segment order.
+  virtual std::vector<std::shared_ptr<const TensorTransform>>
+  packedSegmentTransforms(llvm::StringRef checkpointName, const ParamInfo &param,
+                          const ModelConfig &config) const;
   /// Checkpoint tensors this model ignores (rotary inv_freq buffers, a tied lm_head).
   virtual bool skipCheckpointTensor(llvm::StringRef name, const ModelConfig &config) const;
+  /// The sequence length at which generation recomputes the whole sequence instead of
+  /// decoding one token, as Hugging Face's generate does for this architecture (Phi-3 with
+  /// LongRoPE, so that cached keys are rotated with the factors of the longer sequence);
+  /// nothing for ordinary incremental decoding.
+  virtual std::optional<int64_t> recomputeAtLength(const ModelConfig &config) const {
+    return std::nullopt;
+  }
 };
 
 /// Parses `config` for `model` and builds its graph in `dtype`.

@@ -11,6 +11,9 @@
 
 #include "vgcu/Models/ModelContext.h"
 
+#include "dialects/vgcu/VgcuDialect.h"
+
+
 #include <optional>
 #include <string>
 #include <utility>
@@ -65,11 +68,14 @@ private:
 
 /// RMSNorm; with a residual, the fused residual add + norm of vLLM's RMSNorm. With a
 /// `weightOffset` the norm scales by `offset + weight` (Gemma's `1 + w`), which
-/// vgcu-fold-weights computes once when the artifact is written.
+/// vgcu-fold-weights computes once when the artifact is written. `scaleInF32` makes that
+/// scale f32 and applies it before the one rounding to the model dtype (Gemma's numerics:
+/// `norm(x.float()) * (1 + w.float())`); otherwise the normalized value is rounded first and
+/// scaled in the model dtype (Llama's).
 class RMSNorm : public Module {
 public:
   RMSNorm(ModelContext &ctx, std::string prefix, int64_t size, double epsilon,
-          double weightOffset = 0.0);
+          double weightOffset = 0.0, bool scaleInF32 = false);
   virtual ~RMSNorm() = default;
   virtual mlir::Value forward(mlir::Value input);
   /// (normed, new residual); a null residual starts the residual stream with `input`.
@@ -81,6 +87,7 @@ protected:
   int64_t size;
   double epsilon;
   double weightOffset;
+  bool scaleInF32;
 };
 
 class LayerNorm : public Module {
@@ -125,8 +132,10 @@ private:
 /// Rotary position embedding applied to [tokens, heads × head_dim] queries and keys.
 class RotaryEmbedding : public Module {
 public:
+  /// `scaling`: Hugging Face's rope_scaling, if the config has one.
   RotaryEmbedding(ModelContext &ctx, std::string prefix, int64_t headDim, int64_t rotaryDim,
-                  double theta, bool neoxStyle = true);
+                  double theta, bool neoxStyle = true,
+                  std::optional<RopeScaling> scaling = std::nullopt);
   std::pair<mlir::Value, mlir::Value> forward(mlir::Value positions, mlir::Value query,
                                               mlir::Value key);
 
@@ -134,20 +143,27 @@ private:
   int64_t headDim, rotaryDim;
   double theta;
   bool neoxStyle;
+  std::optional<RopeScaling> scaling;
 };
+
+/// `#vgcu.rope` for a config's rope_scaling.
+RopeScalingAttr ropeScalingAttr(mlir::MLIRContext *context, const RopeScaling &scaling);
 
 /// Causal multi-head attention with grouped KV heads (vLLM's Attention); the backend
 /// (paged KV cache) is chosen when lowering.
 class Attention : public Module {
 public:
+  /// `softcap`: bound the scaled scores to softcap · tanh(s / softcap) (Gemma 2).
   Attention(ModelContext &ctx, std::string prefix, int64_t numHeads, int64_t numKvHeads,
-            int64_t headDim, double scale, std::optional<int64_t> slidingWindow);
+            int64_t headDim, double scale, std::optional<int64_t> slidingWindow,
+            std::optional<double> softcap = std::nullopt);
   mlir::Value forward(mlir::Value query, mlir::Value key, mlir::Value value);
 
 private:
   int64_t numHeads, numKvHeads, headDim;
   double scale;
   std::optional<int64_t> slidingWindow;
+  std::optional<double> softcap;
 };
 
 /// act(x[..., :n/2]) · x[..., n/2:] for a gated MLP's packed gate_up output.

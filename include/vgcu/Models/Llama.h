@@ -26,18 +26,49 @@ struct AttentionSpec {
   int64_t headDim = 0;
   int64_t rotaryDim = 0;
   double ropeTheta = 10000.0;
+  std::optional<RopeScaling> ropeScaling;
+  /// Rotate pairs (i, i + rotary_dim/2) (GPT-NeoX, Llama) or interleaved pairs
+  /// (2i, 2i + 1) (GPT-J, ChatGLM).
+  bool neoxStyle = true;
   double scale = 1.0;
   bool qkvBias = false;
   bool outputBias = false;
   std::optional<int64_t> slidingWindow;
+  /// Soft-capping of the attention scores (Gemma 2).
+  std::optional<double> softcap;
   /// Epsilon of per-head q/k norms (Qwen3).
   double normEpsilon = 1e-6;
+};
+
+/// What a Llama-like family calls its modules. vLLM writes one set of classes per family
+/// (InternLM2's `attention.wqkv`, Baichuan's `W_pack`); the graph is Llama's, so the
+/// builders share Llama's classes and differ in these names, which are the parameter
+/// names and the locations of everything the modules emit.
+struct LlamaModuleNames {
+  std::string model = "model";
+  std::string embedTokens = "embed_tokens";
+  std::string layers = "layers";
+  std::string selfAttn = "self_attn";
+  std::string mlp = "mlp";
+  std::string inputLayernorm = "input_layernorm";
+  std::string postAttentionLayernorm = "post_attention_layernorm";
+  std::string norm = "norm";
+  std::string lmHead = "lm_head";
+  /// The packed q/k/v linear and the checkpoint modules packed into it.
+  std::string qkvProj = "qkv_proj";
+  std::vector<std::string> qkvParts = {"q_proj", "k_proj", "v_proj"};
+  std::string oProj = "o_proj";
+  /// The packed gate/up linear and the checkpoint modules packed into it.
+  std::string gateUpProj = "gate_up_proj";
+  std::vector<std::string> gateUpParts = {"gate_proj", "up_proj"};
+  std::string downProj = "down_proj";
 };
 
 class LlamaMLP : public Module {
 public:
   LlamaMLP(ModelContext &ctx, std::string prefix, int64_t hiddenSize, int64_t intermediateSize,
-           std::string hiddenAct, bool bias);
+           std::string hiddenAct, bool bias,
+           const LlamaModuleNames &names = LlamaModuleNames());
   virtual mlir::Value forward(mlir::Value hiddenStates);
 
 protected:
@@ -48,7 +79,8 @@ protected:
 
 class LlamaAttention : public Module {
 public:
-  LlamaAttention(ModelContext &ctx, std::string prefix, const AttentionSpec &spec);
+  LlamaAttention(ModelContext &ctx, std::string prefix, const AttentionSpec &spec,
+                 const LlamaModuleNames &names = LlamaModuleNames());
   virtual mlir::Value forward(mlir::Value positions, mlir::Value hiddenStates);
 
 protected:
@@ -98,7 +130,14 @@ public:
   mlir::Value forward(mlir::Value inputIds, mlir::Value positions) override;
   mlir::Value computeLogits(mlir::Value hiddenStates) override;
 
+  /// The packed linears of moduleNames().
+  PackedModulesMapping packedModulesMapping() const override;
+  /// Rotary buffers, and the head when it is tied to the embedding.
+  bool skipCheckpointTensor(llvm::StringRef name, const ModelConfig &config) const override;
+
   // Hooks for architectures built on Llama: each replaces one piece.
+  /// The names of the modules (Llama's unless the family renames them).
+  virtual const LlamaModuleNames &moduleNames() const;
   virtual AttentionSpec attentionSpec(int64_t layerIndex) const;
   /// The inner model (`model.` prefix): embeddings, decoder layers, final norm.
   virtual std::unique_ptr<LlamaModel> makeModel(ModelContext &ctx, std::string prefix) const;

@@ -67,6 +67,20 @@ struct LoadedParam {
   std::vector<std::shared_ptr<const TensorTransform>> transforms;
 };
 
+/// For a packed parameter stored whole (Phi-3's qkv_proj), the transform that takes each
+/// segment's rows of the whole tensor.
+std::vector<std::shared_ptr<const TensorTransform>> packedRowSlices(const ParamInfo &info);
+
+/// Rows `rows[i]` of a checkpoint tensor of `sourceShape` as row i of the result (a regrouping
+/// along dim 0, such as InternLM2's q/k/v interleaved per KV head).
+std::shared_ptr<const TensorTransform> gatherRows(std::string description,
+                                                  llvm::ArrayRef<int64_t> sourceShape,
+                                                  std::vector<int64_t> rows);
+/// Columns [first, first + count) of a 2-d [in, out] checkpoint tensor, transposed to
+/// [count, in] (a Conv1D weight, or a segment of a packed one, as an [out, in] linear).
+std::shared_ptr<const TensorTransform> transposedColumns(llvm::ArrayRef<int64_t> sourceShape,
+                                                         int64_t first, int64_t count);
+
 /// The data of segment `index` of `param` as f32, transformed if it has a transform.
 std::vector<float> materializeSegment(const LoadedParam &param, size_t index);
 using LoadedWeights = std::map<std::string, LoadedParam>;
@@ -84,6 +98,8 @@ public:
   /// Checkpoint tensor names, sorted.
   const std::vector<std::string> &checkpointNames() const { return names; }
   bool hasParam(llvm::StringRef name) const { return params.find(name) != nullptr; }
+  /// The parameter `name`, if the model has it.
+  const ParamInfo *param(llvm::StringRef name) const { return params.find(name); }
   /// The segment of `param` that holds checkpoint module `module` (e.g. "k_proj"), if any.
   std::optional<int> segmentOf(llvm::StringRef param, llvm::StringRef module) const;
 

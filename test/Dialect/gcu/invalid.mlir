@@ -569,9 +569,9 @@ func.func @rms_norm_output_shape(%x: memref<?x64xf32>, %w: memref<64xf32>, %y: m
 
 // -----
 
-func.func @rms_norm_element_types(%x: memref<?x64xbf16>, %w: memref<64xf32>, %y: memref<?x64xbf16>) {
-  // expected-error @+1 {{'gcu.rms_norm' op weight element type 'f32' does not match the input element type 'bf16'}}
-  gcu.rms_norm ins(%x, %w : memref<?x64xbf16>, memref<64xf32>) outs(%y : memref<?x64xbf16>) {epsilon = 1.0e-06 : f64}
+func.func @rms_norm_element_types(%x: memref<?x64xbf16>, %w: memref<64xf16>, %y: memref<?x64xbf16>) {
+  // expected-error @+1 {{'gcu.rms_norm' op weight element type 'f16' does not match the input element type 'bf16'}}
+  gcu.rms_norm ins(%x, %w : memref<?x64xbf16>, memref<64xf16>) outs(%y : memref<?x64xbf16>) {epsilon = 1.0e-06 : f64}
   return
 }
 
@@ -601,9 +601,9 @@ func.func @fused_add_rms_norm_residual_type(%w: memref<64xf32>, %x: memref<?x64x
 
 // -----
 
-func.func @fused_add_rms_norm_element_types(%w: memref<64xf32>, %x: memref<?x64xbf16>, %r: memref<?x64xbf16>) {
-  // expected-error @+1 {{'gcu.fused_add_rms_norm' op weight element type 'f32' does not match the input element type 'bf16'}}
-  gcu.fused_add_rms_norm ins(%w : memref<64xf32>) inouts(%x, %r : memref<?x64xbf16>, memref<?x64xbf16>) {epsilon = 1.0e-06 : f64}
+func.func @fused_add_rms_norm_element_types(%w: memref<64xf16>, %x: memref<?x64xbf16>, %r: memref<?x64xbf16>) {
+  // expected-error @+1 {{'gcu.fused_add_rms_norm' op weight element type 'f16' does not match the input element type 'bf16'}}
+  gcu.fused_add_rms_norm ins(%w : memref<64xf16>) inouts(%x, %r : memref<?x64xbf16>, memref<?x64xbf16>) {epsilon = 1.0e-06 : f64}
   return
 }
 
@@ -1575,5 +1575,21 @@ func.func @all_gather_size(%x: memref<?x128xf32>, %y: memref<?x200xf32>) {
 func.func @attention_width_overflow(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.paged_attention' op query width 4611686018427387904 x 16 overflows}}
   gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4611686018427387904 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  return
+}
+
+// -----
+
+func.func @fused_norm_add_norm_types(%w1: memref<64xf32>, %w2: memref<64xf32>, %x: memref<?x64xbf16>, %r: memref<?x64xf16>) {
+  // expected-error @+1 {{'gcu.fused_norm_add_norm' op input and residual must have the same type}}
+  gcu.fused_norm_add_norm ins(%w1, %w2 : memref<64xf32>, memref<64xf32>) inouts(%x, %r : memref<?x64xbf16>, memref<?x64xf16>) {post_epsilon = 1.0e-06 : f64, epsilon = 1.0e-06 : f64}
+  return
+}
+
+// -----
+
+func.func @soft_cap_shape(%x: memref<?x64xf32>, %y: memref<?x32xf32>) {
+  // expected-error @+1 {{'gcu.soft_cap' op output}}
+  gcu.soft_cap ins(%x : memref<?x64xf32>) outs(%y : memref<?x32xf32>) {cap = 30.0 : f64}
   return
 }

@@ -401,3 +401,15 @@ func.func @generic_kernels(%m: memref<?x?xi1>, %ninf: memref<f32>, %s: memref<4x
              {dim = 0 : i64}
   return
 }
+
+// Gemma 2's kernels.
+// CHECK-LABEL: func.func @gemma2_kernels
+func.func @gemma2_kernels(%x: memref<?x64xbf16>, %r: memref<?x64xbf16>, %w1: memref<64xf32>, %w2: memref<64xf32>, %y: memref<?x64xbf16>) {
+  // CHECK: gcu.fused_norm_add_norm ins(%{{.*}}, %{{.*}} : memref<64xf32>, memref<64xf32>) inouts(%{{.*}}, %{{.*}} : memref<?x64xbf16>, memref<?x64xbf16>) {epsilon = 9.9999999999999995E-7 : f64, post_epsilon = 9.9999999999999995E-7 : f64}
+  gcu.fused_norm_add_norm ins(%w1, %w2 : memref<64xf32>, memref<64xf32>) inouts(%x, %r : memref<?x64xbf16>, memref<?x64xbf16>) {post_epsilon = 1.0e-06 : f64, epsilon = 1.0e-06 : f64}
+  // CHECK: gcu.all_reduce_fused_norm_add_norm
+  gcu.all_reduce_fused_norm_add_norm ins(%w1, %w2 : memref<64xf32>, memref<64xf32>) inouts(%x, %r : memref<?x64xbf16>, memref<?x64xbf16>) {post_epsilon = 1.0e-06 : f64, epsilon = 1.0e-06 : f64}
+  // CHECK: gcu.soft_cap ins(%{{.*}} : memref<?x64xbf16>) outs(%{{.*}} : memref<?x64xbf16>) {cap = 3.000000e+01 : f64}
+  gcu.soft_cap ins(%x : memref<?x64xbf16>) outs(%y : memref<?x64xbf16>) {cap = 30.0 : f64}
+  return
+}

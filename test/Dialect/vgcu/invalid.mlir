@@ -412,9 +412,10 @@ func.func @add_rms_norm_residual_generic(%x: tensor<?x64xf32>, %r: tensor<?x32xf
 
 // -----
 
-func.func @all_reduce_add_rms_norm_weight_element_type(%x: tensor<?x64xf16>, %r: tensor<?x64xf16>, %w: tensor<64xf32>) {
-  // expected-error @+1 {{'vgcu.all_reduce_add_rms_norm' op weight element type 'f32' does not match the input element type 'f16'}}
-  %0:2 = vgcu.all_reduce_add_rms_norm %x, %r, %w {epsilon = 1.0e-05 : f64} : tensor<?x64xf16>, tensor<64xf32>
+// (An f32 weight over an f16 or bf16 input is valid: it scales before the rounding.)
+func.func @all_reduce_add_rms_norm_weight_element_type(%x: tensor<?x64xf16>, %r: tensor<?x64xf16>, %w: tensor<64xbf16>) {
+  // expected-error @+1 {{'vgcu.all_reduce_add_rms_norm' op weight element type 'bf16' does not match the input element type 'f16'}}
+  %0:2 = vgcu.all_reduce_add_rms_norm %x, %r, %w {epsilon = 1.0e-05 : f64} : tensor<?x64xf16>, tensor<64xbf16>
   return
 }
 
@@ -487,6 +488,83 @@ func.func @layer_norm_bias_element_type(%x: tensor<?x768xf16>, %w: tensor<768xf1
 func.func @layer_norm_zero_epsilon(%x: tensor<?x768xf32>, %w: tensor<768xf32>, %b: tensor<768xf32>) {
   // expected-error @+1 {{'vgcu.layer_norm' op attribute 'epsilon' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
   %0 = vgcu.layer_norm %x, %w, %b {epsilon = 0.0 : f64} : tensor<?x768xf32>, tensor<768xf32>, tensor<768xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// #vgcu.rope (RopeScalingAttr::verify, verifyRopeScaling)
+//===----------------------------------------------------------------------===//
+
+func.func @rope_negative_factor(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>) {
+  // expected-error @+1 {{linear rope scaling needs a positive factor, got -2.000000e+00}}
+  %0:2 = vgcu.rotary_embedding %pos, %q, %k neox {head_dim = 16 : i64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64, rope_scaling = #vgcu.rope<type = linear, factor = -2.0>} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @rope_dynamic_without_switch(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>) {
+  // expected-error @+1 {{dynamic rope scaling needs a positive original_max_positions}}
+  %0:2 = vgcu.rotary_embedding %pos, %q, %k neox {head_dim = 16 : i64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64, rope_scaling = #vgcu.rope<type = dynamic, factor = 2.0>} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @rope_llama3_bands(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>) {
+  // expected-error @+1 {{llama3 rope scaling needs 0 < low_freq_factor < high_freq_factor, got 4.000000e+00 and 1.000000e+00}}
+  %0:2 = vgcu.rotary_embedding %pos, %q, %k neox {head_dim = 16 : i64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64, rope_scaling = #vgcu.rope<type = llama3, factor = 8.0, low_freq_factor = 4.0, high_freq_factor = 1.0, original_max_positions = 8192>} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @rope_longrope_without_factors(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>) {
+  // expected-error @+1 {{longrope rope scaling needs short_factor and long_factor of one length}}
+  %0:2 = vgcu.rotary_embedding %pos, %q, %k neox {head_dim = 16 : i64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64, rope_scaling = #vgcu.rope<type = longrope, original_max_positions = 64, short_factor = [1.0]>} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @rope_factors_on_linear(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>) {
+  // expected-error @+1 {{short_factor and long_factor belong to longrope, not linear}}
+  %0:2 = vgcu.rotary_embedding %pos, %q, %k neox {head_dim = 16 : i64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64, rope_scaling = #vgcu.rope<type = linear, factor = 2.0, short_factor = [1.0]>} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @rope_longrope_count(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>) {
+  // expected-error @+1 {{'vgcu.rotary_embedding' op longrope factors come one per frequency: 8 for rotary_dim 16, got 2}}
+  %0:2 = vgcu.rotary_embedding %pos, %q, %k neox {head_dim = 16 : i64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64, rope_scaling = #vgcu.rope<type = longrope, original_max_positions = 64, short_factor = [1.0, 1.0], long_factor = [2.0, 2.0]>} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @rope_precomputed_without_frequencies(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>) {
+  // expected-error @+1 {{precomputed rope scaling needs its frequencies}}
+  %0:2 = vgcu.rotary_embedding %pos, %q, %k neox {head_dim = 16 : i64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64, rope_scaling = #vgcu.rope<type = precomputed>} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @rope_precomputed_count(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>) {
+  // expected-error @+1 {{'vgcu.rotary_embedding' op precomputed rope frequencies come one per channel pair: }}
+  %0:2 = vgcu.rotary_embedding %pos, %q, %k neox {head_dim = 16 : i64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64, rope_scaling = #vgcu.rope<type = precomputed, frequencies = [1.0, 0.5]>} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @rope_unknown_type(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32>) {
+  // expected-error @+2 {{expected ::vgcu::RopeType to be one of: linear, dynamic, yarn, longrope, llama3, precomputed}}
+  // expected-error @+1 {{failed to parse Vgcu_RopeScalingAttr parameter 'type'}}
+  %0:2 = vgcu.rotary_embedding %pos, %q, %k neox {head_dim = 16 : i64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64, rope_scaling = #vgcu.rope<type = ntk>} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
   return
 }
 
@@ -1556,5 +1634,37 @@ func.func @rotary_attention_partial_odd(%pos: tensor<?xi64>, %q: tensor<?x64xf32
 func.func @last_token_shape(%x: tensor<?x64xf32>) {
   // expected-error @+1 {{'vgcu.last_token' op result type 'tensor<2x64xf32>' must be 'tensor<1x64xf32>'}}
   %0 = vgcu.last_token %x : tensor<?x64xf32> -> tensor<2x64xf32>
+  return
+}
+
+// -----
+
+func.func @norm_add_norm_post_weight(%x: tensor<?x64xbf16>, %r: tensor<?x64xbf16>, %w1: tensor<32xf32>, %w2: tensor<64xf32>) {
+  // expected-error @+1 {{'vgcu.norm_add_norm' op post_weight length 32 does not match the last input dimension 64}}
+  %0:2 = vgcu.norm_add_norm %x, %r, %w1, %w2 {post_epsilon = 1.0e-06 : f64, epsilon = 1.0e-06 : f64} : tensor<?x64xbf16>, tensor<32xf32>, tensor<64xf32>
+  return
+}
+
+// -----
+
+func.func @norm_add_norm_weight_type(%x: tensor<?x64xbf16>, %r: tensor<?x64xbf16>, %w1: tensor<64xf32>, %w2: tensor<64xf16>) {
+  // expected-error @+1 {{'vgcu.all_reduce_norm_add_norm' op weight element type 'f16' does not match the input element type 'bf16'}}
+  %0:2 = vgcu.all_reduce_norm_add_norm %x, %r, %w1, %w2 {post_epsilon = 1.0e-06 : f64, epsilon = 1.0e-06 : f64} : tensor<?x64xbf16>, tensor<64xf32>, tensor<64xf16>
+  return
+}
+
+// -----
+
+func.func @soft_cap_zero(%x: tensor<?x64xf32>) {
+  // expected-error @+1 {{'vgcu.soft_cap' op attribute 'cap' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
+  %0 = vgcu.soft_cap %x {cap = 0.0 : f64} : tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_negative_softcap(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>) {
+  // expected-error @+1 {{'vgcu.attention' op attribute 'softcap' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
+  %0 = vgcu.attention %q, %k, %v {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, causal, softcap = -1.0 : f64} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
   return
 }

@@ -71,6 +71,10 @@ func.func @norms(%x: tensor<?x64xf32>, %res: tensor<?x64xf32>, %w: tensor<64xf32
                  %xh: tensor<?x768xf16>, %wh: tensor<768xf16>, %bh: tensor<768xf16>) {
   // CHECK: vgcu.rms_norm [[X]], [[W]] {epsilon = 9.9999999999999995E-7 : f64} : tensor<?x64xf32>, tensor<64xf32>
   %0 = vgcu.rms_norm %x, %w {epsilon = 1.0e-06 : f64} : tensor<?x64xf32>, tensor<64xf32>
+  // An f32 weight over a bf16 input (Gemma: scaled in f32, rounded once).
+  // CHECK: vgcu.rms_norm %{{.*}}, [[W]] {{.*}} : tensor<?x64xbf16>, tensor<64xf32>
+  %xb = vgcu.cast %x : tensor<?x64xf32> to tensor<?x64xbf16>
+  %nb = vgcu.rms_norm %xb, %w {epsilon = 1.0e-06 : f64} : tensor<?x64xbf16>, tensor<64xf32>
   // CHECK: %{{.*}}, %{{.*}} = vgcu.add_rms_norm [[X]], [[R]], [[W]] {epsilon = 1.000000e-05 : f64} : tensor<?x64xf32>, tensor<64xf32>
   %normed, %sum = vgcu.add_rms_norm %x, %res, %w {epsilon = 1.0e-05 : f64}
                   : tensor<?x64xf32>, tensor<64xf32>
@@ -104,6 +108,35 @@ func.func @rotary(%pos: tensor<?xi64>, %q: tensor<?x64xf32>, %k: tensor<?x32xf32
   %q2, %k2 = vgcu.rotary_embedding %pos32, %qb, %kb gptj
                {head_dim = 64 : i64, rotary_dim = 16 : i64, theta = 1.0e+06 : f64}
              : tensor<?xi32>, tensor<?x256xbf16>, tensor<?x64xbf16>
+  // Rope scaling; parameters at their defaults are left out when printed.
+  // CHECK: rope_scaling = #vgcu.rope<type = llama3, factor = 8.000000e+00, original_max_positions = 8192, low_freq_factor = 2.000000e+00>
+  %q3, %k3 = vgcu.rotary_embedding %pos, %q, %k neox
+               {head_dim = 16 : i64, rotary_dim = 16 : i64, theta = 5.0e+05 : f64,
+                rope_scaling = #vgcu.rope<type = llama3, factor = 8.0, low_freq_factor = 2.0,
+                                          high_freq_factor = 4.0, original_max_positions = 8192>}
+             : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
+  // CHECK: rope_scaling = #vgcu.rope<type = yarn, factor = 4.000000e+00, original_max_positions = 4096, beta_fast = 1.600000e+01, truncate = false, attention_factor = 1.1386289999999999>
+  %q4, %k4 = vgcu.rotary_embedding %pos, %q, %k neox
+               {head_dim = 16 : i64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64,
+                rope_scaling = #vgcu.rope<type = yarn, factor = 4.0, original_max_positions = 4096,
+                                          beta_fast = 16.0, truncate = false,
+                                          attention_factor = 1.138629>}
+             : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
+  // CHECK: rope_scaling = #vgcu.rope<type = longrope, original_max_positions = 4096, attention_factor = 1.1902379999999999, short_factor = [1.000000e+00, 1.500000e+00], long_factor = [2.000000e+00, 4.000000e+00]>
+  %q5, %k5 = vgcu.rotary_embedding %pos, %q, %k neox
+               {head_dim = 16 : i64, rotary_dim = 4 : i64, theta = 1.0e+04 : f64,
+                rope_scaling = #vgcu.rope<type = longrope, original_max_positions = 4096,
+                                          attention_factor = 1.190238,
+                                          short_factor = [1.0, 1.5],
+                                          long_factor = [2.0, 4.0]>}
+             : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
+  // A traced model's own frequency table, scaled cos/sin included.
+  // CHECK: rope_scaling = #vgcu.rope<type = precomputed, attention_factor = 1.500000e+00, frequencies = [1.000000e+00, 1.250000e-01]>
+  %q6, %k6 = vgcu.rotary_embedding %pos, %q, %k neox
+               {head_dim = 16 : i64, rotary_dim = 4 : i64, theta = 1.0e+04 : f64,
+                rope_scaling = #vgcu.rope<type = precomputed, attention_factor = 1.5,
+                                          frequencies = [1.0, 0.125]>}
+             : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>
   return
 }
 
@@ -367,5 +400,31 @@ func.func @fused_forms(%pos: tensor<?xi64>, %x: tensor<?x64xf32>, %k: tensor<?x3
   %o = vgcu.rotary_attention %pos, %x, %k, %v qk_norm(%qn, %kn : tensor<16xf32>, tensor<16xf32>) gptj {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, causal, rotary_dim = 8 : i64, theta = 1.0e+04 : f64, norm_epsilon = 1.0e-06 : f64} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
   // CHECK: vgcu.last_token {{.*}} : tensor<?x64xf32> -> tensor<1x64xf32>
   %l = vgcu.last_token %o : tensor<?x64xf32> -> tensor<1x64xf32>
+  return
+}
+
+// Gemma 2's ops: sandwich norms (and their all-reduce form), the soft cap, soft-capped
+// attention scores and a soft-capping LM head.
+// CHECK-LABEL: func.func @gemma2
+func.func @gemma2(%x: tensor<?x64xbf16>, %res: tensor<?x64xbf16>, %q: tensor<?x64xbf16>,
+                  %k: tensor<?x32xbf16>, %v: tensor<?x32xbf16>) {
+  %w1 = vgcu.param "a.weight" : tensor<64xf32>
+  %w2 = vgcu.param "b.weight" : tensor<64xf32>
+  // CHECK: vgcu.norm_add_norm %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {epsilon = 9.9999999999999995E-7 : f64, post_epsilon = 9.9999999999999995E-7 : f64} : tensor<?x64xbf16>, tensor<64xf32>, tensor<64xf32>
+  %n1, %s1 = vgcu.norm_add_norm %x, %res, %w1, %w2 {post_epsilon = 1.0e-06 : f64, epsilon = 1.0e-06 : f64}
+             : tensor<?x64xbf16>, tensor<64xf32>, tensor<64xf32>
+  // CHECK: vgcu.all_reduce_norm_add_norm
+  %n2, %s2 = vgcu.all_reduce_norm_add_norm %x, %res, %w1, %w2 {post_epsilon = 1.0e-06 : f64, epsilon = 1.0e-06 : f64}
+             : tensor<?x64xbf16>, tensor<64xf32>, tensor<64xf32>
+  // CHECK: vgcu.soft_cap %{{.*}} {cap = 3.000000e+01 : f64} : tensor<?x64xbf16>
+  %c = vgcu.soft_cap %x {cap = 30.0 : f64} : tensor<?x64xbf16>
+  // CHECK: vgcu.attention {{.*}} softcap = 5.000000e+01 : f64
+  %o = vgcu.attention %q, %k, %v {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64,
+                                  scale = 0.0625 : f64, causal, sliding_window = 4096 : i64,
+                                  softcap = 50.0 : f64}
+       : tensor<?x64xbf16>, tensor<?x32xbf16>, tensor<?x32xbf16> -> tensor<?x64xbf16>
+  %head = vgcu.param "model.embed_tokens.weight" : tensor<250x64xbf16>
+  // CHECK: vgcu.linear {{.*}} {soft_cap = 3.000000e+01 : f64} : tensor<?x64xbf16>, tensor<250x64xbf16> -> tensor<?x250xbf16>
+  %l = vgcu.linear %x, %head {soft_cap = 30.0 : f64} : tensor<?x64xbf16>, tensor<250x64xbf16> -> tensor<?x250xbf16>
   return
 }
