@@ -10,7 +10,7 @@ using namespace vgcu;
 LlamaMLP::LlamaMLP(ModelContext &ctx, std::string prefix, int64_t hiddenSize,
                    int64_t intermediateSize, std::string hiddenAct, bool bias,
                    const LlamaModuleNames &names)
-    : Module(ctx, prefix),
+    : FeedForward(ctx, prefix),
       gateUpProj(ctx, child(names.gateUpProj), hiddenSize,
                  {{names.gateUpParts[0], intermediateSize},
                   {names.gateUpParts[1], intermediateSize}},
@@ -50,7 +50,7 @@ LlamaDecoderLayer::LlamaDecoderLayer(ModelContext &ctx, std::string prefix, int6
                                      const LlamaForCausalLM &model)
     : Module(ctx, prefix),
       selfAttn(model.makeAttention(ctx, child(model.moduleNames().selfAttn), layerIndex)),
-      mlp(model.makeMLP(ctx, child(model.moduleNames().mlp), layerIndex)),
+      mlp(model.makeFeedForward(ctx, child(model.moduleNames().mlp), layerIndex)),
       inputLayernorm(model.makeNorm(ctx, child(model.moduleNames().inputLayernorm),
                                     ctx.config().hiddenSize)),
       postAttentionLayernorm(model.makeNorm(ctx, child(model.moduleNames().postAttentionLayernorm),
@@ -172,6 +172,16 @@ std::unique_ptr<LlamaMLP> LlamaForCausalLM::makeMLP(ModelContext &context,
   const ModelConfig &c = config();
   return std::make_unique<LlamaMLP>(context, modulePrefix, c.hiddenSize, c.intermediateSize,
                                     c.hiddenAct, c.mlpBias, moduleNames());
+}
+
+std::unique_ptr<FeedForward> LlamaForCausalLM::makeFeedForward(ModelContext &context,
+                                                              std::string modulePrefix,
+                                                              int64_t layerIndex) const {
+  const ModelConfig &c = config();
+  if (c.moe && c.moe->sparseLayers[layerIndex])
+    return std::make_unique<SparseMoeBlock>(context, modulePrefix, *c.moe, c.hiddenSize,
+                                            moduleNames().expertParts);
+  return makeMLP(context, modulePrefix, layerIndex);
 }
 
 std::unique_ptr<LlamaDecoderLayer>

@@ -6,6 +6,7 @@
 #include "vgcu/Models/Gemma.h"
 #include "vgcu/Models/InternLM2.h"
 #include "vgcu/Models/Llama.h"
+#include "vgcu/Models/MoE.h"
 #include "vgcu/Models/ModelRegistry.h"
 #include "vgcu/Models/OPT.h"
 #include "vgcu/Models/Phi3.h"
@@ -61,6 +62,15 @@ void ModelRegistry::registerBuiltinModels() {
                     {"GPT-2", "Conv1D weights transposed when loaded, learned positions, "
                               "LayerNorm, gelu_new, tied head",
                      {"openai-community/gpt2", "openai-community/gpt2-xl"}});
+    registerBuiltin("MixtralForCausalLM", [] { return std::make_unique<MixtralForCausalLM>(); },
+                    {"Mixture of experts", "Mistral attention, a SiLU-gated mixture of experts "
+                                           "on every layer, renormalised top-k routing",
+                     {"mistralai/Mixtral-8x7B-v0.1", "mistralai/Mixtral-8x22B-v0.1"}});
+    registerBuiltin("Qwen3MoeForCausalLM", [] { return std::make_unique<Qwen3MoeForCausalLM>(); },
+                    {"Mixture of experts", "Qwen3 attention, experts on the layers "
+                                           "decoder_sparse_step / mlp_only_layers choose, "
+                                           "norm_topk_prob",
+                     {"Qwen/Qwen3-30B-A3B", "Qwen/Qwen3-235B-A22B"}});
     registerBuiltin("OPTForCausalLM", [] { return std::make_unique<OPTForCausalLM>(); },
                     {"OPT", "LayerNorm, learned positions offset by 2, ReLU, biases, tied head",
                      {"facebook/opt-125m", "facebook/opt-6.7b"}});

@@ -150,6 +150,24 @@ PATTERN(LowerEmbedding, EmbeddingOp) {
   return success();
 }
 
+PATTERN(LowerMoeRouter, MoeRouterOp) {
+  Value weights = allocate(rewriter, op.getLoc(), op.getWeights().getType());
+  Value ids = allocate(rewriter, op.getLoc(), op.getIds().getType());
+  gcu::MoeRouterOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getGate(), weights,
+                           ids, op.getTopK(), op.getRenormalize());
+  rewriter.replaceOp(op, {weights, ids});
+  return success();
+}
+
+PATTERN(LowerMoeExperts, MoeExpertsOp) {
+  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  gcu::FusedMoeOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getWeights(),
+                          adaptor.getIds(), adaptor.getGateUp(), adaptor.getDown(), out,
+                          op.getNumExperts());
+  rewriter.replaceOp(op, out);
+  return success();
+}
+
 PATTERN(LowerLinear, LinearOp) {
   Value out = allocate(rewriter, op.getLoc(), op.getType());
   gcu::GemmOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getWeight(),
@@ -430,7 +448,8 @@ void populateLoweringPatterns(RewritePatternSet &patterns, const TypeConverter &
                               const EntryLowering &lowering) {
   MLIRContext *context = patterns.getContext();
   patterns.add<LowerParam, LowerConstant, LowerSlice, LowerReshape, LowerTranspose,
-               LowerBroadcast, LowerLastToken, LowerEmbedding, LowerLinear, LowerRmsNorm,
+               LowerBroadcast, LowerLastToken, LowerEmbedding, LowerLinear, LowerMoeRouter,
+               LowerMoeExperts, LowerRmsNorm,
                LowerLayerNorm, LowerRotary, LowerAttention, LowerRotaryAttention,
                LowerSiluAndMul, LowerGeluAndMul, LowerAllReduce, LowerAllGather, LowerMatmul,
                LowerSoftmax, LowerConcat, LowerGather, LowerWhere, LowerCompare, LowerGelu,

@@ -339,9 +339,16 @@ struct ShardTensorParallelPass
 
     // Plan everything first: nothing changes unless the whole model can be sharded.
     SmallVector<BlockPlan> blocks;
+    SmallVector<MoeExpertsOp> moeBlocks;
     bool failedCheck = false;
     module.walk([&](Operation *op) {
       std::optional<BlockPlan> plan;
+      if (auto experts = dyn_cast<MoeExpertsOp>(op)) {
+        if (failed(checkExpertsDivisible(experts)))
+          failedCheck = true;
+        moeBlocks.push_back(experts);
+        return;
+      }
       if (auto attention = dyn_cast<AttentionOp>(op))
         plan = planAttention(attention);
       else if (isa<SiluAndMulOp, GeluAndMulOp>(op) ||
@@ -377,7 +384,43 @@ struct ShardTensorParallelPass
         }
       shardRow(builder, block);
     }
+    for (MoeExpertsOp experts : moeBlocks)
+      shardExperts(builder, experts);
     shardVocabulary(builder, module);
+  }
+
+  /// Each rank holds a slice of every expert's intermediate dimension (vLLM's fused MoE
+  /// under tensor parallelism).
+  LogicalResult checkExpertsDivisible(MoeExpertsOp experts) {
+    int64_t intermediate = cast<RankedTensorType>(experts.getDown().getType()).getDimSize(1);
+    if (intermediate % tp == 0)
+      return success();
+    return experts.emitError() << "cannot shard for tensor parallelism: expert intermediate size "
+                               << intermediate << " of '" << nameOf(experts)
+                               << "' is not divisible by tp = " << int64_t(tp);
+  }
+
+  /// The stacked gate/up rows split per expert and part, the down columns split, and the
+  /// partial sums all-reduced; the router stays replicated.
+  void shardExperts(OpBuilder &builder, MoeExpertsOp experts) {
+    auto gateUp = experts.getGateUp().getDefiningOp<ParamOp>();
+    auto down = experts.getDown().getDefiningOp<ParamOp>();
+    if (!gateUp || !down || gateUp.getShardAttr() || down.getShardAttr()) {
+      experts->emitWarning() << "'" << nameOf(experts)
+                             << "' does not read its expert weights as parameters; it stays "
+                                "replicated on every rank";
+      return;
+    }
+    MLIRContext *context = experts.getContext();
+    int64_t intermediate = down.getResult().getType().getDimSize(1);
+    SmallVector<int64_t> parts(2 * experts.getNumExperts(), intermediate);
+    experts.getGateUpMutable().assign(
+        shardParam(builder, gateUp, makeShard(context, 0, tp, parts, parts)));
+    experts.getDownMutable().assign(
+        shardParam(builder, down, makeShard(context, 1, tp, {intermediate}, {intermediate})));
+    builder.setInsertionPointAfter(experts);
+    Value reduced = AllReduceOp::create(builder, experts.getLoc(), experts.getResult());
+    experts.getResult().replaceAllUsesExcept(reduced, reduced.getDefiningOp());
   }
 
   void shardColumn(OpBuilder &builder, ColumnPlan &column,

@@ -165,6 +165,41 @@ LogicalResult EmbeddingOp::verify() {
   return expectSameElement(*this, {getTable(), getOut()});
 }
 
+LogicalResult MoeRouterOp::verify() {
+  if (bufferType(getInput()).getRank() != 2 || bufferType(getGate()).getRank() != 2)
+    return emitOpError("takes [tokens, hidden] and a [num_experts, hidden] gate");
+  if (!compatibleDims(shapeOf(getInput())[1], shapeOf(getGate())[1]))
+    return emitOpError("gate hidden size does not match the input's");
+  if (!vgcu::isDynamicDim(shapeOf(getGate())[0]) && getTopK() > shapeOf(getGate())[0])
+    return emitOpError("top_k exceeds the number of experts");
+  SmallVector<int64_t> expected{shapeOf(getInput())[0], getTopK()};
+  if (failed(expectShape(*this, "weights", getWeights(), expected)) ||
+      failed(expectShape(*this, "ids", getIds(), expected)))
+    return failure();
+  return expectSameElement(*this, {getInput(), getGate(), getWeights()});
+}
+
+LogicalResult FusedMoeOp::verify() {
+  for (Value value : {getInput(), getWeights(), getIds(), getGateUp(), getDown()})
+    if (bufferType(value).getRank() != 2)
+      return emitOpError("takes rank-2 buffers");
+  ArrayRef<int64_t> input = shapeOf(getInput()), gateUp = shapeOf(getGateUp()),
+                    down = shapeOf(getDown());
+  int64_t experts = getNumExperts();
+  if (!vgcu::isDynamicDim(input[1]) && !vgcu::isDynamicDim(down[0]) &&
+      down[0] != experts * input[1])
+    return emitOpError("down must hold num_experts x hidden rows");
+  if (!vgcu::isDynamicDim(down[1]) && !vgcu::isDynamicDim(gateUp[0]) &&
+      gateUp[0] != experts * 2 * down[1])
+    return emitOpError("gate_up must hold num_experts x 2 x intermediate rows");
+  if (!compatibleDims(gateUp[1], input[1]))
+    return emitOpError("gate_up columns do not match the hidden size");
+  if (failed(expectShape(*this, "weights", getWeights(), shapeOf(getIds()))) ||
+      failed(expectShape(*this, "output", getOut(), input)))
+    return failure();
+  return expectSameElement(*this, {getInput(), getWeights(), getGateUp(), getDown(), getOut()});
+}
+
 LogicalResult GemmOp::verify() {
   if (getFirstRankBias() && !getBias())
     return emitOpError("first_rank_bias needs a bias");

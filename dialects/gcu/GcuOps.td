@@ -227,6 +227,59 @@ def Gcu_EmbeddingOp : Gcu_KernelOp<"embedding", "topsatenEmbedding"> {
   }];
 }
 
+def Gcu_MoeRouterOp : Gcu_KernelOp<"moe_router", "topsvllmMoeGatingTopk"> {
+  let summary = "mixture-of-experts routing: gate GEMM, softmax, top-k (and renormalisation)";
+  let description = [{
+    `logits = x · gateᵀ` in the model dtype, softmax in f32, the `top_k` largest
+    probabilities per token with their expert ids, divided by their sum with `renormalize`,
+    rounded to the model dtype.
+
+    ```mlir
+    gcu.moe_router ins(%x, %gate : memref<?x64xf32>, memref<8x64xf32>)
+                   outs(%w, %ids : memref<?x2xf32>, memref<?x2xi64>) {top_k = 2 : i64, renormalize}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$gate,
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$weights,
+                       Arg<Gcu_IndexBuffer, "", [MemWrite]>:$ids,
+                       PositiveI64Attr:$top_k, UnitAttr:$renormalize);
+  let assemblyFormat = [{
+    `ins` `(` $input `,` $gate `:` type($input) `,` type($gate) `)`
+    `outs` `(` $weights `,` $ids `:` type($weights) `,` type($ids) `)` attr-dict
+  }];
+}
+
+def Gcu_FusedMoeOp : Gcu_KernelOp<"fused_moe", "topsvllmFusedMoe"> {
+  let summary = "routed experts: grouped gate/up GEMMs with SiLU·mul, down GEMMs, weighted sum";
+  let description = [{
+    Tokens grouped by the experts their ids name; per expert, one GEMM over its stacked
+    gate and up rows with the SiLU·mul epilogue and one over its down rows; each token's
+    expert outputs scaled by its routing weights and summed in ascending expert order.
+    `gate_up` is `[num_experts · 2 · I, hidden]`, `down` `[num_experts · hidden, I]`, with
+    `I` this rank's slice of the intermediate size (the output is then a partial sum that an
+    all-reduce completes).
+
+    ```mlir
+    gcu.fused_moe ins(%x, %w, %ids, %gate_up, %down : memref<?x64xf32>, memref<?x2xf32>,
+                      memref<?x2xi64>, memref<256x64xf32>, memref<512x16xf32>)
+                  outs(%y : memref<?x64xf32>) {num_experts = 8 : i64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$weights,
+                       Arg<Gcu_IndexBuffer, "", [MemRead]>:$ids,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$gate_up,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$down,
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
+                       PositiveI64Attr:$num_experts);
+  let assemblyFormat = [{
+    `ins` `(` $input `,` $weights `,` $ids `,` $gate_up `,` $down `:` type($input) `,`
+    type($weights) `,` type($ids) `,` type($gate_up) `,` type($down) `)`
+    `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+}
+
 def Gcu_GemmOp : Gcu_KernelOp<"gemm", "topsatenLinear", [AttrSizedOperandSegments]> {
   let summary = "out = epilogue(x · Wᵀ + bias) (+ residual)";
   let description = [{

@@ -935,3 +935,78 @@ LogicalResult GatherOp::verify() {
 
 #define GET_OP_CLASSES
 #include "dialects/vgcu/VgcuOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Mixture of experts
+//===----------------------------------------------------------------------===//
+
+LogicalResult MoeRouterOp::inferReturnTypes(MLIRContext *context, std::optional<Location>,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto input = tensorType(adaptor.getInput());
+  SmallVector<int64_t> shape(input.getShape().drop_back());
+  shape.push_back(adaptor.getTopK());
+  types.push_back(RankedTensorType::get(shape, input.getElementType()));
+  types.push_back(RankedTensorType::get(shape, IntegerType::get(context, 64)));
+  return success();
+}
+VGCU_COMPATIBLE_RESULTS(MoeRouterOp)
+
+LogicalResult MoeRouterOp::verify() {
+  auto input = tensorType(getInput()), gate = tensorType(getGate());
+  if (input.getRank() != 2 || gate.getRank() != 2)
+    return emitOpError("takes [tokens, hidden] and a [num_experts, hidden] gate");
+  if (gate.getElementType() != input.getElementType())
+    return emitOpError("gate element type must match the input's");
+  if (!compatibleShapes({input.getDimSize(1)}, {gate.getDimSize(1)}))
+    return emitOpError("gate is ") << shapeString(gate.getShape()) << " for hidden size "
+                                    << input.getDimSize(1);
+  if (!gate.isDynamicDim(0) && getTopK() > gate.getDimSize(0))
+    return emitOpError("top_k ") << getTopK() << " exceeds the " << gate.getDimSize(0)
+                                 << " experts";
+  SmallVector<Type> expected;
+  (void)inferReturnTypes(getContext(), getLoc(), Adaptor(*this), expected);
+  if (!compatibleShapes(tensorType(expected[0]).getShape(), tensorType(getWeights()).getShape()) ||
+      !compatibleShapes(tensorType(expected[1]).getShape(), tensorType(getIds()).getShape()))
+    return emitOpError("results must be [tokens, top_k] = ")
+           << shapeString(tensorType(expected[0]).getShape());
+  return success();
+}
+
+LogicalResult MoeExpertsOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                             Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+VGCU_COMPATIBLE_RESULTS(MoeExpertsOp)
+
+LogicalResult MoeExpertsOp::verify() {
+  auto input = tensorType(getInput()), weights = tensorType(getWeights()),
+       ids = tensorType(getIds()), gateUp = tensorType(getGateUp()), down = tensorType(getDown());
+  if (input.getRank() != 2 || weights.getRank() != 2 || ids.getRank() != 2 ||
+      gateUp.getRank() != 2 || down.getRank() != 2)
+    return emitOpError("takes rank-2 input, routing weights, ids and stacked expert weights");
+  if (weights.getShape() != ids.getShape() &&
+      !compatibleShapes(weights.getShape(), ids.getShape()))
+    return emitOpError("routing weights and ids differ in shape");
+  if (!compatibleShapes({input.getDimSize(0)}, {weights.getDimSize(0)}))
+    return emitOpError("routing is for another number of tokens");
+  if (getExpertModules().size() != 3)
+    return emitOpError("expert_modules names the gate, up and down projections");
+  for (auto type : {weights, gateUp, down})
+    if (type.getElementType() != input.getElementType())
+      return emitOpError("routing and expert weights must have the input's element type");
+  int64_t experts = getNumExperts(), hidden = input.getDimSize(1);
+  if (gateUp.hasStaticShape() && down.hasStaticShape() && !ShapedType::isDynamic(hidden)) {
+    int64_t intermediate = down.getDimSize(1);
+    if (down.getDimSize(0) != experts * hidden)
+      return emitOpError("down is ") << shapeString(down.getShape()) << "; " << experts
+                                     << " experts of hidden size " << hidden << " need "
+                                     << experts * hidden << " rows";
+    if (gateUp.getDimSize(0) != experts * 2 * intermediate || gateUp.getDimSize(1) != hidden)
+      return emitOpError("gate_up is ") << shapeString(gateUp.getShape()) << "; " << experts
+                                        << " experts of intermediate size " << intermediate
+                                        << " need [" << experts * 2 * intermediate << ", "
+                                        << hidden << "]";
+  }
+  return success();
+}

@@ -501,6 +501,59 @@ def Vgcu_LastTokenOp : Vgcu_Op<"last_token", [Pure, InferTypeOpAdaptorWithIsComp
   let hasVerifier = 1;
 }
 
+def Vgcu_MoeRouterOp : Vgcu_Op<"moe_router", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "mixture-of-experts routing: gate GEMM, softmax, top-k";
+  let description = [{
+    `logits = x · gateᵀ` (in the model dtype), `p = softmax(f32(logits))`, the `top_k`
+    largest `p` per token (ties to the lower expert) with their expert ids, divided by their
+    sum when `renormalize` is set, rounded to the model dtype: Hugging Face's
+    MixtralSparseMoeBlock / Qwen2MoeSparseMoeBlock routing. `gate` is `[num_experts, hidden]`.
+
+    ```mlir
+    %w, %ids = vgcu.moe_router %x, %gate {top_k = 2 : i64, renormalize}
+        : tensor<?x4096xbf16>, tensor<8x4096xbf16> -> tensor<?x2xbf16>, tensor<?x2xi64>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$gate,
+                       PositiveI64Attr:$top_k, UnitAttr:$renormalize);
+  let results = (outs Vgcu_FloatTensor:$weights, Vgcu_IndexTensor:$ids);
+  let assemblyFormat = [{
+    $input `,` $gate attr-dict `:` type($input) `,` type($gate) `->` type($weights) `,` type($ids)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_MoeExpertsOp : Vgcu_Op<"moe_experts", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "the routed experts of a mixture-of-experts layer, weighted and summed";
+  let description = [{
+    `out[t] = Σ_j weights[t, j] · E_{ids[t, j]}(x[t])` with the SiLU-gated expert
+    `E_e(x) = down_e(silu(gate_e(x)) · up_e(x))`, summed over experts in ascending order as
+    Hugging Face's expert loop does. The experts' weights are stacked so the op's size does
+    not depend on the number of experts: `gate_up` is `[num_experts · 2 · I, hidden]`
+    (expert e's gate rows, then its up rows) and `down` is `[num_experts · hidden, I]`.
+    `expert_modules` names the three projections as the checkpoint does (Mixtral's
+    `w1`, `w3`, `w2`), so weight loading stacks `experts.<e>.<name>` into them; under tensor
+    parallelism each rank holds a slice of every expert's intermediate dimension.
+
+    ```mlir
+    %y = vgcu.moe_experts %x, %w, %ids, %gate_up, %down {num_experts = 8 : i64,
+                          expert_modules = ["w1", "w3", "w2"]}
+        : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<256x64xf32>,
+           tensor<512x16xf32>) -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$weights,
+                       Vgcu_IndexTensor:$ids, Vgcu_FloatTensor:$gate_up,
+                       Vgcu_FloatTensor:$down, PositiveI64Attr:$num_experts,
+                       StrArrayAttr:$expert_modules);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weights `,` $ids `,` $gate_up `,` $down attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Primitive operations (what a traced PyTorch graph is made of)
 //===----------------------------------------------------------------------===//

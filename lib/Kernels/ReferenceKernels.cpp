@@ -428,6 +428,59 @@ KernelLibrary buildReferenceLibrary() {
     });
   });
 
+  add("gcu.moe_router", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto router = cast<gcu::MoeRouterOp>(op);
+    int64_t input = regs[router.getInput()], gate = regs[router.getGate()],
+            weights = regs[router.getWeights()], ids = regs[router.getIds()];
+    int64_t topK = router.getTopK();
+    bool renormalize = router.getRenormalize();
+    return Instruction([=](Frame &f, RuntimeState &) {
+      // Hugging Face's routing: logits in the model dtype, softmax in f32, top-k, then
+      // (optionally) the renormalisation, in f32, and one rounding.
+      at::Tensor logits = linear(f.tensors[input], f.tensors[gate], at::Tensor());
+      at::Tensor probabilities = at::softmax(logits.to(at::kFloat), -1);
+      auto [values, indices] = at::topk(probabilities, topK, -1);
+      if (renormalize)
+        values = values / values.sum(-1, /*keepdim=*/true);
+      f.tensors[weights].copy_(values);
+      f.tensors[ids].copy_(indices);
+    });
+  });
+
+  add("gcu.fused_moe", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto moe = cast<gcu::FusedMoeOp>(op);
+    int64_t input = regs[moe.getInput()], weights = regs[moe.getWeights()],
+            ids = regs[moe.getIds()], gateUp = regs[moe.getGateUp()], down = regs[moe.getDown()],
+            out = regs[moe.getOut()];
+    int64_t experts = moe.getNumExperts();
+    return Instruction([=](Frame &f, RuntimeState &) {
+      const at::Tensor &x = f.tensors[input];
+      const at::Tensor &routeWeights = f.tensors[weights], &routeIds = f.tensors[ids];
+      const at::Tensor &gateUpT = f.tensors[gateUp], &downT = f.tensors[down];
+      int64_t hidden = x.size(1), intermediate = downT.size(1);
+      at::Tensor sum = at::zeros_like(x);
+      // Tokens grouped per expert, experts in ascending order (Hugging Face's loop): one
+      // GEMM over the expert's gate and up rows with the SiLU·mul epilogue, one over its down
+      // rows, each token's output scaled by its routing weight and added in the model dtype.
+      for (int64_t expert = 0; expert < experts; ++expert) {
+        at::Tensor hit = routeIds.eq(expert);
+        at::Tensor tokens = hit.any(1).nonzero().squeeze(1);
+        if (tokens.numel() == 0)
+          continue;
+        at::Tensor slot = hit.index_select(0, tokens).to(at::kInt).argmax(1, true);
+        at::Tensor gateUpRows = gateUpT.narrow(0, expert * 2 * intermediate, 2 * intermediate);
+        at::Tensor activated =
+            activate(vgcu::Epilogue::silu_and_mul,
+                     linear(x.index_select(0, tokens), gateUpRows, at::Tensor()))
+                .to(x.scalar_type());
+        at::Tensor y = linear(activated, downT.narrow(0, expert * hidden, hidden), at::Tensor());
+        at::Tensor scale = routeWeights.index_select(0, tokens).gather(1, slot);
+        sum.index_add_(0, tokens, y * scale);
+      }
+      f.tensors[out].copy_(sum);
+    });
+  });
+
   add("gcu.batch_matmul", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
     auto matmul = cast<gcu::BatchMatmulOp>(op);
     int64_t lhs = regs[matmul.getLhs()], rhs = regs[matmul.getRhs()], out = regs[matmul.getOut()];

@@ -48,6 +48,20 @@ CausalLM::packedSegmentTransforms(llvm::StringRef, const ParamInfo &param,
 llvm::Expected<std::set<std::string>> CausalLM::loadWeights(WeightLoader &loader) const {
   std::set<std::string> loaded;
   PackedModulesMapping mapping = packedModulesMapping();
+  // The checkpoint tensor of each segment of a stacked parameter, named beside the stack:
+  // segment "3.w1" of `...experts.gate_up.weight` is `...experts.3.w1.weight`.
+  std::map<std::string, std::pair<std::string, int>> stackedSources;
+  for (const auto &[name, info] : loader.paramTable().params()) {
+    if (info.segments.empty())
+      continue;
+    auto [module, leaf] = llvm::StringRef(name).rsplit('.');
+    llvm::StringRef parent = module.rsplit('.').first;
+    if (parent == module)
+      continue;
+    for (auto [index, segment] : llvm::enumerate(info.segments))
+      stackedSources[(parent + "." + segment.first + "." + leaf).str()] = {
+          name, static_cast<int>(index)};
+  }
   for (const std::string &source : loader.checkpointNames()) {
     if (skipCheckpointTensor(source, loader.config())) {
       loader.skip(source);
@@ -56,7 +70,11 @@ llvm::Expected<std::set<std::string>> CausalLM::loadWeights(WeightLoader &loader
     std::string name = parameterNameFor(source);
     std::string target = name;
     int segment = -1;
+    if (auto stacked = stackedSources.find(name); stacked != stackedSources.end())
+      std::tie(target, segment) = stacked->second;
     for (const auto &[packed, modules] : mapping) {
+      if (segment >= 0)
+        break;
       for (auto [index, module] : llvm::enumerate(modules)) {
         std::string piece = "." + module + ".";
         size_t at = name.find(piece);

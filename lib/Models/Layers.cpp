@@ -214,3 +214,27 @@ Value vgcu::activation(ModelContext &ctx, llvm::StringRef act, Value input, Loca
   return GeluOp::create(b, loc, input,
                         isTanhGelu(act) ? GeluApproximation::tanh : GeluApproximation::none);
 }
+
+//===----------------------------------------------------------------------===//
+// Mixture of experts
+//===----------------------------------------------------------------------===//
+
+SparseMoeBlock::SparseMoeBlock(ModelContext &ctx, std::string prefix, const MoeConfig &moe,
+                               int64_t hiddenSize, std::vector<std::string> expertParts)
+    : FeedForward(ctx, std::move(prefix)), moe(moe), hiddenSize(hiddenSize),
+      expertParts(std::move(expertParts)) {}
+
+Value SparseMoeBlock::forward(Value hiddenStates) {
+  OpBuilder &b = ctx.builder();
+  int64_t experts = moe.numExperts, intermediate = moe.intermediateSize;
+  Value gate = param("gate.weight", {experts, hiddenSize});
+  auto router = MoeRouterOp::create(b, ctx.loc(child("gate")), hiddenStates, gate,
+                                    b.getI64IntegerAttr(moe.topK),
+                                    moe.renormalize ? b.getUnitAttr() : UnitAttr());
+  Value gateUp = param("experts.gate_up.weight", {experts * 2 * intermediate, hiddenSize});
+  Value down = param("experts.down.weight", {experts * hiddenSize, intermediate});
+  SmallVector<StringRef> names(expertParts.begin(), expertParts.end());
+  return MoeExpertsOp::create(b, ctx.loc(child("experts")), hiddenStates, router.getWeights(),
+                              router.getIds(), gateUp, down, b.getI64IntegerAttr(experts),
+                              b.getStrArrayAttr(names));
+}

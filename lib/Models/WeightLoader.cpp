@@ -45,6 +45,31 @@ llvm::Expected<ParamTable> ParamTable::fromModule(ModuleOp module) {
         info.segments.push_back({cast<StringAttr>(name).str(), size});
     }
   });
+  // A mixture of experts stacks every expert's projections: gate_up holds expert e's gate
+  // and up rows as segments "<e>.<gate>" and "<e>.<up>", down its down rows as "<e>.<down>"
+  // (named relative to the `experts` module both live in).
+  module.walk([&](MoeExpertsOp op) {
+    auto gateUp = op.getGateUp().getDefiningOp<ParamOp>();
+    auto down = op.getDown().getDefiningOp<ParamOp>();
+    if (!gateUp || !down)
+      return;
+    ArrayRef<Attribute> parts = op.getExpertModules().getValue();
+    auto part = [&](int64_t expert, size_t index) {
+      return std::to_string(expert) + "." + cast<StringAttr>(parts[index]).str();
+    };
+    int64_t experts = op.getNumExperts();
+    int64_t intermediate = down.getResult().getType().getDimSize(1);
+    int64_t hidden = down.getResult().getType().getDimSize(0) / experts;
+    ParamInfo &gateUpInfo = result.table[gateUp.getName().str()];
+    ParamInfo &downInfo = result.table[down.getName().str()];
+    gateUpInfo.segments.clear();
+    downInfo.segments.clear();
+    for (int64_t expert = 0; expert < experts; ++expert) {
+      gateUpInfo.segments.push_back({part(expert, 0), intermediate});
+      gateUpInfo.segments.push_back({part(expert, 1), intermediate});
+      downInfo.segments.push_back({part(expert, 2), hidden});
+    }
+  });
   return std::move(result);
 }
 

@@ -357,3 +357,51 @@ TEST_F(WeightLoaderTest, BaichuanNormHeadRowsAreNormalised) {
   EXPECT_EQ(materializeSegment(loaded->at(layer + "self_attn.W_pack.weight"), 2)[0],
             static_cast<float>(2 * kHidden * kHidden));
 }
+
+TEST_F(WeightLoaderTest, MixtralExpertsAreStacked) {
+  useConfig(R"({"architectures": ["MixtralForCausalLM"], "vocab_size": 32,
+      "hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 1,
+      "num_attention_heads": 4, "num_key_value_heads": 2, "num_local_experts": 3,
+      "num_experts_per_tok": 2})");
+  std::string layer = "model.layers.0.";
+  std::map<std::string, std::vector<int64_t>> shapes = {
+      {"model.embed_tokens.weight", {kVocab, kHidden}},
+      {layer + "self_attn.q_proj.weight", {kHeads * kHeadDim, kHidden}},
+      {layer + "self_attn.k_proj.weight", {kKvHeads * kHeadDim, kHidden}},
+      {layer + "self_attn.v_proj.weight", {kKvHeads * kHeadDim, kHidden}},
+      {layer + "self_attn.o_proj.weight", {kHidden, kHeads * kHeadDim}},
+      {layer + "block_sparse_moe.gate.weight", {3, kHidden}},
+      {layer + "input_layernorm.weight", {kHidden}},
+      {layer + "post_attention_layernorm.weight", {kHidden}},
+      {"model.norm.weight", {kHidden}},
+      {"lm_head.weight", {kVocab, kHidden}},
+  };
+  for (int expert = 0; expert < 3; ++expert) {
+    std::string prefix = layer + "block_sparse_moe.experts." + std::to_string(expert) + ".";
+    shapes[prefix + "w1.weight"] = {kIntermediate, kHidden};
+    shapes[prefix + "w3.weight"] = {kIntermediate, kHidden};
+    shapes[prefix + "w2.weight"] = {kHidden, kIntermediate};
+  }
+  auto loaded = load(shapes);
+  ASSERT_TRUE(static_cast<bool>(loaded)) << errorText(loaded);
+  const LoadedParam &gateUp = loaded->at(layer + "block_sparse_moe.experts.gate_up.weight");
+  const LoadedParam &down = loaded->at(layer + "block_sparse_moe.experts.down.weight");
+  ASSERT_EQ(gateUp.segments.size(), 6u);
+  ASSERT_EQ(down.segments.size(), 3u);
+  // Expert e's gate rows, then its up rows, expert by expert.
+  EXPECT_EQ(gateUp.segments[2].tensor->name, layer + "block_sparse_moe.experts.1.w1.weight");
+  EXPECT_EQ(gateUp.segments[3].tensor->name, layer + "block_sparse_moe.experts.1.w3.weight");
+  EXPECT_EQ(down.segments[2].tensor->name, layer + "block_sparse_moe.experts.2.w2.weight");
+
+  // An expert of the wrong width is named with the stack it was to fill.
+  shapes[layer + "block_sparse_moe.experts.2.w3.weight"] = {kIntermediate - 1, kHidden};
+  auto malformed = load(shapes);
+  ASSERT_FALSE(static_cast<bool>(malformed));
+  std::string message = errorText(malformed.takeError());
+  EXPECT_NE(message.find("checkpoint tensor 'model.layers.0.block_sparse_moe.experts.2.w3.weight' "
+                         "has shape [23, 16] but parameter "
+                         "'model.layers.0.block_sparse_moe.experts.gate_up.weight' (2.w3) "
+                         "expects [24, 16]"),
+            std::string::npos)
+      << message;
+}

@@ -33,6 +33,18 @@ struct RopeScaling {
   std::vector<double> shortFactor, longFactor;
 };
 
+/// A mixture-of-experts model's routed experts (Mixtral, Qwen2-MoE, Qwen3-MoE).
+struct MoeConfig {
+  int64_t numExperts = 0;
+  int64_t topK = 0;
+  /// Each routed expert's intermediate size.
+  int64_t intermediateSize = 0;
+  /// Whether the top-k routing weights are divided by their sum.
+  bool renormalize = false;
+  /// Per layer: experts (true) or the dense MLP of intermediate_size (false).
+  std::vector<bool> sparseLayers;
+};
+
 /// More decoder layers than this marks a config as corrupt: the graph holds every layer's
 /// ops, and the deepest published models have a few hundred.
 inline constexpr int64_t kMaxLayers = 4096;
@@ -65,6 +77,8 @@ struct ModelConfig {
   std::string torchDtype = "float32";
   /// Sliding window of each layer (empty optional: full attention).
   std::vector<std::optional<int64_t>> slidingWindows;
+  /// The routed experts, for a mixture-of-experts model.
+  std::optional<MoeConfig> moe;
   llvm::json::Object json;
 };
 

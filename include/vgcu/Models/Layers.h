@@ -37,6 +37,13 @@ protected:
   std::string modulePrefix;
 };
 
+/// A decoder layer's feed-forward block: a dense MLP or a mixture of experts.
+class FeedForward : public Module {
+public:
+  using Module::Module;
+  virtual mlir::Value forward(mlir::Value hiddenStates) = 0;
+};
+
 /// y = x·Wᵀ (+ b) with W of [outFeatures, inFeatures].
 class Linear : public Module {
 public:
@@ -164,6 +171,24 @@ private:
   double scale;
   std::optional<int64_t> slidingWindow;
   std::optional<double> softcap;
+};
+
+/// A mixture of experts (vLLM's *SparseMoeBlock over its FusedMoE layer): the router
+/// (`gate`, [num_experts, hidden]) picks top-k experts per token, and the SiLU-gated experts
+/// (`experts.<e>.<gate|up|down>` in the checkpoint) are stacked into two parameters,
+/// `experts.gate_up.weight` [E · 2I, hidden] and `experts.down.weight` [E · hidden, I], so
+/// the graph of a layer does not grow with the number of experts.
+class SparseMoeBlock : public FeedForward {
+public:
+  /// `expertParts`: the checkpoint names of an expert's gate, up and down projections.
+  SparseMoeBlock(ModelContext &ctx, std::string prefix, const MoeConfig &moe,
+                 int64_t hiddenSize, std::vector<std::string> expertParts);
+  mlir::Value forward(mlir::Value hiddenStates) override;
+
+private:
+  MoeConfig moe;
+  int64_t hiddenSize;
+  std::vector<std::string> expertParts;
 };
 
 /// act(x[..., :n/2]) · x[..., n/2:] for a gated MLP's packed gate_up output.

@@ -62,14 +62,16 @@ struct LlamaModuleNames {
   std::string gateUpProj = "gate_up_proj";
   std::vector<std::string> gateUpParts = {"gate_proj", "up_proj"};
   std::string downProj = "down_proj";
+  /// A routed expert's gate, up and down projections (`experts.<e>.<name>`).
+  std::vector<std::string> expertParts = {"gate_proj", "up_proj", "down_proj"};
 };
 
-class LlamaMLP : public Module {
+class LlamaMLP : public FeedForward {
 public:
   LlamaMLP(ModelContext &ctx, std::string prefix, int64_t hiddenSize, int64_t intermediateSize,
            std::string hiddenAct, bool bias,
            const LlamaModuleNames &names = LlamaModuleNames());
-  virtual mlir::Value forward(mlir::Value hiddenStates);
+  mlir::Value forward(mlir::Value hiddenStates) override;
 
 protected:
   PackedLinear gateUpProj;
@@ -102,7 +104,7 @@ public:
 
 protected:
   std::unique_ptr<LlamaAttention> selfAttn;
-  std::unique_ptr<LlamaMLP> mlp;
+  std::unique_ptr<FeedForward> mlp;
   std::unique_ptr<RMSNorm> inputLayernorm;
   std::unique_ptr<RMSNorm> postAttentionLayernorm;
 };
@@ -150,6 +152,10 @@ public:
                                                         int64_t layerIndex) const;
   virtual std::unique_ptr<LlamaMLP> makeMLP(ModelContext &ctx, std::string prefix,
                                             int64_t layerIndex) const;
+  /// A layer's feed-forward block: makeMLP()'s dense MLP, or for a mixture-of-experts model
+  /// with config.moe, the routed experts on the layers it makes sparse.
+  virtual std::unique_ptr<FeedForward> makeFeedForward(ModelContext &ctx, std::string prefix,
+                                                       int64_t layerIndex) const;
   virtual std::unique_ptr<LlamaDecoderLayer>
   makeDecoderLayer(ModelContext &ctx, std::string prefix, int64_t layerIndex) const;
 

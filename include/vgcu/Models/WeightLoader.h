@@ -100,6 +100,7 @@ public:
   bool hasParam(llvm::StringRef name) const { return params.find(name) != nullptr; }
   /// The parameter `name`, if the model has it.
   const ParamInfo *param(llvm::StringRef name) const { return params.find(name); }
+  const ParamTable &paramTable() const { return params; }
   /// The segment of `param` that holds checkpoint module `module` (e.g. "k_proj"), if any.
   std::optional<int> segmentOf(llvm::StringRef param, llvm::StringRef module) const;
 

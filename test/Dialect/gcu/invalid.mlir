@@ -1593,3 +1593,19 @@ func.func @soft_cap_shape(%x: memref<?x64xf32>, %y: memref<?x32xf32>) {
   gcu.soft_cap ins(%x : memref<?x64xf32>) outs(%y : memref<?x32xf32>) {cap = 30.0 : f64}
   return
 }
+
+// -----
+
+func.func @moe_router_ids_shape(%x: memref<?x64xf32>, %gate: memref<8x64xf32>, %w: memref<?x2xf32>, %ids: memref<?x3xi64>) {
+  // expected-error @+1 {{'gcu.moe_router' op ids shape [?, 3] does not match the expected [?, 2]}}
+  gcu.moe_router ins(%x, %gate : memref<?x64xf32>, memref<8x64xf32>) outs(%w, %ids : memref<?x2xf32>, memref<?x3xi64>) {top_k = 2 : i64}
+  return
+}
+
+// -----
+
+func.func @fused_moe_down_rows(%x: memref<?x64xf32>, %w: memref<?x2xf32>, %ids: memref<?x2xi64>, %gate_up: memref<256x64xf32>, %down: memref<256x16xf32>, %y: memref<?x64xf32>) {
+  // expected-error @+1 {{'gcu.fused_moe' op down must hold num_experts x hidden rows}}
+  gcu.fused_moe ins(%x, %w, %ids, %gate_up, %down : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>, memref<256x64xf32>, memref<256x16xf32>) outs(%y : memref<?x64xf32>) {num_experts = 8 : i64}
+  return
+}

@@ -1668,3 +1668,47 @@ func.func @attention_negative_softcap(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>
   %0 = vgcu.attention %q, %k, %v {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, causal, softcap = -1.0 : f64} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// vgcu.moe_router, vgcu.moe_experts
+//===----------------------------------------------------------------------===//
+
+func.func @moe_top_k_too_large(%x: tensor<?x64xf32>, %gate: tensor<4x64xf32>) {
+  // expected-error @+1 {{'vgcu.moe_router' op top_k 8 exceeds the 4 experts}}
+  %w, %ids = vgcu.moe_router %x, %gate {top_k = 8 : i64} : tensor<?x64xf32>, tensor<4x64xf32> -> tensor<?x8xf32>, tensor<?x8xi64>
+  return
+}
+
+// -----
+
+func.func @moe_gate_hidden(%x: tensor<?x64xf32>, %gate: tensor<4x32xf32>) {
+  // expected-error @+1 {{'vgcu.moe_router' op gate is [4, 32] for hidden size 64}}
+  %w, %ids = vgcu.moe_router %x, %gate {top_k = 2 : i64} : tensor<?x64xf32>, tensor<4x32xf32> -> tensor<?x2xf32>, tensor<?x2xi64>
+  return
+}
+
+// -----
+
+func.func @moe_experts_down_rows(%x: tensor<?x64xf32>, %w: tensor<?x2xf32>, %ids: tensor<?x2xi64>, %gate_up: tensor<512x64xf32>, %down: tensor<256x32xf32>) {
+  // expected-error @+1 {{'vgcu.moe_experts' op down is [256, 32]; 8 experts of hidden size 64 need 512 rows}}
+  %y = vgcu.moe_experts %x, %w, %ids, %gate_up, %down {num_experts = 8 : i64, expert_modules = ["w1", "w3", "w2"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<512x64xf32>, tensor<256x32xf32>) -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @moe_experts_gate_up_rows(%x: tensor<?x64xf32>, %w: tensor<?x2xf32>, %ids: tensor<?x2xi64>, %gate_up: tensor<256x64xf32>, %down: tensor<512x32xf32>) {
+  // expected-error @+1 {{'vgcu.moe_experts' op gate_up is [256, 64]; 8 experts of intermediate size 32 need [512, 64]}}
+  %y = vgcu.moe_experts %x, %w, %ids, %gate_up, %down {num_experts = 8 : i64, expert_modules = ["w1", "w3", "w2"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<256x64xf32>, tensor<512x32xf32>) -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @moe_experts_modules(%x: tensor<?x64xf32>, %w: tensor<?x2xf32>, %ids: tensor<?x2xi64>, %gate_up: tensor<512x64xf32>, %down: tensor<512x32xf32>) {
+  // expected-error @+1 {{'vgcu.moe_experts' op expert_modules names the gate, up and down projections}}
+  %y = vgcu.moe_experts %x, %w, %ids, %gate_up, %down {num_experts = 8 : i64, expert_modules = ["w1", "w2"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<512x64xf32>, tensor<512x32xf32>) -> tensor<?x64xf32>
+  return
+}

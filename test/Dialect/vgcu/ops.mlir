@@ -428,3 +428,16 @@ func.func @gemma2(%x: tensor<?x64xbf16>, %res: tensor<?x64xbf16>, %q: tensor<?x6
   %l = vgcu.linear %x, %head {soft_cap = 30.0 : f64} : tensor<?x64xbf16>, tensor<250x64xbf16> -> tensor<?x250xbf16>
   return
 }
+
+// CHECK-LABEL: func.func @mixture_of_experts
+// CHECK-SAME: ([[X:%[a-z0-9_]+]]: tensor<?x64xf32>)
+func.func @mixture_of_experts(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %gate = vgcu.param "model.layers.0.mlp.gate.weight" : tensor<8x64xf32>
+  %gate_up = vgcu.param "model.layers.0.mlp.experts.gate_up.weight" : tensor<512x64xf32>
+  %down = vgcu.param "model.layers.0.mlp.experts.down.weight" : tensor<512x32xf32>
+  // CHECK: [[W:%.*]], [[IDS:%.*]] = vgcu.moe_router [[X]], %{{.*}} {renormalize, top_k = 2 : i64} : tensor<?x64xf32>, tensor<8x64xf32> -> tensor<?x2xf32>, tensor<?x2xi64>
+  %w, %ids = vgcu.moe_router %x, %gate {top_k = 2 : i64, renormalize} : tensor<?x64xf32>, tensor<8x64xf32> -> tensor<?x2xf32>, tensor<?x2xi64>
+  // CHECK: vgcu.moe_experts [[X]], [[W]], [[IDS]], %{{.*}}, %{{.*}} {expert_modules = ["gate_proj", "up_proj", "down_proj"], num_experts = 8 : i64}
+  %y = vgcu.moe_experts %x, %w, %ids, %gate_up, %down {num_experts = 8 : i64, expert_modules = ["gate_proj", "up_proj", "down_proj"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<512x64xf32>, tensor<512x32xf32>) -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
