@@ -96,3 +96,31 @@ llvm::Error Qwen3MoeForCausalLM::parseConfig(const ConfigReader &reader,
   config.moe = std::move(*moe);
   return llvm::Error::success();
 }
+
+llvm::Error Qwen2MoeForCausalLM::parseConfig(const ConfigReader &reader,
+                                             ModelConfig &config) const {
+  if (auto error = Qwen2ForCausalLM::parseConfig(reader, config))
+    return error;
+  // Qwen2MoeConfig's defaults.
+  bool renormalize = false, qkvBias = true;
+  int64_t shared = 0;
+  FieldReads read;
+  read(renormalize, reader.boolean("norm_topk_prob", false))
+      (shared, reader.nonNegativeInt("shared_expert_intermediate_size", 5632))
+      (qkvBias, reader.boolean("qkv_bias", true));
+  if (auto error = read.take())
+    return error;
+  auto moe = readMoeConfig(reader, config, "num_experts", 60, 4, "moe_intermediate_size", 1408,
+                           renormalize);
+  if (!moe)
+    return moe.takeError();
+  moe->sharedIntermediateSize = shared;
+  config.moe = std::move(*moe);
+  return llvm::Error::success();
+}
+
+AttentionSpec Qwen2MoeForCausalLM::attentionSpec(int64_t layerIndex) const {
+  AttentionSpec spec = Qwen2ForCausalLM::attentionSpec(layerIndex);
+  spec.qkvBias = config().json.getBoolean("qkv_bias").value_or(true);
+  return spec;
+}

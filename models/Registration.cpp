@@ -66,6 +66,10 @@ void ModelRegistry::registerBuiltinModels() {
                     {"Mixture of experts", "Mistral attention, a SiLU-gated mixture of experts "
                                            "on every layer, renormalised top-k routing",
                      {"mistralai/Mixtral-8x7B-v0.1", "mistralai/Mixtral-8x22B-v0.1"}});
+    registerBuiltin("Qwen2MoeForCausalLM", [] { return std::make_unique<Qwen2MoeForCausalLM>(); },
+                    {"Mixture of experts", "Qwen2 attention, experts plus a sigmoid-gated "
+                                           "shared expert in the same fused launch",
+                     {"Qwen/Qwen1.5-MoE-A2.7B", "Qwen/Qwen2-57B-A14B"}});
     registerBuiltin("Qwen3MoeForCausalLM", [] { return std::make_unique<Qwen3MoeForCausalLM>(); },
                     {"Mixture of experts", "Qwen3 attention, experts on the layers "
                                            "decoder_sparse_step / mlp_only_layers choose, "

@@ -162,8 +162,9 @@ PATTERN(LowerMoeRouter, MoeRouterOp) {
 PATTERN(LowerMoeExperts, MoeExpertsOp) {
   Value out = allocate(rewriter, op.getLoc(), op.getType());
   gcu::FusedMoeOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getWeights(),
-                          adaptor.getIds(), adaptor.getGateUp(), adaptor.getDown(), out,
-                          op.getNumExperts());
+                          adaptor.getIds(), adaptor.getGateUp(), adaptor.getDown(),
+                          adaptor.getSharedGateUp(), adaptor.getSharedDown(),
+                          adaptor.getSharedGate(), out, op.getNumExperts());
   rewriter.replaceOp(op, out);
   return success();
 }

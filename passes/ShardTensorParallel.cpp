@@ -393,11 +393,19 @@ struct ShardTensorParallelPass
   /// under tensor parallelism).
   LogicalResult checkExpertsDivisible(MoeExpertsOp experts) {
     int64_t intermediate = cast<RankedTensorType>(experts.getDown().getType()).getDimSize(1);
-    if (intermediate % tp == 0)
-      return success();
-    return experts.emitError() << "cannot shard for tensor parallelism: expert intermediate size "
-                               << intermediate << " of '" << nameOf(experts)
-                               << "' is not divisible by tp = " << int64_t(tp);
+    if (intermediate % tp != 0)
+      return experts.emitError()
+             << "cannot shard for tensor parallelism: expert intermediate size " << intermediate
+             << " of '" << nameOf(experts) << "' is not divisible by tp = " << int64_t(tp);
+    if (Value sharedDown = experts.getSharedDown()) {
+      int64_t width = cast<RankedTensorType>(sharedDown.getType()).getDimSize(1);
+      if (width % tp != 0)
+        return experts.emitError()
+               << "cannot shard for tensor parallelism: shared expert intermediate size "
+               << width << " of '" << nameOf(experts) << "' is not divisible by tp = "
+               << int64_t(tp);
+    }
+    return success();
   }
 
   /// The stacked gate/up rows split per expert and part, the down columns split, and the
@@ -405,7 +413,11 @@ struct ShardTensorParallelPass
   void shardExperts(OpBuilder &builder, MoeExpertsOp experts) {
     auto gateUp = experts.getGateUp().getDefiningOp<ParamOp>();
     auto down = experts.getDown().getDefiningOp<ParamOp>();
-    if (!gateUp || !down || gateUp.getShardAttr() || down.getShardAttr()) {
+    bool sharedParams =
+        !experts.getSharedGateUp() ||
+        (experts.getSharedGateUp().getDefiningOp<ParamOp>() &&
+         experts.getSharedDown().getDefiningOp<ParamOp>());
+    if (!gateUp || !down || gateUp.getShardAttr() || down.getShardAttr() || !sharedParams) {
       experts->emitWarning() << "'" << nameOf(experts)
                              << "' does not read its expert weights as parameters; it stays "
                                 "replicated on every rank";
@@ -418,6 +430,16 @@ struct ShardTensorParallelPass
         shardParam(builder, gateUp, makeShard(context, 0, tp, parts, parts)));
     experts.getDownMutable().assign(
         shardParam(builder, down, makeShard(context, 1, tp, {intermediate}, {intermediate})));
+    // A shared expert is split as a dense MLP is; its sigmoid gate stays whole.
+    if (Value sharedGateUpValue = experts.getSharedGateUp()) {
+      auto sharedGateUp = sharedGateUpValue.getDefiningOp<ParamOp>();
+      auto sharedDown = experts.getSharedDown().getDefiningOp<ParamOp>();
+      int64_t width = sharedDown.getResult().getType().getDimSize(1);
+      experts.getSharedGateUpMutable().assign(shardParam(
+          builder, sharedGateUp, makeShard(context, 0, tp, {width, width}, {width, width})));
+      experts.getSharedDownMutable().assign(
+          shardParam(builder, sharedDown, makeShard(context, 1, tp, {width}, {width})));
+    }
     builder.setInsertionPointAfter(experts);
     Value reduced = AllReduceOp::create(builder, experts.getLoc(), experts.getResult());
     experts.getResult().replaceAllUsesExcept(reduced, reduced.getDefiningOp());

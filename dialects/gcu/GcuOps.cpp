@@ -197,6 +197,21 @@ LogicalResult FusedMoeOp::verify() {
   if (failed(expectShape(*this, "weights", getWeights(), shapeOf(getIds()))) ||
       failed(expectShape(*this, "output", getOut(), input)))
     return failure();
+  if (static_cast<bool>(getSharedGateUp()) != static_cast<bool>(getSharedDown()) ||
+      static_cast<bool>(getSharedGateUp()) != static_cast<bool>(getSharedGate()))
+    return emitOpError("a shared expert needs shared_gate_up, shared_down and shared_gate");
+  if (Value sharedGateUp = getSharedGateUp()) {
+    int64_t sharedWidth = shapeOf(getSharedDown())[1];
+    if (failed(expectShape(*this, "shared_gate_up", sharedGateUp,
+                           {vgcu::isDynamicDim(sharedWidth) ? sharedWidth : 2 * sharedWidth,
+                            input[1]})) ||
+        failed(expectShape(*this, "shared_down", getSharedDown(), {input[1], sharedWidth})) ||
+        failed(expectShape(*this, "shared_gate", getSharedGate(), {1, input[1]})))
+      return failure();
+    if (failed(expectSameElement(*this, {getInput(), sharedGateUp, getSharedDown(),
+                                         getSharedGate()})))
+      return failure();
+  }
   return expectSameElement(*this, {getInput(), getWeights(), getGateUp(), getDown(), getOut()});
 }
 

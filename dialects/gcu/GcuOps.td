@@ -250,7 +250,7 @@ def Gcu_MoeRouterOp : Gcu_KernelOp<"moe_router", "topsvllmMoeGatingTopk"> {
   }];
 }
 
-def Gcu_FusedMoeOp : Gcu_KernelOp<"fused_moe", "topsvllmFusedMoe"> {
+def Gcu_FusedMoeOp : Gcu_KernelOp<"fused_moe", "topsvllmFusedMoe", [AttrSizedOperandSegments]> {
   let summary = "routed experts: grouped gate/up GEMMs with SiLU·mul, down GEMMs, weighted sum";
   let description = [{
     Tokens grouped by the experts their ids name; per expert, one GEMM over its stacked
@@ -258,7 +258,8 @@ def Gcu_FusedMoeOp : Gcu_KernelOp<"fused_moe", "topsvllmFusedMoe"> {
     expert outputs scaled by its routing weights and summed in ascending expert order.
     `gate_up` is `[num_experts · 2 · I, hidden]`, `down` `[num_experts · hidden, I]`, with
     `I` this rank's slice of the intermediate size (the output is then a partial sum that an
-    all-reduce completes).
+    all-reduce completes). With `shared` operands, a shared expert (`shared_gate_up`,
+    `shared_down`) runs on every token scaled by `sigmoid(x · shared_gateᵀ)` and is added.
 
     ```mlir
     gcu.fused_moe ins(%x, %w, %ids, %gate_up, %down : memref<?x64xf32>, memref<?x2xf32>,
@@ -271,11 +272,16 @@ def Gcu_FusedMoeOp : Gcu_KernelOp<"fused_moe", "topsvllmFusedMoe"> {
                        Arg<Gcu_IndexBuffer, "", [MemRead]>:$ids,
                        Arg<Gcu_FloatBuffer, "", [MemRead]>:$gate_up,
                        Arg<Gcu_FloatBuffer, "", [MemRead]>:$down,
+                       Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$shared_gate_up,
+                       Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$shared_down,
+                       Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$shared_gate,
                        Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
                        PositiveI64Attr:$num_experts);
   let assemblyFormat = [{
     `ins` `(` $input `,` $weights `,` $ids `,` $gate_up `,` $down `:` type($input) `,`
     type($weights) `,` type($ids) `,` type($gate_up) `,` type($down) `)`
+    (`shared` `(` $shared_gate_up^ `,` $shared_down `,` $shared_gate `:` type($shared_gate_up)
+     `,` type($shared_down) `,` type($shared_gate) `)`)?
     `outs` `(` $out `:` type($out) `)` attr-dict
   }];
 }

@@ -992,6 +992,22 @@ LogicalResult MoeExpertsOp::verify() {
     return emitOpError("routing is for another number of tokens");
   if (getExpertModules().size() != 3)
     return emitOpError("expert_modules names the gate, up and down projections");
+  if (static_cast<bool>(getSharedGateUp()) != static_cast<bool>(getSharedDown()) ||
+      static_cast<bool>(getSharedGateUp()) != static_cast<bool>(getSharedGate()))
+    return emitOpError("a shared expert needs shared_gate_up, shared_down and shared_gate");
+  if (Value sharedGateUp = getSharedGateUp()) {
+    auto sgu = tensorType(sharedGateUp), sd = tensorType(getSharedDown()),
+         sg = tensorType(getSharedGate());
+    int64_t h = input.getDimSize(1);
+    if (sgu.getRank() != 2 || sd.getRank() != 2 || sg.getRank() != 2 ||
+        !compatibleShapes(sgu.getShape(), {2 * sd.getDimSize(1), h}) ||
+        !compatibleShapes({sd.getDimSize(0)}, {h}) || !compatibleShapes(sg.getShape(), {1, h}))
+      return emitOpError("the shared expert must be [2·Is, hidden], [hidden, Is] and a "
+                         "[1, hidden] gate");
+    for (auto type : {sgu, sd, sg})
+      if (type.getElementType() != input.getElementType())
+        return emitOpError("the shared expert must have the input's element type");
+  }
   for (auto type : {weights, gateUp, down})
     if (type.getElementType() != input.getElementType())
       return emitOpError("routing and expert weights must have the input's element type");

@@ -523,7 +523,8 @@ def Vgcu_MoeRouterOp : Vgcu_Op<"moe_router", [Pure, InferTypeOpAdaptorWithIsComp
   let hasVerifier = 1;
 }
 
-def Vgcu_MoeExpertsOp : Vgcu_Op<"moe_experts", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+def Vgcu_MoeExpertsOp : Vgcu_Op<"moe_experts",
+    [Pure, AttrSizedOperandSegments, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "the routed experts of a mixture-of-experts layer, weighted and summed";
   let description = [{
     `out[t] = Σ_j weights[t, j] · E_{ids[t, j]}(x[t])` with the SiLU-gated expert
@@ -533,7 +534,10 @@ def Vgcu_MoeExpertsOp : Vgcu_Op<"moe_experts", [Pure, InferTypeOpAdaptorWithIsCo
     (expert e's gate rows, then its up rows) and `down` is `[num_experts · hidden, I]`.
     `expert_modules` names the three projections as the checkpoint does (Mixtral's
     `w1`, `w3`, `w2`), so weight loading stacks `experts.<e>.<name>` into them; under tensor
-    parallelism each rank holds a slice of every expert's intermediate dimension.
+    parallelism each rank holds a slice of every expert's intermediate dimension. With
+    `shared` operands (Qwen2-MoE) a shared expert of the same form (`shared_gate_up`
+    `[2·Is, hidden]`, `shared_down` `[hidden, Is]`) runs on every token, scaled by
+    `sigmoid(x · shared_gateᵀ)` (`shared_gate` `[1, hidden]`), and is added.
 
     ```mlir
     %y = vgcu.moe_experts %x, %w, %ids, %gate_up, %down {num_experts = 8 : i64,
@@ -544,11 +548,14 @@ def Vgcu_MoeExpertsOp : Vgcu_Op<"moe_experts", [Pure, InferTypeOpAdaptorWithIsCo
   }];
   let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$weights,
                        Vgcu_IndexTensor:$ids, Vgcu_FloatTensor:$gate_up,
-                       Vgcu_FloatTensor:$down, PositiveI64Attr:$num_experts,
+                       Vgcu_FloatTensor:$down, Optional<Vgcu_FloatTensor>:$shared_gate_up,
+                       Optional<Vgcu_FloatTensor>:$shared_down,
+                       Optional<Vgcu_FloatTensor>:$shared_gate, PositiveI64Attr:$num_experts,
                        StrArrayAttr:$expert_modules);
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $weights `,` $ids `,` $gate_up `,` $down attr-dict `:`
+    $input `,` $weights `,` $ids `,` $gate_up `,` $down
+    (`shared` `(` $shared_gate_up^ `,` $shared_down `,` $shared_gate `)`)? attr-dict `:`
     functional-type(operands, results)
   }];
   let hasVerifier = 1;

@@ -452,6 +452,9 @@ KernelLibrary buildReferenceLibrary() {
     int64_t input = regs[moe.getInput()], weights = regs[moe.getWeights()],
             ids = regs[moe.getIds()], gateUp = regs[moe.getGateUp()], down = regs[moe.getDown()],
             out = regs[moe.getOut()];
+    int64_t sharedGateUp = moe.getSharedGateUp() ? regs[moe.getSharedGateUp()] : -1,
+            sharedDown = moe.getSharedDown() ? regs[moe.getSharedDown()] : -1,
+            sharedGate = moe.getSharedGate() ? regs[moe.getSharedGate()] : -1;
     int64_t experts = moe.getNumExperts();
     return Instruction([=](Frame &f, RuntimeState &) {
       const at::Tensor &x = f.tensors[input];
@@ -476,6 +479,15 @@ KernelLibrary buildReferenceLibrary() {
         at::Tensor y = linear(activated, downT.narrow(0, expert * hidden, hidden), at::Tensor());
         at::Tensor scale = routeWeights.index_select(0, tokens).gather(1, slot);
         sum.index_add_(0, tokens, y * scale);
+      }
+      if (sharedGateUp >= 0) {
+        // Qwen2-MoE: sigmoid(x · gateᵀ) · shared_expert(x), added in the model dtype.
+        at::Tensor activated =
+            activate(vgcu::Epilogue::silu_and_mul, linear(x, f.tensors[sharedGateUp], at::Tensor()))
+                .to(x.scalar_type());
+        at::Tensor shared = linear(activated, f.tensors[sharedDown], at::Tensor());
+        at::Tensor gate = at::sigmoid(linear(x, f.tensors[sharedGate], at::Tensor()));
+        sum = sum + gate * shared;
       }
       f.tensors[out].copy_(sum);
     });

@@ -234,7 +234,15 @@ Value SparseMoeBlock::forward(Value hiddenStates) {
   Value gateUp = param("experts.gate_up.weight", {experts * 2 * intermediate, hiddenSize});
   Value down = param("experts.down.weight", {experts * hiddenSize, intermediate});
   SmallVector<StringRef> names(expertParts.begin(), expertParts.end());
+  Value sharedGateUp, sharedDown, sharedGate;
+  if (int64_t shared = moe.sharedIntermediateSize) {
+    // Qwen2-MoE's shared_expert (a dense gated MLP) and its shared_expert_gate.
+    sharedGateUp = param("shared_expert.gate_up_proj.weight", {2 * shared, hiddenSize});
+    sharedDown = param("shared_expert.down_proj.weight", {hiddenSize, shared});
+    sharedGate = param("shared_expert_gate.weight", {1, hiddenSize});
+  }
   return MoeExpertsOp::create(b, ctx.loc(child("experts")), hiddenStates, router.getWeights(),
-                              router.getIds(), gateUp, down, b.getI64IntegerAttr(experts),
+                              router.getIds(), gateUp, down, sharedGateUp, sharedDown,
+                              sharedGate, b.getI64IntegerAttr(experts),
                               b.getStrArrayAttr(names));
 }

@@ -69,6 +69,14 @@ llvm::Expected<ParamTable> ParamTable::fromModule(ModuleOp module) {
       gateUpInfo.segments.push_back({part(expert, 1), intermediate});
       downInfo.segments.push_back({part(expert, 2), hidden});
     }
+    // The shared expert's gate_up packs its gate and up projections, as a dense MLP's does.
+    if (auto shared = op.getSharedGateUp() ? op.getSharedGateUp().getDefiningOp<ParamOp>()
+                                           : ParamOp()) {
+      int64_t width = shared.getResult().getType().getDimSize(0) / 2;
+      ParamInfo &sharedInfo = result.table[shared.getName().str()];
+      sharedInfo.segments = {{cast<StringAttr>(parts[0]).str(), width},
+                             {cast<StringAttr>(parts[1]).str(), width}};
+    }
   });
   return std::move(result);
 }

@@ -498,6 +498,15 @@ def config_cases(tmp):
                     rope_scaling={"type": "yarn", "factor": 2.0}),
              "config.json: field 'rope_scaling.type' names rope type 'yarn', which "
              "InternLM2ForCausalLM does not have (it has linear, dynamic)")
+    cfg_case("cfg-moe-top-k-exceeds-experts", "Mixtral choosing 4 of 2 experts per token",
+             config(architectures=["MixtralForCausalLM"], num_local_experts=2,
+                    num_experts_per_tok=4),
+             "config.json: field 'num_experts_per_tok' (4) exceeds num_local_experts (2)")
+    cfg_case("cfg-moe-dense-layer-out-of-range", "Qwen3-MoE naming layer 5 of 1 in mlp_only_layers",
+             config(architectures=["Qwen3MoeForCausalLM"], num_experts=4, num_experts_per_tok=2,
+                    moe_intermediate_size=8, mlp_only_layers=[5], head_dim=4),
+             "config.json: field 'mlp_only_layers' must hold layer indices below "
+             "num_hidden_layers (1)")
     cfg_case("cfg-unsupported-activation", "hidden_act is 'swiglu'", config(hidden_act="swiglu"),
              "config.json: field 'hidden_act' names activation 'swiglu', which vgcu does not "
              "support")

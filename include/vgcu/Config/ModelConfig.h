@@ -43,6 +43,8 @@ struct MoeConfig {
   bool renormalize = false;
   /// Per layer: experts (true) or the dense MLP of intermediate_size (false).
   std::vector<bool> sparseLayers;
+  /// The intermediate size of a shared expert every token goes through (Qwen2-MoE), or 0.
+  int64_t sharedIntermediateSize = 0;
 };
 
 /// More decoder layers than this marks a config as corrupt: the graph holds every layer's

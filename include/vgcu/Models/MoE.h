@@ -25,6 +25,17 @@ public:
   llvm::Error parseConfig(const ConfigReader &reader, ModelConfig &config) const override;
 };
 
+/// Qwen2-MoE (`Qwen2MoeForCausalLM`): Qwen2's attention (q/k/v biases unless `qkv_bias` is
+/// false) with `mlp` a mixture of `num_experts` experts plus a shared expert of
+/// `shared_expert_intermediate_size` that every token goes through, scaled by
+/// `sigmoid(shared_expert_gate(x))`, on the layers decoder_sparse_step / mlp_only_layers make
+/// sparse.
+class Qwen2MoeForCausalLM : public Qwen2ForCausalLM {
+public:
+  llvm::Error parseConfig(const ConfigReader &reader, ModelConfig &config) const override;
+  AttentionSpec attentionSpec(int64_t layerIndex) const override;
+};
+
 /// Reads a config's experts: `numExpertsKey` experts of `intermediateKey` width, top
 /// `num_experts_per_tok`, on the layers decoder_sparse_step and mlp_only_layers choose.
 llvm::Expected<MoeConfig> readMoeConfig(const ConfigReader &reader, const ModelConfig &config,

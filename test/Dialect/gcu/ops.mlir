@@ -416,10 +416,12 @@ func.func @gemma2_kernels(%x: memref<?x64xbf16>, %r: memref<?x64xbf16>, %w1: mem
 
 // Mixture-of-experts kernels.
 // CHECK-LABEL: func.func @moe_kernels
-func.func @moe_kernels(%x: memref<?x64xf32>, %gate: memref<8x64xf32>, %w: memref<?x2xf32>, %ids: memref<?x2xi64>, %gate_up: memref<256x64xf32>, %down: memref<512x16xf32>, %y: memref<?x64xf32>) {
+func.func @moe_kernels(%x: memref<?x64xf32>, %gate: memref<8x64xf32>, %w: memref<?x2xf32>, %ids: memref<?x2xi64>, %gate_up: memref<256x64xf32>, %down: memref<512x16xf32>, %y: memref<?x64xf32>, %sgu: memref<64x64xf32>, %sd: memref<64x32xf32>, %sg: memref<1x64xf32>) {
   // CHECK: gcu.moe_router ins(%{{.*}}, %{{.*}} : memref<?x64xf32>, memref<8x64xf32>) outs(%{{.*}}, %{{.*}} : memref<?x2xf32>, memref<?x2xi64>) {renormalize, top_k = 2 : i64}
   gcu.moe_router ins(%x, %gate : memref<?x64xf32>, memref<8x64xf32>) outs(%w, %ids : memref<?x2xf32>, memref<?x2xi64>) {top_k = 2 : i64, renormalize}
   // CHECK: gcu.fused_moe ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>, memref<256x64xf32>, memref<512x16xf32>) outs(%{{.*}} : memref<?x64xf32>) {num_experts = 8 : i64}
   gcu.fused_moe ins(%x, %w, %ids, %gate_up, %down : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>, memref<256x64xf32>, memref<512x16xf32>) outs(%y : memref<?x64xf32>) {num_experts = 8 : i64}
+  // CHECK: gcu.fused_moe {{.*}} shared(%{{.*}}, %{{.*}}, %{{.*}} : memref<64x64xf32>, memref<64x32xf32>, memref<1x64xf32>) outs
+  gcu.fused_moe ins(%x, %w, %ids, %gate_up, %down : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>, memref<256x64xf32>, memref<512x16xf32>) shared(%sgu, %sd, %sg : memref<64x64xf32>, memref<64x32xf32>, memref<1x64xf32>) outs(%y : memref<?x64xf32>) {num_experts = 8 : i64}
   return
 }

@@ -1712,3 +1712,11 @@ func.func @moe_experts_modules(%x: tensor<?x64xf32>, %w: tensor<?x2xf32>, %ids: 
   %y = vgcu.moe_experts %x, %w, %ids, %gate_up, %down {num_experts = 8 : i64, expert_modules = ["w1", "w2"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<512x64xf32>, tensor<512x32xf32>) -> tensor<?x64xf32>
   return
 }
+
+// -----
+
+func.func @moe_shared_expert_shapes(%x: tensor<?x64xf32>, %w: tensor<?x2xf32>, %ids: tensor<?x2xi64>, %gate_up: tensor<512x64xf32>, %down: tensor<512x32xf32>, %sgu: tensor<100x64xf32>, %sd: tensor<64x64xf32>, %sg: tensor<1x64xf32>) {
+  // expected-error @+1 {{'vgcu.moe_experts' op the shared expert must be [2·Is, hidden], [hidden, Is] and a [1, hidden] gate}}
+  %y = vgcu.moe_experts %x, %w, %ids, %gate_up, %down shared(%sgu, %sd, %sg) {num_experts = 8 : i64, expert_modules = ["w1", "w3", "w2"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<512x64xf32>, tensor<512x32xf32>, tensor<100x64xf32>, tensor<64x64xf32>, tensor<1x64xf32>) -> tensor<?x64xf32>
+  return
+}

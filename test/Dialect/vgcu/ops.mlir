@@ -439,5 +439,11 @@ func.func @mixture_of_experts(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
   %w, %ids = vgcu.moe_router %x, %gate {top_k = 2 : i64, renormalize} : tensor<?x64xf32>, tensor<8x64xf32> -> tensor<?x2xf32>, tensor<?x2xi64>
   // CHECK: vgcu.moe_experts [[X]], [[W]], [[IDS]], %{{.*}}, %{{.*}} {expert_modules = ["gate_proj", "up_proj", "down_proj"], num_experts = 8 : i64}
   %y = vgcu.moe_experts %x, %w, %ids, %gate_up, %down {num_experts = 8 : i64, expert_modules = ["gate_proj", "up_proj", "down_proj"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<512x64xf32>, tensor<512x32xf32>) -> tensor<?x64xf32>
+  // Qwen2-MoE's shared expert and its gate.
+  %sgu = vgcu.param "model.layers.0.mlp.shared_expert.gate_up_proj.weight" : tensor<128x64xf32>
+  %sd = vgcu.param "model.layers.0.mlp.shared_expert.down_proj.weight" : tensor<64x64xf32>
+  %sg = vgcu.param "model.layers.0.mlp.shared_expert_gate.weight" : tensor<1x64xf32>
+  // CHECK: vgcu.moe_experts [[X]], [[W]], [[IDS]], %{{.*}}, %{{.*}} shared(%{{.*}}, %{{.*}}, %{{.*}}) {expert_modules
+  %z = vgcu.moe_experts %x, %w, %ids, %gate_up, %down shared(%sgu, %sd, %sg) {num_experts = 8 : i64, expert_modules = ["gate_proj", "up_proj", "down_proj"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<512x64xf32>, tensor<512x32xf32>, tensor<128x64xf32>, tensor<64x64xf32>, tensor<1x64xf32>) -> tensor<?x64xf32>
   return %y : tensor<?x64xf32>
 }
