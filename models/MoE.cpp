@@ -11,6 +11,10 @@ llvm::Expected<MoeConfig> vgcu::readMoeConfig(const ConfigReader &reader,
                                               int64_t defaultExperts, int64_t defaultTopK,
                                               llvm::StringRef intermediateKey,
                                               int64_t defaultIntermediate, bool renormalize) {
+  // The fused experts kernel gates with SiLU, which every supported MoE family uses.
+  if (config.hiddenAct != "silu")
+    return reader.fieldError("hidden_act", "is '" + config.hiddenAct +
+                                               "'; vgcu's experts are SiLU-gated");
   MoeConfig moe;
   moe.renormalize = renormalize;
   int64_t sparseStep = 1;
