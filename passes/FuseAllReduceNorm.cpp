@@ -34,6 +34,7 @@ struct FuseAllReduceAddNorm : OpRewritePattern<AddNormOp> {
     llvm::append_range(operands, op->getOperands().drop_front(2));
     auto fused = ReducingOp::create(rewriter, rewriter.getFusedLoc({op.getLoc(), reduce.getLoc()}),
                                     op->getResultTypes(), operands, op->getAttrs());
+    fused.setGroup(reduce.getGroup());
     rewriter.replaceOp(op, fused->getResults());
     rewriter.eraseOp(reduce);
     return success();
@@ -52,7 +53,7 @@ struct FuseAllReduceNormAddNorm : OpRewritePattern<NormAddNormOp> {
     auto fused = AllReduceNormAddNormOp::create(
         rewriter, rewriter.getFusedLoc({op.getLoc(), reduce.getLoc()}), op->getResultTypes(),
         reduce.getInput(), op.getResidual(), op.getPostWeight(), op.getWeight(),
-        op.getPostEpsilonAttr(), op.getEpsilonAttr());
+        op.getPostEpsilonAttr(), op.getEpsilonAttr(), reduce.getGroup());
     rewriter.replaceOp(op, fused->getResults());
     rewriter.eraseOp(reduce);
     return success();

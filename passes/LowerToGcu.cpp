@@ -164,7 +164,8 @@ PATTERN(LowerMoeExperts, MoeExpertsOp) {
   gcu::FusedMoeOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getWeights(),
                           adaptor.getIds(), adaptor.getGateUp(), adaptor.getDown(),
                           adaptor.getSharedGateUp(), adaptor.getSharedDown(),
-                          adaptor.getSharedGate(), out, op.getNumExperts());
+                          adaptor.getSharedGate(), out, op.getNumExperts(),
+                          op.getExpertParallelAttr());
   rewriter.replaceOp(op, out);
   return success();
 }
@@ -195,8 +196,11 @@ struct LowerNormAddNorm : GcuPattern<Op> {
                                 ConversionPatternRewriter &rewriter) const override {
     Value input = this->writable(rewriter, op, 0, adaptor.getInput());
     Value residual = this->writable(rewriter, op, 1, adaptor.getResidual());
-    Kernel::create(rewriter, op.getLoc(), adaptor.getPostWeight(), adaptor.getWeight(), input,
-                   residual, op.getPostEpsilonAttr(), op.getEpsilonAttr());
+    auto kernel = Kernel::create(rewriter, op.getLoc(), adaptor.getPostWeight(),
+                                 adaptor.getWeight(), input, residual, op.getPostEpsilonAttr(),
+                                 op.getEpsilonAttr());
+    if constexpr (std::is_same_v<Op, AllReduceNormAddNormOp>)
+      kernel.setGroup(op.getGroup());
     rewriter.replaceOp(op, {input, residual});
     return success();
   }
@@ -228,12 +232,17 @@ struct LowerAddNorm : GcuPattern<Op> {
     Location loc = op.getLoc();
     Value input = this->writable(rewriter, op, 0, adaptor.getInput());
     Value residual = this->writable(rewriter, op, 1, adaptor.getResidual());
+    Kernel kernel;
     if constexpr (std::is_same_v<Kernel, gcu::FusedAddLayerNormOp> ||
                   std::is_same_v<Kernel, gcu::AllReduceFusedAddLayerNormOp>)
-      Kernel::create(rewriter, loc, adaptor.getWeight(), adaptor.getBias(), input, residual,
-                     op.getEpsilonAttr());
+      kernel = Kernel::create(rewriter, loc, adaptor.getWeight(), adaptor.getBias(), input,
+                              residual, op.getEpsilonAttr());
     else
-      Kernel::create(rewriter, loc, adaptor.getWeight(), input, residual, op.getEpsilonAttr());
+      kernel =
+          Kernel::create(rewriter, loc, adaptor.getWeight(), input, residual, op.getEpsilonAttr());
+    if constexpr (std::is_same_v<Op, AllReduceAddRmsNormOp> ||
+                  std::is_same_v<Op, AllReduceAddLayerNormOp>)
+      kernel.setGroup(op.getGroup());
     rewriter.replaceOp(op, {input, residual});
     return success();
   }
@@ -331,7 +340,7 @@ PATTERN(LowerGeluAndMul, GeluAndMulOp) {
 
 PATTERN(LowerAllReduce, AllReduceOp) {
   Value buffer = writable(rewriter, op, 0, adaptor.getInput());
-  gcu::AllReduceOp::create(rewriter, op.getLoc(), buffer);
+  gcu::AllReduceOp::create(rewriter, op.getLoc(), buffer, op.getGroup());
   rewriter.replaceOp(op, buffer);
   return success();
 }
@@ -372,6 +381,22 @@ PATTERN(LowerGather, GatherOp) {
   Value out = allocate(rewriter, op.getLoc(), op.getType());
   gcu::GatherOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getIndices(), out,
                         op.getDim());
+  rewriter.replaceOp(op, out);
+  return success();
+}
+
+PATTERN(LowerTopK, TopKOp) {
+  Value values = allocate(rewriter, op.getLoc(), op.getValues().getType());
+  Value indices = allocate(rewriter, op.getLoc(), op.getIndices().getType());
+  gcu::TopKOp::create(rewriter, op.getLoc(), adaptor.getInput(), values, indices, op.getK());
+  rewriter.replaceOp(op, {values, indices});
+  return success();
+}
+
+PATTERN(LowerScatter, ScatterOp) {
+  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  gcu::ScatterOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getIndex(),
+                         adaptor.getSrc(), out, op.getDim());
   rewriter.replaceOp(op, out);
   return success();
 }
@@ -453,7 +478,8 @@ void populateLoweringPatterns(RewritePatternSet &patterns, const TypeConverter &
                LowerMoeExperts, LowerRmsNorm,
                LowerLayerNorm, LowerRotary, LowerAttention, LowerRotaryAttention,
                LowerSiluAndMul, LowerGeluAndMul, LowerAllReduce, LowerAllGather, LowerMatmul,
-               LowerSoftmax, LowerConcat, LowerGather, LowerWhere, LowerCompare, LowerGelu,
+               LowerSoftmax, LowerConcat, LowerGather, LowerTopK, LowerScatter, LowerWhere,
+               LowerCompare, LowerGelu,
                LowerAddNorm<AddRmsNormOp, gcu::FusedAddRmsNormOp>,
                LowerAddNorm<AllReduceAddRmsNormOp, gcu::AllReduceFusedAddRmsNormOp>,
                LowerAddNorm<AddLayerNormOp, gcu::FusedAddLayerNormOp>,

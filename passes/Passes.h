@@ -24,11 +24,12 @@ struct PipelineOptions {
   int64_t tp = 1;
   bool fuseRopeCache = true;
   bool gemmEpilogues = true;
+  int64_t ep = 1;
 };
 
-/// A fused graph to its rank-independent sharded form for `tp` ranks (a traced graph's LM head
-/// split off first, all-reduce + norm fused after).
-void buildShardPipeline(mlir::OpPassManager &pm, int64_t tp);
+/// A fused graph to its rank-independent sharded form for `tp` (· `ep`) ranks (a traced
+/// graph's LM head split off first, all-reduce + norm fused after).
+void buildShardPipeline(mlir::OpPassManager &pm, int64_t tp, int64_t ep = 1);
 
 /// A sharded graph to planned gcu kernels.
 void buildLowerPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);

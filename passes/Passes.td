@@ -123,6 +123,23 @@ def FuseSiluMul : Pass<"vgcu-fuse-silu-mul", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::vgcu::VgcuDialect"];
 }
 
+def FuseMoe : Pass<"vgcu-fuse-moe", "::mlir::func::FuncOp"> {
+  let summary = "Fuse a traced (dense) mixture of experts into vgcu.moe_router + moe_experts";
+  let description = [{
+    A traced mixture of experts weighs every expert by a column of the top-k routing weights
+    scattered into zeros, `Σ_e down_e(silu_and_mul(gate_up_e(x))) · dense[:, e]` in ascending
+    `e`, with `dense = scatter(0, topk(softmax(f32(x · gateᵀ))).indices, weights)` and the
+    weights optionally divided by their sum. That is the sparse block exactly, so it becomes
+    `vgcu.moe_router` and `vgcu.moe_experts` over stacked `<experts>.gate_up.weight` and
+    `<experts>.down.weight` parameters whose segments are the experts' own parameters
+    (`<experts>.<e>.<name>.weight`), as a builder emits them. A Qwen2-MoE shared expert
+    added to the sum, `sigmoid(x · shared_gateᵀ) · shared_expert(x)`, becomes the op's
+    shared operands. Each expert's gate and up may be two projections (before
+    vgcu-pack-projections, where the pipeline runs this) or one packed projection.
+  }];
+  let dependentDialects = ["::vgcu::VgcuDialect"];
+}
+
 def PackProjections : Pass<"vgcu-pack-projections", "::mlir::func::FuncOp"> {
   let summary = "Pack linears sharing an input (q/k/v, gate/up) into one linear";
   let description = [{
@@ -140,7 +157,7 @@ def PackProjections : Pass<"vgcu-pack-projections", "::mlir::func::FuncOp"> {
 }
 
 def ShardTensorParallel : Pass<"vgcu-shard-tensor-parallel", "::mlir::ModuleOp"> {
-  let summary = "Shard the graph for tensor parallelism across `tp` ranks";
+  let summary = "Shard the graph for tensor (and expert) parallelism across `tp` (· `ep`) ranks";
   let description = [{
     Makes the linears that produce attention heads or MLP activations column-parallel (each
     packed segment split in its own right, KV heads replicated when fewer than ranks), the
@@ -149,9 +166,17 @@ def ShardTensorParallel : Pass<"vgcu-shard-tensor-parallel", "::mlir::ModuleOp">
     with an all-gather of logits. Every parameter gets its `shard` layout so one program
     serves all ranks. Fails before changing anything when tp does not divide a dimension that
     must be divided.
+
+    With `ep` > 1 the experts of every `vgcu.moe_experts` are split over `ep` expert-parallel
+    groups of `tp` ranks (rank = ep index · tp + tp index): each rank holds its group's
+    `num_experts / ep` experts, each cut along the intermediate dimension over the group's
+    `tp` ranks, and the layer's partial sums are all-reduced over all `tp · ep` ranks
+    (`group expert`). Everything else is sharded over `tp` as without `ep`, and replicated
+    across the groups.
   }];
   let options = [
-    Option<"tp", "tp", "int64_t", "1", "tensor-parallel size">
+    Option<"tp", "tp", "int64_t", "1", "tensor-parallel size">,
+    Option<"ep", "ep", "int64_t", "1", "expert-parallel size (mixture-of-experts layers)">
   ];
   let dependentDialects = ["::vgcu::VgcuDialect"];
 }

@@ -23,14 +23,15 @@ void vgcu::buildFusePipeline(OpPassManager &pm) {
   fn.addPass(createFuseAttention());
   fn.addPass(createFuseAddRmsNorm());
   fn.addPass(createFuseNormAddNorm());
+  fn.addPass(createFuseMoe());
   fn.addPass(createPackProjections());
   fn.addPass(createCanonicalizerPass());
   fn.addPass(createCSEPass());
 }
 
-void vgcu::buildShardPipeline(OpPassManager &pm, int64_t tp) {
+void vgcu::buildShardPipeline(OpPassManager &pm, int64_t tp, int64_t ep) {
   pm.addPass(createSplitLogits());
-  pm.addPass(createShardTensorParallel(ShardTensorParallelOptions{tp}));
+  pm.addPass(createShardTensorParallel(ShardTensorParallelOptions{tp, ep}));
   pm.nest<func::FuncOp>().addPass(createFuseAllReduceNorm());
   pm.addPass(createCanonicalizerPass());
 }
@@ -48,13 +49,14 @@ void vgcu::buildLowerPipeline(OpPassManager &pm, const PipelineOptions &options)
 
 void vgcu::buildCompilePipeline(OpPassManager &pm, const PipelineOptions &options) {
   buildFusePipeline(pm);
-  buildShardPipeline(pm, options.tp);
+  buildShardPipeline(pm, options.tp, options.ep);
   buildLowerPipeline(pm, options);
 }
 
 namespace {
 struct CompilePipelineOptions : public PassPipelineOptions<CompilePipelineOptions> {
   Option<int64_t> tp{*this, "tp", llvm::cl::desc("tensor-parallel size"), llvm::cl::init(1)};
+  Option<int64_t> ep{*this, "ep", llvm::cl::desc("expert-parallel size"), llvm::cl::init(1)};
   Option<bool> fuseRopeCache{*this, "fuse-rope-cache",
                              llvm::cl::desc("use the fused rotary + cache + attention kernel"),
                              llvm::cl::init(true)};
@@ -74,6 +76,6 @@ void vgcu::registerAllPasses() {
       "vgcu-pipeline", "Compile a vgcu graph to planned gcu kernels (as vgcu-compile does)",
       [](OpPassManager &pm, const CompilePipelineOptions &options) {
         buildCompilePipeline(pm, PipelineOptions{options.tp, options.fuseRopeCache,
-                                                 options.gemmEpilogues});
+                                                 options.gemmEpilogues, options.ep});
       });
 }

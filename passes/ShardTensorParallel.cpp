@@ -251,8 +251,9 @@ LogicalResult checkDivisible(BlockPlan &plan, int64_t tp) {
 }
 
 ShardAttr makeShard(MLIRContext *context, int64_t dim, int64_t tp, ArrayRef<int64_t> sizes,
-                    ArrayRef<int64_t> units, int64_t valid = 0) {
-  return ShardAttr::get(context, dim, tp, sizes, units, valid);
+                    ArrayRef<int64_t> units, int64_t valid = 0, int64_t ep = 1,
+                    int64_t epDim = 0) {
+  return ShardAttr::get(context, dim, tp, sizes, units, valid, ep, epDim);
 }
 
 /// Re-creates parameter `param` sliced per rank as `shard` describes.
@@ -260,6 +261,8 @@ Value shardParam(OpBuilder &builder, ParamOp param, ShardAttr shard) {
   auto type = param.getResult().getType();
   SmallVector<int64_t> shape(type.getShape());
   shape[shard.getDim()] = shard.getLocalSize();
+  if (shard.getEpDim() != shard.getDim())
+    shape[shard.getEpDim()] /= shard.getEp();
   builder.setInsertionPoint(param);
   return ParamOp::create(builder, param.getLoc(), RankedTensorType::get(shape, type.getElementType()),
                          param.getNameAttr(), shard, param.getComputedByAttr());
@@ -327,14 +330,17 @@ struct ShardTensorParallelPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *context = &getContext();
-    if (tp < 1) {
-      module.emitError() << "tensor-parallel size must be at least 1, got " << tp;
+    if (tp < 1 || ep < 1) {
+      module.emitError() << (tp < 1 ? "tensor" : "expert")
+                         << "-parallel size must be at least 1, got " << (tp < 1 ? tp : ep);
       return signalPassFailure();
     }
     if (failed(getModelEntries(module)))
       return signalPassFailure();
     module->setAttr("vgcu.tp", IntegerAttr::get(IntegerType::get(context, 64), tp));
-    if (tp == 1)
+    if (ep > 1)
+      module->setAttr("vgcu.ep", IntegerAttr::get(IntegerType::get(context, 64), ep));
+    if (tp == 1 && ep == 1)
       return;
 
     // Plan everything first: nothing changes unless the whole model can be sharded.
@@ -349,6 +355,8 @@ struct ShardTensorParallelPass
         moeBlocks.push_back(experts);
         return;
       }
+      if (tp == 1)
+        return; // expert parallelism alone: everything but the experts stays whole
       if (auto attention = dyn_cast<AttentionOp>(op))
         plan = planAttention(attention);
       else if (isa<SiluAndMulOp, GeluAndMulOp>(op) ||
@@ -368,6 +376,11 @@ struct ShardTensorParallelPass
     });
     if (failedCheck)
       return signalPassFailure();
+    if (ep > 1 && moeBlocks.empty()) {
+      module.emitError() << "cannot shard for expert parallelism (ep = " << int64_t(ep)
+                         << "): the model has no mixture-of-experts layers";
+      return signalPassFailure();
+    }
 
     OpBuilder builder(context);
     DenseMap<Operation *, SmallVector<std::pair<int64_t, int64_t>>> sliceRanges;
@@ -386,12 +399,22 @@ struct ShardTensorParallelPass
     }
     for (MoeExpertsOp experts : moeBlocks)
       shardExperts(builder, experts);
-    shardVocabulary(builder, module);
+    if (tp > 1)
+      shardVocabulary(builder, module);
+    // The old, unsharded parameters are dead now.
+    module.walk([&](ParamOp param) {
+      if (param->use_empty())
+        param->erase();
+    });
   }
 
   /// Each rank holds a slice of every expert's intermediate dimension (vLLM's fused MoE
   /// under tensor parallelism).
   LogicalResult checkExpertsDivisible(MoeExpertsOp experts) {
+    if (experts.getNumExperts() % ep != 0)
+      return experts.emitError()
+             << "cannot shard for expert parallelism: num_experts = " << experts.getNumExperts()
+             << " of '" << nameOf(experts) << "' is not divisible by ep = " << int64_t(ep);
     int64_t intermediate = cast<RankedTensorType>(experts.getDown().getType()).getDimSize(1);
     if (intermediate % tp != 0)
       return experts.emitError()
@@ -408,8 +431,9 @@ struct ShardTensorParallelPass
     return success();
   }
 
-  /// The stacked gate/up rows split per expert and part, the down columns split, and the
-  /// partial sums all-reduced; the router stays replicated.
+  /// Each rank keeps its expert-parallel group's experts, of which the stacked gate/up rows
+  /// are split per expert and part and the down columns split; the partial sums are
+  /// all-reduced over every rank that holds a part. The router stays replicated.
   void shardExperts(OpBuilder &builder, MoeExpertsOp experts) {
     auto gateUp = experts.getGateUp().getDefiningOp<ParamOp>();
     auto down = experts.getDown().getDefiningOp<ParamOp>();
@@ -425,13 +449,16 @@ struct ShardTensorParallelPass
     }
     MLIRContext *context = experts.getContext();
     int64_t intermediate = down.getResult().getType().getDimSize(1);
-    SmallVector<int64_t> parts(2 * experts.getNumExperts(), intermediate);
+    // Gate and up rows of the experts in one expert-parallel block.
+    SmallVector<int64_t> parts(2 * experts.getNumExperts() / ep, intermediate);
     experts.getGateUpMutable().assign(
-        shardParam(builder, gateUp, makeShard(context, 0, tp, parts, parts)));
-    experts.getDownMutable().assign(
-        shardParam(builder, down, makeShard(context, 1, tp, {intermediate}, {intermediate})));
+        shardParam(builder, gateUp, makeShard(context, 0, tp, parts, parts, 0, ep, 0)));
+    experts.getDownMutable().assign(shardParam(
+        builder, down, makeShard(context, 1, tp, {intermediate}, {intermediate}, 0, ep, 0)));
+    if (ep > 1)
+      experts.setExpertParallel(ep);
     // A shared expert is split as a dense MLP is; its sigmoid gate stays whole.
-    if (Value sharedGateUpValue = experts.getSharedGateUp()) {
+    if (Value sharedGateUpValue = experts.getSharedGateUp(); sharedGateUpValue && tp > 1) {
       auto sharedGateUp = sharedGateUpValue.getDefiningOp<ParamOp>();
       auto sharedDown = experts.getSharedDown().getDefiningOp<ParamOp>();
       int64_t width = sharedDown.getResult().getType().getDimSize(1);
@@ -441,7 +468,9 @@ struct ShardTensorParallelPass
           shardParam(builder, sharedDown, makeShard(context, 1, tp, {width}, {width})));
     }
     builder.setInsertionPointAfter(experts);
-    Value reduced = AllReduceOp::create(builder, experts.getLoc(), experts.getResult());
+    Value reduced =
+        AllReduceOp::create(builder, experts.getLoc(), experts.getResult(),
+                            ep > 1 ? CollectiveGroup::expert : CollectiveGroup::tensor);
     experts.getResult().replaceAllUsesExcept(reduced, reduced.getDefiningOp());
   }
 
@@ -543,11 +572,6 @@ struct ShardTensorParallelPass
           AllGatherOp::create(builder, head.getLoc(), head.getResult(), lastDim, tp);
       Value logits = SliceOp::create(builder, head.getLoc(), gathered, lastDim, 0, vocab, 1);
       head.getResult().replaceAllUsesExcept(logits, gathered.getDefiningOp());
-    });
-    // The old, unsharded parameters are dead now.
-    module.walk([&](ParamOp param) {
-      if (param->use_empty())
-        param->erase();
     });
   }
 };

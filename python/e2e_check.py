@@ -9,8 +9,8 @@ compares with python/run_reference.py:
         given the same prefix (teacher forcing: bf16 rounding makes near-ties flip differently in
         any two implementations, even the reference's own cached and uncached runs, and one flip
         must not count as every later token);
-and, for every size in --tp, the tensor-parallel run equals the single-rank run within --tp-atol
-with identical tokens. Exits non-zero with a message on any mismatch.
+and, for every size in --tp (N for tensor parallelism, NxM for N-way tensor times M-way expert
+parallelism), the parallel run equals the single-rank run within --tp-atol with identical tokens. Exits non-zero with a message on any mismatch.
 
 --trace SIGNATURE compiles the artifacts from a Hugging Face-style trace of the reference model
 (python/hf_style_trace.py: forward(input_ids), forward(input_ids, position_ids) or forward(input_ids,
@@ -57,7 +57,8 @@ def main():
     parser.add_argument("--arch", required=True)
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--dtype", default="f32", choices=["f32", "f16", "bf16"])
-    parser.add_argument("--tp", default="", help="tensor-parallel sizes to compare, e.g. 2,4")
+    parser.add_argument("--tp", default="",
+                        help="parallel sizes to compare: tp, or tp x ep, e.g. 2,4,1x2,2x2")
     parser.add_argument("--prompt", default="5,17,42,7,99,3,200,11,12")
     parser.add_argument("--tokens", type=int, default=16)
     parser.add_argument("--atol", type=float, default=1e-4)
@@ -91,10 +92,11 @@ def main():
              args.trace, "--dtype", args.dtype])
         source = ["--from-torchscript", traced]
 
-    def compile_and_run(tp):
-        artifact = os.path.join(args.workdir, f"tp{tp}-{args.dtype}.vgcu")
-        run(["vgcu-compile", *source, "-o", artifact, "--tp", str(tp), "--force",
-             "--log-level=warn"])
+    def compile_and_run(tp, ep=1):
+        name = f"tp{tp}" + (f"-ep{ep}" if ep > 1 else "")
+        artifact = os.path.join(args.workdir, f"{name}-{args.dtype}.vgcu")
+        run(["vgcu-compile", *source, "-o", artifact, "--tp", str(tp), "--ep", str(ep),
+             "--force", "--log-level=warn"])
         return vgcu_run(artifact, args.prompt, args.tokens)
 
     ours = compile_and_run(1)
@@ -133,14 +135,17 @@ def main():
             failures.append(f"only {agree} of {args.tokens} tokens agree: {ours['tokens']} vs "
                             f"{reference['predictions']}")
 
-    for tp in [int(t) for t in args.tp.split(",") if t]:
-        sharded = compile_and_run(tp)
+    for size in [t for t in args.tp.split(",") if t]:
+        tp, _, ep = size.partition("x")
+        tp, ep = int(tp), int(ep or 1)
+        label = f"tp={tp}" + (f" ep={ep}" if ep > 1 else "")
+        sharded = compile_and_run(tp, ep)
         difference = max_difference(sharded["logits"], ours["logits"])
-        print(f"{args.arch} tp={tp}: max |logit - tp1| = {difference:.3g} (atol {args.tp_atol})")
+        print(f"{args.arch} {label}: max |logit - tp1| = {difference:.3g} (atol {args.tp_atol})")
         if difference > args.tp_atol:
-            failures.append(f"tp={tp} logits differ from tp=1 by {difference:.3g}")
+            failures.append(f"{label} logits differ from tp=1 by {difference:.3g}")
         if sharded["tokens"] != ours["tokens"]:
-            failures.append(f"tp={tp} tokens {sharded['tokens']} != tp=1 {ours['tokens']}")
+            failures.append(f"{label} tokens {sharded['tokens']} != tp=1 {ours['tokens']}")
 
     if failures:
         sys.exit("FAILED: " + "; ".join(failures))

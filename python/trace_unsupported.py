@@ -11,6 +11,8 @@ Usage: trace_unsupported.py OUT.pt [--headless | --kind KIND]
   token-types       forward(input_ids, token_type_ids): a second input vgcu does not know
   baked-positions   forward(input_ids) whose positions were traced as constants
   flatten-tokens    a reshape that merges the token dimension with the hidden one
+  expert-loop       Hugging Face's mixture-of-experts loop (one_hot -> nonzero -> where ->
+                    index_add_), which the trace unrolls for the experts the example hit
 """
 
 import sys
@@ -70,6 +72,24 @@ class FlattenTokens(_Embedded):
         return self.lm_head(hidden.view(input_ids.size(0), 8))
 
 
+class ExpertLoop(_Embedded):
+    def __init__(self):
+        super().__init__()
+        self.gate = torch.nn.Linear(8, 4, bias=False)
+        self.experts = torch.nn.ModuleList(torch.nn.Linear(8, 8, bias=False) for _ in range(4))
+
+    def forward(self, input_ids, positions):
+        x = self.embed(input_ids)
+        weights, selected = torch.topk(torch.softmax(self.gate(x), dim=-1), 2, dim=-1)
+        out = torch.zeros_like(x)
+        mask = torch.nn.functional.one_hot(selected, num_classes=4).permute(2, 1, 0)
+        hit = torch.greater(mask.sum(dim=(-1, -2)), 0).nonzero()
+        for expert in hit:
+            slot, tokens = torch.where(mask[expert].squeeze(0))
+            out.index_add_(0, tokens, self.experts[int(expert)](x[tokens]) * weights[tokens, slot, None])
+        return self.lm_head(out)
+
+
 KINDS = {
     "cumsum": (CumulativeModel, lambda: (torch.tensor([1, 2, 3]), torch.arange(3))),
     "headless": (HeadlessModel, lambda: (torch.tensor([1, 2, 3]), torch.arange(3))),
@@ -80,6 +100,7 @@ KINDS = {
     "token-types": (TokenTypes, lambda: (torch.tensor([1, 2, 3]), torch.zeros(3, dtype=torch.long))),
     "baked-positions": (BakedPositions, lambda: (torch.tensor([1, 2, 3]),)),
     "flatten-tokens": (FlattenTokens, lambda: (torch.tensor([1, 2, 3]), torch.arange(3))),
+    "expert-loop": (ExpertLoop, lambda: (torch.tensor([1, 2, 3]), torch.arange(3))),
 }
 
 
@@ -98,5 +119,5 @@ if __name__ == "__main__":
     torch.manual_seed(0)
     model_class, example = KINDS[kind]
     model = model_class().eval()
-    traced = torch.jit.trace(model, example())
+    traced = torch.jit.trace(model, example(), check_trace=False)
     torch.jit.save(traced, args[0])

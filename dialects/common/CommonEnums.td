@@ -38,4 +38,16 @@ def EpilogueEnum : I32EnumAttr<"Epilogue", "work fused after a GEMM", [
   let genSpecializedAttr = 0;
 }
 
+// Which ranks a collective spans. Ranks are numbered expert-parallel index major:
+// rank = ep_index · tp + tp_index.
+def CollectiveGroupEnum : I32EnumAttr<"CollectiveGroup", "ranks a collective spans", [
+    I32EnumAttrCase<"tensor", 0>,   // the tp ranks of one expert-parallel index
+    I32EnumAttrCase<"expert", 1>    // all tp × ep ranks: a layer whose experts are split
+  ]> {
+  let cppNamespace = "::vgcu";
+  let genSpecializedAttr = 0;
+}
+def CollectiveGroupProp
+    : DefaultValuedProp<EnumProp<CollectiveGroupEnum>, "::vgcu::CollectiveGroup::tensor">;
+
 #endif // VGCU_COMMON_ENUMS_TD

@@ -185,13 +185,19 @@ LogicalResult FusedMoeOp::verify() {
       return emitOpError("takes rank-2 buffers");
   ArrayRef<int64_t> input = shapeOf(getInput()), gateUp = shapeOf(getGateUp()),
                     down = shapeOf(getDown());
-  int64_t experts = getNumExperts();
+  int64_t expertParallel = getExpertParallel().value_or(1);
+  if (getNumExperts() % expertParallel != 0)
+    return emitOpError("num_experts = ") << getNumExperts()
+                                         << " is not divisible by expert_parallel = "
+                                         << expertParallel;
+  int64_t experts = getNumExperts() / expertParallel; // this rank's
   if (!vgcu::isDynamicDim(input[1]) && !vgcu::isDynamicDim(down[0]) &&
       down[0] != experts * input[1])
-    return emitOpError("down must hold num_experts x hidden rows");
+    return emitOpError("down must hold (num_experts / expert_parallel) x hidden rows");
   if (!vgcu::isDynamicDim(down[1]) && !vgcu::isDynamicDim(gateUp[0]) &&
       gateUp[0] != experts * 2 * down[1])
-    return emitOpError("gate_up must hold num_experts x 2 x intermediate rows");
+    return emitOpError("gate_up must hold (num_experts / expert_parallel) x 2 x intermediate "
+                       "rows");
   if (!compatibleDims(gateUp[1], input[1]))
     return emitOpError("gate_up columns do not match the hidden size");
   if (failed(expectShape(*this, "weights", getWeights(), shapeOf(getIds()))) ||
@@ -641,6 +647,32 @@ LogicalResult GatherOp::verify() {
   if (elementOf(getInput()) != elementOf(getOut()))
     return emitOpError("output element type must match the input");
   return success();
+}
+
+LogicalResult TopKOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  if (input.empty())
+    return emitOpError("takes a buffer of rank 1 or more");
+  if (!vgcu::isDynamicDim(input.back()) && getK() > input.back())
+    return emitOpError("k = ") << getK() << " exceeds the last dimension, " << input.back();
+  SmallVector<int64_t> expected(input);
+  expected.back() = getK();
+  if (failed(expectShape(*this, "values", getValues(), expected)) ||
+      failed(expectShape(*this, "indices", getIndices(), expected)))
+    return failure();
+  return expectSameElement(*this, {getInput(), getValues()});
+}
+
+LogicalResult ScatterOp::verify() {
+  auto dim = vgcu::normalizeDim(getDim(), bufferType(getInput()).getRank());
+  if (!dim)
+    return emitOpError("dim ") << getDim() << " is out of range";
+  if (bufferType(getIndex()).getRank() != bufferType(getInput()).getRank())
+    return emitOpError("index must have the input's rank");
+  if (failed(expectShape(*this, "src", getSrc(), shapeOf(getIndex()))) ||
+      failed(expectShape(*this, "output", getOut(), shapeOf(getInput()))))
+    return failure();
+  return expectSameElement(*this, {getInput(), getSrc(), getOut()});
 }
 
 #define GET_OP_CLASSES

@@ -260,6 +260,9 @@ def Gcu_FusedMoeOp : Gcu_KernelOp<"fused_moe", "topsvllmFusedMoe", [AttrSizedOpe
     `I` this rank's slice of the intermediate size (the output is then a partial sum that an
     all-reduce completes). With `shared` operands, a shared expert (`shared_gate_up`,
     `shared_down`) runs on every token scaled by `sigmoid(x · shared_gateᵀ)` and is added.
+    With `expert_parallel = n`, `gate_up` and `down` stack this rank's `num_experts / n`
+    experts, those starting at `(rank / tp) · num_experts / n`; tokens routed elsewhere
+    contribute nothing here, and the shared expert runs on expert-parallel index 0 only.
 
     ```mlir
     gcu.fused_moe ins(%x, %w, %ids, %gate_up, %down : memref<?x64xf32>, memref<?x2xf32>,
@@ -276,7 +279,8 @@ def Gcu_FusedMoeOp : Gcu_KernelOp<"fused_moe", "topsvllmFusedMoe", [AttrSizedOpe
                        Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$shared_down,
                        Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$shared_gate,
                        Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
-                       PositiveI64Attr:$num_experts);
+                       PositiveI64Attr:$num_experts,
+                       OptionalAttr<PositiveI64Attr>:$expert_parallel);
   let assemblyFormat = [{
     `ins` `(` $input `,` $weights `,` $ids `,` $gate_up `,` $down `:` type($input) `,`
     type($weights) `,` type($ids) `,` type($gate_up) `,` type($down) `)`
@@ -391,10 +395,12 @@ def Gcu_AllReduceFusedAddRmsNormOp
   let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$weight,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$input,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$residual,
-                       PositiveF64Attr:$epsilon);
+                       PositiveF64Attr:$epsilon,
+                       CollectiveGroupProp:$group);
   let assemblyFormat = [{
     `ins` `(` $weight `:` type($weight) `)`
-    `inouts` `(` $input `,` $residual `:` type($input) `,` type($residual) `)` attr-dict
+    `inouts` `(` $input `,` $residual `:` type($input) `,` type($residual) `)`
+    (`group` $group^)? attr-dict
   }];
 }
 
@@ -439,10 +445,12 @@ def Gcu_AllReduceFusedNormAddNormOp
                        Arg<Gcu_FloatBuffer, "", [MemRead]>:$weight,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$input,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$residual,
-                       PositiveF64Attr:$post_epsilon, PositiveF64Attr:$epsilon);
+                       PositiveF64Attr:$post_epsilon, PositiveF64Attr:$epsilon,
+                       CollectiveGroupProp:$group);
   let assemblyFormat = [{
     `ins` `(` $post_weight `,` $weight `:` type($post_weight) `,` type($weight) `)`
-    `inouts` `(` $input `,` $residual `:` type($input) `,` type($residual) `)` attr-dict
+    `inouts` `(` $input `,` $residual `:` type($input) `,` type($residual) `)`
+    (`group` $group^)? attr-dict
   }];
   let hasVerifier = 1;
 }
@@ -520,10 +528,12 @@ def Gcu_AllReduceFusedAddLayerNormOp
                        Arg<Gcu_FloatBuffer, "", [MemRead]>:$bias,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$input,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$residual,
-                       PositiveF64Attr:$epsilon);
+                       PositiveF64Attr:$epsilon,
+                       CollectiveGroupProp:$group);
   let assemblyFormat = [{
     `ins` `(` $weight `,` $bias `:` type($weight) `,` type($bias) `)`
-    `inouts` `(` $input `,` $residual `:` type($input) `,` type($residual) `)` attr-dict
+    `inouts` `(` $input `,` $residual `:` type($input) `,` type($residual) `)`
+    (`group` $group^)? attr-dict
   }];
 }
 
@@ -698,14 +708,15 @@ def Gcu_GeluTanhAndMulOp : Gcu_GatedActivationKernel<"gelu_tanh_and_mul",
                                                       "gelu_tanh(a) · b">;
 
 def Gcu_AllReduceOp : Gcu_KernelOp<"all_reduce", "ecclAllReduce"> {
-  let summary = "in-place sum across tensor-parallel ranks";
+  let summary = "in-place sum across the ranks of a group (tensor-parallel by default)";
   let description = [{
     ```mlir
     gcu.all_reduce inouts(%x : memref<?x64xf32>)
     ```
   }];
-  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$buffer);
-  let assemblyFormat = "`inouts` `(` $buffer `:` type($buffer) `)` attr-dict";
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$buffer,
+                       CollectiveGroupProp:$group);
+  let assemblyFormat = "`inouts` `(` $buffer `:` type($buffer) `)` (`group` $group^)? attr-dict";
 }
 
 def Gcu_AllGatherOp : Gcu_KernelOp<"all_gather", "ecclAllGather"> {
@@ -835,6 +846,41 @@ def Gcu_GatherOp : Gcu_KernelOp<"gather", "topsatenIndexSelect"> {
                        Arg<Gcu_Buffer, "", [MemWrite]>:$out, SignedI64Attr:$dim);
   let assemblyFormat = [{
     `ins` `(` $input `,` $indices `:` type($input) `,` type($indices) `)`
+    `outs` `(` $out `:` type($out) `)` attr-dict
+  }];
+}
+
+def Gcu_TopKOp : Gcu_KernelOp<"topk", "topsatenTopk"> {
+  let summary = "the k largest entries of the last dimension and their indices";
+  let description = [{
+    ```mlir
+    gcu.topk ins(%p : memref<?x8xf32>) outs(%w, %ids : memref<?x2xf32>, memref<?x2xi64>)
+             {k = 2 : i64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$values,
+                       Arg<Gcu_IndexBuffer, "", [MemWrite]>:$indices, PositiveI64Attr:$k);
+  let assemblyFormat = [{
+    `ins` `(` $input `:` type($input) `)`
+    `outs` `(` $values `,` $indices `:` type($values) `,` type($indices) `)` attr-dict
+  }];
+}
+
+def Gcu_ScatterOp : Gcu_KernelOp<"scatter", "topsatenScatter"> {
+  let summary = "input with src written at the indices along a dimension";
+  let description = [{
+    ```mlir
+    gcu.scatter ins(%z, %ids, %w : memref<?x8xf32>, memref<?x2xi64>, memref<?x2xf32>)
+                outs(%d : memref<?x8xf32>) {dim = 1 : i64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_Buffer, "", [MemRead]>:$input,
+                       Arg<Gcu_IndexBuffer, "", [MemRead]>:$index,
+                       Arg<Gcu_Buffer, "", [MemRead]>:$src,
+                       Arg<Gcu_Buffer, "", [MemWrite]>:$out, SignedI64Attr:$dim);
+  let assemblyFormat = [{
+    `ins` `(` $input `,` $index `,` $src `:` type($input) `,` type($index) `,` type($src) `)`
     `outs` `(` $out `:` type($out) `)` attr-dict
   }];
 }

@@ -45,27 +45,39 @@ def Vgcu_ShardAttr : AttrDef<Vgcu_Dialect, "Shard"> {
     unit `r * units / tp`, so that unit is replicated. Rows at or beyond `valid` (when
     non-zero) are padding: zero-filled and never a real token.
 
+    Under expert parallelism (`ep` > 1) ranks are numbered expert-parallel index major,
+    `rank = e · tp + t`. The tensor is first cut along `ep_dim` into `ep` equal blocks of
+    consecutive experts and rank `rank` keeps block `e`; the cut above, with tp index `t`,
+    then applies to that block (`segments` describe one block when `ep_dim` is `dim`).
+
     Example: `#vgcu.shard<dim = 0, tp = 2, segments = [4096, 1024, 1024], units = [32, 8, 8]>`
+    and, for the down weights of 8 stacked experts of hidden size 64 on tp 2 × ep 2:
+    `#vgcu.shard<dim = 1, tp = 2, segments = [32], units = [32], ep = 2>` (`ep_dim` 0).
   }];
   let parameters = (ins
     "int64_t":$dim,
     "int64_t":$tp,
     ArrayRefParameter<"int64_t">:$segments,
     ArrayRefParameter<"int64_t">:$units,
-    DefaultValuedParameter<"int64_t", "0">:$valid
+    DefaultValuedParameter<"int64_t", "0">:$valid,
+    DefaultValuedParameter<"int64_t", "1">:$ep,
+    DefaultValuedParameter<"int64_t", "0">:$ep_dim
   );
   let assemblyFormat = [{
     `<` `dim` `=` $dim `,` `tp` `=` $tp `,` `segments` `=` `[` $segments `]` `,`
-    `units` `=` `[` $units `]` (`,` `valid` `=` $valid^)? `>`
+    `units` `=` `[` $units `]` `` custom<ShardTail>($valid, $ep, $ep_dim) `>`
   }];
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     /// The size of the whole (unsharded) tensor along `dim`.
     int64_t getGlobalSize() const;
+    /// The tensor-parallel and expert-parallel index of `rank`.
+    int64_t getTensorIndex(int64_t rank) const { return rank % getTp(); }
+    int64_t getExpertIndex(int64_t rank) const { return rank / getTp() % getEp(); }
     /// The size of one rank's slice along `dim`.
     int64_t getLocalSize() const;
     /// For `rank`, the [offset, size) ranges of the whole tensor along `dim` that make up the
-    /// rank's slice, in order.
+    /// rank's slice, in order (within the rank's expert block when `ep_dim` is another dim).
     llvm::SmallVector<std::pair<int64_t, int64_t>> getRankRanges(int64_t rank) const;
   }];
 }

@@ -12,6 +12,41 @@ using namespace vgcu;
 #include "dialects/vgcu/VgcuDialect.cpp.inc"
 #include "dialects/vgcu/VgcuEnums.cpp.inc"
 
+/// `, valid = N`, `, ep = N` and `, ep_dim = N` of a shard, each present only when not its
+/// default, in any order (a declarative format cannot tell optional groups that all begin
+/// with a comma apart).
+static ParseResult parseShardTail(AsmParser &parser, int64_t &valid, int64_t &ep,
+                                  int64_t &epDim) {
+  valid = 0;
+  ep = 1;
+  epDim = 0;
+  while (succeeded(parser.parseOptionalComma())) {
+    StringRef key;
+    int64_t value = 0;
+    SMLoc loc = parser.getCurrentLocation();
+    if (parser.parseKeyword(&key) || parser.parseEqual() || parser.parseInteger(value))
+      return failure();
+    if (key == "valid")
+      valid = value;
+    else if (key == "ep")
+      ep = value;
+    else if (key == "ep_dim")
+      epDim = value;
+    else
+      return parser.emitError(loc, "expected 'valid', 'ep' or 'ep_dim', got '") << key << "'";
+  }
+  return success();
+}
+
+static void printShardTail(AsmPrinter &printer, int64_t valid, int64_t ep, int64_t epDim) {
+  if (valid != 0)
+    printer << ", valid = " << valid;
+  if (ep != 1)
+    printer << ", ep = " << ep;
+  if (epDim != 0)
+    printer << ", ep_dim = " << epDim;
+}
+
 #define GET_ATTRDEF_CLASSES
 #include "dialects/vgcu/VgcuAttrs.cpp.inc"
 
@@ -40,11 +75,16 @@ Operation *VgcuDialect::materializeConstant(OpBuilder &builder, Attribute value,
 
 LogicalResult ShardAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t dim,
                                 int64_t tp, ArrayRef<int64_t> segments,
-                                ArrayRef<int64_t> units, int64_t valid) {
+                                ArrayRef<int64_t> units, int64_t valid, int64_t ep,
+                                int64_t epDim) {
   if (dim < 0)
     return emitError() << "shard dim must be non-negative, got " << dim;
   if (tp < 1)
     return emitError() << "shard tp must be at least 1, got " << tp;
+  if (ep < 1)
+    return emitError() << "shard ep must be at least 1, got " << ep;
+  if (epDim < 0)
+    return emitError() << "shard ep_dim must be non-negative, got " << epDim;
   if (segments.empty() || segments.size() != units.size())
     return emitError() << "shard needs one unit count per segment, got " << segments.size()
                        << " segments and " << units.size() << " unit counts";
@@ -61,6 +101,8 @@ LogicalResult ShardAttr::verify(function_ref<InFlightDiagnostic()> emitError, in
                          << " units cannot be replicated evenly over " << tp << " ranks";
     total += size;
   }
+  if (ep > 1 && valid != 0)
+    return emitError() << "an expert-parallel shard has no padding";
   if (valid < 0 || valid > total)
     return emitError() << "shard valid size " << valid << " outside [0, " << total << "]";
   return success();
@@ -70,7 +112,7 @@ int64_t ShardAttr::getGlobalSize() const {
   int64_t total = 0;
   for (int64_t size : getSegments())
     total += size;
-  return total;
+  return getEpDim() == getDim() ? total * getEp() : total;
 }
 
 int64_t ShardAttr::getLocalSize() const {
@@ -84,11 +126,13 @@ int64_t ShardAttr::getLocalSize() const {
 
 SmallVector<std::pair<int64_t, int64_t>> ShardAttr::getRankRanges(int64_t rank) const {
   SmallVector<std::pair<int64_t, int64_t>> ranges;
-  int64_t segmentStart = 0;
-  int64_t tp = getTp();
+  int64_t tp = getTp(), tpIndex = getTensorIndex(rank);
+  // Along ep_dim = dim, the rank's expert block starts where the blocks before it end.
+  int64_t segmentStart =
+      getEpDim() == getDim() ? getExpertIndex(rank) * (getGlobalSize() / getEp()) : 0;
   for (auto [size, count] : llvm::zip(getSegments(), getUnits())) {
     int64_t unitSize = size / count;
-    int64_t firstUnit = rank * count / tp;
+    int64_t firstUnit = tpIndex * count / tp;
     int64_t numUnits = count >= tp ? count / tp : 1;
     ranges.push_back({segmentStart + firstUnit * unitSize, numUnits * unitSize});
     segmentStart += size;

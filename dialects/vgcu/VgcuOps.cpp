@@ -100,6 +100,9 @@ LogicalResult ParamOp::verify() {
       return emitOpError("shard gives a local size of ")
              << shard.getLocalSize() << " along dim " << shard.getDim()
              << " but the result has " << type.getDimSize(shard.getDim());
+    if (shard.getEpDim() >= type.getRank())
+      return emitOpError("shard ep_dim ") << shard.getEpDim() << " is out of range for rank "
+                                          << type.getRank();
   }
   return success();
 }
@@ -933,6 +936,52 @@ LogicalResult GatherOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// TopKOp, ScatterOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TopKOp::inferReturnTypes(MLIRContext *context, std::optional<Location>,
+                                       Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto type = tensorType(adaptor.getInput());
+  if (type.getRank() < 1)
+    return failure();
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() = adaptor.getK();
+  types.push_back(RankedTensorType::get(shape, type.getElementType()));
+  types.push_back(RankedTensorType::get(shape, IntegerType::get(context, 64)));
+  return success();
+}
+VGCU_COMPATIBLE_RESULTS(TopKOp)
+
+LogicalResult TopKOp::verify() {
+  auto type = tensorType(getInput());
+  if (type.getRank() < 1)
+    return emitOpError("takes a tensor of rank 1 or more");
+  int64_t last = type.getShape().back();
+  if (!isDynamic(last) && getK() > last)
+    return emitOpError("k = ") << getK() << " exceeds the last dimension, " << last;
+  return success();
+}
+
+LogicalResult ScatterOp::verify() {
+  auto inputType = tensorType(getInput()), indexType = tensorType(getIndex()),
+       srcType = tensorType(getSrc());
+  auto dim = normalizeDim(getDim(), inputType.getRank());
+  if (!dim)
+    return emitOpError("dim ") << getDim() << " is out of range for rank "
+                               << inputType.getRank();
+  if (indexType.getRank() != inputType.getRank() ||
+      !compatibleShapes(indexType.getShape(), srcType.getShape()))
+    return emitOpError("index and src must have one shape, of the input's rank");
+  if (srcType.getElementType() != inputType.getElementType())
+    return emitOpError("src element type must match the input");
+  for (int64_t axis = 0; axis < inputType.getRank(); ++axis)
+    if (axis != *dim && !compatibleShapes({indexType.getDimSize(axis)},
+                                          {inputType.getDimSize(axis)}))
+      return emitOpError("index must match the input outside dim ") << *dim;
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dialects/vgcu/VgcuOps.cpp.inc"
 
@@ -1011,7 +1060,13 @@ LogicalResult MoeExpertsOp::verify() {
   for (auto type : {weights, gateUp, down})
     if (type.getElementType() != input.getElementType())
       return emitOpError("routing and expert weights must have the input's element type");
-  int64_t experts = getNumExperts(), hidden = input.getDimSize(1);
+  int64_t expertParallel = getExpertParallel().value_or(1);
+  if (getNumExperts() % expertParallel != 0)
+    return emitOpError("num_experts = ") << getNumExperts()
+                                         << " is not divisible by expert_parallel = "
+                                         << expertParallel;
+  // The experts this rank holds.
+  int64_t experts = getNumExperts() / expertParallel, hidden = input.getDimSize(1);
   if (gateUp.hasStaticShape() && down.hasStaticShape() && !ShapedType::isDynamic(hidden)) {
     int64_t intermediate = down.getDimSize(1);
     if (down.getDimSize(0) != experts * hidden)

@@ -186,10 +186,12 @@ def Vgcu_AllReduceAddRmsNormOp : Vgcu_Op<"all_reduce_add_rms_norm",
     ```
   }];
   let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$residual,
-                       Vgcu_FloatTensor:$weight, PositiveF64Attr:$epsilon);
+                       Vgcu_FloatTensor:$weight, PositiveF64Attr:$epsilon,
+                       CollectiveGroupProp:$group);
   let results = (outs Vgcu_FloatTensor:$normed, Vgcu_FloatTensor:$sum);
   let assemblyFormat = [{
-    $input `,` $residual `,` $weight attr-dict `:` type($input) `,` type($weight)
+    $input `,` $residual `,` $weight (`group` $group^)? attr-dict `:` type($input) `,`
+    type($weight)
   }];
   let hasVerifier = 1;
 }
@@ -235,11 +237,12 @@ def Vgcu_AllReduceNormAddNormOp : Vgcu_Op<"all_reduce_norm_add_norm",
   }];
   let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$residual,
                        Vgcu_FloatTensor:$post_weight, Vgcu_FloatTensor:$weight,
-                       PositiveF64Attr:$post_epsilon, PositiveF64Attr:$epsilon);
+                       PositiveF64Attr:$post_epsilon, PositiveF64Attr:$epsilon,
+                       CollectiveGroupProp:$group);
   let results = (outs Vgcu_FloatTensor:$normed, Vgcu_FloatTensor:$sum);
   let assemblyFormat = [{
-    $input `,` $residual `,` $post_weight `,` $weight attr-dict `:` type($input) `,`
-    type($post_weight) `,` type($weight)
+    $input `,` $residual `,` $post_weight `,` $weight (`group` $group^)? attr-dict `:`
+    type($input) `,`    type($post_weight) `,` type($weight)
   }];
   let hasVerifier = 1;
 }
@@ -314,11 +317,12 @@ def Vgcu_AllReduceAddLayerNormOp : Vgcu_Op<"all_reduce_add_layer_norm",
     ```
   }];
   let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$residual,
-                       Vgcu_FloatTensor:$weight, Vgcu_FloatTensor:$bias, PositiveF64Attr:$epsilon);
+                       Vgcu_FloatTensor:$weight, Vgcu_FloatTensor:$bias, PositiveF64Attr:$epsilon,
+                       CollectiveGroupProp:$group);
   let results = (outs Vgcu_FloatTensor:$normed, Vgcu_FloatTensor:$sum);
   let assemblyFormat = [{
-    $input `,` $residual `,` $weight `,` $bias attr-dict `:` type($input) `,` type($weight) `,`
-    type($bias)
+    $input `,` $residual `,` $weight `,` $bias (`group` $group^)? attr-dict `:` type($input) `,`
+    type($weight) `,` type($bias)
   }];
   let hasVerifier = 1;
 }
@@ -415,15 +419,18 @@ def Vgcu_GeluAndMulOp : Vgcu_Op<"gelu_and_mul", [Pure, InferTypeOpAdaptorWithIsC
 def Vgcu_AllReduceOp : Vgcu_Op<"all_reduce", [SameOperandsAndResultType]> {
   let summary = "sum across the tensor-parallel ranks";
   let description = [{
-    Every rank contributes its tensor and receives the elementwise sum over ranks.
+    Every rank contributes its tensor and receives the elementwise sum over the ranks of
+    `group`: the tensor-parallel ranks (the default), or every rank (`group expert`), which
+    a mixture-of-experts layer whose experts are split over expert-parallel ranks needs.
 
     ```mlir
     %s = vgcu.all_reduce %partial : tensor<?x4096xf32>
     ```
   }];
-  let arguments = (ins Vgcu_FloatTensor:$input);
+  let arguments = (ins Vgcu_FloatTensor:$input,
+                       CollectiveGroupProp:$group);
   let results = (outs Vgcu_FloatTensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let assemblyFormat = "$input (`group` $group^)? attr-dict `:` type($input)";
 }
 
 def Vgcu_AllGatherOp : Vgcu_Op<"all_gather", [InferTypeOpAdaptorWithIsCompatible]> {
@@ -537,7 +544,11 @@ def Vgcu_MoeExpertsOp : Vgcu_Op<"moe_experts",
     parallelism each rank holds a slice of every expert's intermediate dimension. With
     `shared` operands (Qwen2-MoE) a shared expert of the same form (`shared_gate_up`
     `[2·Is, hidden]`, `shared_down` `[hidden, Is]`) runs on every token, scaled by
-    `sigmoid(x · shared_gateᵀ)` (`shared_gate` `[1, hidden]`), and is added.
+    `sigmoid(x · shared_gateᵀ)` (`shared_gate` `[1, hidden]`), and is added. With
+    `expert_parallel = n` the experts are split over `n` expert-parallel ranks: a rank's
+    `gate_up` and `down` stack only its `num_experts / n` consecutive experts (those of its
+    expert-parallel index), its result sums only their contributions, and the shared expert
+    belongs to expert-parallel index 0.
 
     ```mlir
     %y = vgcu.moe_experts %x, %w, %ids, %gate_up, %down {num_experts = 8 : i64,
@@ -551,7 +562,8 @@ def Vgcu_MoeExpertsOp : Vgcu_Op<"moe_experts",
                        Vgcu_FloatTensor:$down, Optional<Vgcu_FloatTensor>:$shared_gate_up,
                        Optional<Vgcu_FloatTensor>:$shared_down,
                        Optional<Vgcu_FloatTensor>:$shared_gate, PositiveI64Attr:$num_experts,
-                       StrArrayAttr:$expert_modules);
+                       StrArrayAttr:$expert_modules,
+                       OptionalAttr<PositiveI64Attr>:$expert_parallel);
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weights `,` $ids `,` $gate_up `,` $down
@@ -790,6 +802,45 @@ def Vgcu_GatherOp : Vgcu_Op<"gather", [Pure, InferTypeOpAdaptorWithIsCompatible]
   let results = (outs Vgcu_Tensor:$result);
   let assemblyFormat = [{
     $input `,` $indices attr-dict `:` type($input) `,` type($indices) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_TopKOp : Vgcu_Op<"topk", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "the k largest entries of the last dimension and their indices (torch.topk)";
+  let description = [{
+    Sorted in descending order, ties to the lower index, as `torch.topk(x, k, dim=-1)`; the
+    routing of a traced mixture of experts.
+
+    ```mlir
+    %w, %ids = vgcu.topk %probs {k = 2 : i64} : tensor<?x8xf32> -> tensor<?x2xf32>, tensor<?x2xi64>
+    ```
+  }];
+  let arguments = (ins Vgcu_FloatTensor:$input, PositiveI64Attr:$k);
+  let results = (outs Vgcu_FloatTensor:$values, Vgcu_IndexTensor:$indices);
+  let assemblyFormat = [{
+    $input attr-dict `:` type($input) `->` type($values) `,` type($indices)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_ScatterOp : Vgcu_Op<"scatter", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "input with src written at the indices along a dimension (torch.scatter)";
+  let description = [{
+    `result = input`, then `result[i][index[i][j]] = src[i][j]` for `dim = 1` (and likewise
+    for other dimensions): a traced mixture of experts spreads its top-k routing weights into
+    a `[tokens, experts]` matrix this way. `index` and `src` have one shape.
+
+    ```mlir
+    %dense = vgcu.scatter %zeros, %ids, %w {dim = 1 : i64}
+             : tensor<?x8xf32>, tensor<?x2xi64>, tensor<?x2xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_Tensor:$input, Vgcu_IndexTensor:$index, Vgcu_Tensor:$src,
+                       SignedI64Attr:$dim);
+  let results = (outs Vgcu_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $index `,` $src attr-dict `:` type($input) `,` type($index) `,` type($src)
   }];
   let hasVerifier = 1;
 }

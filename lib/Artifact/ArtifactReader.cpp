@@ -84,6 +84,12 @@ llvm::Expected<ArtifactManifest> vgcu::parseManifest(llvm::StringRef text,
   if (*tp < 1 || *tp > 1024)
     return fail("tp " + llvm::Twine(*tp) + " is out of range");
   manifest.tp = *tp;
+  if (const llvm::json::Value *ep = root->get("ep")) {
+    std::optional<int64_t> value = ep->getAsInteger();
+    if (!value || *value < 1 || *value > 1024 || *value * manifest.tp > 1024)
+      return fail("ep must be an integer from 1 to 1024 with at most 1024 ranks in all");
+    manifest.ep = *value;
+  }
   if (*vocab < 1)
     return fail("vocab_size must be positive");
   manifest.vocabSize = *vocab;
@@ -102,8 +108,10 @@ llvm::Expected<ArtifactManifest> vgcu::parseManifest(llvm::StringRef text,
   }
 
   const llvm::json::Array *ranks = root->getArray("ranks");
-  if (!ranks || static_cast<int64_t>(ranks->size()) != manifest.tp)
-    return fail("expected " + llvm::Twine(manifest.tp) + " ranks");
+  int64_t worldSize = manifest.worldSize();
+  if (!ranks || static_cast<int64_t>(ranks->size()) != worldSize)
+    return fail("expected " + llvm::Twine(worldSize) + " ranks (tp " + llvm::Twine(manifest.tp) +
+                " x ep " + llvm::Twine(manifest.ep) + ")");
   const llvm::json::Object *files = root->getObject("files");
   if (!files)
     return fail("missing the files table");

@@ -179,9 +179,12 @@ void vgcu::copyRankSlice(const LoadedParam &source, ArrayRef<int64_t> globalShap
     }
     return;
   }
-  // Split along columns of a 2-D weight: every row contributes its column ranges.
+  // Split along columns of a 2-D weight: every row (of the rank's expert block, under
+  // expert parallelism) contributes its column ranges.
   int64_t localColumns = shard.getLocalSize();
-  for (int64_t row = 0; row < globalShape[0]; ++row) {
+  int64_t blockRows = globalShape[0] / shard.getEp();
+  int64_t firstRow = shard.getExpertIndex(rank) * blockRows;
+  for (int64_t row = firstRow; row < firstRow + blockRows; ++row) {
     int64_t column = 0;
     for (auto [offset, size] : ranges) {
       rows.copy(row, 1, offset, size, dtype, cursor + column * elementSize);
@@ -278,13 +281,13 @@ static llvm::Error writeCompiledArtifact(StagedDirectory &staged, ModuleOp fused
       return error;
   }
 
-  int64_t tp = options.tensorParallel;
+  int64_t tp = options.tensorParallel, ep = options.expertParallel, worldSize = tp * ep;
   uint64_t totalBytes = 0;
   for (const WeightLayout &layout : *layouts) {
     int64_t elements = 1;
     for (int64_t dim : layout.localShape)
       elements *= dim;
-    totalBytes += elements * dtypeSize(layout.dtype) * tp;
+    totalBytes += elements * dtypeSize(layout.dtype) * worldSize;
   }
   // Where each weight's whole tensor comes from: the checkpoint, or the computed weights.
   std::map<std::string, std::pair<LoadedParam, llvm::SmallVector<int64_t, 4>>> sources;
@@ -307,7 +310,7 @@ static llvm::Error writeCompiledArtifact(StagedDirectory &staged, ModuleOp fused
   debugPausePoint("weights");
   ProgressBar progress("converting weights", totalBytes);
   llvm::json::Array ranks;
-  for (int64_t rank = 0; rank < tp; ++rank) {
+  for (int64_t rank = 0; rank < worldSize; ++rank) {
     std::string directory = "rank" + std::to_string(rank);
     if (std::error_code ec = llvm::sys::fs::create_directory(pathIn(directory)))
       return makeError("cannot create '{0}': {1}", pathIn(directory), ec.message());
@@ -323,7 +326,10 @@ static llvm::Error writeCompiledArtifact(StagedDirectory &staged, ModuleOp fused
     std::string weights = directory + "/weights.safetensors";
     if (auto error = writeSafeTensors(
             pathIn(weights), std::move(tensors),
-            {{"format", "vgcu"}, {"rank", std::to_string(rank)}, {"tp", std::to_string(tp)}},
+            {{"format", "vgcu"},
+             {"rank", std::to_string(rank)},
+             {"tp", std::to_string(tp)},
+             {"ep", std::to_string(ep)}},
             [&](uint64_t bytes) { progress.advance(bytes); }))
       return error;
     ranks.push_back(llvm::json::Object{{"rank", rank}, {"program", "program.mlirbc"},
@@ -333,7 +339,7 @@ static llvm::Error writeCompiledArtifact(StagedDirectory &staged, ModuleOp fused
 
   llvm::json::Object files;
   std::vector<std::string> fileNames{"program.mlirbc"};
-  for (int64_t rank = 0; rank < tp; ++rank)
+  for (int64_t rank = 0; rank < worldSize; ++rank)
     fileNames.push_back("rank" + std::to_string(rank) + "/weights.safetensors");
   for (const std::string &name : fileNames) {
     uint64_t size = 0;
@@ -350,6 +356,7 @@ static llvm::Error writeCompiledArtifact(StagedDirectory &staged, ModuleOp fused
       {"config", llvm::json::Object(description.config)},
       {"dtype", dtypeName(description.dtype)},
       {"tp", tp},
+      {"ep", ep},
       {"vocab_size", description.vocabSize},
       {"kv_cache", llvm::json::Object{
                        {"layers", program->getAttrOfType<IntegerAttr>("vgcu.kv_layers").getInt()},

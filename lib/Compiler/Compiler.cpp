@@ -124,8 +124,11 @@ llvm::Error vgcu::shardGraph(ModuleOp fused, const CompileOptions &options) {
   if (options.configurePassManager)
     if (auto error = options.configurePassManager(pm))
       return error;
-  buildShardPipeline(pm, options.tensorParallel);
-  return runPipeline(pm, fused, describe(options, "sharding for tensor parallelism"));
+  buildShardPipeline(pm, options.tensorParallel, options.expertParallel);
+  return runPipeline(pm, fused,
+                     describe(options, options.expertParallel > 1
+                                           ? "sharding for tensor and expert parallelism"
+                                           : "sharding for tensor parallelism"));
 }
 
 llvm::Error vgcu::lowerToKernels(ModuleOp sharded, const CompileOptions &options) {
@@ -213,6 +216,9 @@ llvm::Expected<llvm::json::Object> vgcu::summarize(const ModelSource &source, Mo
       {"vocab_size", config.vocabSize},
       {"tp", tensorParallel},
   };
+  if (sharded)
+    if (auto ep = sharded->getAttrOfType<IntegerAttr>("vgcu.ep"))
+      summary["ep"] = ep.getInt();
   auto counts = summarizeProgram(source.configPath, graph, fused, sharded, kernels, tensorParallel);
   if (!counts)
     return counts.takeError();
@@ -272,8 +278,12 @@ llvm::Expected<llvm::json::Object> vgcu::summarizeProgram(llvm::StringRef source
     }
     if (!perRank.get() || !replicated.get() || !padding.get() || !headCopies.get())
       return countOverflow(sourceName);
+    // Every expert-parallel group's ranks hold as much as the first group's.
+    int64_t expertParallel = 1;
+    if (auto ep = sharded->getAttrOfType<IntegerAttr>("vgcu.ep"))
+      expertParallel = ep.getInt();
     summary["parameters_per_rank"] =
-        llvm::json::Array(std::vector<int64_t>(tensorParallel, *perRank.get()));
+        llvm::json::Array(std::vector<int64_t>(tensorParallel * expertParallel, *perRank.get()));
     summary["replicated_parameters_per_rank"] = *replicated.get();
     summary["vocab_padding_parameters"] = *padding.get();
     // tp · per-rank = parameters + padding + (tp - 1) · replicated + replicated_head_copies.

@@ -22,6 +22,7 @@
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
@@ -186,6 +187,10 @@ private:
   void importLayerNorm(Node *node, Location loc);
   void importIndexSelect(Node *node, Location loc);
   void importIndex(Node *node, Location loc);
+  void importTopK(Node *node, Location loc);
+  void importZerosLike(Node *node, Location loc);
+  void importScatter(Node *node, Location loc);
+  bool boolInput(Node *node, const char *name, bool fallback);
 
   // Values.
   const Imported &get(const JitValue *value) const;
@@ -950,6 +955,19 @@ void Importer::emit(Node *node, Location loc) {
   static const llvm::StringMap<Handler> table = handlers();
   std::string kind = node->kind().toQualString();
   auto it = table.find(kind);
+  // Hugging Face's mixture-of-experts loop dispatches tokens with data-dependent ops; a trace
+  // has unrolled that loop for the experts the example tokens were routed to.
+  static const llvm::StringSet<> expertLoopOps{"aten::one_hot", "aten::nonzero",
+                                               "aten::index_add_", "aten::index_add",
+                                               "aten::argwhere", "aten::nonzero_numpy"};
+  if (it == table.end() && expertLoopOps.contains(kind))
+    fail("unsupported TorchScript op '" + kind +
+         "': a data-dependent expert dispatch (Hugging Face's one_hot -> nonzero -> where -> "
+         "index_add_ loop over the experts hit), which torch.jit.trace unrolls for the experts "
+         "the example input was routed to, so the trace is wrong for other inputs; trace the "
+         "dense spelling instead (every expert weighted by the top-k routing weights scattered "
+         "into a [tokens, experts] matrix, as python/vgcu_ref/moe.py's set_moe_impl(\"dense\")), "
+         "or compile the model from its config.json and checkpoint");
   if (it == table.end())
     fail("unsupported TorchScript op '" + kind + "'");
   (this->*(it->second))(node, loc);
@@ -1477,6 +1495,56 @@ void Importer::importIndexSelect(Node *node, Location loc) {
                              normalizeDim(intInput(node, "dim"), typeOf(x).getRank())));
 }
 
+bool Importer::boolInput(Node *node, const char *name, bool fallback) {
+  if (!hasInput(node, name))
+    return fallback;
+  const Imported &value = input(node, name);
+  if (!value.isConstant() || !value.constant.isBool())
+    fail(std::string(node->kind().toQualString()) + "'s " + name + " must be a constant bool");
+  return value.constant.toBool();
+}
+
+/// torch.topk over the last dimension, largest first, sorted (a MoE router's).
+void Importer::importTopK(Node *node, Location loc) {
+  Value x = self(node, loc);
+  int64_t rank = typeOf(x).getRank();
+  if (rank < 1 || normalizeDim(intInput(node, "dim"), rank) != rank - 1)
+    fail("aten::topk along a dimension other than the last is not supported");
+  if (!boolInput(node, "largest", true) || !boolInput(node, "sorted", true))
+    fail("aten::topk other than the sorted largest entries is not supported");
+  int64_t k = intInput(node, "k");
+  if (k < 1 || (!ShapedType::isDynamic(shapeOf(x).back()) && k > shapeOf(x).back()))
+    fail("aten::topk of " + std::to_string(k) + " entries of " + shapeString(shapeOf(x)));
+  auto topk = TopKOp::create(builder, loc, x, builder.getI64IntegerAttr(k));
+  set(node->outputs()[0], Imported::ofTensor(topk.getValues()));
+  set(node->outputs()[1], Imported::ofTensor(topk.getIndices()));
+}
+
+/// zeros_like(x): a zero broadcast to x's shape (token count included).
+void Importer::importZerosLike(Node *node, Location loc) {
+  Value x = self(node, loc);
+  Type element = typeOf(x).getElementType();
+  if (hasInput(node, "dtype") && !input(node, "dtype").isNone())
+    element = elementTypeOf(context, static_cast<at::ScalarType>(intInput(node, "dtype")));
+  if (!element)
+    fail("aten::zeros_like to a dtype vgcu does not support");
+  Value zero = scalarConstant(c10::IValue(int64_t(0)), element, loc);
+  out(node, BroadcastOp::create(builder, loc, RankedTensorType::get(shapeOf(x), element), zero));
+}
+
+/// torch.scatter(input, dim, index, src): src's values written at the indices.
+void Importer::importScatter(Node *node, Location loc) {
+  Value x = self(node, loc);
+  if (!hasInput(node, "src") || hasInput(node, "reduce"))
+    fail("aten::scatter other than scatter(input, dim, index, src) is not supported");
+  Value index = tensorInput(node, "index", loc);
+  Value src = cast(tensorInput(node, "src", loc), typeOf(x).getElementType(), loc);
+  if (typeOf(index).getRank() != typeOf(x).getRank() || shapeOf(index) != shapeOf(src))
+    fail("aten::scatter needs an index and src of one shape, of the input's rank");
+  out(node, ScatterOp::create(builder, loc, x, index, src,
+                              normalizeDim(intInput(node, "dim"), typeOf(x).getRank())));
+}
+
 /// x[indices] on the first dimension: a gather.
 void Importer::importIndex(Node *node, Location loc) {
   Value x = self(node, loc);
@@ -1561,6 +1629,9 @@ llvm::StringMap<Importer::Handler> Importer::handlers() {
       {"aten::layer_norm", &Importer::importLayerNorm},
       {"aten::index_select", &Importer::importIndexSelect},
       {"aten::index", &Importer::importIndex},
+      {"aten::topk", &Importer::importTopK},
+      {"aten::zeros_like", &Importer::importZerosLike},
+      {"aten::scatter", &Importer::importScatter},
   };
 }
 

@@ -36,11 +36,25 @@ class SingleRank : public Collectives {
 public:
   int64_t rank() const override { return 0; }
   int64_t worldSize() const override { return 1; }
-  void allReduce(at::Tensor &) override {}
+  int64_t tensorParallelSize() const override { return 1; }
+  void allReduce(at::Tensor &, vgcu::CollectiveGroup) override {}
   void allGather(const at::Tensor &input, at::Tensor &output, int64_t) override {
     output.copy_(input);
   }
 };
+
+/// The ranks an all-reduce (fused or not) spans; a kernel without one is tensor-parallel.
+vgcu::CollectiveGroup collectiveGroupOf(Operation *op) {
+  if (auto reduce = dyn_cast<gcu::AllReduceOp>(op))
+    return reduce.getGroup();
+  if (auto fused = dyn_cast<gcu::AllReduceFusedAddRmsNormOp>(op))
+    return fused.getGroup();
+  if (auto fused = dyn_cast<gcu::AllReduceFusedAddLayerNormOp>(op))
+    return fused.getGroup();
+  if (auto fused = dyn_cast<gcu::AllReduceFusedNormAddNormOp>(op))
+    return fused.getGroup();
+  return vgcu::CollectiveGroup::tensor;
+}
 
 /// Matrix products and transcendental functions need a dtype CPU ATen implements: f16
 /// computes in f32 (results are rounded back when copied into their f16 buffers).
@@ -399,7 +413,7 @@ KernelLibrary buildReferenceLibrary() {
         return;
       }
       int64_t rows = tableT.size(0);
-      at::Tensor local = idsT - state.collectives->rank() * rows;
+      at::Tensor local = idsT - state.collectives->tensorRank() * rows;
       at::Tensor inside = (local >= 0).logical_and(local < rows);
       at::index_select_out(f.tensors[out], tableT, 0, local.clamp(0, rows - 1));
       f.tensors[out].masked_fill_(inside.logical_not().unsqueeze(1), 0);
@@ -416,7 +430,7 @@ KernelLibrary buildReferenceLibrary() {
     bool firstRankBias = gemm.getFirstRankBias();
     std::optional<double> softCap = optionalDouble(gemm.getSoftCapAttr());
     return Instruction([=](Frame &f, RuntimeState &state) {
-      bool addBias = bias >= 0 && (!firstRankBias || state.collectives->rank() == 0);
+      bool addBias = bias >= 0 && (!firstRankBias || state.collectives->tensorRank() == 0);
       at::Tensor y = linear(f.tensors[input], f.tensors[weight],
                             addBias ? f.tensors[bias] : at::Tensor());
       y = activate(epilogue, y);
@@ -455,8 +469,12 @@ KernelLibrary buildReferenceLibrary() {
     int64_t sharedGateUp = moe.getSharedGateUp() ? regs[moe.getSharedGateUp()] : -1,
             sharedDown = moe.getSharedDown() ? regs[moe.getSharedDown()] : -1,
             sharedGate = moe.getSharedGate() ? regs[moe.getSharedGate()] : -1;
-    int64_t experts = moe.getNumExperts();
-    return Instruction([=](Frame &f, RuntimeState &) {
+    int64_t expertParallel = moe.getExpertParallel().value_or(1);
+    int64_t localExperts = moe.getNumExperts() / expertParallel;
+    return Instruction([=](Frame &f, RuntimeState &state) {
+      // This rank's experts: those of its expert-parallel index.
+      int64_t expertRank = expertParallel > 1 ? state.collectives->expertRank() : 0;
+      int64_t firstExpert = expertRank * localExperts;
       const at::Tensor &x = f.tensors[input];
       const at::Tensor &routeWeights = f.tensors[weights], &routeIds = f.tensors[ids];
       const at::Tensor &gateUpT = f.tensors[gateUp], &downT = f.tensors[down];
@@ -465,8 +483,8 @@ KernelLibrary buildReferenceLibrary() {
       // Tokens grouped per expert, experts in ascending order (Hugging Face's loop): one
       // GEMM over the expert's gate and up rows with the SiLU·mul epilogue, one over its down
       // rows, each token's output scaled by its routing weight and added in the model dtype.
-      for (int64_t expert = 0; expert < experts; ++expert) {
-        at::Tensor hit = routeIds.eq(expert);
+      for (int64_t expert = 0; expert < localExperts; ++expert) {
+        at::Tensor hit = routeIds.eq(firstExpert + expert);
         at::Tensor tokens = hit.any(1).nonzero().squeeze(1);
         if (tokens.numel() == 0)
           continue;
@@ -480,7 +498,7 @@ KernelLibrary buildReferenceLibrary() {
         at::Tensor scale = routeWeights.index_select(0, tokens).gather(1, slot);
         sum.index_add_(0, tokens, y * scale);
       }
-      if (sharedGateUp >= 0) {
+      if (sharedGateUp >= 0 && expertRank == 0) {
         // Qwen2-MoE: sigmoid(x · gateᵀ) · shared_expert(x), added in the model dtype.
         at::Tensor activated =
             activate(vgcu::Epilogue::silu_and_mul, linear(x, f.tensors[sharedGateUp], at::Tensor()))
@@ -519,10 +537,11 @@ KernelLibrary buildReferenceLibrary() {
       int64_t weight = regs[op->getOperand(0)], bias = layer ? regs[op->getOperand(1)] : -1,
               input = regs[op->getOperand(count - 2)], residual = regs[op->getOperand(count - 1)];
       double epsilon = cast<FloatAttr>(op->getAttr("epsilon")).getValueAsDouble();
+      vgcu::CollectiveGroup group = collectiveGroupOf(op);
       return Instruction([=](Frame &f, RuntimeState &state) {
         at::Tensor &x = f.tensors[input];
         if (reduce)
-          state.collectives->allReduce(x);
+          state.collectives->allReduce(x, group);
         at::Tensor &sum = f.tensors[residual];
         sum.add_(x);
         x.copy_(layer ? layerNorm(sum, f.tensors[weight], f.tensors[bias], epsilon)
@@ -537,10 +556,11 @@ KernelLibrary buildReferenceLibrary() {
               input = regs[op->getOperand(2)], residual = regs[op->getOperand(3)];
       double postEpsilon = cast<FloatAttr>(op->getAttr("post_epsilon")).getValueAsDouble();
       double epsilon = cast<FloatAttr>(op->getAttr("epsilon")).getValueAsDouble();
+      vgcu::CollectiveGroup group = collectiveGroupOf(op);
       return Instruction([=](Frame &f, RuntimeState &state) {
         at::Tensor &x = f.tensors[input];
         if (reduce)
-          state.collectives->allReduce(x);
+          state.collectives->allReduce(x, group);
         at::Tensor &sum = f.tensors[residual];
         sum.add_(rmsNorm(x, f.tensors[postWeight], postEpsilon).to(sum.scalar_type()));
         x.copy_(rmsNorm(sum, f.tensors[weight], epsilon));
@@ -705,8 +725,10 @@ KernelLibrary buildReferenceLibrary() {
 
   add("gcu.all_reduce", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
     int64_t buffer = regs[op->getOperand(0)];
-    return Instruction(
-        [=](Frame &f, RuntimeState &state) { state.collectives->allReduce(f.tensors[buffer]); });
+    vgcu::CollectiveGroup group = cast<gcu::AllReduceOp>(op).getGroup();
+    return Instruction([=](Frame &f, RuntimeState &state) {
+      state.collectives->allReduce(f.tensors[buffer], group);
+    });
   });
 
   add("gcu.all_gather", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
@@ -814,6 +836,26 @@ KernelLibrary buildReferenceLibrary() {
       for (int64_t input : inputs)
         parts.push_back(f.tensors[input]);
       f.tensors[out].copy_(at::cat(parts, dim));
+    });
+  });
+
+  add("gcu.topk", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto topk = cast<gcu::TopKOp>(op);
+    int64_t input = regs[topk.getInput()], values = regs[topk.getValues()],
+            indices = regs[topk.getIndices()], k = topk.getK();
+    return Instruction([=](Frame &f, RuntimeState &) {
+      auto [top, where] = at::topk(widen(f.tensors[input]), k, -1);
+      f.tensors[values].copy_(top);
+      f.tensors[indices].copy_(where);
+    });
+  });
+
+  add("gcu.scatter", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto scatter = cast<gcu::ScatterOp>(op);
+    int64_t input = regs[scatter.getInput()], index = regs[scatter.getIndex()],
+            src = regs[scatter.getSrc()], out = regs[scatter.getOut()], dim = scatter.getDim();
+    return Instruction([=](Frame &f, RuntimeState &) {
+      f.tensors[out].copy_(at::scatter(f.tensors[input], dim, f.tensors[index], f.tensors[src]));
     });
   });
 

@@ -244,5 +244,5 @@ Value SparseMoeBlock::forward(Value hiddenStates) {
   return MoeExpertsOp::create(b, ctx.loc(child("experts")), hiddenStates, router.getWeights(),
                               router.getIds(), gateUp, down, sharedGateUp, sharedDown,
                               sharedGate, b.getI64IntegerAttr(experts),
-                              b.getStrArrayAttr(names));
+                              b.getStrArrayAttr(names), /*expert_parallel=*/nullptr);
 }

@@ -1,4 +1,4 @@
-//===- Distributed.cpp - Tensor-parallel ranks as processes joined by c10d Gloo ----===//
+//===- Distributed.cpp - Tensor/expert-parallel ranks joined by c10d Gloo ------------===//
 
 #include "vgcu/Runtime/Distributed.h"
 #include "vgcu/Support/Error.h"
@@ -7,6 +7,7 @@
 
 #include "llvm/ADT/ScopeExit.h"
 
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
@@ -28,36 +29,50 @@ namespace {
 class GlooCollectives : public Collectives {
 public:
   GlooCollectives(c10::intrusive_ptr<c10d::Store> store,
-                  c10::intrusive_ptr<c10d::ProcessGroupGloo> group, int64_t rank, int64_t size)
-      : store(std::move(store)), group(std::move(group)), rankIndex(rank), size(size) {}
+                  c10::intrusive_ptr<c10d::ProcessGroupGloo> world,
+                  c10::intrusive_ptr<c10d::ProcessGroupGloo> tensorGroup, int64_t rank,
+                  int64_t size, int64_t tensorParallel)
+      : store(std::move(store)), world(std::move(world)), tensorGroup(std::move(tensorGroup)),
+        rankIndex(rank), size(size), tensorParallel(tensorParallel) {}
 
   int64_t rank() const override { return rankIndex; }
   int64_t worldSize() const override { return size; }
+  int64_t tensorParallelSize() const override { return tensorParallel; }
 
-  void allReduce(at::Tensor &tensor) override {
+  void allReduce(at::Tensor &tensor, CollectiveGroup group) override {
+    c10d::ProcessGroupGloo *processGroup =
+        group == CollectiveGroup::expert ? world.get() : tensorGroup.get();
+    if (!processGroup)
+      return; // a tensor group of one rank
     // Gloo wants dense tensors. Partial sums are added in f64 and rounded once, so the
     // result is as close to a single device's as the partials allow.
     at::Tensor buffer = tensor.to(at::kDouble).contiguous();
     std::vector<at::Tensor> tensors{buffer};
-    group->allreduce(tensors)->wait();
+    processGroup->allreduce(tensors)->wait();
     tensor.copy_(buffer);
   }
 
   void allGather(const at::Tensor &input, at::Tensor &output, int64_t dim) override {
+    if (!tensorGroup) {
+      output.copy_(input);
+      return;
+    }
     at::Tensor local = input.to(at::kFloat).contiguous();
     std::vector<at::Tensor> parts;
-    for (int64_t r = 0; r < size; ++r)
+    for (int64_t r = 0; r < tensorParallel; ++r)
       parts.push_back(at::empty_like(local));
     std::vector<std::vector<at::Tensor>> outputs{parts};
     std::vector<at::Tensor> inputs{local};
-    group->allgather(outputs, inputs)->wait();
+    tensorGroup->allgather(outputs, inputs)->wait();
     output.copy_(at::cat(outputs[0], dim));
   }
 
 private:
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
-  int64_t rankIndex, size;
+  /// All ranks; the tensor group's ranks (the world itself without expert parallelism,
+  /// null when it is a single rank).
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> world, tensorGroup;
+  int64_t rankIndex, size, tensorParallel;
 };
 
 std::string describeStatus(int status) {
@@ -70,7 +85,7 @@ std::string describeStatus(int status) {
 } // namespace
 
 llvm::Expected<std::unique_ptr<Collectives>>
-vgcu::runtime::connectGloo(int64_t rank, int64_t worldSize, int port,
+vgcu::runtime::connectGloo(int64_t rank, int64_t worldSize, int64_t tensorParallel, int port,
                            std::chrono::milliseconds timeout) {
   try {
     c10d::TCPStoreOptions options;
@@ -83,8 +98,19 @@ vgcu::runtime::connectGloo(int64_t rank, int64_t worldSize, int port,
     groupOptions->devices.push_back(
         c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
     groupOptions->threads = 1;
-    auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, worldSize, groupOptions);
-    return std::make_unique<GlooCollectives>(store, group, rank, worldSize);
+    auto world = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, worldSize, groupOptions);
+    c10::intrusive_ptr<c10d::ProcessGroupGloo> tensorGroup;
+    if (tensorParallel == worldSize) {
+      tensorGroup = world;
+    } else if (tensorParallel > 1) {
+      // Each expert-parallel index's tp ranks meet under their own key prefix.
+      auto prefixed = c10::make_intrusive<c10d::PrefixStore>(
+          "tensor" + std::to_string(rank / tensorParallel) + "/", store);
+      tensorGroup = c10::make_intrusive<c10d::ProcessGroupGloo>(
+          prefixed, rank % tensorParallel, tensorParallel, groupOptions);
+    }
+    return std::make_unique<GlooCollectives>(store, world, tensorGroup, rank, worldSize,
+                                             tensorParallel);
   } catch (const std::exception &error) {
     return makeError("rank {0} cannot join the process group on 127.0.0.1:{1}: {2}", rank, port,
                      error.what());
@@ -182,6 +208,6 @@ llvm::Error vgcu::runtime::runRankProcesses(const std::string &executable,
     }
   }
   if (failure)
-    return makeError("tensor-parallel run failed: {0}", *failure);
+    return makeError("parallel run failed: {0}", *failure);
   return llvm::Error::success();
 }

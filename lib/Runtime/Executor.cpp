@@ -109,6 +109,8 @@ llvm::Error checkManifestAgainstProgram(const ArtifactManifest &manifest, int64_
   };
   if (auto tp = attribute("vgcu.tp"); tp && *tp != manifest.tp)
     return mismatch("tp", manifest.tp, "the program was sharded for tp =", *tp);
+  if (int64_t ep = attribute("vgcu.ep").value_or(1); ep != manifest.ep)
+    return mismatch("ep", manifest.ep, "the program was sharded for ep =", ep);
   if (auto layers = attribute("vgcu.kv_layers"); layers && *layers != manifest.kvLayers)
     return mismatch("kv_cache.layers", manifest.kvLayers,
                     "the number of attention layers in the program is", *layers);
@@ -140,6 +142,8 @@ llvm::Error checkManifestAgainstProgram(const ArtifactManifest &manifest, int64_
                      rank, manifest.ranks[rank].weights, *weightsRank);
   if (auto weightsTp = metadataInt("tp"); weightsTp && *weightsTp != manifest.tp)
     return mismatch("tp", manifest.tp, "the weights were sharded for tp =", *weightsTp);
+  if (int64_t weightsEp = metadataInt("ep").value_or(1); weightsEp != manifest.ep)
+    return mismatch("ep", manifest.ep, "the weights were sharded for ep =", weightsEp);
   if (auto dtype = program->getAttrOfType<StringAttr>("vgcu.dtype");
       dtype && dtype.getValue() != dtypeName(manifest.dtype))
     return makeError("field 'dtype' is {0}, but the program computes in {1}",
@@ -356,8 +360,8 @@ llvm::Expected<std::unique_ptr<Executor>> Executor::load(const ArtifactManifest 
                                                         int64_t rank,
                                                         const KernelLibrary &library,
                                                         Collectives &collectives) {
-  if (rank < 0 || rank >= manifest.tp)
-    return makeError("rank {0} is outside the artifact's {1} ranks", rank, manifest.tp);
+  if (rank < 0 || rank >= manifest.worldSize())
+    return makeError("rank {0} is outside the artifact's {1} ranks", rank, manifest.worldSize());
   std::unique_ptr<Executor> executor(new Executor());
   executor->artifact = manifest;
   executor->blockSize = manifest.kvBlockSize;

@@ -608,6 +608,23 @@ def tp_cases(tmp):
     case("tp-not-a-number", cat, "--tp two", "vgcu-compile",
          ["{case}", "-o", "{out}", "--tp", "two"], "for the --tp option: 'two' value invalid for long argument",
          {"config.json": config()})
+    # Expert parallelism: checked on the config alone (--summary-json needs no weights).
+    mixtral = config(architectures=["MixtralForCausalLM"], num_local_experts=4,
+                     num_experts_per_tok=2)
+    case("ep-zero", cat, "--ep 0", "vgcu-compile", ["{case}", "--summary-json", "--ep", "0"],
+         "--ep must be at least 1, got 0", {"config.json": mixtral})
+    case("ep-too-many-ranks", cat, "--tp 64 --ep 32: 2048 ranks", "vgcu-compile",
+         ["{case}", "--summary-json", "--tp", "64", "--ep", "32"],
+         "--tp 64 x --ep 32 is more than 1024 ranks", {"config.json": mixtral})
+    case("ep-experts-indivisible", cat, "4 experts at --ep 3", "vgcu-compile",
+         ["{case}", "--summary-json", "--ep", "3"],
+         "cannot shard for expert parallelism: num_experts = 4 of "
+         "'model.layers.0.block_sparse_moe.experts' is not divisible by ep = 3",
+         {"config.json": mixtral})
+    case("ep-dense-model", cat, "--ep 2 for a Llama (no experts to split)", "vgcu-compile",
+         ["{case}", "--summary-json", "--ep", "2"],
+         "cannot shard for expert parallelism (ep = 2): the model has no mixture-of-experts "
+         "layers", {"config.json": config()})
 
 
 def weights_cases(tmp):
@@ -931,6 +948,12 @@ def artifact_cases():
              [{"manifest_set": [["tp"], 4]}], "{artifact}/manifest.json: expected 4 ranks")
     art_case("art-tp-zero", "tp is 0", [{"manifest_set": [["tp"], 0]}],
              "{artifact}/manifest.json: tp 0 is out of range")
+    art_case("art-ranks-count-not-tp-times-ep", "ep is 2 but the manifest lists tp = 2 ranks",
+             [{"manifest_set": [["ep"], 2]}],
+             "{artifact}/manifest.json: expected 4 ranks (tp 2 x ep 2)")
+    art_case("art-ep-zero", "ep is 0", [{"manifest_set": [["ep"], 0]}],
+             "{artifact}/manifest.json: ep must be an integer from 1 to 1024 with at most 1024 "
+             "ranks in all")
     art_case("art-missing-manifest", "manifest.json is deleted", [{"delete": "manifest.json"}],
              "artifact '{artifact}' has no manifest.json")
     art_case("art-not-a-directory", "the artifact path is a regular file", [],

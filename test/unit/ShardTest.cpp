@@ -16,15 +16,26 @@ using namespace vgcu::test;
 namespace {
 
 /// A tiny Llama with vocabulary 250 (padded for every tp) and 2 KV heads (replicated at tp 4).
-constexpr const char *kConfig = R"({"architectures": ["LlamaForCausalLM"], "vocab_size": 250,
+constexpr const char *kLlamaConfig = R"({"architectures": ["LlamaForCausalLM"], "vocab_size": 250,
     "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
     "num_attention_heads": 4, "num_key_value_heads": 2, "torch_dtype": "float32"})";
+/// A tiny Mixtral: 4 stacked experts, for expert parallelism alone and with tp.
+constexpr const char *kMixtralConfig = R"({"architectures": ["MixtralForCausalLM"],
+    "vocab_size": 250, "hidden_size": 64, "intermediate_size": 32, "num_hidden_layers": 2,
+    "num_attention_heads": 4, "num_key_value_heads": 2, "num_local_experts": 4,
+    "num_experts_per_tok": 2, "torch_dtype": "float32"})";
 
-class ShardTest : public ::testing::TestWithParam<int64_t> {
+struct ShardCase {
+  const char *name;
+  const char *config;
+  int64_t tp, ep;
+};
+
+class ShardTest : public ::testing::TestWithParam<ShardCase> {
 protected:
   void SetUp() override {
     ModelRegistry::registerBuiltinModels();
-    dir.write("config.json", kConfig);
+    dir.write("config.json", GetParam().config);
     auto opened = openModelSource(dir.str(), std::nullopt);
     ASSERT_TRUE(static_cast<bool>(opened)) << errorText(opened);
     source = std::move(*opened);
@@ -65,7 +76,8 @@ protected:
     }
 
     CompileOptions options;
-    options.tensorParallel = GetParam();
+    options.tensorParallel = GetParam().tp;
+    options.expertParallel = GetParam().ep;
     sharded = (*graph)->clone();
     ASSERT_FALSE(fuseGraph(*sharded, options));
     ASSERT_FALSE(shardGraph(*sharded, options));
@@ -129,7 +141,8 @@ protected:
 } // namespace
 
 TEST_P(ShardTest, RankSlicesReconstructEveryParameter) {
-  int64_t tp = GetParam();
+  // All tp · ep ranks, expert-parallel index major.
+  int64_t ranks = GetParam().tp * GetParam().ep;
   auto layouts = collectWeightLayouts(*sharded);
   ASSERT_TRUE(static_cast<bool>(layouts)) << errorText(layouts);
   int shardedCount = 0;
@@ -140,13 +153,13 @@ TEST_P(ShardTest, RankSlicesReconstructEveryParameter) {
     int64_t localElements = 1;
     for (int64_t dim : layout.localShape)
       localElements *= dim;
-    std::vector<std::vector<float>> slices(tp, std::vector<float>(localElements));
-    for (int64_t rank = 0; rank < tp; ++rank)
+    std::vector<std::vector<float>> slices(ranks, std::vector<float>(localElements));
+    for (int64_t rank = 0; rank < ranks; ++rank)
       copyRankSlice(loaded.at(layout.name), info->shape, layout, rank, DType::F32,
                     llvm::MutableArrayRef<uint8_t>(reinterpret_cast<uint8_t *>(slices[rank].data()),
                                                    localElements * sizeof(float)));
     if (!layout.shard) {
-      for (int64_t rank = 0; rank < tp; ++rank)
+      for (int64_t rank = 0; rank < ranks; ++rank)
         EXPECT_EQ(slices[rank], whole) << layout.name << " is replicated but rank " << rank
                                        << " holds something else";
       continue;
@@ -161,12 +174,15 @@ TEST_P(ShardTest, RankSlicesReconstructEveryParameter) {
     std::vector<float> rebuilt(rows * columns, 0.0f);
     std::vector<int> copies(rows * columns, 0);
     int64_t localColumns = layout.localShape.size() == 1 ? 1 : layout.localShape[1];
-    for (int64_t rank = 0; rank < tp; ++rank) {
+    // Column slices of stacked experts cover only the rows of the rank's expert block.
+    int64_t blockRows = dim == 1 ? rows / shard.getEp() : rows;
+    for (int64_t rank = 0; rank < ranks; ++rank) {
       int64_t local = 0;
+      int64_t firstRow = dim == 1 ? shard.getExpertIndex(rank) * blockRows : 0;
       for (auto [offset, size] : shard.getRankRanges(rank)) {
         for (int64_t i = 0; i < size; ++i, ++local) {
-          for (int64_t other = 0; other < (dim == 0 ? columns : rows); ++other) {
-            int64_t row = dim == 0 ? offset + i : other;
+          for (int64_t other = 0; other < (dim == 0 ? columns : blockRows); ++other) {
+            int64_t row = dim == 0 ? offset + i : firstRow + other;
             int64_t column = dim == 0 ? other : offset + i;
             float value = dim == 0 ? slices[rank][local * localColumns + other]
                                    : slices[rank][other * localColumns + local];
@@ -192,7 +208,13 @@ TEST_P(ShardTest, RankSlicesReconstructEveryParameter) {
   EXPECT_GT(shardedCount, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(TensorParallel, ShardTest, ::testing::Values(2, 4),
-                         [](const ::testing::TestParamInfo<int64_t> &info) {
-                           return "tp" + std::to_string(info.param);
+INSTANTIATE_TEST_SUITE_P(Parallel, ShardTest,
+                         ::testing::Values(ShardCase{"LlamaTp2", kLlamaConfig, 2, 1},
+                                           ShardCase{"LlamaTp4", kLlamaConfig, 4, 1},
+                                           ShardCase{"MixtralTp2", kMixtralConfig, 2, 1},
+                                           ShardCase{"MixtralEp2", kMixtralConfig, 1, 2},
+                                           ShardCase{"MixtralEp4", kMixtralConfig, 1, 4},
+                                           ShardCase{"MixtralTp2Ep2", kMixtralConfig, 2, 2}),
+                         [](const ::testing::TestParamInfo<ShardCase> &info) {
+                           return std::string(info.param.name);
                          });

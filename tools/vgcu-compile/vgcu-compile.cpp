@@ -46,6 +46,10 @@ cl::opt<bool> printSupportedModels("print-supported-models",
                                    cl::init(false), cl::cat(category));
 cl::opt<int64_t> tensorParallel("tp", cl::desc("Tensor-parallel size"), cl::init(1),
                                 cl::cat(category));
+cl::opt<int64_t> expertParallel("ep",
+                                cl::desc("Expert-parallel size: the experts of a mixture-of-"
+                                         "experts model split over ep groups of tp ranks"),
+                                cl::init(1), cl::cat(category));
 cl::opt<std::string> dtypeOption("dtype", cl::desc("Compute dtype: f32, f16 or bf16 (default: the "
                                                  "config's torch_dtype)"),
                                cl::init(""), cl::cat(category));
@@ -64,9 +68,24 @@ int fail(llvm::Error error) {
   return 1;
 }
 
+llvm::Error checkParallelSizes() {
+  // Beyond this many ranks an artifact is not something this runtime can start.
+  constexpr int64_t kMaxRanks = 1024;
+  if (tensorParallel < 1)
+    return makeError("--tp must be at least 1, got {0}", tensorParallel.getValue());
+  if (expertParallel < 1)
+    return makeError("--ep must be at least 1, got {0}", expertParallel.getValue());
+  if (tensorParallel > kMaxRanks || expertParallel > kMaxRanks ||
+      tensorParallel * expertParallel > kMaxRanks)
+    return makeError("--tp {0} x --ep {1} is more than {2} ranks", tensorParallel.getValue(),
+                     expertParallel.getValue(), kMaxRanks);
+  return llvm::Error::success();
+}
+
 CompileOptions commandLineOptions() {
   CompileOptions options;
   options.tensorParallel = tensorParallel;
+  options.expertParallel = expertParallel;
   options.configurePassManager = [](mlir::PassManager &pm) -> llvm::Error {
     if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
       return makeError("invalid pass manager options");
@@ -88,8 +107,8 @@ int compileTorchScript() {
     return fail(makeError("--emit must be graph, fused, sharded or kernels, not '{0}'", emit));
   if (emit.empty() && !summaryJson && outputPath.empty())
     return fail(makeError("nothing to do: pass -o NAME.vgcu, --emit=STAGE or --summary-json"));
-  if (tensorParallel < 1)
-    return fail(makeError("--tp must be at least 1, got {0}", tensorParallel.getValue()));
+  if (auto error = checkParallelSizes())
+    return fail(std::move(error));
   mlir::MLIRContext context;
   context.loadDialect<VgcuDialect>();
   auto traced = importTorchScriptOnDemand(torchScript, context);
@@ -130,6 +149,8 @@ int compileTorchScript() {
       return fail(counts.takeError());
     llvm::json::Object summary{{"source", torchScript.getValue()},
                                {"tp", static_cast<int64_t>(tensorParallel)}};
+    if (expertParallel > 1)
+      summary["ep"] = static_cast<int64_t>(expertParallel);
     for (llvm::StringRef key : {"vgcu.architecture", "vgcu.dtype"})
       if (auto value = graph->getAttrOfType<mlir::StringAttr>(key))
         summary[key.drop_front(5)] = value.getValue();
@@ -196,8 +217,8 @@ int main(int argc, char **argv) {
   }
   if (!stage && !summaryJson && outputPath.empty())
     return fail(makeError("nothing to do: pass -o NAME.vgcu, --emit=STAGE or --summary-json"));
-  if (tensorParallel < 1)
-    return fail(makeError("--tp must be at least 1, got {0}", tensorParallel.getValue()));
+  if (auto error = checkParallelSizes())
+    return fail(std::move(error));
 
   std::optional<DType> dtype;
   if (!dtypeOption.empty()) {

@@ -243,12 +243,13 @@ int main(int argc, char **argv) {
   auto manifest = readArtifact(artifactPath, !skipChecksums && rankOption < 0);
   if (!manifest)
     return fail(manifest.takeError());
-  int64_t tp = manifest->tp;
-  int perRankThreads = threads > 0 ? threads.getValue()
-                                   : std::max<int>(1, at::get_num_threads() / static_cast<int>(tp));
+  int64_t tp = manifest->tp, worldSize = manifest->worldSize();
+  int perRankThreads =
+      threads > 0 ? threads.getValue()
+                  : std::max<int>(1, at::get_num_threads() / static_cast<int>(worldSize));
   at::set_num_threads(perRankThreads);
 
-  if (tp == 1) {
+  if (worldSize == 1) {
     auto collectives = makeSingleRankCollectives();
     return runRank(*manifest, 0, *collectives);
   }
@@ -263,14 +264,15 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; ++i)
       arguments.push_back(argv[i]);
     auto self = llvm::sys::fs::getMainExecutable(argv[0], reinterpret_cast<void *>(&fail));
-    if (auto error = runRankProcesses(self, arguments, tp))
+    if (auto error = runRankProcesses(self, arguments, worldSize))
       return fail(std::move(error));
     return 0;
   }
-  if (rankOption >= tp)
+  if (rankOption >= worldSize)
     return fail(makeError("--rank {0} is outside the artifact's {1} ranks",
-                          rankOption.getValue(), tp));
-  auto collectives = connectGloo(rankOption, tp, masterPort, std::chrono::seconds(60));
+                          rankOption.getValue(), worldSize));
+  auto collectives =
+      connectGloo(rankOption, worldSize, tp, masterPort, std::chrono::seconds(60));
   if (!collectives)
     return fail(collectives.takeError());
   return runRank(*manifest, rankOption, **collectives);

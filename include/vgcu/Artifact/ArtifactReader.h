@@ -24,6 +24,9 @@ struct ArtifactManifest {
   std::string architecture;
   DType dtype = DType::F32;
   int64_t tp = 1;
+  /// Expert-parallel groups of tp ranks each (1: no expert parallelism); tp · ep ranks.
+  int64_t ep = 1;
+  int64_t worldSize() const { return tp * ep; }
   int64_t vocabSize = 0;
   int64_t kvLayers = 0;
   int64_t kvBlockSize = 64;

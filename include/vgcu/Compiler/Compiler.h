@@ -21,6 +21,8 @@ enum class Stage { Graph, Fused, Sharded, Kernels };
 
 struct CompileOptions {
   int64_t tensorParallel = 1;
+  /// Expert-parallel groups of tensorParallel ranks (mixture-of-experts models).
+  int64_t expertParallel = 1;
   /// Unset: the config's torch_dtype.
   std::optional<DType> dtype;
   /// Applies the command line's pass-manager options (timing, IR printing, reproducers).

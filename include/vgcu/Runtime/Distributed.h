@@ -1,4 +1,4 @@
-//===- Distributed.h - Tensor-parallel ranks as processes joined by c10d Gloo ------===//
+//===- Distributed.h - Tensor/expert-parallel ranks as processes joined by c10d Gloo ===//
 #ifndef VGCU_RUNTIME_DISTRIBUTED_H
 #define VGCU_RUNTIME_DISTRIBUTED_H
 
@@ -13,9 +13,11 @@
 namespace vgcu::runtime {
 
 /// Joins rank `rank` of `worldSize` to a c10d ProcessGroupGloo over a TCPStore that rank 0
-/// serves on 127.0.0.1:`port`.
-llvm::Expected<std::unique_ptr<Collectives>>
-connectGloo(int64_t rank, int64_t worldSize, int port, std::chrono::milliseconds timeout);
+/// serves on 127.0.0.1:`port`, and, when `tensorParallel` ranks make a tensor group smaller
+/// than the world (expert parallelism), to its tensor group's own process group.
+llvm::Expected<std::unique_ptr<Collectives>> connectGloo(int64_t rank, int64_t worldSize,
+                                                         int64_t tensorParallel, int port,
+                                                         std::chrono::milliseconds timeout);
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 llvm::Expected<int> findFreePort();

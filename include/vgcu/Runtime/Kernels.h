@@ -9,6 +9,8 @@
 #ifndef VGCU_RUNTIME_KERNELS_H
 #define VGCU_RUNTIME_KERNELS_H
 
+#include "dialects/common/CommonEnums.h"
+
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/DenseMap.h"
@@ -24,15 +26,23 @@
 
 namespace vgcu::runtime {
 
-/// Collective operations across tensor-parallel ranks (ECCL on GCU, Gloo here).
+/// Collective operations across ranks (ECCL on GCU, Gloo here). The tp · ep ranks are
+/// numbered expert-parallel index major (rank = ep index · tp + tp index): the tensor group
+/// of a rank is the tp ranks of its expert-parallel index.
 class Collectives {
 public:
   virtual ~Collectives() = default;
+  /// Among all tp · ep ranks.
   virtual int64_t rank() const = 0;
   virtual int64_t worldSize() const = 0;
-  /// Sums `tensor` over ranks, in place.
-  virtual void allReduce(at::Tensor &tensor) = 0;
-  /// Concatenates every rank's `input` along `dim` into `output`.
+  /// The tensor-parallel size: the ranks of one tensor group.
+  virtual int64_t tensorParallelSize() const = 0;
+  int64_t tensorRank() const { return rank() % tensorParallelSize(); }
+  int64_t expertRank() const { return rank() / tensorParallelSize(); }
+  /// Sums `tensor` over the ranks of `group`, in place.
+  virtual void allReduce(at::Tensor &tensor, CollectiveGroup group) = 0;
+  /// Concatenates the tensor group's `input`s along `dim`, in tensor-rank order, into
+  /// `output`.
   virtual void allGather(const at::Tensor &input, at::Tensor &output, int64_t dim) = 0;
 };
 

@@ -1605,7 +1605,31 @@ func.func @moe_router_ids_shape(%x: memref<?x64xf32>, %gate: memref<8x64xf32>, %
 // -----
 
 func.func @fused_moe_down_rows(%x: memref<?x64xf32>, %w: memref<?x2xf32>, %ids: memref<?x2xi64>, %gate_up: memref<256x64xf32>, %down: memref<256x16xf32>, %y: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.fused_moe' op down must hold num_experts x hidden rows}}
+  // expected-error @+1 {{'gcu.fused_moe' op down must hold (num_experts / expert_parallel) x hidden rows}}
   gcu.fused_moe ins(%x, %w, %ids, %gate_up, %down : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>, memref<256x64xf32>, memref<256x16xf32>) outs(%y : memref<?x64xf32>) {num_experts = 8 : i64}
+  return
+}
+
+// -----
+
+func.func @fused_moe_expert_parallel_indivisible(%x: memref<?x64xf32>, %w: memref<?x2xf32>, %ids: memref<?x2xi64>, %gate_up: memref<256x64xf32>, %down: memref<512x16xf32>, %y: memref<?x64xf32>) {
+  // expected-error @+1 {{'gcu.fused_moe' op num_experts = 8 is not divisible by expert_parallel = 3}}
+  gcu.fused_moe ins(%x, %w, %ids, %gate_up, %down : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>, memref<256x64xf32>, memref<512x16xf32>) outs(%y : memref<?x64xf32>) {num_experts = 8 : i64, expert_parallel = 3 : i64}
+  return
+}
+
+// -----
+
+func.func @topk_exceeds(%p: memref<?x8xf32>, %w: memref<?x9xf32>, %ids: memref<?x9xi64>) {
+  // expected-error @+1 {{'gcu.topk' op k = 9 exceeds the last dimension, 8}}
+  gcu.topk ins(%p : memref<?x8xf32>) outs(%w, %ids : memref<?x9xf32>, memref<?x9xi64>) {k = 9 : i64}
+  return
+}
+
+// -----
+
+func.func @scatter_src_shape(%p: memref<?x8xf32>, %ids: memref<?x2xi64>, %w: memref<?x3xf32>) {
+  // expected-error @+1 {{'gcu.scatter' op src shape [?, 3] does not match the expected [?, 2]}}
+  gcu.scatter ins(%p, %ids, %w : memref<?x8xf32>, memref<?x2xi64>, memref<?x3xf32>) outs(%p : memref<?x8xf32>) {dim = 1 : i64}
   return
 }

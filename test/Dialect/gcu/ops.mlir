@@ -291,6 +291,8 @@ func.func @gated_and_collectives(%gu: memref<?x256xf32>, %y: memref<?x128xf32>,
   gcu.gelu_tanh_and_mul ins(%gu : memref<?x256xf32>) outs(%y : memref<?x128xf32>)
   // CHECK: gcu.all_reduce inouts([[X]] : memref<?x64xf32>)
   gcu.all_reduce inouts(%x : memref<?x64xf32>)
+  // CHECK: gcu.all_reduce inouts([[X]] : memref<?x64xf32>) group expert
+  gcu.all_reduce inouts(%x : memref<?x64xf32>) group expert
   // CHECK: gcu.all_gather ins([[Y]] : memref<?x128xf32>) outs([[G]] : memref<?x256xf32>) {dim = 1 : i64}
   gcu.all_gather ins(%y : memref<?x128xf32>) outs(%g : memref<?x256xf32>) {dim = 1 : i64}
   // CHECK: gcu.all_gather ins([[Y]] : memref<?x128xf32>) outs([[G]] : memref<?x256xf32>) {dim = -1 : i64}
@@ -416,12 +418,19 @@ func.func @gemma2_kernels(%x: memref<?x64xbf16>, %r: memref<?x64xbf16>, %w1: mem
 
 // Mixture-of-experts kernels.
 // CHECK-LABEL: func.func @moe_kernels
-func.func @moe_kernels(%x: memref<?x64xf32>, %gate: memref<8x64xf32>, %w: memref<?x2xf32>, %ids: memref<?x2xi64>, %gate_up: memref<256x64xf32>, %down: memref<512x16xf32>, %y: memref<?x64xf32>, %sgu: memref<64x64xf32>, %sd: memref<64x32xf32>, %sg: memref<1x64xf32>) {
+func.func @moe_kernels(%p: memref<?x8xf32>, %x: memref<?x64xf32>, %gate: memref<8x64xf32>, %w: memref<?x2xf32>, %ids: memref<?x2xi64>, %gate_up: memref<256x64xf32>, %down: memref<512x16xf32>, %y: memref<?x64xf32>, %sgu: memref<64x64xf32>, %sd: memref<64x32xf32>, %sg: memref<1x64xf32>) {
   // CHECK: gcu.moe_router ins(%{{.*}}, %{{.*}} : memref<?x64xf32>, memref<8x64xf32>) outs(%{{.*}}, %{{.*}} : memref<?x2xf32>, memref<?x2xi64>) {renormalize, top_k = 2 : i64}
   gcu.moe_router ins(%x, %gate : memref<?x64xf32>, memref<8x64xf32>) outs(%w, %ids : memref<?x2xf32>, memref<?x2xi64>) {top_k = 2 : i64, renormalize}
   // CHECK: gcu.fused_moe ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>, memref<256x64xf32>, memref<512x16xf32>) outs(%{{.*}} : memref<?x64xf32>) {num_experts = 8 : i64}
   gcu.fused_moe ins(%x, %w, %ids, %gate_up, %down : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>, memref<256x64xf32>, memref<512x16xf32>) outs(%y : memref<?x64xf32>) {num_experts = 8 : i64}
   // CHECK: gcu.fused_moe {{.*}} shared(%{{.*}}, %{{.*}}, %{{.*}} : memref<64x64xf32>, memref<64x32xf32>, memref<1x64xf32>) outs
   gcu.fused_moe ins(%x, %w, %ids, %gate_up, %down : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>, memref<256x64xf32>, memref<512x16xf32>) shared(%sgu, %sd, %sg : memref<64x64xf32>, memref<64x32xf32>, memref<1x64xf32>) outs(%y : memref<?x64xf32>) {num_experts = 8 : i64}
+  // CHECK: gcu.topk ins(%{{.*}} : memref<?x8xf32>) outs(%{{.*}}, %{{.*}} : memref<?x2xf32>, memref<?x2xi64>) {k = 2 : i64}
+  gcu.topk ins(%p : memref<?x8xf32>) outs(%w, %ids : memref<?x2xf32>, memref<?x2xi64>) {k = 2 : i64}
+  // CHECK: gcu.scatter ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<?x8xf32>, memref<?x2xi64>, memref<?x2xf32>) outs(%{{.*}} : memref<?x8xf32>) {dim = 1 : i64}
+  gcu.scatter ins(%p, %ids, %w : memref<?x8xf32>, memref<?x2xi64>, memref<?x2xf32>) outs(%p : memref<?x8xf32>) {dim = 1 : i64}
+  // Half of 16 experts on this rank: the same stacked sizes as 8 whole experts.
+  // CHECK: gcu.fused_moe {{.*}} {expert_parallel = 2 : i64, num_experts = 16 : i64}
+  gcu.fused_moe ins(%x, %w, %ids, %gate_up, %down : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>, memref<256x64xf32>, memref<512x16xf32>) outs(%y : memref<?x64xf32>) {num_experts = 16 : i64, expert_parallel = 2 : i64}
   return
 }

@@ -13,6 +13,38 @@ func.func @shard_negative_dim() {
 
 // -----
 
+func.func @shard_zero_ep() {
+  // expected-error @+1 {{shard ep must be at least 1, got 0}}
+  %0 = vgcu.param "w" shard(#vgcu.shard<dim = 0, tp = 1, segments = [64], units = [64], ep = 0>) : tensor<64xf32>
+  return
+}
+
+// -----
+
+func.func @shard_padded_experts() {
+  // expected-error @+1 {{an expert-parallel shard has no padding}}
+  %0 = vgcu.param "w" shard(#vgcu.shard<dim = 0, tp = 1, segments = [64], units = [64], valid = 60, ep = 2>) : tensor<64xf32>
+  return
+}
+
+// -----
+
+func.func @shard_unknown_key() {
+  // expected-error @+1 {{expected 'valid', 'ep' or 'ep_dim', got 'experts'}}
+  %0 = vgcu.param "w" shard(#vgcu.shard<dim = 0, tp = 1, segments = [64], units = [64], experts = 2>) : tensor<64xf32>
+  return
+}
+
+// -----
+
+func.func @shard_ep_dim_out_of_range() {
+  // expected-error @+1 {{shard ep_dim 2 is out of range for rank 2}}
+  %0 = vgcu.param "w" shard(#vgcu.shard<dim = 1, tp = 1, segments = [16], units = [16], ep = 2, ep_dim = 2>) : tensor<64x16xf32>
+  return
+}
+
+// -----
+
 func.func @shard_zero_tp() {
   // expected-error @+1 {{shard tp must be at least 1, got 0}}
   %0 = vgcu.param "w" shard(#vgcu.shard<dim = 0, tp = 0, segments = [64], units = [64]>) : tensor<64xf32>
@@ -1699,6 +1731,14 @@ func.func @moe_experts_down_rows(%x: tensor<?x64xf32>, %w: tensor<?x2xf32>, %ids
 
 // -----
 
+func.func @moe_experts_expert_parallel_indivisible(%x: tensor<?x64xf32>, %w: tensor<?x2xf32>, %ids: tensor<?x2xi64>, %gate_up: tensor<512x64xf32>, %down: tensor<512x32xf32>) {
+  // expected-error @+1 {{'vgcu.moe_experts' op num_experts = 8 is not divisible by expert_parallel = 3}}
+  %y = vgcu.moe_experts %x, %w, %ids, %gate_up, %down {num_experts = 8 : i64, expert_parallel = 3 : i64, expert_modules = ["w1", "w3", "w2"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<512x64xf32>, tensor<512x32xf32>) -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
 func.func @moe_experts_gate_up_rows(%x: tensor<?x64xf32>, %w: tensor<?x2xf32>, %ids: tensor<?x2xi64>, %gate_up: tensor<256x64xf32>, %down: tensor<512x32xf32>) {
   // expected-error @+1 {{'vgcu.moe_experts' op gate_up is [256, 64]; 8 experts of intermediate size 32 need [512, 64]}}
   %y = vgcu.moe_experts %x, %w, %ids, %gate_up, %down {num_experts = 8 : i64, expert_modules = ["w1", "w3", "w2"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<256x64xf32>, tensor<512x32xf32>) -> tensor<?x64xf32>
@@ -1718,5 +1758,21 @@ func.func @moe_experts_modules(%x: tensor<?x64xf32>, %w: tensor<?x2xf32>, %ids: 
 func.func @moe_shared_expert_shapes(%x: tensor<?x64xf32>, %w: tensor<?x2xf32>, %ids: tensor<?x2xi64>, %gate_up: tensor<512x64xf32>, %down: tensor<512x32xf32>, %sgu: tensor<100x64xf32>, %sd: tensor<64x64xf32>, %sg: tensor<1x64xf32>) {
   // expected-error @+1 {{'vgcu.moe_experts' op the shared expert must be [2·Is, hidden], [hidden, Is] and a [1, hidden] gate}}
   %y = vgcu.moe_experts %x, %w, %ids, %gate_up, %down shared(%sgu, %sd, %sg) {num_experts = 8 : i64, expert_modules = ["w1", "w3", "w2"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<512x64xf32>, tensor<512x32xf32>, tensor<100x64xf32>, tensor<64x64xf32>, tensor<1x64xf32>) -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @topk_exceeds(%p: tensor<?x8xf32>) {
+  // expected-error @+1 {{'vgcu.topk' op k = 9 exceeds the last dimension, 8}}
+  %v, %i = vgcu.topk %p {k = 9 : i64} : tensor<?x8xf32> -> tensor<?x9xf32>, tensor<?x9xi64>
+  return
+}
+
+// -----
+
+func.func @scatter_index_rank(%p: tensor<?x8xf32>, %ids: tensor<?xi64>, %w: tensor<?xf32>) {
+  // expected-error @+1 {{'vgcu.scatter' op index and src must have one shape, of the input's rank}}
+  %d = vgcu.scatter %p, %ids, %w {dim = 1 : i64} : tensor<?x8xf32>, tensor<?xi64>, tensor<?xf32>
   return
 }

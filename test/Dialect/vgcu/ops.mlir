@@ -25,6 +25,18 @@ func.func @params() {
   // CHECK-SAME: shard(<dim = 1, tp = 2, segments = [128], units = [128]>) : tensor<64x64xf32>
   %4 = vgcu.param "model.layers.0.mlp.down_proj.weight"
          shard(#vgcu.shard<dim = 1, tp = 2, segments = [128], units = [128]>) : tensor<64x64xf32>
+  // Stacked experts under expert parallelism: the rank's block of experts, then its tp cut
+  // (ep_dim is printed only when it is not 0).
+  // CHECK: vgcu.param "model.layers.0.mlp.experts.gate_up.weight"
+  // CHECK-SAME: shard(<dim = 0, tp = 2, segments = [32, 32, 32, 32], units = [32, 32, 32, 32], ep = 2>) : tensor<64x64xf32>
+  %5 = vgcu.param "model.layers.0.mlp.experts.gate_up.weight"
+         shard(#vgcu.shard<dim = 0, tp = 2, segments = [32, 32, 32, 32], units = [32, 32, 32, 32], ep = 2>)
+         : tensor<64x64xf32>
+  // CHECK: vgcu.param "model.layers.0.mlp.experts.down.weight"
+  // CHECK-SAME: shard(<dim = 1, tp = 2, segments = [32], units = [32], ep = 2>) : tensor<128x16xf32>
+  %6 = vgcu.param "model.layers.0.mlp.experts.down.weight"
+         shard(#vgcu.shard<dim = 1, tp = 2, segments = [32], units = [32], ep_dim = 0, ep = 2>)
+         : tensor<128x16xf32>
   return
 }
 
@@ -180,6 +192,8 @@ func.func @gated(%gu: tensor<?x256xf32>, %gb: tensor<?x512xbf16>) {
 func.func @collectives(%x: tensor<?x64xf32>, %l: tensor<?x128xbf16>) {
   // CHECK: vgcu.all_reduce [[X]] : tensor<?x64xf32>
   %0 = vgcu.all_reduce %x : tensor<?x64xf32>
+  // CHECK: vgcu.all_reduce [[X]] group expert : tensor<?x64xf32>
+  %e = vgcu.all_reduce %x group expert : tensor<?x64xf32>
   // CHECK: vgcu.all_gather [[L]] {dim = 1 : i64, world_size = 2 : i64} : tensor<?x128xbf16> -> tensor<?x256xbf16>
   %1 = vgcu.all_gather %l {dim = 1 : i64, world_size = 2 : i64}
        : tensor<?x128xbf16> -> tensor<?x256xbf16>
@@ -445,5 +459,16 @@ func.func @mixture_of_experts(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
   %sg = vgcu.param "model.layers.0.mlp.shared_expert_gate.weight" : tensor<1x64xf32>
   // CHECK: vgcu.moe_experts [[X]], [[W]], [[IDS]], %{{.*}}, %{{.*}} shared(%{{.*}}, %{{.*}}, %{{.*}}) {expert_modules
   %z = vgcu.moe_experts %x, %w, %ids, %gate_up, %down shared(%sgu, %sd, %sg) {num_experts = 8 : i64, expert_modules = ["gate_proj", "up_proj", "down_proj"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<512x64xf32>, tensor<512x32xf32>, tensor<128x64xf32>, tensor<64x64xf32>, tensor<1x64xf32>) -> tensor<?x64xf32>
+  // A traced router's primitives: top-k of the probabilities, scattered into a dense matrix.
+  // CHECK: %[[V:.*]], %[[I:.*]] = vgcu.topk %{{.*}} {k = 2 : i64} : tensor<?x8xf32> -> tensor<?x2xf32>, tensor<?x2xi64>
+  // CHECK: vgcu.scatter %{{.*}}, %[[I]], %[[V]] {dim = 1 : i64} : tensor<?x8xf32>, tensor<?x2xi64>, tensor<?x2xf32>
+  %probs = vgcu.linear %x, %gate : tensor<?x64xf32>, tensor<8x64xf32> -> tensor<?x8xf32>
+  %tv, %ti = vgcu.topk %probs {k = 2 : i64} : tensor<?x8xf32> -> tensor<?x2xf32>, tensor<?x2xi64>
+  %dense = vgcu.scatter %probs, %ti, %tv {dim = 1 : i64} : tensor<?x8xf32>, tensor<?x2xi64>, tensor<?x2xf32>
+  // Two of the eight experts on this rank (expert parallelism over 4 groups).
+  %gate_up4 = vgcu.param "model.layers.0.mlp.experts.gate_up.weight" : tensor<128x64xf32>
+  %down4 = vgcu.param "model.layers.0.mlp.experts.down.weight" : tensor<128x32xf32>
+  // CHECK: vgcu.moe_experts {{.*}} {expert_modules = ["gate_proj", "up_proj", "down_proj"], expert_parallel = 4 : i64, num_experts = 8 : i64}
+  %p = vgcu.moe_experts %x, %w, %ids, %gate_up4, %down4 {num_experts = 8 : i64, expert_parallel = 4 : i64, expert_modules = ["gate_proj", "up_proj", "down_proj"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<128x64xf32>, tensor<128x32xf32>) -> tensor<?x64xf32>
   return %y : tensor<?x64xf32>
 }
