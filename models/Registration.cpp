@@ -2,6 +2,7 @@
 
 #include "vgcu/Models/Baichuan.h"
 #include "vgcu/Models/ChatGLM.h"
+#include "vgcu/Models/DeepSeek.h"
 #include "vgcu/Models/GPT2.h"
 #include "vgcu/Models/Gemma.h"
 #include "vgcu/Models/InternLM2.h"
@@ -75,6 +76,18 @@ void ModelRegistry::registerBuiltinModels() {
                                            "decoder_sparse_step / mlp_only_layers choose, "
                                            "norm_topk_prob",
                      {"Qwen/Qwen3-30B-A3B", "Qwen/Qwen3-235B-A22B"}});
+    registerBuiltin("DeepseekV2ForCausalLM",
+                    [] { return std::make_unique<DeepseekV2ForCausalLM>(); },
+                    {"DeepSeek", "multi-head latent attention with a latent KV cache (kv_lora_rank "
+                                 "+ qk_rope_head_dim per token), DeepSeekMoE with shared experts, "
+                                 "greedy or group-limited routing",
+                     {"deepseek-ai/DeepSeek-V2-Lite", "deepseek-ai/DeepSeek-V2"}});
+    registerBuiltin("DeepseekV3ForCausalLM",
+                    [] { return std::make_unique<DeepseekV3ForCausalLM>(); },
+                    {"DeepSeek", "V2's layers with sigmoid noaux_tc routing "
+                                 "(e_score_correction_bias, groups by their two best); MTP layers "
+                                 "skipped",
+                     {"deepseek-ai/DeepSeek-V3", "deepseek-ai/DeepSeek-R1"}});
     registerBuiltin("OPTForCausalLM", [] { return std::make_unique<OPTForCausalLM>(); },
                     {"OPT", "LayerNorm, learned positions offset by 2, ReLU, biases, tied head",
                      {"facebook/opt-125m", "facebook/opt-6.7b"}});

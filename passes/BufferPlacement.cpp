@@ -22,7 +22,7 @@ BufferPlacement::BufferPlacement(Block &body) {
   int64_t index = 0;
   for (Operation &op : body) {
     order[&op] = index++;
-    if (isa<AttentionOp, RotaryAttentionOp>(op))
+    if (isa<AttentionOp, RotaryAttentionOp, MlaAttentionOp>(op))
       kvLayers[&op] = static_cast<int64_t>(kvLayers.size());
   }
   for (Operation &op : body)

@@ -223,8 +223,7 @@ struct FuseTracedMoe : OpRewritePattern<ScatterOp> {
         {NameLoc::get(rewriter.getStringAttr(*module)), total.getLoc()});
     rewriter.setInsertionPointAfter((shared ? shared : total).getDefiningOp());
     auto router = MoeRouterOp::create(rewriter, gate.getLoc(), input, gateParam.getResult(),
-                                      topk.getKAttr(),
-                                      renormalize ? rewriter.getUnitAttr() : UnitAttr());
+                                      topk.getK(), renormalize);
     int64_t width = downType.getDimSize(1), hidden = downType.getDimSize(0);
     if (tensorTypeOf(input).getShape().back() != hidden)
       return rewriter.notifyMatchFailure(scatter, "the experts' width is not the input's");

@@ -153,8 +153,11 @@ PATTERN(LowerEmbedding, EmbeddingOp) {
 PATTERN(LowerMoeRouter, MoeRouterOp) {
   Value weights = allocate(rewriter, op.getLoc(), op.getWeights().getType());
   Value ids = allocate(rewriter, op.getLoc(), op.getIds().getType());
-  gcu::MoeRouterOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getGate(), weights,
-                           ids, op.getTopK(), op.getRenormalize());
+  gcu::MoeRouterOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getGate(),
+                           adaptor.getCorrectionBias(), weights, ids, op.getTopKAttr(),
+                           op.getRenormalizeAttr(), op.getScoring(), op.getGroupScore(),
+                           op.getNumGroupsAttr(), op.getTopkGroupsAttr(),
+                           op.getScalingFactorAttr(), op.getRouteInF32Attr());
   rewriter.replaceOp(op, {weights, ids});
   return success();
 }
@@ -321,6 +324,28 @@ PATTERN(LowerRotaryAttention, RotaryAttentionOp) {
   return success();
 }
 
+/// The latent cache holds the normalized latent, the rope cache the rotated rotary key:
+/// one "KV head" each, of kv_lora_rank and qk_rope_head_dim values.
+PATTERN(LowerMlaAttention, MlaAttentionOp) {
+  Location loc = op.getLoc();
+  Type element = op.getType().getElementType();
+  auto cacheType = [&](int64_t width) {
+    return MemRefType::get({ShapedType::kDynamic, kBlockSize, 1, width}, element);
+  };
+  auto caches = gcu::KvCacheOp::create(
+      rewriter, loc, cacheType(op.getLatent().getType().getDimSize(1)),
+      cacheType(op.getQkRopeHeadDim()), lowering.kvLayer.lookup(op));
+  Value out = allocate(rewriter, loc, op.getType());
+  gcu::MlaAttentionOp::create(
+      rewriter, loc, adaptor.getQuery(), adaptor.getLatent(), adaptor.getKeyRope(),
+      adaptor.getKvB(), adaptor.getPositions(), lowering.slotMapping, lowering.blockTable,
+      caches.getKeyCache(), caches.getValueCache(), out, lowering.phase, op.getNumHeadsAttr(),
+      op.getQkNopeHeadDimAttr(), op.getQkRopeHeadDimAttr(), op.getVHeadDimAttr(),
+      op.getScaleAttr(), op.getThetaAttr(), op.getRopeScalingAttr());
+  rewriter.replaceOp(op, out);
+  return success();
+}
+
 PATTERN(LowerSiluAndMul, SiluAndMulOp) {
   Value out = allocate(rewriter, op.getLoc(), op.getType());
   gcu::SiluAndMulOp::create(rewriter, op.getLoc(), adaptor.getInput(), out);
@@ -476,7 +501,7 @@ void populateLoweringPatterns(RewritePatternSet &patterns, const TypeConverter &
   patterns.add<LowerParam, LowerConstant, LowerSlice, LowerReshape, LowerTranspose,
                LowerBroadcast, LowerLastToken, LowerEmbedding, LowerLinear, LowerMoeRouter,
                LowerMoeExperts, LowerRmsNorm,
-               LowerLayerNorm, LowerRotary, LowerAttention, LowerRotaryAttention,
+               LowerLayerNorm, LowerRotary, LowerAttention, LowerRotaryAttention, LowerMlaAttention,
                LowerSiluAndMul, LowerGeluAndMul, LowerAllReduce, LowerAllGather, LowerMatmul,
                LowerSoftmax, LowerConcat, LowerGather, LowerTopK, LowerScatter, LowerWhere,
                LowerCompare, LowerGelu,
@@ -510,7 +535,7 @@ void populateLoweringPatterns(RewritePatternSet &patterns, const TypeConverter &
 void placeBuffers(Block &body, EntryLowering &lowering) {
   BufferPlacement placement(body);
   for (Operation &op : body) {
-    if (isa<AttentionOp, RotaryAttentionOp>(op))
+    if (isa<AttentionOp, RotaryAttentionOp, MlaAttentionOp>(op))
       lowering.kvLayer[&op] = placement.kvLayer(&op);
     if (isa<AddRmsNormOp, AllReduceAddRmsNormOp, AddLayerNormOp, AllReduceAddLayerNormOp,
             NormAddNormOp, AllReduceNormAddNormOp>(op)) {

@@ -184,6 +184,29 @@ std::optional<BlockPlan> planAttention(AttentionOp attention) {
   return plan;
 }
 
+/// Multi-head latent attention: the query projection column-parallel by heads, kv_b's rows
+/// split by heads, the output into a row linear; the latent and the rotary key (one per
+/// token, shared by the heads) stay whole on every rank.
+std::optional<BlockPlan> planMla(MlaAttentionOp mla) {
+  BlockPlan plan;
+  plan.anchor = mla;
+  plan.interior.insert(mla);
+  auto query = mla.getQuery().getDefiningOp<LinearOp>();
+  auto kvB = mla.getKvB().getDefiningOp<ParamOp>();
+  if (!query || query.getPackedSizesAttr() || !kvB || kvB.getShardAttr() ||
+      !query->hasOneUse() || !kvB->hasOneUse())
+    return std::nullopt;
+  if (failed(addColumnSegment(plan.columns, Source{query, SliceOp()}, mla.getNumHeads())))
+    return std::nullopt;
+  plan.row = followToRowLinear(mla.getResult(), plan.interior);
+  if (!plan.row)
+    return std::nullopt;
+  plan.rowUnits = mla.getNumHeads();
+  if (!isClosed(plan))
+    return std::nullopt;
+  return plan;
+}
+
 /// act_and_mul(gate_up) or act(fc1), into a row linear.
 std::optional<BlockPlan> planMlp(Operation *activation) {
   BlockPlan plan;
@@ -229,6 +252,13 @@ std::optional<BlockPlan> planMlp(Operation *activation) {
 /// Divisibility a plan needs; an error names the dimension, its value and tp.
 LogicalResult checkDivisible(BlockPlan &plan, int64_t tp) {
   std::string where = nameOf(plan.anchor);
+  if (auto mla = dyn_cast<MlaAttentionOp>(plan.anchor)) {
+    if (mla.getNumHeads() % tp != 0)
+      return mla.emitError() << "cannot shard for tensor parallelism: num_heads = "
+                             << mla.getNumHeads() << " of '" << where
+                             << "' is not divisible by tp = " << tp;
+    return success();
+  }
   if (auto attention = dyn_cast<AttentionOp>(plan.anchor)) {
     int64_t heads = attention.getNumHeads(), kvHeads = attention.getNumKvHeads();
     if (heads % tp != 0)
@@ -295,6 +325,9 @@ LogicalResult retype(Operation *op,
     int64_t headDim = attention.getHeadDim();
     attention.setNumHeads(widthOf(attention.getQuery()) / headDim);
     attention.setNumKvHeads(widthOf(attention.getKey()) / headDim);
+  } else if (auto mla = dyn_cast<MlaAttentionOp>(op)) {
+    mla.setNumHeads(widthOf(mla.getQuery()) /
+                    (mla.getQkNopeHeadDim() + mla.getQkRopeHeadDim()));
   } else if (auto reshape = dyn_cast<ReshapeOp>(op)) {
     // [tokens, heads, head_dim]-style views keep their trailing dimensions: the local head
     // count follows from the input's per-token size.
@@ -359,6 +392,8 @@ struct ShardTensorParallelPass
         return; // expert parallelism alone: everything but the experts stays whole
       if (auto attention = dyn_cast<AttentionOp>(op))
         plan = planAttention(attention);
+      else if (auto mla = dyn_cast<MlaAttentionOp>(op))
+        plan = planMla(mla);
       else if (isa<SiluAndMulOp, GeluAndMulOp>(op) ||
                (isa<ReluOp, GeluOp, SiluOp>(op) && op->getOperand(0).getDefiningOp<LinearOp>()))
         plan = planMlp(op);
@@ -387,6 +422,13 @@ struct ShardTensorParallelPass
     for (BlockPlan &block : blocks) {
       for (ColumnPlan &column : block.columns)
         shardColumn(builder, column, sliceRanges);
+      if (auto mla = dyn_cast<MlaAttentionOp>(block.anchor)) {
+        // kv_b's rows, per head its nope rows then its v rows.
+        auto kvB = mla.getKvB().getDefiningOp<ParamOp>();
+        int64_t rows = kvB.getResult().getType().getDimSize(0);
+        mla.getKvBMutable().assign(shardParam(
+            builder, kvB, makeShard(context, 0, tp, {rows}, {mla.getNumHeads()})));
+      }
       // Interior ops in program order see their operands' new types first.
       SmallVector<Operation *> ordered(block.interior.begin(), block.interior.end());
       llvm::sort(ordered, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });

@@ -47,6 +47,26 @@ def CollectiveGroupEnum : I32EnumAttr<"CollectiveGroup", "ranks a collective spa
   let cppNamespace = "::vgcu";
   let genSpecializedAttr = 0;
 }
+// How a mixture-of-experts router scores the experts from the gate's logits.
+def MoeScoringEnum : I32EnumAttr<"MoeScoring", "expert scores of a router", [
+    I32EnumAttrCase<"softmax", 0>,  // Mixtral, Qwen-MoE, DeepSeek-V2
+    I32EnumAttrCase<"sigmoid", 1>   // DeepSeek-V3
+  ]> {
+  let cppNamespace = "::vgcu";
+  let genSpecializedAttr = 0;
+}
+def MoeScoringProp : DefaultValuedProp<EnumProp<MoeScoringEnum>, "::vgcu::MoeScoring::softmax">;
+
+// How a group-limited router scores a group of experts.
+def MoeGroupScoreEnum : I32EnumAttr<"MoeGroupScore", "score of a group of experts", [
+    I32EnumAttrCase<"max", 0>,       // DeepSeek-V2's group_limited_greedy
+    I32EnumAttrCase<"top2_sum", 1>   // DeepSeek-V3's noaux_tc
+  ]> {
+  let cppNamespace = "::vgcu";
+  let genSpecializedAttr = 0;
+}
+def MoeGroupScoreProp : DefaultValuedProp<EnumProp<MoeGroupScoreEnum>, "::vgcu::MoeGroupScore::max">;
+
 def CollectiveGroupProp
     : DefaultValuedProp<EnumProp<CollectiveGroupEnum>, "::vgcu::CollectiveGroup::tensor">;
 

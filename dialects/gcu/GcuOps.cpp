@@ -84,9 +84,28 @@ LogicalResult KvCacheOp::verify() {
       vgcu::isDynamicDim(type.getDimSize(2)) || vgcu::isDynamicDim(type.getDimSize(3)))
     return emitOpError("caches must be [blocks, block_size, kv_heads, head_dim] with static "
                        "block_size, kv_heads and head_dim");
-  if (getValueCache().getType() != type)
-    return emitOpError("key and value caches must have the same type");
+  MemRefType valueType = bufferType(getValueCache());
+  if (valueType.getRank() != 4 || valueType.getElementType() != type.getElementType() ||
+      valueType.getShape().take_front(3) != type.getShape().take_front(3) ||
+      vgcu::isDynamicDim(valueType.getDimSize(3)))
+    return emitOpError("key and value caches must differ in head_dim at most");
   return success();
+}
+
+/// `T` for two caches of one type, `K, V` otherwise.
+static ParseResult parseCacheTypes(OpAsmParser &parser, Type &key, Type &value) {
+  if (parser.parseType(key))
+    return failure();
+  value = key;
+  if (succeeded(parser.parseOptionalComma()))
+    return parser.parseType(value);
+  return success();
+}
+
+static void printCacheTypes(OpAsmPrinter &printer, Operation *, Type key, Type value) {
+  printer << key;
+  if (value != key)
+    printer << ", " << value;
 }
 
 /// A view has its source's element type.
@@ -176,6 +195,16 @@ LogicalResult MoeRouterOp::verify() {
   if (failed(expectShape(*this, "weights", getWeights(), expected)) ||
       failed(expectShape(*this, "ids", getIds(), expected)))
     return failure();
+  if (Value bias = getCorrectionBias())
+    if (failed(expectShape(*this, "correction_bias", bias, {shapeOf(getGate())[0]})))
+      return failure();
+  if (getNumGroups().has_value() != getTopkGroups().has_value())
+    return emitOpError("num_groups and topk_groups go together");
+  if (getRouteInF32()) {
+    if (!elementOf(getWeights()).isF32())
+      return emitOpError("route_in_f32 weights must be f32");
+    return expectSameElement(*this, {getInput(), getGate()});
+  }
   return expectSameElement(*this, {getInput(), getGate(), getWeights()});
 }
 
@@ -204,21 +233,28 @@ LogicalResult FusedMoeOp::verify() {
       failed(expectShape(*this, "output", getOut(), input)))
     return failure();
   if (static_cast<bool>(getSharedGateUp()) != static_cast<bool>(getSharedDown()) ||
-      static_cast<bool>(getSharedGateUp()) != static_cast<bool>(getSharedGate()))
-    return emitOpError("a shared expert needs shared_gate_up, shared_down and shared_gate");
+      (getSharedGate() && !getSharedGateUp()))
+    return emitOpError("a shared expert needs shared_gate_up and shared_down (and maybe a "
+                       "shared_gate)");
   if (Value sharedGateUp = getSharedGateUp()) {
     int64_t sharedWidth = shapeOf(getSharedDown())[1];
     if (failed(expectShape(*this, "shared_gate_up", sharedGateUp,
                            {vgcu::isDynamicDim(sharedWidth) ? sharedWidth : 2 * sharedWidth,
                             input[1]})) ||
-        failed(expectShape(*this, "shared_down", getSharedDown(), {input[1], sharedWidth})) ||
-        failed(expectShape(*this, "shared_gate", getSharedGate(), {1, input[1]})))
+        failed(expectShape(*this, "shared_down", getSharedDown(), {input[1], sharedWidth})))
       return failure();
-    if (failed(expectSameElement(*this, {getInput(), sharedGateUp, getSharedDown(),
-                                         getSharedGate()})))
+    if (Value gate = getSharedGate())
+      if (failed(expectShape(*this, "shared_gate", gate, {1, input[1]})) ||
+          failed(expectSameElement(*this, {getInput(), gate})))
+        return failure();
+    if (failed(expectSameElement(*this, {getInput(), sharedGateUp, getSharedDown()})))
       return failure();
   }
-  return expectSameElement(*this, {getInput(), getWeights(), getGateUp(), getDown(), getOut()});
+  // f32 routing weights (DeepSeek's) are summed in f32.
+  if (!elementOf(getWeights()).isF32() &&
+      failed(expectSameElement(*this, {getInput(), getWeights()})))
+    return failure();
+  return expectSameElement(*this, {getInput(), getGateUp(), getDown(), getOut()});
 }
 
 LogicalResult GemmOp::verify() {
@@ -647,6 +683,26 @@ LogicalResult GatherOp::verify() {
   if (elementOf(getInput()) != elementOf(getOut()))
     return emitOpError("output element type must match the input");
   return success();
+}
+
+LogicalResult MlaAttentionOp::verify() {
+  ArrayRef<int64_t> query = shapeOf(getQuery()), latent = shapeOf(getLatent()),
+                    keyRope = shapeOf(getKeyRope()), kvB = shapeOf(getKvB());
+  if (query.size() != 2 || latent.size() != 2 || keyRope.size() != 2 || kvB.size() != 2)
+    return emitOpError("takes 2-D query, latent, key_rope and kv_b");
+  int64_t heads = getNumHeads(), nope = getQkNopeHeadDim(), rope = getQkRopeHeadDim(),
+          v = getVHeadDim();
+  if (failed(expectShape(*this, "query", getQuery(), {latent[0], heads * (nope + rope)})) ||
+      failed(expectShape(*this, "key_rope", getKeyRope(), {latent[0], rope})) ||
+      failed(expectShape(*this, "kv_b", getKvB(), {heads * (nope + v), latent[1]})) ||
+      failed(expectShape(*this, "latent_cache", getLatentCache(),
+                         {ShapedType::kDynamic, shapeOf(getLatentCache())[1], 1, latent[1]})) ||
+      failed(expectShape(*this, "rope_cache", getRopeCache(),
+                         {ShapedType::kDynamic, shapeOf(getLatentCache())[1], 1, rope})) ||
+      failed(expectShape(*this, "output", getOut(), {latent[0], heads * v})))
+    return failure();
+  return expectSameElement(*this, {getQuery(), getLatent(), getKeyRope(), getKvB(), getOut(),
+                                   getLatentCache(), getRopeCache()});
 }
 
 LogicalResult TopKOp::verify() {

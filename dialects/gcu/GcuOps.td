@@ -119,19 +119,22 @@ def Gcu_AllocOp : Gcu_Op<"alloc", [MemoryEffects<[MemAlloc]>]> {
   let hasVerifier = 1;
 }
 
-def Gcu_KvCacheOp : Gcu_Op<"kv_cache", [Pure, AllTypesMatch<["key_cache", "value_cache"]>]> {
+def Gcu_KvCacheOp : Gcu_Op<"kv_cache", [Pure]> {
   let summary = "the paged key and value caches of one attention layer";
   let description = [{
     Both caches are `[blocks, block_size, kv_heads, head_dim]`; the runtime owns them and
-    decides the number of blocks.
+    decides the number of blocks. They usually have one type; multi-head latent attention
+    keeps the latent in the key cache and the rotary key in the value cache, of different
+    widths (the type is then written twice).
 
     ```mlir
     %kc, %vc = gcu.kv_cache {layer = 0 : i64} : memref<?x64x2x16xf32>
+    %lc, %rc = gcu.kv_cache {layer = 1 : i64} : memref<?x64x1x512xbf16>, memref<?x64x1x64xbf16>
     ```
   }];
   let arguments = (ins SignedI64Attr:$layer);
   let results = (outs Gcu_FloatBuffer:$key_cache, Gcu_FloatBuffer:$value_cache);
-  let assemblyFormat = "attr-dict `:` type($key_cache)";
+  let assemblyFormat = "attr-dict `:` custom<CacheTypes>(type($key_cache), type($value_cache))";
   let hasVerifier = 1;
 }
 
@@ -228,11 +231,13 @@ def Gcu_EmbeddingOp : Gcu_KernelOp<"embedding", "topsatenEmbedding"> {
 }
 
 def Gcu_MoeRouterOp : Gcu_KernelOp<"moe_router", "topsvllmMoeGatingTopk"> {
-  let summary = "mixture-of-experts routing: gate GEMM, softmax, top-k (and renormalisation)";
+  let summary = "mixture-of-experts routing: gate GEMM, scores, (group-limited) top-k";
   let description = [{
-    `logits = x · gateᵀ` in the model dtype, softmax in f32, the `top_k` largest
-    probabilities per token with their expert ids, divided by their sum with `renormalize`,
-    rounded to the model dtype.
+    `vgcu.moe_router` in one launch: `logits = x · gateᵀ` in the model dtype (in f32 with
+    `route_in_f32`), softmax (or sigmoid) scores in f32, the group limit when `num_groups` is
+    set, the `top_k` largest scores (of `scores + bias` with a `correction_bias`) per token
+    with their expert ids, divided by their sum with `renormalize`, times `scaling_factor`,
+    rounded to the model dtype (kept in f32 with `route_in_f32`).
 
     ```mlir
     gcu.moe_router ins(%x, %gate : memref<?x64xf32>, memref<8x64xf32>)
@@ -241,12 +246,19 @@ def Gcu_MoeRouterOp : Gcu_KernelOp<"moe_router", "topsvllmMoeGatingTopk"> {
   }];
   let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
                        Arg<Gcu_FloatBuffer, "", [MemRead]>:$gate,
+                       Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$correction_bias,
                        Arg<Gcu_FloatBuffer, "", [MemWrite]>:$weights,
                        Arg<Gcu_IndexBuffer, "", [MemWrite]>:$ids,
-                       PositiveI64Attr:$top_k, UnitAttr:$renormalize);
+                       PositiveI64Attr:$top_k, UnitAttr:$renormalize,
+                       MoeScoringProp:$scoring, MoeGroupScoreProp:$group_score,
+                       OptionalAttr<PositiveI64Attr>:$num_groups,
+                       OptionalAttr<PositiveI64Attr>:$topk_groups,
+                       OptionalAttr<PositiveF64Attr>:$scaling_factor, UnitAttr:$route_in_f32);
   let assemblyFormat = [{
     `ins` `(` $input `,` $gate `:` type($input) `,` type($gate) `)`
-    `outs` `(` $weights `,` $ids `:` type($weights) `,` type($ids) `)` attr-dict
+    (`bias` `(` $correction_bias^ `:` type($correction_bias) `)`)?
+    `outs` `(` $weights `,` $ids `:` type($weights) `,` type($ids) `)`
+    (`scoring` $scoring^)? (`group_score` $group_score^)? attr-dict
   }];
 }
 
@@ -259,7 +271,8 @@ def Gcu_FusedMoeOp : Gcu_KernelOp<"fused_moe", "topsvllmFusedMoe", [AttrSizedOpe
     `gate_up` is `[num_experts · 2 · I, hidden]`, `down` `[num_experts · hidden, I]`, with
     `I` this rank's slice of the intermediate size (the output is then a partial sum that an
     all-reduce completes). With `shared` operands, a shared expert (`shared_gate_up`,
-    `shared_down`) runs on every token scaled by `sigmoid(x · shared_gateᵀ)` and is added.
+    `shared_down`) runs on every token, scaled by `sigmoid(x · shared_gateᵀ)` when there is a
+    `shared_gate`, and is added. f32 routing weights (DeepSeek) sum the routed experts in f32.
     With `expert_parallel = n`, `gate_up` and `down` stack this rank's `num_experts / n`
     experts, those starting at `(rank / tp) · num_experts / n`; tokens routed elsewhere
     contribute nothing here, and the shared expert runs on expert-parallel index 0 only.
@@ -284,8 +297,8 @@ def Gcu_FusedMoeOp : Gcu_KernelOp<"fused_moe", "topsvllmFusedMoe", [AttrSizedOpe
   let assemblyFormat = [{
     `ins` `(` $input `,` $weights `,` $ids `,` $gate_up `,` $down `:` type($input) `,`
     type($weights) `,` type($ids) `,` type($gate_up) `,` type($down) `)`
-    (`shared` `(` $shared_gate_up^ `,` $shared_down `,` $shared_gate `:` type($shared_gate_up)
-     `,` type($shared_down) `,` type($shared_gate) `)`)?
+    (`shared` `(` $shared_gate_up^ `,` $shared_down `:` type($shared_gate_up) `,`
+     type($shared_down) `)`)? (`shared_gate` `(` $shared_gate^ `:` type($shared_gate) `)`)?
     `outs` `(` $out `:` type($out) `)` attr-dict
   }];
 }
@@ -681,6 +694,48 @@ def Gcu_FusedRopeCacheAttentionOp
      type($k_norm_weight) `)`)?
     `inouts` `(` $key_cache `,` $value_cache `:` type($key_cache) `,` type($value_cache) `)`
     `outs` `(` $out `:` type($out) `)` $phase (`rotary` $rotary_style^)? attr-dict
+  }];
+}
+
+def Gcu_MlaAttentionOp : Gcu_KernelOp<"mla_attention", "topsvllmMlaAttention"> {
+  let summary = "multi-head latent attention: rotary, latent cache write and attention";
+  let description = [{
+    `vgcu.mla_attention` in one launch. Rotates the queries' rotary parts and `key_rope`,
+    writes `latent` to `latent_cache` and the rotated `key_rope` to `rope_cache` (both
+    `[blocks, block_size, 1, width]`) at `slot_mapping`, and attends. `prefill` expands the
+    keys and values of the new tokens with `kv_b`; `decode` reads the whole context from the
+    latent cache and attends in the latent space, `kv_b`'s key rows absorbed into the query and
+    its value rows applied to the attention-weighted latents (vLLM's MLA decode).
+
+    ```mlir
+    gcu.mla_attention ins(%q, %c, %kpe, %kv_b, %pos, %slots, %blocks : memref<?x96xf32>,
+        memref<?x32xf32>, memref<?x8xf32>, memref<128x32xf32>, memref<?xi64>, memref<?xi64>,
+        memref<?xi64>) inouts(%lc, %rc : memref<?x64x1x32xf32>, memref<?x64x1x8xf32>)
+        outs(%o : memref<?x64xf32>) decode
+        {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64,
+         v_head_dim = 16 : i64, scale = 0.2 : f64, theta = 1.0e+04 : f64}
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$query,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$latent,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$key_rope,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$kv_b,
+                       Arg<Gcu_IndexBuffer, "", [MemRead]>:$positions,
+                       Arg<Gcu_IndexBuffer, "", [MemRead]>:$slot_mapping,
+                       Arg<Gcu_IndexBuffer, "", [MemRead]>:$block_table,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$latent_cache,
+                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$rope_cache,
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
+                       EnumProp<Gcu_AttentionPhase>:$phase, PositiveI64Attr:$num_heads,
+                       PositiveI64Attr:$qk_nope_head_dim, PositiveI64Attr:$qk_rope_head_dim,
+                       PositiveI64Attr:$v_head_dim, PositiveF64Attr:$scale,
+                       PositiveF64Attr:$theta, OptionalAttr<Vgcu_RopeScalingAttr>:$rope_scaling);
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $latent `,` $key_rope `,` $kv_b `,` $positions `,` $slot_mapping `,`
+    $block_table `:` type($query) `,` type($latent) `,` type($key_rope) `,` type($kv_b) `,`
+    type($positions) `,` type($slot_mapping) `,` type($block_table) `)`
+    `inouts` `(` $latent_cache `,` $rope_cache `:` type($latent_cache) `,` type($rope_cache) `)`
+    `outs` `(` $out `:` type($out) `)` $phase attr-dict
   }];
 }
 

@@ -937,6 +937,50 @@ LogicalResult GatherOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// MlaAttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MlaAttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                               Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto query = tensorType(adaptor.getQuery());
+  if (query.getRank() != 2)
+    return failure();
+  types.push_back(RankedTensorType::get(
+      {query.getDimSize(0), adaptor.getNumHeads() * adaptor.getVHeadDim()},
+      query.getElementType()));
+  return success();
+}
+VGCU_COMPATIBLE_RESULTS(MlaAttentionOp)
+
+LogicalResult MlaAttentionOp::verify() {
+  auto query = tensorType(getQuery()), latent = tensorType(getLatent()),
+       keyRope = tensorType(getKeyRope()), kvB = tensorType(getKvB());
+  if (tensorType(getPositions()).getRank() != 1 || query.getRank() != 2 ||
+      latent.getRank() != 2 || keyRope.getRank() != 2 || kvB.getRank() != 2)
+    return emitOpError("takes [T] positions, [T, n] query, latent and key_rope and a 2-D kv_b");
+  int64_t heads = getNumHeads(), nope = getQkNopeHeadDim(), rope = getQkRopeHeadDim(),
+          v = getVHeadDim();
+  if (rope % 2 != 0)
+    return emitOpError("qk_rope_head_dim = ") << rope << " must be even to rotate in pairs";
+  int64_t lora = latent.getDimSize(1);
+  if (!compatibleShapes({query.getDimSize(1)}, {heads * (nope + rope)}))
+    return emitOpError("query width ") << query.getDimSize(1) << " is not num_heads x "
+                                       << "(qk_nope_head_dim + qk_rope_head_dim) = "
+                                       << heads * (nope + rope);
+  if (!compatibleShapes({keyRope.getDimSize(1)}, {rope}))
+    return emitOpError("key_rope width ") << keyRope.getDimSize(1)
+                                          << " is not qk_rope_head_dim = " << rope;
+  if (!compatibleShapes(kvB.getShape(), {heads * (nope + v), lora}))
+    return emitOpError("kv_b is ") << shapeString(kvB.getShape()) << "; num_heads x "
+                                   << "(qk_nope_head_dim + v_head_dim) by kv_lora_rank is ["
+                                   << heads * (nope + v) << ", " << lora << "]";
+  for (auto type : {latent, keyRope, kvB})
+    if (type.getElementType() != query.getElementType())
+      return emitOpError("query, latent, key_rope and kv_b must share an element type");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // TopKOp, ScatterOp
 //===----------------------------------------------------------------------===//
 
@@ -994,7 +1038,8 @@ LogicalResult MoeRouterOp::inferReturnTypes(MLIRContext *context, std::optional<
   auto input = tensorType(adaptor.getInput());
   SmallVector<int64_t> shape(input.getShape().drop_back());
   shape.push_back(adaptor.getTopK());
-  types.push_back(RankedTensorType::get(shape, input.getElementType()));
+  Type weights = adaptor.getRouteInF32() ? Float32Type::get(context) : input.getElementType();
+  types.push_back(RankedTensorType::get(shape, weights));
   types.push_back(RankedTensorType::get(shape, IntegerType::get(context, 64)));
   return success();
 }
@@ -1012,6 +1057,25 @@ LogicalResult MoeRouterOp::verify() {
   if (!gate.isDynamicDim(0) && getTopK() > gate.getDimSize(0))
     return emitOpError("top_k ") << getTopK() << " exceeds the " << gate.getDimSize(0)
                                  << " experts";
+  if (Value bias = getCorrectionBias()) {
+    auto biasType = tensorType(bias);
+    if (biasType.getRank() != 1 || !compatibleShapes(biasType.getShape(), {gate.getDimSize(0)}))
+      return emitOpError("correction_bias must be [num_experts]");
+  }
+  if (getNumGroups().has_value() != getTopkGroups().has_value())
+    return emitOpError("num_groups and topk_groups go together");
+  if (auto groups = getNumGroups()) {
+    int64_t experts = gate.getDimSize(0);
+    if (!gate.isDynamicDim(0) && experts % *groups != 0)
+      return emitOpError("num_groups = ") << *groups << " does not divide the " << experts
+                                          << " experts";
+    if (*getTopkGroups() > *groups)
+      return emitOpError("topk_groups = ") << *getTopkGroups() << " exceeds num_groups = "
+                                           << *groups;
+    if (getGroupScore() == MoeGroupScore::top2_sum && !gate.isDynamicDim(0) &&
+        experts / *groups < 2)
+      return emitOpError("group_score top2_sum needs at least 2 experts per group");
+  }
   SmallVector<Type> expected;
   (void)inferReturnTypes(getContext(), getLoc(), Adaptor(*this), expected);
   if (!compatibleShapes(tensorType(expected[0]).getShape(), tensorType(getWeights()).getShape()) ||
@@ -1042,11 +1106,14 @@ LogicalResult MoeExpertsOp::verify() {
   if (getExpertModules().size() != 3)
     return emitOpError("expert_modules names the gate, up and down projections");
   if (static_cast<bool>(getSharedGateUp()) != static_cast<bool>(getSharedDown()) ||
-      static_cast<bool>(getSharedGateUp()) != static_cast<bool>(getSharedGate()))
-    return emitOpError("a shared expert needs shared_gate_up, shared_down and shared_gate");
+      (getSharedGate() && !getSharedGateUp()))
+    return emitOpError("a shared expert needs shared_gate_up and shared_down (and maybe a "
+                       "shared_gate)");
   if (Value sharedGateUp = getSharedGateUp()) {
-    auto sgu = tensorType(sharedGateUp), sd = tensorType(getSharedDown()),
-         sg = tensorType(getSharedGate());
+    auto sgu = tensorType(sharedGateUp), sd = tensorType(getSharedDown());
+    auto sg = getSharedGate() ? tensorType(getSharedGate())
+                              : RankedTensorType::get({1, input.getDimSize(1)},
+                                                      input.getElementType());
     int64_t h = input.getDimSize(1);
     if (sgu.getRank() != 2 || sd.getRank() != 2 || sg.getRank() != 2 ||
         !compatibleShapes(sgu.getShape(), {2 * sd.getDimSize(1), h}) ||
@@ -1057,9 +1124,11 @@ LogicalResult MoeExpertsOp::verify() {
       if (type.getElementType() != input.getElementType())
         return emitOpError("the shared expert must have the input's element type");
   }
-  for (auto type : {weights, gateUp, down})
+  for (auto type : {gateUp, down})
     if (type.getElementType() != input.getElementType())
       return emitOpError("routing and expert weights must have the input's element type");
+  if (weights.getElementType() != input.getElementType() && !weights.getElementType().isF32())
+    return emitOpError("routing and expert weights must have the input's element type");
   int64_t expertParallel = getExpertParallel().value_or(1);
   if (getNumExperts() % expertParallel != 0)
     return emitOpError("num_experts = ") << getNumExperts()

@@ -508,25 +508,91 @@ def Vgcu_LastTokenOp : Vgcu_Op<"last_token", [Pure, InferTypeOpAdaptorWithIsComp
   let hasVerifier = 1;
 }
 
-def Vgcu_MoeRouterOp : Vgcu_Op<"moe_router", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
-  let summary = "mixture-of-experts routing: gate GEMM, softmax, top-k";
+def Vgcu_MlaAttentionOp : Vgcu_Op<"mla_attention", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "multi-head latent attention (DeepSeek-V2/V3) over a latent KV cache";
   let description = [{
-    `logits = x · gateᵀ` (in the model dtype), `p = softmax(f32(logits))`, the `top_k`
-    largest `p` per token (ties to the lower expert) with their expert ids, divided by their
-    sum when `renormalize` is set, rounded to the model dtype: Hugging Face's
-    MixtralSparseMoeBlock / Qwen2MoeSparseMoeBlock routing. `gate` is `[num_experts, hidden]`.
+    `query` is `[T, H·(nope + rope)]` (each head's no-rotary part, then its rotary part),
+    `latent` the normalized compressed KV `[T, kv_lora]` and `key_rope` the one rotary key
+    shared by all heads `[T, rope]`. Both rotary parts are rotated in GPT-J pairs `(2i, 2i + 1)`
+    with frequency `i` (DeepSeek's de-interleave then rotate_half, up to a permutation of the
+    rotary channels that queries and keys share), with `theta` and `rope_scaling`. Head `h`'s
+    key is `[latent · kv_bₕᵀ(nope rows), key_rope]` and its value `latent · kv_bₕᵀ(v rows)`, where
+    `kv_b` is `[H·(nope + v), kv_lora]` (kv_b_proj's weight, per head its nope rows then its v
+    rows). Causal attention with `scale`, softmax in f32; the result is `[T, H·v]`. What the
+    cache keeps per token is `latent` and the rotated `key_rope`: `kv_lora + rope` values.
+
+    ```mlir
+    %o = vgcu.mla_attention %pos, %q, %c, %kpe, %kv_b {num_heads = 4 : i64,
+            qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64, v_head_dim = 16 : i64,
+            scale = 0.2 : f64, theta = 1.0e+04 : f64}
+        : (tensor<?xi64>, tensor<?x96xf32>, tensor<?x32xf32>, tensor<?x8xf32>,
+           tensor<128x32xf32>) -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Vgcu_IndexTensor:$positions, Vgcu_FloatTensor:$query,
+                       Vgcu_FloatTensor:$latent, Vgcu_FloatTensor:$key_rope,
+                       Vgcu_FloatTensor:$kv_b, PositiveI64Attr:$num_heads,
+                       PositiveI64Attr:$qk_nope_head_dim, PositiveI64Attr:$qk_rope_head_dim,
+                       PositiveI64Attr:$v_head_dim, PositiveF64Attr:$scale, PositiveF64Attr:$theta,
+                       OptionalAttr<Vgcu_RopeScalingAttr>:$rope_scaling);
+  let results = (outs Vgcu_FloatTensor:$result);
+  let assemblyFormat = [{
+    $positions `,` $query `,` $latent `,` $key_rope `,` $kv_b attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vgcu_MoeRouterOp : Vgcu_Op<"moe_router", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "mixture-of-experts routing: gate GEMM, scores, (group-limited) top-k";
+  let description = [{
+    `logits = x · gateᵀ` (in the model dtype, or in f32 from f32 copies with `route_in_f32`),
+    scores `s = softmax(f32(logits))` (or `sigmoid`, `scoring sigmoid`), the `top_k` largest
+    per token (ties to the lower expert) with their expert ids, divided by their sum when
+    `renormalize` is set and multiplied by `scaling_factor` when given; rounded to the model
+    dtype, or kept in f32 with `route_in_f32`. `gate` is `[num_experts, hidden]`: Hugging
+    Face's MixtralSparseMoeBlock / Qwen2MoeSparseMoeBlock routing and DeepSeek's MoEGate.
+
+    DeepSeek's group-limited routing: with `num_groups`, the experts form that many equal
+    groups, each scored by its largest score (`group_score max`, V2) or the sum of its two
+    largest (`top2_sum`, V3); the scores of experts outside the `topk_groups` best groups are
+    set to 0 before the top-k. With a `correction_bias` `[num_experts]` (V3's
+    `e_score_correction_bias`) the choice is made on `s + bias` and the weights are the
+    chosen experts' unbiased `s`.
 
     ```mlir
     %w, %ids = vgcu.moe_router %x, %gate {top_k = 2 : i64, renormalize}
         : tensor<?x4096xbf16>, tensor<8x4096xbf16> -> tensor<?x2xbf16>, tensor<?x2xi64>
+    %w3, %ids3 = vgcu.moe_router %x, %gate bias(%b : tensor<256xf32>) scoring sigmoid
+        group_score top2_sum {top_k = 8 : i64, renormalize, num_groups = 8 : i64,
+        topk_groups = 4 : i64, scaling_factor = 2.5 : f64, route_in_f32}
+        : tensor<?x7168xbf16>, tensor<256x7168xbf16> -> tensor<?x8xf32>, tensor<?x8xi64>
     ```
   }];
   let arguments = (ins Vgcu_FloatTensor:$input, Vgcu_FloatTensor:$gate,
-                       PositiveI64Attr:$top_k, UnitAttr:$renormalize);
+                       Optional<Vgcu_FloatTensor>:$correction_bias,
+                       PositiveI64Attr:$top_k, UnitAttr:$renormalize,
+                       MoeScoringProp:$scoring, MoeGroupScoreProp:$group_score,
+                       OptionalAttr<PositiveI64Attr>:$num_groups,
+                       OptionalAttr<PositiveI64Attr>:$topk_groups,
+                       OptionalAttr<PositiveF64Attr>:$scaling_factor, UnitAttr:$route_in_f32);
   let results = (outs Vgcu_FloatTensor:$weights, Vgcu_IndexTensor:$ids);
   let assemblyFormat = [{
-    $input `,` $gate attr-dict `:` type($input) `,` type($gate) `->` type($weights) `,` type($ids)
+    $input `,` $gate (`bias` `(` $correction_bias^ `:` type($correction_bias) `)`)?
+    (`scoring` $scoring^)? (`group_score` $group_score^)? attr-dict `:` type($input) `,`
+    type($gate) `->` type($weights) `,` type($ids)
   }];
+  let builders = [
+    // Softmax top-k routing (Mixtral, Qwen-MoE).
+    OpBuilder<(ins "mlir::Value":$input, "mlir::Value":$gate, "int64_t":$top_k,
+                   "bool":$renormalize), [{
+      build($_builder, $_state, input, gate, /*correction_bias=*/mlir::Value(),
+            $_builder.getI64IntegerAttr(top_k),
+            renormalize ? $_builder.getUnitAttr() : mlir::UnitAttr(),
+            ::vgcu::MoeScoring::softmax, ::vgcu::MoeGroupScore::max, /*num_groups=*/nullptr,
+            /*topk_groups=*/nullptr, /*scaling_factor=*/nullptr, /*route_in_f32=*/nullptr);
+    }]>
+  ];
   let hasVerifier = 1;
 }
 
@@ -544,7 +610,9 @@ def Vgcu_MoeExpertsOp : Vgcu_Op<"moe_experts",
     parallelism each rank holds a slice of every expert's intermediate dimension. With
     `shared` operands (Qwen2-MoE) a shared expert of the same form (`shared_gate_up`
     `[2·Is, hidden]`, `shared_down` `[hidden, Is]`) runs on every token, scaled by
-    `sigmoid(x · shared_gateᵀ)` (`shared_gate` `[1, hidden]`), and is added. With
+    `sigmoid(x · shared_gateᵀ)` when there is a `shared_gate` `[1, hidden]` (Qwen2-MoE; the
+    shared experts of DeepSeekMoE have none), and is added. Routing weights in f32 (DeepSeek)
+    make the routed sum f32, rounded to the model dtype before the shared expert is added. With
     `expert_parallel = n` the experts are split over `n` expert-parallel ranks: a rank's
     `gate_up` and `down` stack only its `num_experts / n` consecutive experts (those of its
     expert-parallel index), its result sums only their contributions, and the shared expert
@@ -567,8 +635,8 @@ def Vgcu_MoeExpertsOp : Vgcu_Op<"moe_experts",
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weights `,` $ids `,` $gate_up `,` $down
-    (`shared` `(` $shared_gate_up^ `,` $shared_down `,` $shared_gate `)`)? attr-dict `:`
-    functional-type(operands, results)
+    (`shared` `(` $shared_gate_up^ `,` $shared_down `)`)? (`shared_gate` `(` $shared_gate^ `)`)?
+    attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

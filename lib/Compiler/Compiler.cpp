@@ -222,6 +222,26 @@ llvm::Expected<llvm::json::Object> vgcu::summarize(const ModelSource &source, Mo
   auto counts = summarizeProgram(source.configPath, graph, fused, sharded, kernels, tensorParallel);
   if (!counts)
     return counts.takeError();
+  // DeepSeek-V3's multi-token-prediction layers: in the checkpoint, not in the program. Each
+  // is a decoder layer like the last one, plus enorm, hnorm, eh_proj and shared_head.norm
+  // (its embedding and head are the model's).
+  int64_t mtpLayers = config.json.getInteger("num_nextn_predict_layers").value_or(0);
+  if (mtpLayers > 0 && graph && config.numHiddenLayers > 0) {
+    auto params = ParamTable::fromModule(graph);
+    if (!params)
+      return params.takeError();
+    std::string last = "model.layers." + std::to_string(config.numHiddenLayers - 1) + ".";
+    CheckedInt64 perLayer = CheckedInt64(3) * config.hiddenSize +
+                            CheckedInt64(2) * config.hiddenSize * config.hiddenSize;
+    for (const auto &[name, info] : params->params())
+      if (llvm::StringRef(name).starts_with(last))
+        perLayer += countElements(info.shape);
+    CheckedInt64 total = perLayer * mtpLayers;
+    if (!total.get())
+      return countOverflow(source.configPath);
+    summary["mtp_layers"] = mtpLayers;
+    summary["mtp_parameters"] = *total.get();
+  }
   for (auto &[key, value] : *counts)
     summary[key] = std::move(value);
   return summary;
@@ -307,6 +327,18 @@ llvm::Expected<llvm::json::Object> vgcu::summarizeProgram(llvm::StringRef source
     }
     summary["kernel_launches"] = llvm::json::Object{
         {"per_decoder_layer", worst}, {"per_layer", std::move(layers)}, {"total", total}};
+    // What the paged cache keeps per token and rank, over every attention layer (multi-head
+    // latent attention: the latent and the rotary key instead of keys and values).
+    int64_t cacheBytes = 0;
+    if (decode)
+      decode.walk([&](gcu::KvCacheOp cache) {
+        for (Value buffer : {cache.getKeyCache(), cache.getValueCache()}) {
+          auto type = cast<MemRefType>(buffer.getType());
+          cacheBytes += type.getDimSize(2) * type.getDimSize(3) *
+                        type.getElementType().getIntOrFloatBitWidth() / 8;
+        }
+      });
+    summary["kv_cache_bytes_per_token"] = cacheBytes;
   }
   return summary;
 }

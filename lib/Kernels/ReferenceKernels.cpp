@@ -311,12 +311,13 @@ void attend(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
                                           : std::numeric_limits<float>::lowest();
   scores = scores.masked_fill(masked, lowest);
   at::Tensor probs = at::softmax(scores.to(at::kFloat), -1).to(type);
+  int64_t valueDim = v.size(2); // multi-head latent attention: not the query's head_dim
   at::Tensor context =
       at::bmm(probs.to(compute).view({kvHeads, group * tokens, keys}),
               v.to(compute).permute({1, 0, 2}))
-          .view({kvHeads, group, tokens, headDim})
+          .view({kvHeads, group, tokens, valueDim})
           .permute({2, 0, 1, 3})
-          .reshape({tokens, heads * headDim});
+          .reshape({tokens, heads * valueDim});
   out.copy_(context);
 }
 
@@ -331,11 +332,12 @@ at::Tensor gatherCache(const at::Tensor &cache, const at::Tensor &blockTable, in
 
 void writeCache(const at::Tensor &key, const at::Tensor &value, const at::Tensor &slots,
                 at::Tensor &keyCache, at::Tensor &valueCache) {
-  int64_t kvHeads = keyCache.size(2), headDim = keyCache.size(3);
-  keyCache.view({-1, kvHeads, headDim})
-      .index_copy_(0, slots, key.reshape({-1, kvHeads, headDim}).to(keyCache.scalar_type()));
-  valueCache.view({-1, kvHeads, headDim})
-      .index_copy_(0, slots, value.reshape({-1, kvHeads, headDim}).to(valueCache.scalar_type()));
+  // Each cache by its own shape: the value cache may be narrower (MLA's rotary key).
+  for (auto [source, cache] : {std::pair(&key, &keyCache), std::pair(&value, &valueCache)}) {
+    int64_t kvHeads = cache->size(2), headDim = cache->size(3);
+    cache->view({-1, kvHeads, headDim})
+        .index_copy_(0, slots, source->reshape({-1, kvHeads, headDim}).to(cache->scalar_type()));
+  }
 }
 
 /// Attention of the new tokens: over themselves (prefill, a sequence starting at position
@@ -446,16 +448,43 @@ KernelLibrary buildReferenceLibrary() {
     auto router = cast<gcu::MoeRouterOp>(op);
     int64_t input = regs[router.getInput()], gate = regs[router.getGate()],
             weights = regs[router.getWeights()], ids = regs[router.getIds()];
+    int64_t bias = router.getCorrectionBias() ? regs[router.getCorrectionBias()] : -1;
     int64_t topK = router.getTopK();
-    bool renormalize = router.getRenormalize();
+    bool renormalize = router.getRenormalize(), inF32 = router.getRouteInF32();
+    bool sigmoid = router.getScoring() == vgcu::MoeScoring::sigmoid;
+    bool topTwoSum = router.getGroupScore() == vgcu::MoeGroupScore::top2_sum;
+    std::optional<int64_t> groups = optionalInt(router.getNumGroupsAttr()),
+                           topGroups = optionalInt(router.getTopkGroupsAttr());
+    std::optional<double> factor = optionalDouble(router.getScalingFactorAttr());
     return Instruction([=](Frame &f, RuntimeState &) {
-      // Hugging Face's routing: logits in the model dtype, softmax in f32, top-k, then
-      // (optionally) the renormalisation, in f32, and one rounding.
-      at::Tensor logits = linear(f.tensors[input], f.tensors[gate], at::Tensor());
-      at::Tensor probabilities = at::softmax(logits.to(at::kFloat), -1);
-      auto [values, indices] = at::topk(probabilities, topK, -1);
+      // Hugging Face's routing: logits in the model dtype (DeepSeek's MoEGate: in f32), scores
+      // in f32, top-k, then (optionally) the renormalisation and scaling in f32, and one
+      // rounding.
+      at::Tensor logits =
+          inF32 ? linear(f.tensors[input].to(at::kFloat), f.tensors[gate].to(at::kFloat),
+                         at::Tensor())
+                : linear(f.tensors[input], f.tensors[gate], at::Tensor());
+      at::Tensor scores = sigmoid ? at::sigmoid(logits.to(at::kFloat))
+                                  : at::softmax(logits.to(at::kFloat), -1);
+      at::Tensor choice = bias >= 0 ? scores + f.tensors[bias].to(at::kFloat).unsqueeze(0) : scores;
+      if (groups) {
+        // Experts outside the best topk_groups groups score 0 (DeepSeek's group limit).
+        int64_t experts = choice.size(1);
+        at::Tensor grouped = choice.view({-1, *groups, experts / *groups});
+        at::Tensor groupScores = topTwoSum ? std::get<0>(at::topk(grouped, 2, -1)).sum(-1)
+                                           : std::get<0>(grouped.max(-1));
+        at::Tensor chosen = std::get<1>(at::topk(groupScores, *topGroups, -1, true, false));
+        at::Tensor keep = at::zeros_like(groupScores).scatter(1, chosen, 1.0);
+        keep = keep.unsqueeze(-1).expand({-1, *groups, experts / *groups}).reshape({-1, experts});
+        choice = choice.masked_fill(keep.logical_not(), 0.0);
+      }
+      auto [values, indices] = at::topk(choice, topK, -1);
+      if (bias >= 0)
+        values = scores.gather(1, indices); // the weights are the unbiased scores
       if (renormalize)
         values = values / values.sum(-1, /*keepdim=*/true);
+      if (factor)
+        values = values * *factor;
       f.tensors[weights].copy_(values);
       f.tensors[ids].copy_(indices);
     });
@@ -479,7 +508,8 @@ KernelLibrary buildReferenceLibrary() {
       const at::Tensor &routeWeights = f.tensors[weights], &routeIds = f.tensors[ids];
       const at::Tensor &gateUpT = f.tensors[gateUp], &downT = f.tensors[down];
       int64_t hidden = x.size(1), intermediate = downT.size(1);
-      at::Tensor sum = at::zeros_like(x);
+      // In the weights' dtype: the model dtype, or f32 for DeepSeek (rounded once at the end).
+      at::Tensor sum = at::zeros(x.sizes(), x.options().dtype(routeWeights.scalar_type()));
       // Tokens grouped per expert, experts in ascending order (Hugging Face's loop): one
       // GEMM over the expert's gate and up rows with the SiLU·mul epilogue, one over its down
       // rows, each token's output scaled by its routing weight and added in the model dtype.
@@ -498,14 +528,17 @@ KernelLibrary buildReferenceLibrary() {
         at::Tensor scale = routeWeights.index_select(0, tokens).gather(1, slot);
         sum.index_add_(0, tokens, y * scale);
       }
+      sum = sum.to(x.scalar_type());
       if (sharedGateUp >= 0 && expertRank == 0) {
-        // Qwen2-MoE: sigmoid(x · gateᵀ) · shared_expert(x), added in the model dtype.
+        // Qwen2-MoE: sigmoid(x · gateᵀ) · shared_expert(x); DeepSeek: shared_experts(x);
+        // added in the model dtype.
         at::Tensor activated =
             activate(vgcu::Epilogue::silu_and_mul, linear(x, f.tensors[sharedGateUp], at::Tensor()))
                 .to(x.scalar_type());
         at::Tensor shared = linear(activated, f.tensors[sharedDown], at::Tensor());
-        at::Tensor gate = at::sigmoid(linear(x, f.tensors[sharedGate], at::Tensor()));
-        sum = sum + gate * shared;
+        if (sharedGate >= 0)
+          shared = at::sigmoid(linear(x, f.tensors[sharedGate], at::Tensor())) * shared;
+        sum = sum + shared;
       }
       f.tensors[out].copy_(sum);
     });
@@ -708,6 +741,74 @@ KernelLibrary buildReferenceLibrary() {
           attendPhase(phase, q, k, v, f.tensors[positions], f.tensors[keyCache],
                       f.tensors[valueCache], f.tensors[blocks], scale, window, softcap,
                       f.tensors[out]);
+        });
+      });
+
+  // Prefill expands the new tokens' keys and values with kv_b, as the reference model does;
+  // decode reads the context's latents from the cache and attends in the latent space.
+  add("gcu.mla_attention",
+      [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+        auto mla = cast<gcu::MlaAttentionOp>(op);
+        int64_t query = regs[mla.getQuery()], latent = regs[mla.getLatent()],
+                keyRope = regs[mla.getKeyRope()], kvB = regs[mla.getKvB()],
+                positions = regs[mla.getPositions()], slots = regs[mla.getSlotMapping()],
+                blocks = regs[mla.getBlockTable()], latentCache = regs[mla.getLatentCache()],
+                ropeCache = regs[mla.getRopeCache()], out = regs[mla.getOut()];
+        int64_t heads = mla.getNumHeads(), nope = mla.getQkNopeHeadDim(),
+                rope = mla.getQkRopeHeadDim(), valueDim = mla.getVHeadDim();
+        double scale = mla.getScale().convertToDouble();
+        RopeFrequencies frequencies =
+            ropeFrequencies(rope, mla.getTheta().convertToDouble(), vgcu::RotaryStyle::gptj,
+                            mla.getRopeScalingAttr());
+        gcu::AttentionPhase phase = mla.getPhase();
+        return Instruction([=](Frame &f, RuntimeState &) {
+          at::Tensor q = f.tensors[query].view({-1, heads, nope + rope});
+          at::Tensor c = f.tensors[latent];
+          int64_t lora = c.size(1);
+          at::ScalarType type = q.scalar_type();
+          auto [cos, sin] = rotaryTables(f.tensors[positions], frequencies, type);
+          at::Tensor qNope = q.narrow(-1, 0, nope);
+          at::Tensor qRope = rotate(q.narrow(-1, nope, rope), cos, sin, rope,
+                                    vgcu::RotaryStyle::gptj);
+          at::Tensor kRope = rotate(f.tensors[keyRope].view({-1, 1, rope}), cos, sin, rope,
+                                    vgcu::RotaryStyle::gptj);
+          writeCache(c, kRope, f.tensors[slots], f.tensors[latentCache], f.tensors[ropeCache]);
+          const at::Tensor &weight = f.tensors[kvB];
+          if (phase == gcu::AttentionPhase::prefill) {
+            at::Tensor kv = linear(c, weight, at::Tensor()).view({-1, heads, nope + valueDim});
+            at::Tensor k = at::cat({kv.narrow(-1, 0, nope), kRope.expand({-1, heads, rope})}, -1);
+            at::Tensor v = kv.narrow(-1, nope, valueDim);
+            attend(at::cat({qNope, qRope}, -1), k, v, f.tensors[positions],
+                   f.tensors[positions], scale, std::nullopt, std::nullopt, f.tensors[out]);
+            return;
+          }
+          const at::Tensor &queryPositions = f.tensors[positions];
+          int64_t context = queryPositions.max().item<int64_t>() + 1;
+          at::Tensor latents =
+              gatherCache(f.tensors[latentCache], f.tensors[blocks], context).view({context, lora});
+          at::Tensor ropes =
+              gatherCache(f.tensors[ropeCache], f.tensors[blocks], context).view({context, rope});
+          // The absorbed products in f32: their rounding cannot follow the expanded form's
+          // anyway, so they are as exact as they can be, and scores round to the model dtype.
+          at::ScalarType wide = at::kFloat;
+          at::Tensor w = weight.to(wide).view({heads, nope + valueDim, lora});
+          // q_nope · (W_uk · c) = (q_nope · W_uk) · c: the key rows absorbed into the query.
+          at::Tensor qLatent = at::bmm(qNope.to(wide).permute({1, 0, 2}), w.narrow(1, 0, nope));
+          at::Tensor scores = at::matmul(qLatent, latents.to(wide).t()) +
+                              at::matmul(qRope.to(wide).permute({1, 0, 2}),
+                                         ropes.to(wide).t());
+          scores = scores.to(type) * scale;
+          at::Tensor keyPositions = at::arange(context, queryPositions.options());
+          at::Tensor masked = keyPositions.unsqueeze(0) > queryPositions.unsqueeze(1);
+          double lowest = type == at::kHalf       ? -65504.0
+                          : type == at::kBFloat16 ? -3.3895313892515355e38
+                                                  : std::numeric_limits<float>::lowest();
+          at::Tensor probs = at::softmax(scores.masked_fill(masked, lowest).to(at::kFloat), -1)
+                                 .to(type);
+          // (p · c) · W_uvᵀ: the value rows applied to the weighted latents.
+          at::Tensor weighted = at::matmul(probs.to(wide), latents.to(wide));
+          at::Tensor values = at::bmm(weighted, w.narrow(1, nope, valueDim).transpose(1, 2));
+          f.tensors[out].copy_(values.permute({1, 0, 2}).reshape({-1, heads * valueDim}));
         });
       });
 

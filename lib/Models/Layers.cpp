@@ -228,18 +228,34 @@ Value SparseMoeBlock::forward(Value hiddenStates) {
   OpBuilder &b = ctx.builder();
   int64_t experts = moe.numExperts, intermediate = moe.intermediateSize;
   Value gate = param("gate.weight", {experts, hiddenSize});
-  auto router = MoeRouterOp::create(b, ctx.loc(child("gate")), hiddenStates, gate,
-                                    b.getI64IntegerAttr(moe.topK),
-                                    moe.renormalize ? b.getUnitAttr() : UnitAttr());
+  // DeepSeek's MoEGate takes the general form; Mixtral's and Qwen's the softmax top-k.
+  bool general = moe.routeInF32 || moe.sigmoidScoring || moe.scalingFactor || moe.numGroups ||
+                 moe.correctionBias;
+  MoeRouterOp router =
+      general
+          ? MoeRouterOp::create(
+                b, ctx.loc(child("gate")), hiddenStates, gate,
+                moe.correctionBias ? param("gate.e_score_correction_bias", {experts}) : Value(),
+                b.getI64IntegerAttr(moe.topK), moe.renormalize ? b.getUnitAttr() : UnitAttr(),
+                moe.sigmoidScoring ? MoeScoring::sigmoid : MoeScoring::softmax,
+                moe.groupTopTwoSum ? MoeGroupScore::top2_sum : MoeGroupScore::max,
+                moe.numGroups ? b.getI64IntegerAttr(moe.numGroups) : IntegerAttr(),
+                moe.numGroups ? b.getI64IntegerAttr(moe.topkGroups) : IntegerAttr(),
+                moe.scalingFactor ? b.getF64FloatAttr(*moe.scalingFactor) : FloatAttr(),
+                moe.routeInF32 ? b.getUnitAttr() : UnitAttr())
+          : MoeRouterOp::create(b, ctx.loc(child("gate")), hiddenStates, gate, moe.topK,
+                                moe.renormalize);
   Value gateUp = param("experts.gate_up.weight", {experts * 2 * intermediate, hiddenSize});
   Value down = param("experts.down.weight", {experts * hiddenSize, intermediate});
   SmallVector<StringRef> names(expertParts.begin(), expertParts.end());
   Value sharedGateUp, sharedDown, sharedGate;
   if (int64_t shared = moe.sharedIntermediateSize) {
-    // Qwen2-MoE's shared_expert (a dense gated MLP) and its shared_expert_gate.
-    sharedGateUp = param("shared_expert.gate_up_proj.weight", {2 * shared, hiddenSize});
-    sharedDown = param("shared_expert.down_proj.weight", {hiddenSize, shared});
-    sharedGate = param("shared_expert_gate.weight", {1, hiddenSize});
+    // Qwen2-MoE's shared_expert (a dense gated MLP) and its shared_expert_gate; DeepSeek's
+    // shared_experts.
+    sharedGateUp = param(moe.sharedModule + ".gate_up_proj.weight", {2 * shared, hiddenSize});
+    sharedDown = param(moe.sharedModule + ".down_proj.weight", {hiddenSize, shared});
+    if (moe.sharedGate)
+      sharedGate = param("shared_expert_gate.weight", {1, hiddenSize});
   }
   return MoeExpertsOp::create(b, ctx.loc(child("experts")), hiddenStates, router.getWeights(),
                               router.getIds(), gateUp, down, sharedGateUp, sharedDown,

@@ -301,7 +301,8 @@ llvm::Error EntryBinder::bindOp(Operation *op, BoundEntry &entry) {
     auto &shapes = executor.cacheShapes;
     if (static_cast<int64_t>(shapes.size()) <= layer)
       shapes.resize(layer + 1);
-    shapes[layer] = {type.getDimSize(2), type.getDimSize(3), static_cast<int64_t>(*scalar)};
+    shapes[layer] = {type.getDimSize(2), type.getDimSize(3),
+                     cache.getValueCache().getType().getDimSize(3), static_cast<int64_t>(*scalar)};
     return add([=](Frame &f, RuntimeState &state) {
       f.tensors[key] = state.kvCaches[layer].first;
       f.tensors[value] = state.kvCaches[layer].second;
@@ -434,8 +435,8 @@ llvm::Error Executor::resetCache(int64_t maxTokens) {
     return llvm::Error::success();
   uint64_t bytes = 0;
   for (const CacheShape &shape : cacheShapes) {
-    uint64_t layerBytes = 2 * at::elementSize(static_cast<at::ScalarType>(shape.dtype));
-    for (int64_t factor : {blocks, blockSize, shape.kvHeads, shape.headDim})
+    uint64_t layerBytes = at::elementSize(static_cast<at::ScalarType>(shape.dtype));
+    for (int64_t factor : {blocks, blockSize, shape.kvHeads, shape.headDim + shape.valueHeadDim})
       if (__builtin_mul_overflow(layerBytes, static_cast<uint64_t>(factor), &layerBytes))
         return makeError("a KV cache for {0} tokens would be larger than 2^64 bytes", maxTokens);
     if (__builtin_add_overflow(bytes, layerBytes, &bytes))
@@ -447,8 +448,9 @@ llvm::Error Executor::resetCache(int64_t maxTokens) {
   try {
     for (const CacheShape &shape : cacheShapes) {
       auto options = at::TensorOptions().dtype(static_cast<at::ScalarType>(shape.dtype));
-      std::vector<int64_t> sizes{blocks, blockSize, shape.kvHeads, shape.headDim};
-      state.kvCaches.emplace_back(at::zeros(sizes, options), at::zeros(sizes, options));
+      std::vector<int64_t> keySizes{blocks, blockSize, shape.kvHeads, shape.headDim};
+      std::vector<int64_t> valueSizes{blocks, blockSize, shape.kvHeads, shape.valueHeadDim};
+      state.kvCaches.emplace_back(at::zeros(keySizes, options), at::zeros(valueSizes, options));
     }
   } catch (const c10::Error &error) {
     failure = error.what_without_backtrace();

@@ -37,7 +37,7 @@ std::string forbiddenWrite(Value buffer, Operation *writer) {
   if (isa<gcu::AllocOp>(producer))
     return "";
   if (isa<gcu::KvCacheOp>(producer))
-    return isa<gcu::ReshapeAndCacheOp, gcu::FusedRopeCacheAttentionOp>(writer)
+    return isa<gcu::ReshapeAndCacheOp, gcu::FusedRopeCacheAttentionOp, gcu::MlaAttentionOp>(writer)
                ? ""
                : "a KV cache (only the cache-writing kernels may)";
   if (isa<gcu::WeightOp>(producer))

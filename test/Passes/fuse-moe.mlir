@@ -122,7 +122,7 @@ func.func @packed(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
 // CHECK-DAG: %[[SGU:.*]] = vgcu.param "m.mlp.shared_expert.gate_up_proj.weight" : tensor<8x8xf32>
 // CHECK-DAG: %[[SD:.*]] = vgcu.param "m.mlp.shared_expert.down_proj.weight" : tensor<8x4xf32>
 // CHECK-DAG: %[[SG:.*]] = vgcu.param "m.mlp.shared_expert_gate.weight" : tensor<1x8xf32>
-// CHECK: %[[Y:.*]] = vgcu.moe_experts {{.*}} shared(%[[SGU]], %[[SD]], %[[SG]])
+// CHECK: %[[Y:.*]] = vgcu.moe_experts {{.*}} shared(%[[SGU]], %[[SD]]) shared_gate(%[[SG]])
 // CHECK-NOT: vgcu.sigmoid
 // CHECK: return %[[Y]]
 func.func @shared(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {

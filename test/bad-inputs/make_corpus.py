@@ -507,6 +507,23 @@ def config_cases(tmp):
                     moe_intermediate_size=8, mlp_only_layers=[5], head_dim=4),
              "config.json: field 'mlp_only_layers' must hold layer indices below "
              "num_hidden_layers (1)")
+    deepseek = dict(architectures=["DeepseekV2ForCausalLM"], n_routed_experts=4,
+                    num_experts_per_tok=2, moe_intermediate_size=8, kv_lora_rank=8,
+                    qk_nope_head_dim=4, qk_rope_head_dim=4, v_head_dim=4)
+    cfg_case("cfg-deepseek-topk-method", "DeepSeek-V2 with topk_method 'random'",
+             config(**deepseek, topk_method="random"),
+             "config.json: field 'topk_method' is 'random'; MoEGate has greedy, "
+             "group_limited_greedy and noaux_tc")
+    cfg_case("cfg-deepseek-groups-indivisible", "DeepSeek-V2 with 4 experts in 3 groups",
+             config(**deepseek, topk_method="group_limited_greedy", n_group=3, topk_group=1),
+             "config.json: field 'n_group' (3) does not divide n_routed_experts (4)")
+    cfg_case("cfg-deepseek-odd-rope", "DeepSeek-V2 with qk_rope_head_dim 3",
+             config(**dict(deepseek, qk_rope_head_dim=3)),
+             "config.json: field 'qk_rope_head_dim' (3) must be even: rotary rotates pairs")
+    cfg_case("cfg-deepseek-rope-linear", "DeepSeek-V2 with linear rope scaling",
+             config(**deepseek, rope_scaling={"type": "linear", "factor": 2.0}),
+             "config.json: field 'rope_scaling' has type 'linear'; DeepSeek's rotary is plain "
+             "or yarn")
     cfg_case("cfg-unsupported-activation", "hidden_act is 'swiglu'", config(hidden_act="swiglu"),
              "config.json: field 'hidden_act' names activation 'swiglu', which vgcu does not "
              "support")

@@ -45,6 +45,28 @@ struct MoeConfig {
   std::vector<bool> sparseLayers;
   /// The intermediate size of a shared expert every token goes through (Qwen2-MoE), or 0.
   int64_t sharedIntermediateSize = 0;
+  /// The shared expert's module, and whether `shared_expert_gate` (a sigmoid) scales it
+  /// (Qwen2-MoE's `shared_expert` has one; DeepSeek's `shared_experts` none).
+  std::string sharedModule = "shared_expert";
+  bool sharedGate = true;
+  /// DeepSeek's MoEGate: logits and weights in f32, sigmoid scores (V3), the weights scaled
+  /// by routed_scaling_factor, group-limited choice (by the best score of a group, or the
+  /// sum of its two best with V3's e_score_correction_bias).
+  bool routeInF32 = false;
+  bool sigmoidScoring = false;
+  std::optional<double> scalingFactor;
+  int64_t numGroups = 0, topkGroups = 0;
+  bool groupTopTwoSum = false;
+  bool correctionBias = false;
+};
+
+/// Multi-head latent attention (DeepSeek-V2/V3).
+struct MlaConfig {
+  /// 0: queries come from q_proj; otherwise q_a_proj → q_a_layernorm → q_b_proj.
+  int64_t qLoraRank = 0;
+  int64_t kvLoraRank = 0;
+  int64_t qkNopeHeadDim = 0, qkRopeHeadDim = 0, vHeadDim = 0;
+  double softmaxScale = 1.0;
 };
 
 /// More decoder layers than this marks a config as corrupt: the graph holds every layer's
@@ -81,6 +103,7 @@ struct ModelConfig {
   std::vector<std::optional<int64_t>> slidingWindows;
   /// The routed experts, for a mixture-of-experts model.
   std::optional<MoeConfig> moe;
+  std::optional<MlaConfig> mla;
   llvm::json::Object json;
 };
 

@@ -59,7 +59,9 @@ private:
   BoundEntry prefillEntry, decodeEntry;
   /// Per attention layer: what its KV cache holds.
   struct CacheShape {
-    int64_t kvHeads, headDim, dtype;
+    /// The value cache's head_dim differs from the key cache's under multi-head latent
+    /// attention (the latent and the rotary key).
+    int64_t kvHeads, headDim, valueHeadDim, dtype;
   };
   std::vector<CacheShape> cacheShapes;
   at::Tensor blockTable;

@@ -117,12 +117,18 @@ func.func @kv_cache_dynamic_head_dim() {
 
 // -----
 
-// The custom form has one type for both caches; in the generic form AllTypesMatch rejects a
-// mismatch before KvCacheOp::verify, whose "key and value caches must have the same type"
-// cannot be reached.
+// Key and value caches may differ in head_dim only (multi-head latent attention).
 func.func @kv_cache_type_mismatch() {
-  // expected-error @+1 {{'gcu.kv_cache' op failed to verify that all of {key_cache, value_cache} have same type}}
-  %kc, %vc = "gcu.kv_cache"() <{layer = 0 : i64}> : () -> (memref<?x64x2x16xf32>, memref<?x64x2x16xbf16>)
+  // expected-error @+1 {{'gcu.kv_cache' op key and value caches must differ in head_dim at most}}
+  %kc, %vc = gcu.kv_cache {layer = 0 : i64} : memref<?x64x2x16xf32>, memref<?x64x2x16xbf16>
+  return
+}
+
+// -----
+
+func.func @kv_cache_heads_mismatch() {
+  // expected-error @+1 {{'gcu.kv_cache' op key and value caches must differ in head_dim at most}}
+  %kc, %vc = gcu.kv_cache {layer = 0 : i64} : memref<?x64x1x32xf32>, memref<?x64x2x8xf32>
   return
 }
 
@@ -1631,5 +1637,21 @@ func.func @topk_exceeds(%p: memref<?x8xf32>, %w: memref<?x9xf32>, %ids: memref<?
 func.func @scatter_src_shape(%p: memref<?x8xf32>, %ids: memref<?x2xi64>, %w: memref<?x3xf32>) {
   // expected-error @+1 {{'gcu.scatter' op src shape [?, 3] does not match the expected [?, 2]}}
   gcu.scatter ins(%p, %ids, %w : memref<?x8xf32>, memref<?x2xi64>, memref<?x3xf32>) outs(%p : memref<?x8xf32>) {dim = 1 : i64}
+  return
+}
+
+// -----
+
+func.func @mla_kv_b_rows(%q: memref<?x96xf32>, %c: memref<?x32xf32>, %kpe: memref<?x8xf32>, %kvb: memref<96x32xf32>, %pos: memref<?xi64>, %lc: memref<?x64x1x32xf32>, %rc: memref<?x64x1x8xf32>, %o: memref<?x64xf32>) {
+  // expected-error @+1 {{'gcu.mla_attention' op kv_b shape [96, 32] does not match the expected [128, 32]}}
+  gcu.mla_attention ins(%q, %c, %kpe, %kvb, %pos, %pos, %pos : memref<?x96xf32>, memref<?x32xf32>, memref<?x8xf32>, memref<96x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%lc, %rc : memref<?x64x1x32xf32>, memref<?x64x1x8xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64, v_head_dim = 16 : i64, scale = 0.2 : f64, theta = 1.0e+04 : f64}
+  return
+}
+
+// -----
+
+func.func @moe_router_f32_weights(%x: memref<?x64xbf16>, %gate: memref<8x64xbf16>, %w: memref<?x2xbf16>, %ids: memref<?x2xi64>) {
+  // expected-error @+1 {{'gcu.moe_router' op route_in_f32 weights must be f32}}
+  gcu.moe_router ins(%x, %gate : memref<?x64xbf16>, memref<8x64xbf16>) outs(%w, %ids : memref<?x2xbf16>, memref<?x2xi64>) {top_k = 2 : i64, route_in_f32}
   return
 }

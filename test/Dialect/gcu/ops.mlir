@@ -418,13 +418,18 @@ func.func @gemma2_kernels(%x: memref<?x64xbf16>, %r: memref<?x64xbf16>, %w1: mem
 
 // Mixture-of-experts kernels.
 // CHECK-LABEL: func.func @moe_kernels
-func.func @moe_kernels(%p: memref<?x8xf32>, %x: memref<?x64xf32>, %gate: memref<8x64xf32>, %w: memref<?x2xf32>, %ids: memref<?x2xi64>, %gate_up: memref<256x64xf32>, %down: memref<512x16xf32>, %y: memref<?x64xf32>, %sgu: memref<64x64xf32>, %sd: memref<64x32xf32>, %sg: memref<1x64xf32>) {
+func.func @moe_kernels(%wf: memref<?x2xf32>, %bias: memref<8xf32>, %p: memref<?x8xf32>, %x: memref<?x64xf32>, %gate: memref<8x64xf32>, %w: memref<?x2xf32>, %ids: memref<?x2xi64>, %gate_up: memref<256x64xf32>, %down: memref<512x16xf32>, %y: memref<?x64xf32>, %sgu: memref<64x64xf32>, %sd: memref<64x32xf32>, %sg: memref<1x64xf32>) {
   // CHECK: gcu.moe_router ins(%{{.*}}, %{{.*}} : memref<?x64xf32>, memref<8x64xf32>) outs(%{{.*}}, %{{.*}} : memref<?x2xf32>, memref<?x2xi64>) {renormalize, top_k = 2 : i64}
   gcu.moe_router ins(%x, %gate : memref<?x64xf32>, memref<8x64xf32>) outs(%w, %ids : memref<?x2xf32>, memref<?x2xi64>) {top_k = 2 : i64, renormalize}
   // CHECK: gcu.fused_moe ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>, memref<256x64xf32>, memref<512x16xf32>) outs(%{{.*}} : memref<?x64xf32>) {num_experts = 8 : i64}
   gcu.fused_moe ins(%x, %w, %ids, %gate_up, %down : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>, memref<256x64xf32>, memref<512x16xf32>) outs(%y : memref<?x64xf32>) {num_experts = 8 : i64}
-  // CHECK: gcu.fused_moe {{.*}} shared(%{{.*}}, %{{.*}}, %{{.*}} : memref<64x64xf32>, memref<64x32xf32>, memref<1x64xf32>) outs
-  gcu.fused_moe ins(%x, %w, %ids, %gate_up, %down : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>, memref<256x64xf32>, memref<512x16xf32>) shared(%sgu, %sd, %sg : memref<64x64xf32>, memref<64x32xf32>, memref<1x64xf32>) outs(%y : memref<?x64xf32>) {num_experts = 8 : i64}
+  // CHECK: gcu.fused_moe {{.*}} shared(%{{.*}}, %{{.*}} : memref<64x64xf32>, memref<64x32xf32>) shared_gate(%{{.*}} : memref<1x64xf32>) outs
+  gcu.fused_moe ins(%x, %w, %ids, %gate_up, %down : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>, memref<256x64xf32>, memref<512x16xf32>) shared(%sgu, %sd : memref<64x64xf32>, memref<64x32xf32>) shared_gate(%sg : memref<1x64xf32>) outs(%y : memref<?x64xf32>) {num_experts = 8 : i64}
+  // DeepSeekMoE: shared experts without a gate, f32 routing weights.
+  // CHECK: gcu.fused_moe {{.*}} shared(%{{.*}}, %{{.*}} : memref<64x64xf32>, memref<64x32xf32>) outs
+  gcu.fused_moe ins(%x, %wf, %ids, %gate_up, %down : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>, memref<256x64xf32>, memref<512x16xf32>) shared(%sgu, %sd : memref<64x64xf32>, memref<64x32xf32>) outs(%y : memref<?x64xf32>) {num_experts = 8 : i64}
+  // CHECK: gcu.moe_router ins({{.*}}) bias(%{{.*}} : memref<8xf32>) outs({{.*}}) scoring sigmoid group_score top2_sum {num_groups = 4 : i64, renormalize, route_in_f32, scaling_factor = 2.500000e+00 : f64, top_k = 2 : i64, topk_groups = 2 : i64}
+  gcu.moe_router ins(%x, %gate : memref<?x64xf32>, memref<8x64xf32>) bias(%bias : memref<8xf32>) outs(%wf, %ids : memref<?x2xf32>, memref<?x2xi64>) scoring sigmoid group_score top2_sum {top_k = 2 : i64, renormalize, num_groups = 4 : i64, topk_groups = 2 : i64, scaling_factor = 2.5 : f64, route_in_f32}
   // CHECK: gcu.topk ins(%{{.*}} : memref<?x8xf32>) outs(%{{.*}}, %{{.*}} : memref<?x2xf32>, memref<?x2xi64>) {k = 2 : i64}
   gcu.topk ins(%p : memref<?x8xf32>) outs(%w, %ids : memref<?x2xf32>, memref<?x2xi64>) {k = 2 : i64}
   // CHECK: gcu.scatter ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<?x8xf32>, memref<?x2xi64>, memref<?x2xf32>) outs(%{{.*}} : memref<?x8xf32>) {dim = 1 : i64}
@@ -432,5 +437,15 @@ func.func @moe_kernels(%p: memref<?x8xf32>, %x: memref<?x64xf32>, %gate: memref<
   // Half of 16 experts on this rank: the same stacked sizes as 8 whole experts.
   // CHECK: gcu.fused_moe {{.*}} {expert_parallel = 2 : i64, num_experts = 16 : i64}
   gcu.fused_moe ins(%x, %w, %ids, %gate_up, %down : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>, memref<256x64xf32>, memref<512x16xf32>) outs(%y : memref<?x64xf32>) {num_experts = 16 : i64, expert_parallel = 2 : i64}
+  return
+}
+
+// Multi-head latent attention: the latent cache and the rotary-key cache differ in width.
+// CHECK-LABEL: func.func @mla
+func.func @mla(%q: memref<?x96xf32>, %c: memref<?x32xf32>, %kpe: memref<?x8xf32>, %kvb: memref<128x32xf32>, %pos: memref<?xi64>, %slots: memref<?xi64>, %blocks: memref<?xi64>, %o: memref<?x64xf32>) {
+  // CHECK: gcu.kv_cache {layer = 0 : i64} : memref<?x64x1x32xf32>, memref<?x64x1x8xf32>
+  %lc, %rc = gcu.kv_cache {layer = 0 : i64} : memref<?x64x1x32xf32>, memref<?x64x1x8xf32>
+  // CHECK: gcu.mla_attention ins({{.*}}) inouts({{.*}} : memref<?x64x1x32xf32>, memref<?x64x1x8xf32>) outs({{.*}}) decode {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64, scale = 2.000000e-01 : f64, theta = 1.000000e+04 : f64, v_head_dim = 16 : i64}
+  gcu.mla_attention ins(%q, %c, %kpe, %kvb, %pos, %slots, %blocks : memref<?x96xf32>, memref<?x32xf32>, memref<?x8xf32>, memref<128x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%lc, %rc : memref<?x64x1x32xf32>, memref<?x64x1x8xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64, v_head_dim = 16 : i64, scale = 0.2 : f64, theta = 1.0e+04 : f64}
   return
 }

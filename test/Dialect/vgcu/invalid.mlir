@@ -1757,7 +1757,7 @@ func.func @moe_experts_modules(%x: tensor<?x64xf32>, %w: tensor<?x2xf32>, %ids: 
 
 func.func @moe_shared_expert_shapes(%x: tensor<?x64xf32>, %w: tensor<?x2xf32>, %ids: tensor<?x2xi64>, %gate_up: tensor<512x64xf32>, %down: tensor<512x32xf32>, %sgu: tensor<100x64xf32>, %sd: tensor<64x64xf32>, %sg: tensor<1x64xf32>) {
   // expected-error @+1 {{'vgcu.moe_experts' op the shared expert must be [2·Is, hidden], [hidden, Is] and a [1, hidden] gate}}
-  %y = vgcu.moe_experts %x, %w, %ids, %gate_up, %down shared(%sgu, %sd, %sg) {num_experts = 8 : i64, expert_modules = ["w1", "w3", "w2"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<512x64xf32>, tensor<512x32xf32>, tensor<100x64xf32>, tensor<64x64xf32>, tensor<1x64xf32>) -> tensor<?x64xf32>
+  %y = vgcu.moe_experts %x, %w, %ids, %gate_up, %down shared(%sgu, %sd) shared_gate(%sg) {num_experts = 8 : i64, expert_modules = ["w1", "w3", "w2"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<512x64xf32>, tensor<512x32xf32>, tensor<100x64xf32>, tensor<64x64xf32>, tensor<1x64xf32>) -> tensor<?x64xf32>
   return
 }
 
@@ -1774,5 +1774,45 @@ func.func @topk_exceeds(%p: tensor<?x8xf32>) {
 func.func @scatter_index_rank(%p: tensor<?x8xf32>, %ids: tensor<?xi64>, %w: tensor<?xf32>) {
   // expected-error @+1 {{'vgcu.scatter' op index and src must have one shape, of the input's rank}}
   %d = vgcu.scatter %p, %ids, %w {dim = 1 : i64} : tensor<?x8xf32>, tensor<?xi64>, tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @mla_query_width(%pos: tensor<?xi64>, %q: tensor<?x90xf32>, %c: tensor<?x32xf32>, %kpe: tensor<?x8xf32>, %kvb: tensor<128x32xf32>) {
+  // expected-error @+1 {{'vgcu.mla_attention' op query width 90 is not num_heads x (qk_nope_head_dim + qk_rope_head_dim) = 96}}
+  %o = vgcu.mla_attention %pos, %q, %c, %kpe, %kvb {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64, v_head_dim = 16 : i64, scale = 0.2 : f64, theta = 1.0e+04 : f64} : (tensor<?xi64>, tensor<?x90xf32>, tensor<?x32xf32>, tensor<?x8xf32>, tensor<128x32xf32>) -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @mla_odd_rope(%pos: tensor<?xi64>, %q: tensor<?x92xf32>, %c: tensor<?x32xf32>, %kpe: tensor<?x7xf32>, %kvb: tensor<128x32xf32>) {
+  // expected-error @+1 {{'vgcu.mla_attention' op qk_rope_head_dim = 7 must be even to rotate in pairs}}
+  %o = vgcu.mla_attention %pos, %q, %c, %kpe, %kvb {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 7 : i64, v_head_dim = 16 : i64, scale = 0.2 : f64, theta = 1.0e+04 : f64} : (tensor<?xi64>, tensor<?x92xf32>, tensor<?x32xf32>, tensor<?x7xf32>, tensor<128x32xf32>) -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @moe_router_groups_indivisible(%x: tensor<?x64xf32>, %gate: tensor<8x64xf32>) {
+  // expected-error @+1 {{'vgcu.moe_router' op num_groups = 3 does not divide the 8 experts}}
+  %w, %ids = vgcu.moe_router %x, %gate {top_k = 2 : i64, num_groups = 3 : i64, topk_groups = 1 : i64} : tensor<?x64xf32>, tensor<8x64xf32> -> tensor<?x2xf32>, tensor<?x2xi64>
+  return
+}
+
+// -----
+
+func.func @moe_router_groups_alone(%x: tensor<?x64xf32>, %gate: tensor<8x64xf32>) {
+  // expected-error @+1 {{'vgcu.moe_router' op num_groups and topk_groups go together}}
+  %w, %ids = vgcu.moe_router %x, %gate {top_k = 2 : i64, num_groups = 4 : i64} : tensor<?x64xf32>, tensor<8x64xf32> -> tensor<?x2xf32>, tensor<?x2xi64>
+  return
+}
+
+// -----
+
+func.func @moe_router_bias_shape(%x: tensor<?x64xf32>, %gate: tensor<8x64xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{'vgcu.moe_router' op correction_bias must be [num_experts]}}
+  %w, %ids = vgcu.moe_router %x, %gate bias(%b : tensor<4xf32>) {top_k = 2 : i64} : tensor<?x64xf32>, tensor<8x64xf32> -> tensor<?x2xf32>, tensor<?x2xi64>
   return
 }

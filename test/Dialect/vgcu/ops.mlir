@@ -457,8 +457,15 @@ func.func @mixture_of_experts(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
   %sgu = vgcu.param "model.layers.0.mlp.shared_expert.gate_up_proj.weight" : tensor<128x64xf32>
   %sd = vgcu.param "model.layers.0.mlp.shared_expert.down_proj.weight" : tensor<64x64xf32>
   %sg = vgcu.param "model.layers.0.mlp.shared_expert_gate.weight" : tensor<1x64xf32>
-  // CHECK: vgcu.moe_experts [[X]], [[W]], [[IDS]], %{{.*}}, %{{.*}} shared(%{{.*}}, %{{.*}}, %{{.*}}) {expert_modules
-  %z = vgcu.moe_experts %x, %w, %ids, %gate_up, %down shared(%sgu, %sd, %sg) {num_experts = 8 : i64, expert_modules = ["gate_proj", "up_proj", "down_proj"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<512x64xf32>, tensor<512x32xf32>, tensor<128x64xf32>, tensor<64x64xf32>, tensor<1x64xf32>) -> tensor<?x64xf32>
+  // CHECK: vgcu.moe_experts [[X]], [[W]], [[IDS]], %{{.*}}, %{{.*}} shared(%{{.*}}, %{{.*}}) shared_gate(%{{.*}}) {expert_modules
+  %z = vgcu.moe_experts %x, %w, %ids, %gate_up, %down shared(%sgu, %sd) shared_gate(%sg) {num_experts = 8 : i64, expert_modules = ["gate_proj", "up_proj", "down_proj"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<512x64xf32>, tensor<512x32xf32>, tensor<128x64xf32>, tensor<64x64xf32>, tensor<1x64xf32>) -> tensor<?x64xf32>
+  // DeepSeek-V3's MoEGate: sigmoid scores, correction bias, groups by their two best, f32
+  // weights; DeepSeekMoE's shared experts have no gate.
+  %bias = vgcu.param "model.layers.0.mlp.gate.e_score_correction_bias" : tensor<8xf32>
+  // CHECK: %[[W3:.*]], %[[I3:.*]] = vgcu.moe_router [[X]], %{{.*}} bias(%{{.*}} : tensor<8xf32>) scoring sigmoid group_score top2_sum {num_groups = 4 : i64, renormalize, route_in_f32, scaling_factor = 2.500000e+00 : f64, top_k = 2 : i64, topk_groups = 2 : i64}
+  %w3, %ids3 = vgcu.moe_router %x, %gate bias(%bias : tensor<8xf32>) scoring sigmoid group_score top2_sum {top_k = 2 : i64, renormalize, num_groups = 4 : i64, topk_groups = 2 : i64, scaling_factor = 2.5 : f64, route_in_f32} : tensor<?x64xf32>, tensor<8x64xf32> -> tensor<?x2xf32>, tensor<?x2xi64>
+  // CHECK: vgcu.moe_experts [[X]], %[[W3]], %[[I3]], %{{.*}}, %{{.*}} shared(%{{.*}}, %{{.*}}) {expert_modules
+  %d = vgcu.moe_experts %x, %w3, %ids3, %gate_up, %down shared(%sgu, %sd) {num_experts = 8 : i64, expert_modules = ["gate_proj", "up_proj", "down_proj"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<512x64xf32>, tensor<512x32xf32>, tensor<128x64xf32>, tensor<64x64xf32>) -> tensor<?x64xf32>
   // A traced router's primitives: top-k of the probabilities, scattered into a dense matrix.
   // CHECK: %[[V:.*]], %[[I:.*]] = vgcu.topk %{{.*}} {k = 2 : i64} : tensor<?x8xf32> -> tensor<?x2xf32>, tensor<?x2xi64>
   // CHECK: vgcu.scatter %{{.*}}, %[[I]], %[[V]] {dim = 1 : i64} : tensor<?x8xf32>, tensor<?x2xi64>, tensor<?x2xf32>
@@ -471,4 +478,13 @@ func.func @mixture_of_experts(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
   // CHECK: vgcu.moe_experts {{.*}} {expert_modules = ["gate_proj", "up_proj", "down_proj"], expert_parallel = 4 : i64, num_experts = 8 : i64}
   %p = vgcu.moe_experts %x, %w, %ids, %gate_up4, %down4 {num_experts = 8 : i64, expert_parallel = 4 : i64, expert_modules = ["gate_proj", "up_proj", "down_proj"]} : (tensor<?x64xf32>, tensor<?x2xf32>, tensor<?x2xi64>, tensor<128x64xf32>, tensor<128x32xf32>) -> tensor<?x64xf32>
   return %y : tensor<?x64xf32>
+}
+
+// Multi-head latent attention over the latent KV cache.
+// CHECK-LABEL: func.func @mla
+func.func @mla(%pos: tensor<?xi64>, %q: tensor<?x96xbf16>, %c: tensor<?x32xbf16>, %kpe: tensor<?x8xbf16>) -> tensor<?x64xbf16> {
+  %kvb = vgcu.param "model.layers.0.self_attn.kv_b_proj.weight" : tensor<128x32xbf16>
+  // CHECK: vgcu.mla_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64, rope_scaling = #vgcu.rope<type = yarn, factor = 4.000000e+00, original_max_positions = 16>, scale = 2.000000e-01 : f64, theta = 1.000000e+04 : f64, v_head_dim = 16 : i64} : (tensor<?xi64>, tensor<?x96xbf16>, tensor<?x32xbf16>, tensor<?x8xbf16>, tensor<128x32xbf16>) -> tensor<?x64xbf16>
+  %o = vgcu.mla_attention %pos, %q, %c, %kpe, %kvb {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64, v_head_dim = 16 : i64, scale = 0.2 : f64, theta = 1.0e+04 : f64, rope_scaling = #vgcu.rope<type = yarn, factor = 4.0, original_max_positions = 16>} : (tensor<?xi64>, tensor<?x96xbf16>, tensor<?x32xbf16>, tensor<?x8xbf16>, tensor<128x32xbf16>) -> tensor<?x64xbf16>
+  return %o : tensor<?x64xbf16>
 }
