@@ -283,6 +283,21 @@ at::Tensor rotate(const at::Tensor &x, const at::Tensor &cos, const at::Tensor &
   return at::cat({result, x.narrow(-1, rotaryDim, x.size(-1) - rotaryDim)}, -1);
 }
 
+/// Softmax over keys of [heads, T, S] scores in the model dtype, with keys after the query's
+/// position (or beyond the sliding window) masked: filled with the most negative finite
+/// value of the dtype, as the reference fills them, normalized in f32 and rounded back.
+at::Tensor causalSoftmax(const at::Tensor &scores, const at::Tensor &queryPositions,
+                         const at::Tensor &keyPositions, std::optional<int64_t> window) {
+  at::ScalarType type = scores.scalar_type();
+  at::Tensor masked = keyPositions.unsqueeze(0) > queryPositions.unsqueeze(1);
+  if (window)
+    masked = masked.logical_or(queryPositions.unsqueeze(1) - keyPositions.unsqueeze(0) >= *window);
+  double lowest = type == at::kHalf       ? -65504.0
+                  : type == at::kBFloat16 ? -3.3895313892515355e38
+                                          : std::numeric_limits<float>::lowest();
+  return at::softmax(scores.masked_fill(masked, lowest).to(at::kFloat), -1).to(type);
+}
+
 /// Causal grouped-query attention of q [T, Hq, D] over k, v [S, Hkv, D] at the given
 /// positions, written to `out` [T, Hq·D]. Scores are scaled in the model dtype and
 /// normalized in f32, as the reference does.
@@ -302,15 +317,7 @@ void attend(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
   // Gemma 2: cap · tanh(s / cap) in the model dtype, before the mask.
   if (softcap)
     scores = at::tanh(scores / *softcap) * *softcap;
-  at::Tensor masked = keyPositions.unsqueeze(0) > queryPositions.unsqueeze(1);
-  if (window)
-    masked = masked.logical_or(queryPositions.unsqueeze(1) - keyPositions.unsqueeze(0) >= *window);
-  // The most negative finite value of the dtype, as the reference fills masked scores.
-  double lowest = type == at::kHalf       ? -65504.0
-                  : type == at::kBFloat16 ? -3.3895313892515355e38
-                                          : std::numeric_limits<float>::lowest();
-  scores = scores.masked_fill(masked, lowest);
-  at::Tensor probs = at::softmax(scores.to(at::kFloat), -1).to(type);
+  at::Tensor probs = causalSoftmax(scores, queryPositions, keyPositions, window);
   int64_t valueDim = v.size(2); // multi-head latent attention: not the query's head_dim
   at::Tensor context =
       at::bmm(probs.to(compute).view({kvHeads, group * tokens, keys}),
@@ -798,13 +805,9 @@ KernelLibrary buildReferenceLibrary() {
                               at::matmul(qRope.to(wide).permute({1, 0, 2}),
                                          ropes.to(wide).t());
           scores = scores.to(type) * scale;
-          at::Tensor keyPositions = at::arange(context, queryPositions.options());
-          at::Tensor masked = keyPositions.unsqueeze(0) > queryPositions.unsqueeze(1);
-          double lowest = type == at::kHalf       ? -65504.0
-                          : type == at::kBFloat16 ? -3.3895313892515355e38
-                                                  : std::numeric_limits<float>::lowest();
-          at::Tensor probs = at::softmax(scores.masked_fill(masked, lowest).to(at::kFloat), -1)
-                                 .to(type);
+          at::Tensor probs =
+              causalSoftmax(scores, queryPositions,
+                            at::arange(context, queryPositions.options()), std::nullopt);
           // (p · c) · W_uvᵀ: the value rows applied to the weighted latents.
           at::Tensor weighted = at::matmul(probs.to(wide), latents.to(wide));
           at::Tensor values = at::bmm(weighted, w.narrow(1, nope, valueDim).transpose(1, 2));
