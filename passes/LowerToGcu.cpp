@@ -1,8 +1,9 @@
 //===- LowerToGcu.cpp - vgcu graphs to gcu kernel launches on buffers ---------------===//
 //
 // @forward and @compute_logits become two entries, @prefill and @decode, which differ only
-// in the attention phase: each takes the runtime's memrefs, runs @forward's body, selects
-// the newest token (vgcu.last_token) and runs @compute_logits' body on it. Then every vgcu
+// in the attention phase: each takes vLLM's flattened batch (docs/ARCHITECTURE.md, "The
+// batch ABI"), runs @forward's body on all its tokens, selects each sequence's newest token
+// (vgcu.last_token) and runs @compute_logits' body on those rows. Then every vgcu
 // op is converted by one conversion pattern into the gcu ops that compute it on buffers;
 // where a kernel updates an operand in place, the buffer placement decided beforehand
 // whether that operand dies there or must be copied first.
@@ -31,7 +32,14 @@ constexpr int64_t kBlockSize = 64;
 /// What the patterns of one entry share: its runtime inputs and the in-place decisions.
 struct EntryLowering {
   gcu::AttentionPhase phase;
-  Value positions, slotMapping, blockTable, tokenCount;
+  Value positions, slotMapping, queryStartLoc, seqLens, blockTables;
+  /// The dynamic dimension of @forward's values is the batch's tokens, that of
+  /// @compute_logits' values its sequences.
+  Value tokenCount, sequenceCount;
+  DenseSet<Operation *> perSequence;
+  Value rowCount(Operation *op) const {
+    return perSequence.contains(op) ? sequenceCount : tokenCount;
+  }
   bool fuseRopeCache = true;
   /// Per in-place op, whether each of its operands may be overwritten there.
   DenseMap<Operation *, SmallVector<bool, 2>> writable;
@@ -56,18 +64,19 @@ struct GcuPattern : OpConversionPattern<Op> {
              const EntryLowering &lowering)
       : OpConversionPattern<Op>(converter, context), lowering(lowering) {}
 
-  /// A new buffer for a value of `type` (dynamic dimensions are the token count).
-  Value allocate(ConversionPatternRewriter &rewriter, Location loc, Type type) const {
+  /// A new buffer for a value of `type` computed by `op` (dynamic dimensions are its rows:
+  /// tokens or sequences).
+  Value allocate(ConversionPatternRewriter &rewriter, Operation *op, Type type) const {
     auto buffer = cast<MemRefType>(this->getTypeConverter()->convertType(type));
-    SmallVector<Value> sizes(buffer.getNumDynamicDims(), lowering.tokenCount);
-    return gcu::AllocOp::create(rewriter, loc, buffer, sizes, nullptr);
+    SmallVector<Value> sizes(buffer.getNumDynamicDims(), lowering.rowCount(op));
+    return gcu::AllocOp::create(rewriter, op->getLoc(), buffer, sizes, nullptr);
   }
-  /// A fresh copy of `buffer`.
-  Value copy(ConversionPatternRewriter &rewriter, Location loc, Value buffer) const {
+  /// A fresh copy of `buffer`, an operand of `op`.
+  Value copy(ConversionPatternRewriter &rewriter, Operation *op, Value buffer) const {
     auto type = cast<MemRefType>(buffer.getType());
-    SmallVector<Value> sizes(type.getNumDynamicDims(), lowering.tokenCount);
-    Value copied = gcu::AllocOp::create(rewriter, loc, type, sizes, nullptr);
-    gcu::UnaryOp::create(rewriter, loc, gcu::UnaryKind::copy, buffer, copied);
+    SmallVector<Value> sizes(type.getNumDynamicDims(), lowering.rowCount(op));
+    Value copied = gcu::AllocOp::create(rewriter, op->getLoc(), type, sizes, nullptr);
+    gcu::UnaryOp::create(rewriter, op->getLoc(), gcu::UnaryKind::copy, buffer, copied);
     return copied;
   }
   /// `buffer` (operand `index` of `op`) if the kernel may write into it, else a copy.
@@ -75,7 +84,7 @@ struct GcuPattern : OpConversionPattern<Op> {
                  Value buffer) const {
     auto it = lowering.writable.find(op);
     bool dies = it != lowering.writable.end() && index < it->second.size() && it->second[index];
-    return dies ? buffer : copy(rewriter, op->getLoc(), buffer);
+    return dies ? buffer : copy(rewriter, op, buffer);
   }
 
   const EntryLowering &lowering;
@@ -134,7 +143,8 @@ PATTERN(LowerBroadcast, BroadcastOp) {
 
 PATTERN(LowerLastToken, LastTokenOp) {
   rewriter.replaceOpWithNewOp<gcu::LastTokenViewOp>(
-      op, getTypeConverter()->convertType(op.getType()), adaptor.getInput());
+      op, getTypeConverter()->convertType(op.getType()), adaptor.getInput(),
+      adaptor.getQueryStartLoc());
   return success();
 }
 
@@ -143,7 +153,7 @@ PATTERN(LowerLastToken, LastTokenOp) {
 //===----------------------------------------------------------------------===//
 
 PATTERN(LowerEmbedding, EmbeddingOp) {
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::EmbeddingOp::create(rewriter, op.getLoc(), adaptor.getIds(), adaptor.getTable(), out,
                            op.getVocabParallel());
   rewriter.replaceOp(op, out);
@@ -151,8 +161,8 @@ PATTERN(LowerEmbedding, EmbeddingOp) {
 }
 
 PATTERN(LowerMoeRouter, MoeRouterOp) {
-  Value weights = allocate(rewriter, op.getLoc(), op.getWeights().getType());
-  Value ids = allocate(rewriter, op.getLoc(), op.getIds().getType());
+  Value weights = allocate(rewriter, op, op.getWeights().getType());
+  Value ids = allocate(rewriter, op, op.getIds().getType());
   gcu::MoeRouterOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getGate(),
                            adaptor.getCorrectionBias(), weights, ids, op.getTopKAttr(),
                            op.getRenormalizeAttr(), op.getScoring(), op.getGroupScore(),
@@ -163,7 +173,7 @@ PATTERN(LowerMoeRouter, MoeRouterOp) {
 }
 
 PATTERN(LowerMoeExperts, MoeExpertsOp) {
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::FusedMoeOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getWeights(),
                           adaptor.getIds(), adaptor.getGateUp(), adaptor.getDown(),
                           adaptor.getSharedGateUp(), adaptor.getSharedDown(),
@@ -174,7 +184,7 @@ PATTERN(LowerMoeExperts, MoeExpertsOp) {
 }
 
 PATTERN(LowerLinear, LinearOp) {
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::GemmOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getWeight(),
                       adaptor.getBias(), adaptor.getResidual(), out, op.getEpilogue(),
                       op.getFirstRankBias(), op.getSoftCapAttr());
@@ -183,7 +193,7 @@ PATTERN(LowerLinear, LinearOp) {
 }
 
 PATTERN(LowerRmsNorm, RmsNormOp) {
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::RmsNormOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getWeight(), out,
                          op.getEpsilonAttr());
   rewriter.replaceOp(op, out);
@@ -210,14 +220,14 @@ struct LowerNormAddNorm : GcuPattern<Op> {
 };
 
 PATTERN(LowerSoftCap, SoftCapOp) {
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::SoftCapOp::create(rewriter, op.getLoc(), adaptor.getInput(), out, op.getCapAttr());
   rewriter.replaceOp(op, out);
   return success();
 }
 
 PATTERN(LowerLayerNorm, LayerNormOp) {
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::LayerNormOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getWeight(),
                            adaptor.getBias(), out, op.getEpsilonAttr());
   rewriter.replaceOp(op, out);
@@ -277,33 +287,26 @@ std::pair<Value, Value> kvCaches(ConversionPatternRewriter &rewriter, Op op, Loc
 PATTERN(LowerAttention, AttentionOp) {
   Location loc = op.getLoc();
   auto [keyCache, valueCache] = kvCaches(rewriter, op, loc, lowering);
+  Value out = allocate(rewriter, op, op.getType());
   if (lowering.fuseRopeCache) {
-    Value out = allocate(rewriter, loc, op.getType());
     gcu::FusedRopeCacheAttentionOp::create(
         rewriter, loc, adaptor.getQuery(), adaptor.getKey(), adaptor.getValue(),
-        lowering.positions, lowering.slotMapping, lowering.blockTable, Value(), Value(),
-        keyCache, valueCache, out, lowering.phase, op.getNumHeadsAttr(),
-        op.getNumKvHeadsAttr(), op.getHeadDimAttr(), op.getScaleAttr(),
+        lowering.positions, lowering.slotMapping, lowering.queryStartLoc, lowering.seqLens,
+        lowering.blockTables, Value(), Value(), keyCache, valueCache, out, lowering.phase,
+        op.getNumHeadsAttr(), op.getNumKvHeadsAttr(), op.getHeadDimAttr(), op.getScaleAttr(),
         op.getSlidingWindowAttr(), op.getSoftcapAttr(), std::nullopt, nullptr, nullptr,
         nullptr, nullptr);
     rewriter.replaceOp(op, out);
     return success();
   }
+  // Both phases attend through the cache: a chunk of a prompt needs the chunks before it.
   gcu::ReshapeAndCacheOp::create(rewriter, loc, adaptor.getKey(), adaptor.getValue(),
                                  lowering.slotMapping, keyCache, valueCache);
-  Value out = allocate(rewriter, loc, op.getType());
-  if (lowering.phase == gcu::AttentionPhase::prefill)
-    gcu::ContextAttentionOp::create(rewriter, loc, adaptor.getQuery(), adaptor.getKey(),
-                                    adaptor.getValue(), lowering.positions, out,
-                                    op.getNumHeadsAttr(), op.getNumKvHeadsAttr(),
-                                    op.getHeadDimAttr(), op.getScaleAttr(),
-                                    op.getSlidingWindowAttr(), op.getSoftcapAttr());
-  else
-    gcu::PagedAttentionOp::create(rewriter, loc, adaptor.getQuery(), keyCache, valueCache,
-                                  lowering.blockTable, lowering.positions, out,
-                                  op.getNumHeadsAttr(), op.getNumKvHeadsAttr(),
-                                  op.getHeadDimAttr(), op.getScaleAttr(),
-                                  op.getSlidingWindowAttr(), op.getSoftcapAttr());
+  gcu::PagedAttentionOp::create(rewriter, loc, adaptor.getQuery(), keyCache, valueCache,
+                                lowering.positions, lowering.queryStartLoc, lowering.seqLens,
+                                lowering.blockTables, out, op.getNumHeadsAttr(),
+                                op.getNumKvHeadsAttr(), op.getHeadDimAttr(), op.getScaleAttr(),
+                                op.getSlidingWindowAttr(), op.getSoftcapAttr());
   rewriter.replaceOp(op, out);
   return success();
 }
@@ -311,11 +314,11 @@ PATTERN(LowerAttention, AttentionOp) {
 PATTERN(LowerRotaryAttention, RotaryAttentionOp) {
   Location loc = op.getLoc();
   auto [keyCache, valueCache] = kvCaches(rewriter, op, loc, lowering);
-  Value out = allocate(rewriter, loc, op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::FusedRopeCacheAttentionOp::create(
       rewriter, loc, adaptor.getQuery(), adaptor.getKey(), adaptor.getValue(),
-      adaptor.getPositions(), lowering.slotMapping, lowering.blockTable,
-      adaptor.getQNormWeight(), adaptor.getKNormWeight(), keyCache, valueCache, out,
+      adaptor.getPositions(), lowering.slotMapping, lowering.queryStartLoc, lowering.seqLens,
+      lowering.blockTables, adaptor.getQNormWeight(), adaptor.getKNormWeight(), keyCache, valueCache, out,
       lowering.phase, op.getNumHeadsAttr(), op.getNumKvHeadsAttr(), op.getHeadDimAttr(),
       op.getScaleAttr(), op.getSlidingWindowAttr(), op.getSoftcapAttr(), op.getStyle(),
       op.getRotaryDimAttr(), op.getThetaAttr(), op.getNormEpsilonAttr(),
@@ -335,11 +338,11 @@ PATTERN(LowerMlaAttention, MlaAttentionOp) {
   auto caches = gcu::KvCacheOp::create(
       rewriter, loc, cacheType(op.getLatent().getType().getDimSize(1)),
       cacheType(op.getQkRopeHeadDim()), lowering.kvLayer.lookup(op));
-  Value out = allocate(rewriter, loc, op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::MlaAttentionOp::create(
       rewriter, loc, adaptor.getQuery(), adaptor.getLatent(), adaptor.getKeyRope(),
-      adaptor.getKvB(), adaptor.getPositions(), lowering.slotMapping, lowering.blockTable,
-      caches.getKeyCache(), caches.getValueCache(), out, lowering.phase, op.getNumHeadsAttr(),
+      adaptor.getKvB(), adaptor.getPositions(), lowering.slotMapping, lowering.queryStartLoc,
+      lowering.seqLens, lowering.blockTables, caches.getKeyCache(), caches.getValueCache(), out, lowering.phase, op.getNumHeadsAttr(),
       op.getQkNopeHeadDimAttr(), op.getQkRopeHeadDimAttr(), op.getVHeadDimAttr(),
       op.getScaleAttr(), op.getThetaAttr(), op.getRopeScalingAttr());
   rewriter.replaceOp(op, out);
@@ -347,14 +350,14 @@ PATTERN(LowerMlaAttention, MlaAttentionOp) {
 }
 
 PATTERN(LowerSiluAndMul, SiluAndMulOp) {
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::SiluAndMulOp::create(rewriter, op.getLoc(), adaptor.getInput(), out);
   rewriter.replaceOp(op, out);
   return success();
 }
 
 PATTERN(LowerGeluAndMul, GeluAndMulOp) {
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   if (op.getApproximate() == GeluApproximation::tanh)
     gcu::GeluTanhAndMulOp::create(rewriter, op.getLoc(), adaptor.getInput(), out);
   else
@@ -371,7 +374,7 @@ PATTERN(LowerAllReduce, AllReduceOp) {
 }
 
 PATTERN(LowerAllGather, AllGatherOp) {
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::AllGatherOp::create(rewriter, op.getLoc(), adaptor.getInput(), out, op.getDim());
   rewriter.replaceOp(op, out);
   return success();
@@ -382,28 +385,28 @@ PATTERN(LowerAllGather, AllGatherOp) {
 //===----------------------------------------------------------------------===//
 
 PATTERN(LowerMatmul, MatmulOp) {
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::BatchMatmulOp::create(rewriter, op.getLoc(), adaptor.getLhs(), adaptor.getRhs(), out);
   rewriter.replaceOp(op, out);
   return success();
 }
 
 PATTERN(LowerSoftmax, SoftmaxOp) {
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::SoftmaxOp::create(rewriter, op.getLoc(), adaptor.getInput(), out, op.getDim());
   rewriter.replaceOp(op, out);
   return success();
 }
 
 PATTERN(LowerConcat, ConcatOp) {
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::ConcatOp::create(rewriter, op.getLoc(), adaptor.getInputs(), out, op.getDim());
   rewriter.replaceOp(op, out);
   return success();
 }
 
 PATTERN(LowerGather, GatherOp) {
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::GatherOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getIndices(), out,
                         op.getDim());
   rewriter.replaceOp(op, out);
@@ -411,15 +414,15 @@ PATTERN(LowerGather, GatherOp) {
 }
 
 PATTERN(LowerTopK, TopKOp) {
-  Value values = allocate(rewriter, op.getLoc(), op.getValues().getType());
-  Value indices = allocate(rewriter, op.getLoc(), op.getIndices().getType());
+  Value values = allocate(rewriter, op, op.getValues().getType());
+  Value indices = allocate(rewriter, op, op.getIndices().getType());
   gcu::TopKOp::create(rewriter, op.getLoc(), adaptor.getInput(), values, indices, op.getK());
   rewriter.replaceOp(op, {values, indices});
   return success();
 }
 
 PATTERN(LowerScatter, ScatterOp) {
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::ScatterOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getIndex(),
                          adaptor.getSrc(), out, op.getDim());
   rewriter.replaceOp(op, out);
@@ -427,7 +430,7 @@ PATTERN(LowerScatter, ScatterOp) {
 }
 
 PATTERN(LowerWhere, WhereOp) {
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::WhereOp::create(rewriter, op.getLoc(), adaptor.getCondition(), adaptor.getOnTrue(),
                        adaptor.getOnFalse(), out);
   rewriter.replaceOp(op, out);
@@ -439,7 +442,7 @@ struct LowerReduction : GcuPattern<Op> {
   using GcuPattern<Op>::GcuPattern;
   LogicalResult matchAndRewrite(Op op, typename Op::Adaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    Value out = this->allocate(rewriter, op.getLoc(), op.getType());
+    Value out = this->allocate(rewriter, op, op.getType());
     gcu::ReduceOp::create(rewriter, op.getLoc(), Kind, adaptor.getInput(), out,
                           op.getDimsAttr(), op.getKeepdim());
     rewriter.replaceOp(op, out);
@@ -452,7 +455,7 @@ struct LowerBinary : GcuPattern<Op> {
   using GcuPattern<Op>::GcuPattern;
   LogicalResult matchAndRewrite(Op op, typename Op::Adaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    Value out = this->allocate(rewriter, op.getLoc(), op.getType());
+    Value out = this->allocate(rewriter, op, op.getType());
     gcu::BinaryOp::create(rewriter, op.getLoc(), Kind, adaptor.getLhs(), adaptor.getRhs(),
                           out);
     rewriter.replaceOp(op, out);
@@ -464,7 +467,7 @@ PATTERN(LowerCompare, CompareOp) {
   static constexpr gcu::BinaryKind kinds[] = {gcu::BinaryKind::eq, gcu::BinaryKind::ne,
                                               gcu::BinaryKind::lt, gcu::BinaryKind::le,
                                               gcu::BinaryKind::gt, gcu::BinaryKind::ge};
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::BinaryOp::create(rewriter, op.getLoc(), kinds[static_cast<int>(op.getPredicate())],
                         adaptor.getLhs(), adaptor.getRhs(), out);
   rewriter.replaceOp(op, out);
@@ -476,7 +479,7 @@ struct LowerUnary : GcuPattern<Op> {
   using GcuPattern<Op>::GcuPattern;
   LogicalResult matchAndRewrite(Op op, typename Op::Adaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    Value out = this->allocate(rewriter, op.getLoc(), op.getType());
+    Value out = this->allocate(rewriter, op, op.getType());
     gcu::UnaryOp::create(rewriter, op.getLoc(), Kind, adaptor.getInput(), out);
     rewriter.replaceOp(op, out);
     return success();
@@ -484,7 +487,7 @@ struct LowerUnary : GcuPattern<Op> {
 };
 
 PATTERN(LowerGelu, GeluOp) {
-  Value out = allocate(rewriter, op.getLoc(), op.getType());
+  Value out = allocate(rewriter, op, op.getType());
   gcu::UnaryOp::create(rewriter, op.getLoc(),
                        op.getApproximate() == GeluApproximation::tanh ? gcu::UnaryKind::gelu_tanh
                                                                       : gcu::UnaryKind::gelu,
@@ -553,40 +556,27 @@ void placeBuffers(Block &body, EntryLowering &lowering) {
   }
 }
 
-/// Every dynamic dimension of the types of `op`'s results set to 1: the logits part runs
-/// on the newest token only.
-void bindToOneToken(Operation *op) {
-  for (OpResult result : op->getResults()) {
-    auto type = dyn_cast<RankedTensorType>(result.getType());
-    if (!type)
-      continue;
-    SmallVector<int64_t> shape(type.getShape());
-    for (int64_t &dim : shape)
-      if (ShapedType::isDynamic(dim))
-        dim = 1;
-    result.setType(RankedTensorType::get(shape, type.getElementType()));
-  }
-}
-
 struct LowerToGcuPass : vgcu::impl::LowerToGcuBase<LowerToGcuPass> {
   using LowerToGcuBase::LowerToGcuBase;
 
-  /// An entry in vgcu ops: the runtime's memref arguments, @forward's body on them, the
-  /// newest token, @compute_logits' body on it.
+  /// An entry in vgcu ops: the runtime's memref arguments, @forward's body on them, each
+  /// sequence's newest token, @compute_logits' body on those rows.
   func::FuncOp buildEntry(OpBuilder &builder, ModelEntries entries, gcu::AttentionPhase phase,
                           EntryLowering &lowering) {
     func::FuncOp forward = entries.forward, logits = entries.computeLogits;
-    auto idsType = MemRefType::get({ShapedType::kDynamic}, builder.getI64Type());
+    auto indexType = MemRefType::get({ShapedType::kDynamic}, builder.getI64Type());
+    auto tableType =
+        MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic}, builder.getI64Type());
     auto logitsType = cast<RankedTensorType>(logits.getResultTypes()[0]);
-    SmallVector<int64_t> lastShape(logitsType.getShape());
-    lastShape[0] = 1;
-    auto resultType = MemRefType::get(lastShape, logitsType.getElementType());
+    auto resultType = MemRefType::get(logitsType.getShape(), logitsType.getElementType());
     ModuleOp module = getOperation();
     builder.setInsertionPointToEnd(module.getBody());
     auto entry = func::FuncOp::create(
         builder, forward.getLoc(), phase == gcu::AttentionPhase::prefill ? "prefill" : "decode",
-        builder.getFunctionType({idsType, idsType, idsType, idsType}, {resultType}));
-    const char *names[] = {"input_ids", "positions", "slot_mapping", "block_table"};
+        builder.getFunctionType(
+            {indexType, indexType, indexType, indexType, indexType, tableType}, {resultType}));
+    const char *names[] = {"input_ids",       "positions", "slot_mapping",
+                           "query_start_loc", "seq_lens",  "block_tables"};
     for (auto [i, name] : llvm::enumerate(names))
       entry.setArgAttr(i, "vgcu.name", builder.getStringAttr(name));
     Block *block = entry.addEntryBlock();
@@ -595,9 +585,13 @@ struct LowerToGcuPass : vgcu::impl::LowerToGcuBase<LowerToGcuPass> {
     lowering.phase = phase;
     lowering.positions = block->getArgument(1);
     lowering.slotMapping = block->getArgument(2);
-    lowering.blockTable = block->getArgument(3);
+    lowering.queryStartLoc = block->getArgument(3);
+    lowering.seqLens = block->getArgument(4);
+    lowering.blockTables = block->getArgument(5);
     lowering.tokenCount =
         gcu::DimOp::create(builder, loc, builder.getIndexType(), block->getArgument(0), 0);
+    lowering.sequenceCount =
+        gcu::DimOp::create(builder, loc, builder.getIndexType(), lowering.seqLens, 0);
 
     IRMapping mapping;
     for (unsigned i = 0; i < 2; ++i)
@@ -609,10 +603,14 @@ struct LowerToGcuPass : vgcu::impl::LowerToGcuBase<LowerToGcuPass> {
     for (Operation &op : forward.getBody().front().without_terminator())
       builder.clone(op, mapping);
     Value hidden = mapping.lookup(forward.getBody().front().getTerminator()->getOperand(0));
-    Value last = LastTokenOp::create(builder, loc, hidden);
+    auto startsType = RankedTensorType::get({ShapedType::kDynamic}, builder.getI64Type());
+    Value starts = UnrealizedConversionCastOp::create(builder, loc, startsType,
+                                                      lowering.queryStartLoc)
+                       .getResult(0);
+    Value last = LastTokenOp::create(builder, loc, hidden, starts);
     mapping.map(logits.getArgument(0), last);
     for (Operation &op : logits.getBody().front().without_terminator())
-      bindToOneToken(builder.clone(op, mapping));
+      lowering.perSequence.insert(builder.clone(op, mapping));
     Value result = mapping.lookup(logits.getBody().front().getTerminator()->getOperand(0));
     Value buffer =
         UnrealizedConversionCastOp::create(builder, logits.getLoc(), resultType, result)

@@ -13,8 +13,9 @@ include "mlir/IR/EnumAttr.td"
 //===----------------------------------------------------------------------===//
 
 def Gcu_AttentionPhase : I32EnumAttr<"AttentionPhase", "which step of generation", [
-    I32EnumAttrCase<"prefill", 0>,   // queries are the newest tokens, keys come with them
-    I32EnumAttrCase<"decode", 1>     // one query per sequence, keys come from the cache
+    // any number of new tokens per sequence: prompts, chunks of prompts, decode tokens
+    I32EnumAttrCase<"prefill", 0>,
+    I32EnumAttrCase<"decode", 1>     // exactly one new token per sequence
   ]> {
   let cppNamespace = "::gcu";
   let genSpecializedAttr = 0;

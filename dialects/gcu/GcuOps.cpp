@@ -138,7 +138,11 @@ LogicalResult LastTokenViewOp::verify() {
   SmallVector<int64_t> expected(shapeOf(getSource()));
   if (expected.empty())
     return emitOpError("source must have a token dimension");
-  expected[0] = 1;
+  if (shapeOf(getQueryStartLoc()).size() != 1)
+    return emitOpError("query_start_loc must be one-dimensional");
+  // One row per sequence: as many as query_start_loc has entries, less one.
+  int64_t starts = shapeOf(getQueryStartLoc())[0];
+  expected[0] = vgcu::isDynamicDim(starts) ? ShapedType::kDynamic : starts - 1;
   return expectShape(*this, "result", getResult(), expected);
 }
 
@@ -446,8 +450,23 @@ static LogicalResult verifyAttentionAttrs(AttentionLikeOp op) {
   return success();
 }
 
+/// The batch description every attention kernel reads: 1-D positions, slot mapping, query
+/// start offsets and sequence lengths, a 2-D block table.
+template <typename AttentionLikeOp>
+static LogicalResult verifyBatchOperands(AttentionLikeOp op, ArrayRef<Value> vectors) {
+  for (Value indices : vectors)
+    if (bufferType(indices).getRank() != 1)
+      return op.emitOpError(
+          "positions, slot mapping, query start offsets and sequence lengths must be "
+          "one-dimensional");
+  if (bufferType(op.getBlockTables()).getRank() != 2)
+    return op.emitOpError("block tables must be two-dimensional [sequences, blocks]");
+  return success();
+}
+
 LogicalResult PagedAttentionOp::verify() {
-  if (failed(verifyAttentionAttrs(*this)) ||
+  if (failed(verifyBatchOperands(*this, {getPositions(), getQueryStartLoc(), getSeqLens()})) ||
+      failed(verifyAttentionAttrs(*this)) ||
       failed(verifyCache(*this, getKeyCache(), getNumKvHeads(), getHeadDim())) ||
       failed(verifyCache(*this, getValueCache(), getNumKvHeads(), getHeadDim())))
     return failure();
@@ -456,19 +475,10 @@ LogicalResult PagedAttentionOp::verify() {
   return expectSameElement(*this, {getQuery(), getKeyCache(), getValueCache(), getOut()});
 }
 
-LogicalResult ContextAttentionOp::verify() {
-  if (failed(verifyAttentionAttrs(*this)) ||
-      failed(verifyHeads(*this, "key", getKey(), getNumKvHeads(), getHeadDim())) ||
-      failed(verifyHeads(*this, "value", getValue(), getNumKvHeads(), getHeadDim())))
-    return failure();
-  return expectSameElement(*this, {getQuery(), getKey(), getValue(), getOut()});
-}
-
 LogicalResult FusedRopeCacheAttentionOp::verify() {
-  for (Value indices : {getPositions(), getSlotMapping(), getBlockTable()})
-    if (bufferType(indices).getRank() != 1)
-      return emitOpError("positions, slot mapping and block table must be one-dimensional");
-  if (failed(verifyAttentionAttrs(*this)) ||
+  if (failed(verifyBatchOperands(*this, {getPositions(), getSlotMapping(), getQueryStartLoc(),
+                                         getSeqLens()})) ||
+      failed(verifyAttentionAttrs(*this)) ||
       failed(verifyHeads(*this, "key", getKey(), getNumKvHeads(), getHeadDim())) ||
       failed(verifyHeads(*this, "value", getValue(), getNumKvHeads(), getHeadDim())) ||
       failed(verifyCache(*this, getKeyCache(), getNumKvHeads(), getHeadDim())) ||
@@ -690,6 +700,9 @@ LogicalResult MlaAttentionOp::verify() {
                     keyRope = shapeOf(getKeyRope()), kvB = shapeOf(getKvB());
   if (query.size() != 2 || latent.size() != 2 || keyRope.size() != 2 || kvB.size() != 2)
     return emitOpError("takes 2-D query, latent, key_rope and kv_b");
+  if (failed(verifyBatchOperands(*this, {getPositions(), getSlotMapping(), getQueryStartLoc(),
+                                         getSeqLens()})))
+    return failure();
   int64_t heads = getNumHeads(), nope = getQkNopeHeadDim(), rope = getQkRopeHeadDim(),
           v = getVHeadDim();
   if (failed(expectShape(*this, "query", getQuery(), {latent[0], heads * (nope + rope)})) ||

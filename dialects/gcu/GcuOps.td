@@ -154,15 +154,23 @@ def Gcu_SliceViewOp : Gcu_Op<"slice_view", [Pure]> {
 }
 
 def Gcu_LastTokenViewOp : Gcu_Op<"last_token_view", [Pure]> {
-  let summary = "a view of the last row (the newest token)";
+  let summary = "the rows of each sequence's newest token";
   let description = [{
+    Row `query_start_loc[s + 1] - 1` for every sequence `s` of the batch: the rows the LM
+    head reads. No kernel of its own: the next kernel reads its input rows through these
+    indices (the CPU runtime gathers them).
+
     ```mlir
-    %last = gcu.last_token_view %hidden : memref<?x64xf32> -> memref<1x64xf32>
+    %last = gcu.last_token_view %hidden, %qsl : memref<?x64xf32>, memref<?xi64>
+        -> memref<?x64xf32>
     ```
   }];
-  let arguments = (ins Gcu_Buffer:$source);
+  let arguments = (ins Gcu_Buffer:$source, Gcu_IndexBuffer:$query_start_loc);
   let results = (outs Gcu_Buffer:$result);
-  let assemblyFormat = "$source attr-dict `:` type($source) `->` type($result)";
+  let assemblyFormat = [{
+    $source `,` $query_start_loc attr-dict `:` type($source) `,` type($query_start_loc) `->`
+    type($result)
+  }];
   let hasVerifier = 1;
 }
 
@@ -604,12 +612,16 @@ def Gcu_PagedAttentionOp : Gcu_KernelOp<"paged_attention", "topsvllmPagedAttenti
                            Gcu_AttentionAttrs {
   let summary = "attention of new queries over the paged KV cache";
   let description = [{
-    Query t at position p attends the cached keys of positions 0..p (within the sliding
-    window) of its sequence, found through `block_table`.
+    The batch is vLLM's flattened one: sequence `s` owns query rows
+    `query_start_loc[s] .. query_start_loc[s + 1]`, has `seq_lens[s]` tokens in the cache
+    (the new ones included) and finds them through row `s` of `block_tables`. Query t at
+    position p attends its sequence's cached keys of positions 0..p (within the sliding
+    window).
 
     ```mlir
-    gcu.paged_attention ins(%q, %kc, %vc, %blocks, %pos : memref<?x64xf32>,
-        memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>)
+    gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %blocks : memref<?x64xf32>,
+        memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>,
+        memref<?xi64>, memref<?x?xi64>)
         outs(%o : memref<?x64xf32>)
         {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
     ```
@@ -617,35 +629,16 @@ def Gcu_PagedAttentionOp : Gcu_KernelOp<"paged_attention", "topsvllmPagedAttenti
   let arguments = !con((ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$query,
                             Arg<Gcu_FloatBuffer, "", [MemRead]>:$key_cache,
                             Arg<Gcu_FloatBuffer, "", [MemRead]>:$value_cache,
-                            Arg<Gcu_IndexBuffer, "", [MemRead]>:$block_table,
                             Arg<Gcu_IndexBuffer, "", [MemRead]>:$positions,
+                            Arg<Gcu_IndexBuffer, "", [MemRead]>:$query_start_loc,
+                            Arg<Gcu_IndexBuffer, "", [MemRead]>:$seq_lens,
+                            Arg<Gcu_IndexBuffer, "", [MemRead]>:$block_tables,
                             Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out), attentionAttrs);
   let assemblyFormat = [{
-    `ins` `(` $query `,` $key_cache `,` $value_cache `,` $block_table `,` $positions `:`
-    type($query) `,` type($key_cache) `,` type($value_cache) `,` type($block_table) `,`
-    type($positions) `)` `outs` `(` $out `:` type($out) `)` attr-dict
-  }];
-}
-
-def Gcu_ContextAttentionOp : Gcu_KernelOp<"context_attention",
-                                          "topsvllmContextAttentionForward">,
-                             Gcu_AttentionAttrs {
-  let summary = "causal attention of a prompt over its own keys and values";
-  let description = [{
-    ```mlir
-    gcu.context_attention ins(%q, %k, %v, %pos : memref<?x64xf32>, memref<?x32xf32>,
-        memref<?x32xf32>, memref<?xi64>) outs(%o : memref<?x64xf32>)
-        {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
-    ```
-  }];
-  let arguments = !con((ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$query,
-                            Arg<Gcu_FloatBuffer, "", [MemRead]>:$key,
-                            Arg<Gcu_FloatBuffer, "", [MemRead]>:$value,
-                            Arg<Gcu_IndexBuffer, "", [MemRead]>:$positions,
-                            Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out), attentionAttrs);
-  let assemblyFormat = [{
-    `ins` `(` $query `,` $key `,` $value `,` $positions `:` type($query) `,` type($key) `,`
-    type($value) `,` type($positions) `)` `outs` `(` $out `:` type($out) `)` attr-dict
+    `ins` `(` $query `,` $key_cache `,` $value_cache `,` $positions `,` $query_start_loc `,`
+    $seq_lens `,` $block_tables `:` type($query) `,` type($key_cache) `,` type($value_cache)
+    `,` type($positions) `,` type($query_start_loc) `,` type($seq_lens) `,`
+    type($block_tables) `)` `outs` `(` $out `:` type($out) `)` attr-dict
   }];
 }
 
@@ -656,12 +649,14 @@ def Gcu_FusedRopeCacheAttentionOp
   let description = [{
     Reads the query, key and value of the new tokens (views into the packed qkv projection),
     applies the per-head q/k RMSNorm when its weights are given (Qwen3), rotates queries and
-    keys when `rotary_dim` is set, writes keys and values to their cache slots and attends:
-    over the new tokens themselves in the `prefill` phase, over the cache in `decode`.
+    keys when `rotary_dim` is set, writes keys and values to their cache slots and attends
+    each query over its sequence's cached context, as `gcu.paged_attention` does. The
+    `decode` phase promises one new token per sequence.
 
     ```mlir
-    gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %slots, %blocks : memref<?x64xf32>,
-        memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>)
+    gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %slots, %qsl, %lens, %blocks
+        : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>,
+        memref<?xi64>, memref<?xi64>, memref<?x?xi64>)
         inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>)
         outs(%o : memref<?x64xf32>) prefill rotary neox
         {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64,
@@ -673,7 +668,9 @@ def Gcu_FusedRopeCacheAttentionOp
                             Arg<Gcu_FloatBuffer, "", [MemRead]>:$value,
                             Arg<Gcu_IndexBuffer, "", [MemRead]>:$positions,
                             Arg<Gcu_IndexBuffer, "", [MemRead]>:$slot_mapping,
-                            Arg<Gcu_IndexBuffer, "", [MemRead]>:$block_table,
+                            Arg<Gcu_IndexBuffer, "", [MemRead]>:$query_start_loc,
+                            Arg<Gcu_IndexBuffer, "", [MemRead]>:$seq_lens,
+                            Arg<Gcu_IndexBuffer, "", [MemRead]>:$block_tables,
                             Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$q_norm_weight,
                             Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$k_norm_weight,
                             Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$key_cache,
@@ -687,9 +684,10 @@ def Gcu_FusedRopeCacheAttentionOp
                             OptionalAttr<PositiveF64Attr>:$norm_epsilon,
                             OptionalAttr<Vgcu_RopeScalingAttr>:$rope_scaling));
   let assemblyFormat = [{
-    `ins` `(` $query `,` $key `,` $value `,` $positions `,` $slot_mapping `,` $block_table `:`
-    type($query) `,` type($key) `,` type($value) `,` type($positions) `,`
-    type($slot_mapping) `,` type($block_table) `)`
+    `ins` `(` $query `,` $key `,` $value `,` $positions `,` $slot_mapping `,` $query_start_loc
+    `,` $seq_lens `,` $block_tables `:` type($query) `,` type($key) `,` type($value) `,`
+    type($positions) `,` type($slot_mapping) `,` type($query_start_loc) `,` type($seq_lens)
+    `,` type($block_tables) `)`
     (`qk_norm` `(` $q_norm_weight^ `,` $k_norm_weight `:` type($q_norm_weight) `,`
      type($k_norm_weight) `)`)?
     `inouts` `(` $key_cache `,` $value_cache `:` type($key_cache) `,` type($value_cache) `)`
@@ -708,9 +706,9 @@ def Gcu_MlaAttentionOp : Gcu_KernelOp<"mla_attention", "topsvllmMlaAttention"> {
     its value rows applied to the attention-weighted latents (vLLM's MLA decode).
 
     ```mlir
-    gcu.mla_attention ins(%q, %c, %kpe, %kv_b, %pos, %slots, %blocks : memref<?x96xf32>,
-        memref<?x32xf32>, memref<?x8xf32>, memref<128x32xf32>, memref<?xi64>, memref<?xi64>,
-        memref<?xi64>) inouts(%lc, %rc : memref<?x64x1x32xf32>, memref<?x64x1x8xf32>)
+    gcu.mla_attention ins(%q, %c, %kpe, %kv_b, %pos, %slots, %qsl, %lens, %blocks
+        : memref<?x96xf32>, memref<?x32xf32>, memref<?x8xf32>, memref<128x32xf32>,
+        memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%lc, %rc : memref<?x64x1x32xf32>, memref<?x64x1x8xf32>)
         outs(%o : memref<?x64xf32>) decode
         {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64,
          v_head_dim = 16 : i64, scale = 0.2 : f64, theta = 1.0e+04 : f64}
@@ -722,7 +720,9 @@ def Gcu_MlaAttentionOp : Gcu_KernelOp<"mla_attention", "topsvllmMlaAttention"> {
                        Arg<Gcu_FloatBuffer, "", [MemRead]>:$kv_b,
                        Arg<Gcu_IndexBuffer, "", [MemRead]>:$positions,
                        Arg<Gcu_IndexBuffer, "", [MemRead]>:$slot_mapping,
-                       Arg<Gcu_IndexBuffer, "", [MemRead]>:$block_table,
+                       Arg<Gcu_IndexBuffer, "", [MemRead]>:$query_start_loc,
+                       Arg<Gcu_IndexBuffer, "", [MemRead]>:$seq_lens,
+                       Arg<Gcu_IndexBuffer, "", [MemRead]>:$block_tables,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$latent_cache,
                        Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$rope_cache,
                        Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
@@ -732,8 +732,9 @@ def Gcu_MlaAttentionOp : Gcu_KernelOp<"mla_attention", "topsvllmMlaAttention"> {
                        PositiveF64Attr:$theta, OptionalAttr<Vgcu_RopeScalingAttr>:$rope_scaling);
   let assemblyFormat = [{
     `ins` `(` $query `,` $latent `,` $key_rope `,` $kv_b `,` $positions `,` $slot_mapping `,`
-    $block_table `:` type($query) `,` type($latent) `,` type($key_rope) `,` type($kv_b) `,`
-    type($positions) `,` type($slot_mapping) `,` type($block_table) `)`
+    $query_start_loc `,` $seq_lens `,` $block_tables `:` type($query) `,` type($latent) `,`
+    type($key_rope) `,` type($kv_b) `,` type($positions) `,` type($slot_mapping) `,`
+    type($query_start_loc) `,` type($seq_lens) `,` type($block_tables) `)`
     `inouts` `(` $latent_cache `,` $rope_cache `:` type($latent_cache) `,` type($rope_cache) `)`
     `outs` `(` $out `:` type($out) `)` $phase attr-dict
   }];

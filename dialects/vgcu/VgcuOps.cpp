@@ -456,10 +456,12 @@ LogicalResult AllGatherOp::verify() {
 LogicalResult LastTokenOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
                                             Adaptor adaptor, SmallVectorImpl<Type> &types) {
   auto type = tensorType(adaptor.getInput());
-  if (type.getRank() < 1)
+  auto starts = dyn_cast<RankedTensorType>(adaptor.getQueryStartLoc().getType());
+  if (type.getRank() < 1 || !starts || starts.getRank() != 1)
     return failure();
   SmallVector<int64_t> shape(type.getShape());
-  shape[0] = 1;
+  // One row per sequence: query_start_loc has one entry more than there are sequences.
+  shape[0] = starts.isDynamicDim(0) ? ShapedType::kDynamic : starts.getDimSize(0) - 1;
   types.push_back(RankedTensorType::get(shape, type.getElementType()));
   return success();
 }
@@ -469,6 +471,8 @@ LogicalResult LastTokenOp::verify() {
   auto inputType = tensorType(getInput());
   if (inputType.getRank() < 1)
     return emitOpError("input must have a token dimension");
+  if (tensorType(getQueryStartLoc()).getRank() != 1)
+    return emitOpError("query_start_loc must be one-dimensional");
   SmallVector<Type> expected;
   (void)inferReturnTypes(getContext(), getLoc(), Adaptor(*this), expected);
   if (expected[0] != getResult().getType())

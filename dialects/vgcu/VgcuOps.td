@@ -492,19 +492,23 @@ def Vgcu_RotaryAttentionOp : Vgcu_Op<"rotary_attention",
 }
 
 def Vgcu_LastTokenOp : Vgcu_Op<"last_token", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
-  let summary = "the row of the newest token";
+  let summary = "the row of each sequence's newest token";
   let description = [{
-    `x[T - 1 : T]` along the token dimension: what vLLM's logits processor selects before the
-    LM head, since only that row picks the next token. `vgcu-lower-to-gcu` puts it between
-    `@forward` and `@compute_logits`.
+    Row `query_start_loc[s + 1] - 1` of `input` for each sequence `s` of a flattened batch:
+    what vLLM's logits processor selects before the LM head, since only those rows pick the
+    next tokens. `vgcu-lower-to-gcu` puts it between `@forward` and `@compute_logits`.
 
     ```mlir
-    %last = vgcu.last_token %hidden : tensor<?x4096xf32> -> tensor<1x4096xf32>
+    %last = vgcu.last_token %hidden, %qsl : tensor<?x4096xf32>, tensor<?xi64>
+        -> tensor<?x4096xf32>
     ```
   }];
-  let arguments = (ins Vgcu_Tensor:$input);
+  let arguments = (ins Vgcu_Tensor:$input, RankedTensorOf<[I64]>:$query_start_loc);
   let results = (outs Vgcu_Tensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let assemblyFormat = [{
+    $input `,` $query_start_loc attr-dict `:` type($input) `,` type($query_start_loc) `->`
+    type($result)
+  }];
   let hasVerifier = 1;
 }
 

@@ -106,6 +106,17 @@ llvm::Expected<ArtifactManifest> vgcu::parseManifest(llvm::StringRef text,
       return fail("recompute_at_length must be an integer of at least 2");
     manifest.recomputeAt = *length;
   }
+  if (const llvm::json::Value *eos = root->get("eos_token_ids")) {
+    const llvm::json::Array *ids = eos->getAsArray();
+    if (!ids)
+      return fail("eos_token_ids must be a list of token ids");
+    for (const llvm::json::Value &id : *ids) {
+      std::optional<int64_t> value = id.getAsInteger();
+      if (!value || *value < 0 || *value >= manifest.vocabSize)
+        return fail("eos_token_ids must hold token ids in [0, vocab_size)");
+      manifest.eosTokenIds.push_back(*value);
+    }
+  }
 
   const llvm::json::Array *ranks = root->getArray("ranks");
   int64_t worldSize = manifest.worldSize();

@@ -233,8 +233,59 @@ struct ArtifactDescription {
   std::optional<int64_t> maxPositions;
   /// See CausalLM::recomputeAtLength.
   std::optional<int64_t> recomputeAt;
+  /// Where generation stops: config.json's eos_token_id with generation_config.json's.
+  std::vector<int64_t> eosTokenIds;
 };
 } // namespace
+
+/// `eos_token_id` of a config (a token id, a list of them, or null) added to `ids`;
+/// `where` names the file in errors.
+static llvm::Error addEosTokenIds(const llvm::json::Object &config, llvm::StringRef where,
+                                  int64_t vocabSize, std::vector<int64_t> &ids) {
+  const llvm::json::Value *value = config.get("eos_token_id");
+  if (!value || value->kind() == llvm::json::Value::Null)
+    return llvm::Error::success();
+  std::vector<const llvm::json::Value *> entries;
+  if (const llvm::json::Array *list = value->getAsArray())
+    for (const llvm::json::Value &entry : *list)
+      entries.push_back(&entry);
+  else
+    entries.push_back(value);
+  for (const llvm::json::Value *entry : entries) {
+    std::optional<int64_t> id = entry->getAsInteger();
+    if (!id || *id < 0 || (vocabSize > 0 && *id >= vocabSize))
+      return makeError("{0}: eos_token_id must be a token id in [0, {1}) or a list of them",
+                       where, vocabSize);
+    if (!llvm::is_contained(ids, *id))
+      ids.push_back(*id);
+  }
+  return llvm::Error::success();
+}
+
+/// The end-of-sequence ids of a model directory: config.json's, then those of
+/// generation_config.json where the directory has one (Llama 3 lists several there).
+static llvm::Expected<std::vector<int64_t>> modelEosTokenIds(const ModelSource &source) {
+  std::vector<int64_t> ids;
+  const ModelConfig &config = source.resolved.config;
+  if (auto error = addEosTokenIds(config.json, source.configPath, config.vocabSize, ids))
+    return std::move(error);
+  llvm::SmallString<256> path(source.directory);
+  llvm::sys::path::append(path, "generation_config.json");
+  if (!llvm::sys::fs::exists(path))
+    return ids;
+  auto buffer = readInputFile(path, "generation config", kMaxJsonFileBytes);
+  if (!buffer)
+    return buffer.takeError();
+  auto json = parseJson((*buffer)->getBuffer());
+  if (!json)
+    return makeError("{0}: invalid JSON: {1}", path, llvm::toString(json.takeError()));
+  const llvm::json::Object *object = json->getAsObject();
+  if (!object)
+    return makeError("{0}: expected a JSON object", path);
+  if (auto error = addEosTokenIds(*object, path, config.vocabSize, ids))
+    return std::move(error);
+  return ids;
+}
 
 /// Shards and lowers `fused`, computes its computed weights, writes the program, the
 /// per-rank weights and the manifest into `staged`, and commits it. `params` and `loaded`
@@ -369,6 +420,8 @@ static llvm::Error writeCompiledArtifact(StagedDirectory &staged, ModuleOp fused
     manifest["max_position_embeddings"] = *description.maxPositions;
   if (description.recomputeAt)
     manifest["recompute_at_length"] = *description.recomputeAt;
+  if (!description.eosTokenIds.empty())
+    manifest["eos_token_ids"] = llvm::json::Array(description.eosTokenIds);
   {
     auto file = OutputFile::create(pathIn("manifest.json"));
     if (!file)
@@ -397,6 +450,12 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
   auto staged = StagedDirectory::create(outputPath, staging);
   if (!staged)
     return staged.takeError();
+
+  // generation_config.json is read before the long work, so that a mistake in it is found
+  // at once.
+  auto eosTokenIds = modelEosTokenIds(source);
+  if (!eosTokenIds)
+    return eosTokenIds.takeError();
 
   // Weights next: a checkpoint that does not fit the model fails before anything is written.
   if (!Checkpoint::exists(source.directory))
@@ -428,7 +487,8 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
   const ModelConfig &config = source.resolved.config;
   ArtifactDescription description{config.architecture, configSummary(config), source.dtype,
                                   config.vocabSize, maxSequenceLength(config),
-                                  source.resolved.model->recomputeAtLength(config)};
+                                  source.resolved.model->recomputeAtLength(config),
+                                  std::move(*eosTokenIds)};
   return writeCompiledArtifact(*staged, **graph, *params, *loaded, description, context,
                                options, outputPath);
 }
@@ -461,6 +521,8 @@ llvm::Error vgcu::writeTracedArtifact(TracedModel &traced, llvm::StringRef trace
       if (auto positions = object->getInteger("max_position_embeddings");
           positions && *positions > 0)
         description.maxPositions = *positions;
+      if (auto error = addEosTokenIds(*object, tracePath, 0, description.eosTokenIds))
+        return error;
       description.config = std::move(*object);
     } else {
       return makeError("{0}: its config.json extra file is not a JSON object", tracePath);

@@ -82,6 +82,27 @@ at::Tensor linear(const at::Tensor &input, const at::Tensor &weight, const at::T
   return y.view(shape).to(input.scalar_type());
 }
 
+/// The name of the f16 weight `value` is, or "" for anything else: CPU ATen has no f16 GEMM,
+/// and widening a weight on every call would read and write all of it on every step, so the
+/// GEMM kernels widen such weights once (RuntimeState::widenedWeights).
+std::string widenedWeightName(Value value) {
+  auto weight = value.getDefiningOp<gcu::WeightOp>();
+  if (!weight || !weight.getResult().getType().getElementType().isF16())
+    return "";
+  return weight.getName().str();
+}
+
+/// `weight` as a GEMM reads it: widened once and kept when it has a name (see above).
+const at::Tensor &gemmWeight(const at::Tensor &weight, const std::string &name,
+                             RuntimeState &state) {
+  if (name.empty())
+    return weight;
+  at::Tensor &widened = state.widenedWeights[name];
+  if (!widened.defined())
+    widened = weight.to(at::kFloat);
+  return widened;
+}
+
 /// Hugging Face LlamaRMSNorm: normalize in f32, round, then scale in the model dtype.
 at::Tensor rmsNorm(const at::Tensor &input, const at::Tensor &weight, double epsilon) {
   at::Tensor h = input.to(at::kFloat);
@@ -347,18 +368,75 @@ void writeCache(const at::Tensor &key, const at::Tensor &value, const at::Tensor
   }
 }
 
-/// Attention of the new tokens: over themselves (prefill, a sequence starting at position
-/// 0) or over the cached context (decode).
-void attendPhase(gcu::AttentionPhase phase, const at::Tensor &q, const at::Tensor &k,
-                 const at::Tensor &v, const at::Tensor &positions, const at::Tensor &keyCache,
-                 const at::Tensor &valueCache, const at::Tensor &blockTable, double scale,
-                 std::optional<int64_t> window, std::optional<double> softcap, at::Tensor &out) {
-  if (phase == gcu::AttentionPhase::prefill)
-    return attend(q, k, v, positions, positions, scale, window, softcap, out);
-  int64_t context = positions.max().item<int64_t>() + 1;
-  at::Tensor keyPositions = at::arange(context, positions.options());
-  attend(q, gatherCache(keyCache, blockTable, context), gatherCache(valueCache, blockTable, context),
-         positions, keyPositions, scale, window, softcap, out);
+/// The flattened batch of one step, as vLLM lays it out: sequence s owns rows
+/// query_start_loc[s] .. query_start_loc[s + 1] of the new tokens, has seq_lens[s] tokens in
+/// the cache (the new ones included) and finds them through block_tables[s].
+struct BatchLayout {
+  const at::Tensor &positions, &queryStartLoc, &seqLens, &blockTables;
+  int64_t sequences() const { return seqLens.size(0); }
+  int64_t begin(int64_t s) const { return queryStartLoc.data_ptr<int64_t>()[s]; }
+  int64_t queries(int64_t s) const { return begin(s + 1) - begin(s); }
+  int64_t length(int64_t s) const { return seqLens.data_ptr<int64_t>()[s]; }
+  /// Whether every sequence has exactly one new token (a decode batch).
+  bool oneQueryEach() const { return positions.size(0) == sequences(); }
+};
+
+/// Attention of a batch of single queries (one per sequence) over contexts padded to the
+/// longest: one batched product instead of one per sequence. Padded keys are masked like
+/// future ones, so they weigh exactly zero.
+void attendDecodeBatch(const at::Tensor &q, const at::Tensor &keyCache,
+                       const at::Tensor &valueCache, const BatchLayout &batch, double scale,
+                       std::optional<int64_t> window, std::optional<double> softcap,
+                       at::Tensor &out) {
+  at::ScalarType type = q.scalar_type();
+  at::ScalarType compute = computeType(type);
+  int64_t sequences = batch.sequences(), heads = q.size(1), headDim = q.size(2);
+  int64_t longest = batch.seqLens.max().item<int64_t>();
+  int64_t blockSize = keyCache.size(1), blocks = (longest + blockSize - 1) / blockSize;
+  int64_t kvHeads = keyCache.size(2), group = heads / kvHeads, valueDim = valueCache.size(3);
+  at::Tensor tables = batch.blockTables.narrow(1, 0, blocks).reshape({-1});
+  auto gather = [&](const at::Tensor &cache) {
+    return cache.index_select(0, tables)
+        .view({sequences, blocks * blockSize, kvHeads, cache.size(3)})
+        .narrow(1, 0, longest)
+        .to(compute);
+  };
+  at::Tensor keys = gather(keyCache), values = gather(valueCache);
+  at::Tensor qh = q.to(compute).view({sequences, kvHeads, group, headDim});
+  at::Tensor scores = at::matmul(qh, keys.permute({0, 2, 3, 1})).to(type) * scale;
+  if (softcap)
+    scores = at::tanh(scores / *softcap) * *softcap;
+  // Rows are (sequence, kv head, group): each row's query position is its sequence's.
+  at::Tensor keyPositions = at::arange(longest, batch.positions.options());
+  at::Tensor queryPositions = batch.positions.view({sequences, 1, 1, 1});
+  at::Tensor masked = keyPositions.view({1, 1, 1, -1}) > queryPositions;
+  if (window)
+    masked = masked.logical_or(queryPositions - keyPositions.view({1, 1, 1, -1}) >= *window);
+  double lowest = type == at::kHalf       ? -65504.0
+                  : type == at::kBFloat16 ? -3.3895313892515355e38
+                                          : std::numeric_limits<float>::lowest();
+  at::Tensor probs = at::softmax(scores.masked_fill(masked, lowest).to(at::kFloat), -1).to(type);
+  at::Tensor context = at::matmul(probs.to(compute), values.permute({0, 2, 1, 3}));
+  out.copy_(context.reshape({sequences, heads * valueDim}));
+}
+
+/// Attention of every sequence's new queries over its cached context; the new tokens' keys
+/// and values are in the cache already, so a chunk of a prompt sees the chunks before it.
+void attendBatch(const at::Tensor &q, const at::Tensor &keyCache, const at::Tensor &valueCache,
+                 const BatchLayout &batch, double scale, std::optional<int64_t> window,
+                 std::optional<double> softcap, at::Tensor &out) {
+  if (batch.oneQueryEach() && batch.sequences() > 1)
+    return attendDecodeBatch(q, keyCache, valueCache, batch, scale, window, softcap, out);
+  for (int64_t s = 0; s < batch.sequences(); ++s) {
+    int64_t begin = batch.begin(s), queries = batch.queries(s), length = batch.length(s);
+    if (queries == 0)
+      continue;
+    at::Tensor table = batch.blockTables.select(0, s);
+    at::Tensor rows = out.narrow(0, begin, queries);
+    attend(q.narrow(0, begin, queries), gatherCache(keyCache, table, length),
+           gatherCache(valueCache, table, length), batch.positions.narrow(0, begin, queries),
+           at::arange(length, batch.positions.options()), scale, window, softcap, rows);
+  }
 }
 
 template <typename OpTy>
@@ -438,9 +516,10 @@ KernelLibrary buildReferenceLibrary() {
     vgcu::Epilogue epilogue = gemm.getEpilogue();
     bool firstRankBias = gemm.getFirstRankBias();
     std::optional<double> softCap = optionalDouble(gemm.getSoftCapAttr());
+    std::string widened = widenedWeightName(gemm.getWeight());
     return Instruction([=](Frame &f, RuntimeState &state) {
       bool addBias = bias >= 0 && (!firstRankBias || state.collectives->tensorRank() == 0);
-      at::Tensor y = linear(f.tensors[input], f.tensors[weight],
+      at::Tensor y = linear(f.tensors[input], gemmWeight(f.tensors[weight], widened, state),
                             addBias ? f.tensors[bias] : at::Tensor());
       y = activate(epilogue, y);
       if (residual >= 0)
@@ -507,13 +586,16 @@ KernelLibrary buildReferenceLibrary() {
             sharedGate = moe.getSharedGate() ? regs[moe.getSharedGate()] : -1;
     int64_t expertParallel = moe.getExpertParallel().value_or(1);
     int64_t localExperts = moe.getNumExperts() / expertParallel;
+    std::string gateUpName = widenedWeightName(moe.getGateUp()),
+                downName = widenedWeightName(moe.getDown());
     return Instruction([=](Frame &f, RuntimeState &state) {
       // This rank's experts: those of its expert-parallel index.
       int64_t expertRank = expertParallel > 1 ? state.collectives->expertRank() : 0;
       int64_t firstExpert = expertRank * localExperts;
       const at::Tensor &x = f.tensors[input];
       const at::Tensor &routeWeights = f.tensors[weights], &routeIds = f.tensors[ids];
-      const at::Tensor &gateUpT = f.tensors[gateUp], &downT = f.tensors[down];
+      const at::Tensor &gateUpT = gemmWeight(f.tensors[gateUp], gateUpName, state);
+      const at::Tensor &downT = gemmWeight(f.tensors[down], downName, state);
       int64_t hidden = x.size(1), intermediate = downT.size(1);
       // In the weights' dtype: the model dtype, or f32 for DeepSeek (rounded once at the end).
       at::Tensor sum = at::zeros(x.sizes(), x.options().dtype(routeWeights.scalar_type()));
@@ -674,36 +756,19 @@ KernelLibrary buildReferenceLibrary() {
         auto attention = cast<gcu::PagedAttentionOp>(op);
         int64_t query = regs[attention.getQuery()], keyCache = regs[attention.getKeyCache()],
                 valueCache = regs[attention.getValueCache()],
-                blocks = regs[attention.getBlockTable()],
-                positions = regs[attention.getPositions()], out = regs[attention.getOut()];
+                positions = regs[attention.getPositions()],
+                starts = regs[attention.getQueryStartLoc()],
+                lengths = regs[attention.getSeqLens()],
+                tables = regs[attention.getBlockTables()], out = regs[attention.getOut()];
         int64_t heads = attention.getNumHeads(), headDim = attention.getHeadDim();
         double scale = attention.getScale().convertToDouble();
         std::optional<int64_t> window = optionalInt(attention.getSlidingWindowAttr());
         std::optional<double> softcap = optionalDouble(attention.getSoftcapAttr());
         return Instruction([=](Frame &f, RuntimeState &) {
-          at::Tensor q = f.tensors[query].view({-1, heads, headDim});
-          attendPhase(gcu::AttentionPhase::decode, q, at::Tensor(), at::Tensor(),
-                      f.tensors[positions], f.tensors[keyCache], f.tensors[valueCache],
-                      f.tensors[blocks], scale, window, softcap, f.tensors[out]);
-        });
-      });
-
-  add("gcu.context_attention",
-      [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
-        auto attention = cast<gcu::ContextAttentionOp>(op);
-        int64_t query = regs[attention.getQuery()], key = regs[attention.getKey()],
-                value = regs[attention.getValue()], positions = regs[attention.getPositions()],
-                out = regs[attention.getOut()];
-        int64_t heads = attention.getNumHeads(), kvHeads = attention.getNumKvHeads(),
-                headDim = attention.getHeadDim();
-        double scale = attention.getScale().convertToDouble();
-        std::optional<int64_t> window = optionalInt(attention.getSlidingWindowAttr());
-        std::optional<double> softcap = optionalDouble(attention.getSoftcapAttr());
-        return Instruction([=](Frame &f, RuntimeState &) {
-          attend(f.tensors[query].view({-1, heads, headDim}),
-                 f.tensors[key].view({-1, kvHeads, headDim}),
-                 f.tensors[value].view({-1, kvHeads, headDim}), f.tensors[positions],
-                 f.tensors[positions], scale, window, softcap, f.tensors[out]);
+          BatchLayout batch{f.tensors[positions], f.tensors[starts], f.tensors[lengths],
+                            f.tensors[tables]};
+          attendBatch(f.tensors[query].view({-1, heads, headDim}), f.tensors[keyCache],
+                      f.tensors[valueCache], batch, scale, window, softcap, f.tensors[out]);
         });
       });
 
@@ -712,7 +777,8 @@ KernelLibrary buildReferenceLibrary() {
         auto fused = cast<gcu::FusedRopeCacheAttentionOp>(op);
         int64_t query = regs[fused.getQuery()], key = regs[fused.getKey()],
                 value = regs[fused.getValue()], positions = regs[fused.getPositions()],
-                slots = regs[fused.getSlotMapping()], blocks = regs[fused.getBlockTable()],
+                slots = regs[fused.getSlotMapping()], starts = regs[fused.getQueryStartLoc()],
+                lengths = regs[fused.getSeqLens()], tables = regs[fused.getBlockTables()],
                 keyCache = regs[fused.getKeyCache()], valueCache = regs[fused.getValueCache()],
                 out = regs[fused.getOut()];
         int64_t queryNorm = fused.getQNormWeight() ? regs[fused.getQNormWeight()] : -1;
@@ -730,7 +796,6 @@ KernelLibrary buildReferenceLibrary() {
         if (rotaryDim)
           rope = ropeFrequencies(*rotaryDim, fused.getTheta()->convertToDouble(), style,
                                  fused.getRopeScalingAttr());
-        gcu::AttentionPhase phase = fused.getPhase();
         return Instruction([=](Frame &f, RuntimeState &) {
           at::Tensor q = f.tensors[query].view({-1, heads, headDim});
           at::Tensor k = f.tensors[key].view({-1, kvHeads, headDim});
@@ -745,21 +810,23 @@ KernelLibrary buildReferenceLibrary() {
             k = rotate(k, cos, sin, *rotaryDim, style);
           }
           writeCache(k, v, f.tensors[slots], f.tensors[keyCache], f.tensors[valueCache]);
-          attendPhase(phase, q, k, v, f.tensors[positions], f.tensors[keyCache],
-                      f.tensors[valueCache], f.tensors[blocks], scale, window, softcap,
-                      f.tensors[out]);
+          BatchLayout batch{f.tensors[positions], f.tensors[starts], f.tensors[lengths],
+                            f.tensors[tables]};
+          attendBatch(q, f.tensors[keyCache], f.tensors[valueCache], batch, scale, window,
+                      softcap, f.tensors[out]);
         });
       });
 
-  // Prefill expands the new tokens' keys and values with kv_b, as the reference model does;
-  // decode reads the context's latents from the cache and attends in the latent space.
+  // Prefill expands each sequence's cached latents with kv_b, as the reference model expands
+  // its keys and values; decode attends in the latent space.
   add("gcu.mla_attention",
       [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
         auto mla = cast<gcu::MlaAttentionOp>(op);
         int64_t query = regs[mla.getQuery()], latent = regs[mla.getLatent()],
                 keyRope = regs[mla.getKeyRope()], kvB = regs[mla.getKvB()],
                 positions = regs[mla.getPositions()], slots = regs[mla.getSlotMapping()],
-                blocks = regs[mla.getBlockTable()], latentCache = regs[mla.getLatentCache()],
+                starts = regs[mla.getQueryStartLoc()], lengths = regs[mla.getSeqLens()],
+                tables = regs[mla.getBlockTables()], latentCache = regs[mla.getLatentCache()],
                 ropeCache = regs[mla.getRopeCache()], out = regs[mla.getOut()];
         int64_t heads = mla.getNumHeads(), nope = mla.getQkNopeHeadDim(),
                 rope = mla.getQkRopeHeadDim(), valueDim = mla.getVHeadDim();
@@ -781,37 +848,51 @@ KernelLibrary buildReferenceLibrary() {
                                     vgcu::RotaryStyle::gptj);
           writeCache(c, kRope, f.tensors[slots], f.tensors[latentCache], f.tensors[ropeCache]);
           const at::Tensor &weight = f.tensors[kvB];
-          if (phase == gcu::AttentionPhase::prefill) {
-            at::Tensor kv = linear(c, weight, at::Tensor()).view({-1, heads, nope + valueDim});
-            at::Tensor k = at::cat({kv.narrow(-1, 0, nope), kRope.expand({-1, heads, rope})}, -1);
-            at::Tensor v = kv.narrow(-1, nope, valueDim);
-            attend(at::cat({qNope, qRope}, -1), k, v, f.tensors[positions],
-                   f.tensors[positions], scale, std::nullopt, std::nullopt, f.tensors[out]);
-            return;
-          }
-          const at::Tensor &queryPositions = f.tensors[positions];
-          int64_t context = queryPositions.max().item<int64_t>() + 1;
-          at::Tensor latents =
-              gatherCache(f.tensors[latentCache], f.tensors[blocks], context).view({context, lora});
-          at::Tensor ropes =
-              gatherCache(f.tensors[ropeCache], f.tensors[blocks], context).view({context, rope});
+          BatchLayout batch{f.tensors[positions], f.tensors[starts], f.tensors[lengths],
+                            f.tensors[tables]};
           // The absorbed products in f32: their rounding cannot follow the expanded form's
           // anyway, so they are as exact as they can be, and scores round to the model dtype.
           at::ScalarType wide = at::kFloat;
-          at::Tensor w = weight.to(wide).view({heads, nope + valueDim, lora});
-          // q_nope · (W_uk · c) = (q_nope · W_uk) · c: the key rows absorbed into the query.
-          at::Tensor qLatent = at::bmm(qNope.to(wide).permute({1, 0, 2}), w.narrow(1, 0, nope));
-          at::Tensor scores = at::matmul(qLatent, latents.to(wide).t()) +
-                              at::matmul(qRope.to(wide).permute({1, 0, 2}),
-                                         ropes.to(wide).t());
-          scores = scores.to(type) * scale;
-          at::Tensor probs =
-              causalSoftmax(scores, queryPositions,
-                            at::arange(context, queryPositions.options()), std::nullopt);
-          // (p · c) · W_uvᵀ: the value rows applied to the weighted latents.
-          at::Tensor weighted = at::matmul(probs.to(wide), latents.to(wide));
-          at::Tensor values = at::bmm(weighted, w.narrow(1, nope, valueDim).transpose(1, 2));
-          f.tensors[out].copy_(values.permute({1, 0, 2}).reshape({-1, heads * valueDim}));
+          at::Tensor w;
+          if (phase == gcu::AttentionPhase::decode)
+            w = weight.to(wide).view({heads, nope + valueDim, lora});
+          for (int64_t s = 0; s < batch.sequences(); ++s) {
+            int64_t begin = batch.begin(s), queries = batch.queries(s),
+                    context = batch.length(s);
+            if (queries == 0)
+              continue;
+            at::Tensor table = batch.blockTables.select(0, s);
+            at::Tensor latents =
+                gatherCache(f.tensors[latentCache], table, context).view({context, lora});
+            at::Tensor ropes =
+                gatherCache(f.tensors[ropeCache], table, context).view({context, 1, rope});
+            at::Tensor queryPositions = batch.positions.narrow(0, begin, queries);
+            at::Tensor keyPositions = at::arange(context, queryPositions.options());
+            at::Tensor qn = qNope.narrow(0, begin, queries);
+            at::Tensor qr = qRope.narrow(0, begin, queries);
+            at::Tensor rows = f.tensors[out].narrow(0, begin, queries);
+            if (phase == gcu::AttentionPhase::prefill) {
+              at::Tensor kv =
+                  linear(latents, weight, at::Tensor()).view({-1, heads, nope + valueDim});
+              at::Tensor k =
+                  at::cat({kv.narrow(-1, 0, nope), ropes.expand({-1, heads, rope})}, -1);
+              at::Tensor v = kv.narrow(-1, nope, valueDim);
+              attend(at::cat({qn, qr}, -1), k, v, queryPositions, keyPositions, scale,
+                     std::nullopt, std::nullopt, rows);
+              continue;
+            }
+            // q_nope · (W_uk · c) = (q_nope · W_uk) · c: the key rows absorbed into the query.
+            at::Tensor qLatent = at::bmm(qn.to(wide).permute({1, 0, 2}), w.narrow(1, 0, nope));
+            at::Tensor scores = at::matmul(qLatent, latents.to(wide).t()) +
+                                at::matmul(qr.to(wide).permute({1, 0, 2}),
+                                           ropes.view({context, rope}).to(wide).t());
+            scores = scores.to(type) * scale;
+            at::Tensor probs = causalSoftmax(scores, queryPositions, keyPositions, std::nullopt);
+            // (p · c) · W_uvᵀ: the value rows applied to the weighted latents.
+            at::Tensor weighted = at::matmul(probs.to(wide), latents.to(wide));
+            at::Tensor values = at::bmm(weighted, w.narrow(1, nope, valueDim).transpose(1, 2));
+            rows.copy_(values.permute({1, 0, 2}).reshape({-1, heads * valueDim}));
+          }
         });
       });
 

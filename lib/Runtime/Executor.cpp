@@ -19,6 +19,8 @@
 
 #include <c10/util/Exception.h>
 
+#include <limits>
+
 using namespace mlir;
 using namespace vgcu;
 using namespace vgcu::runtime;
@@ -83,13 +85,24 @@ std::vector<int64_t> staticShape(MemRefType type) {
   return std::vector<int64_t>(type.getShape().begin(), type.getShape().end());
 }
 
-/// Shape with every dynamic dimension set to the step's token count.
-std::vector<int64_t> resolveShape(const std::vector<int64_t> &shape, int64_t tokens) {
+/// A view's shape for at::reshape / expand: its dynamic dimension (the rows: tokens or
+/// sequences) taken from the source, which -1 means to both.
+std::vector<int64_t> resolveShape(const std::vector<int64_t> &shape) {
   std::vector<int64_t> result(shape);
   for (int64_t &dim : result)
     if (ShapedType::isDynamic(dim))
-      dim = tokens;
+      dim = -1;
   return result;
+}
+
+/// Whether a rotary table of `op` depends on the largest position of the call.
+bool usesCallLengthRotary(Operation *op) {
+  for (NamedAttribute attribute : op->getAttrDictionary())
+    if (auto scaling = dyn_cast<vgcu::RopeScalingAttr>(attribute.getValue()))
+      if (scaling.getType() == vgcu::RopeType::dynamic ||
+          scaling.getType() == vgcu::RopeType::longrope)
+        return true;
+  return false;
 }
 
 /// The manifest is not checksummed: every field the runtime relies on must agree with the
@@ -174,9 +187,9 @@ private:
 
 llvm::Expected<BoundEntry> EntryBinder::bind(func::FuncOp function) {
   BoundEntry entry;
-  if (function.getNumArguments() != 4 || function.getNumResults() != 1)
-    return makeError("entry @{0} must take (input_ids, positions, slot_mapping, block_table) "
-                     "and return logits",
+  if (function.getNumArguments() != 6 || function.getNumResults() != 1)
+    return makeError("entry @{0} must take (input_ids, positions, slot_mapping, "
+                     "query_start_loc, seq_lens, block_tables) and return logits",
                      function.getSymName());
   Block &body = function.getBody().front();
   for (BlockArgument argument : body.getArguments())
@@ -187,11 +200,11 @@ llvm::Expected<BoundEntry> EntryBinder::bind(func::FuncOp function) {
   });
   entry.frame.tensors.resize(regs.size());
   entry.frame.integers.resize(regs.size());
-  entry.inputIds = regs[body.getArgument(0)];
-  entry.positions = regs[body.getArgument(1)];
-  entry.slotMapping = regs[body.getArgument(2)];
-  entry.blockTable = regs[body.getArgument(3)];
+  for (auto [index, argument] : llvm::enumerate(body.getArguments()))
+    entry.arguments[index] = regs[argument];
   for (Operation &op : body) {
+    if (usesCallLengthRotary(&op))
+      executor.callLengthRotary = true;
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       entry.result = regs[ret.getOperand(0)];
       continue;
@@ -295,9 +308,9 @@ llvm::Error EntryBinder::bindOp(Operation *op, BoundEntry &entry) {
     if (layer >= executor.artifact.kvLayers)
       return makeError("kv_cache layer {0} is beyond the manifest's {1} layers", layer,
                        executor.artifact.kvLayers);
-    if (type.getDimSize(1) != executor.blockSize)
+    if (type.getDimSize(1) != executor.cacheBlockSize)
       return makeError("kv_cache block size {0} differs from the manifest's {1}",
-                       type.getDimSize(1), executor.blockSize);
+                       type.getDimSize(1), executor.cacheBlockSize);
     auto &shapes = executor.cacheShapes;
     if (static_cast<int64_t>(shapes.size()) <= layer)
       shapes.resize(layer + 1);
@@ -308,8 +321,17 @@ llvm::Error EntryBinder::bindOp(Operation *op, BoundEntry &entry) {
       f.tensors[value] = state.kvCaches[layer].second;
     });
   }
-  if (isa<gcu::SliceViewOp, gcu::ReshapeViewOp, gcu::TransposeViewOp, gcu::BroadcastViewOp,
-          gcu::LastTokenViewOp>(op)) {
+  if (auto last = dyn_cast<gcu::LastTokenViewOp>(op)) {
+    int64_t source = regs[last.getSource()], starts = regs[last.getQueryStartLoc()],
+            result = regs[last.getResult()];
+    return add([=](Frame &f, RuntimeState &) {
+      const at::Tensor &offsets = f.tensors[starts];
+      at::Tensor rows = offsets.narrow(0, 1, offsets.size(0) - 1) - 1;
+      f.tensors[result] = f.tensors[source].index_select(0, rows);
+    });
+  }
+  if (isa<gcu::SliceViewOp, gcu::ReshapeViewOp, gcu::TransposeViewOp, gcu::BroadcastViewOp>(
+          op)) {
     int64_t source = regs[op->getOperand(0)], result = regs[op->getResult(0)];
     std::vector<int64_t> shape = staticShape(cast<MemRefType>(op->getResult(0).getType()));
     if (auto slice = dyn_cast<gcu::SliceViewOp>(op)) {
@@ -321,7 +343,7 @@ llvm::Error EntryBinder::bindOp(Operation *op, BoundEntry &entry) {
     }
     if (isa<gcu::ReshapeViewOp>(op))
       return add([=](Frame &f, RuntimeState &) {
-        f.tensors[result] = f.tensors[source].reshape(resolveShape(shape, f.tokens));
+        f.tensors[result] = f.tensors[source].reshape(resolveShape(shape));
       });
     if (auto transpose = dyn_cast<gcu::TransposeViewOp>(op)) {
       std::vector<int64_t> permutation(transpose.getPermutation().begin(),
@@ -330,13 +352,8 @@ llvm::Error EntryBinder::bindOp(Operation *op, BoundEntry &entry) {
         f.tensors[result] = f.tensors[source].permute(permutation);
       });
     }
-    if (isa<gcu::BroadcastViewOp>(op))
-      return add([=](Frame &f, RuntimeState &) {
-        f.tensors[result] = f.tensors[source].expand(resolveShape(shape, f.tokens));
-      });
     return add([=](Frame &f, RuntimeState &) {
-      const at::Tensor &all = f.tensors[source];
-      f.tensors[result] = all.narrow(0, all.size(0) - 1, 1);
+      f.tensors[result] = f.tensors[source].expand(resolveShape(shape));
     });
   }
   if (!isa<gcu::KernelLaunchOpInterface>(op))
@@ -365,7 +382,7 @@ llvm::Expected<std::unique_ptr<Executor>> Executor::load(const ArtifactManifest 
     return makeError("rank {0} is outside the artifact's {1} ranks", rank, manifest.worldSize());
   std::unique_ptr<Executor> executor(new Executor());
   executor->artifact = manifest;
-  executor->blockSize = manifest.kvBlockSize;
+  executor->cacheBlockSize = manifest.kvBlockSize;
   executor->state.collectives = &collectives;
   executor->context = std::make_unique<MLIRContext>();
   executor->context->loadDialect<gcu::GcuDialect, func::FuncDialect>();
@@ -414,9 +431,9 @@ llvm::Expected<std::unique_ptr<Executor>> Executor::load(const ArtifactManifest 
     auto logits = function.getNumResults() == 1
                       ? dyn_cast<MemRefType>(function.getResultTypes()[0])
                       : MemRefType();
-    if (!logits || !logits.hasStaticShape() || logits.getNumElements() != manifest.vocabSize)
-      return makeError("program '{0}': @{1} does not return logits over the manifest's "
-                       "vocab_size of {2} tokens",
+    if (!logits || logits.getRank() != 2 || logits.getDimSize(1) != manifest.vocabSize)
+      return makeError("program '{0}': @{1} does not return logits [sequences, vocab] over "
+                       "the manifest's vocab_size of {2} tokens",
                        programPath, name, manifest.vocabSize);
     EntryBinder binder(*executor, library);
     auto bound = binder.bind(function);
@@ -427,29 +444,41 @@ llvm::Expected<std::unique_ptr<Executor>> Executor::load(const ArtifactManifest 
   return std::move(executor);
 }
 
-llvm::Error Executor::resetCache(int64_t maxTokens) {
-  if (maxTokens < 0)
-    return makeError("cannot size a KV cache for {0} tokens", maxTokens);
-  int64_t blocks = std::max<int64_t>(1, maxTokens / blockSize + (maxTokens % blockSize != 0));
+uint64_t Executor::bytesPerBlock() const {
+  // Saturates: a program's shapes are not trusted to keep the product within 64 bits.
+  constexpr uint64_t kSaturated = std::numeric_limits<uint64_t>::max();
+  uint64_t bytes = 0;
+  for (const CacheShape &shape : cacheShapes) {
+    uint64_t layer = at::elementSize(static_cast<at::ScalarType>(shape.dtype));
+    for (int64_t factor : {cacheBlockSize, shape.kvHeads, shape.headDim + shape.valueHeadDim})
+      if (__builtin_mul_overflow(layer, static_cast<uint64_t>(factor), &layer))
+        return kSaturated;
+    if (__builtin_add_overflow(bytes, layer, &bytes))
+      return kSaturated;
+  }
+  return bytes;
+}
+
+llvm::Error Executor::allocateCache(int64_t blocks) {
+  if (blocks < 1)
+    return makeError("cannot allocate a KV cache of {0} blocks", blocks);
+  return allocateCache(blocks, "a KV cache of " + std::to_string(blocks) + " blocks");
+}
+
+llvm::Error Executor::allocateCache(int64_t blocks, const std::string &what) {
   if (blocks == cacheCapacity && !state.kvCaches.empty())
     return llvm::Error::success();
   uint64_t bytes = 0;
-  for (const CacheShape &shape : cacheShapes) {
-    uint64_t layerBytes = at::elementSize(static_cast<at::ScalarType>(shape.dtype));
-    for (int64_t factor : {blocks, blockSize, shape.kvHeads, shape.headDim + shape.valueHeadDim})
-      if (__builtin_mul_overflow(layerBytes, static_cast<uint64_t>(factor), &layerBytes))
-        return makeError("a KV cache for {0} tokens would be larger than 2^64 bytes", maxTokens);
-    if (__builtin_add_overflow(bytes, layerBytes, &bytes))
-      return makeError("a KV cache for {0} tokens would be larger than 2^64 bytes", maxTokens);
-  }
+  if (__builtin_mul_overflow(bytesPerBlock(), static_cast<uint64_t>(blocks), &bytes))
+    return makeError("{0} would be larger than 2^64 bytes", what);
   state.kvCaches.clear();
   cacheCapacity = 0;
   std::string failure;
   try {
     for (const CacheShape &shape : cacheShapes) {
       auto options = at::TensorOptions().dtype(static_cast<at::ScalarType>(shape.dtype));
-      std::vector<int64_t> keySizes{blocks, blockSize, shape.kvHeads, shape.headDim};
-      std::vector<int64_t> valueSizes{blocks, blockSize, shape.kvHeads, shape.valueHeadDim};
+      std::vector<int64_t> keySizes{blocks, cacheBlockSize, shape.kvHeads, shape.headDim};
+      std::vector<int64_t> valueSizes{blocks, cacheBlockSize, shape.kvHeads, shape.valueHeadDim};
       state.kvCaches.emplace_back(at::zeros(keySizes, options), at::zeros(valueSizes, options));
     }
   } catch (const c10::Error &error) {
@@ -459,32 +488,100 @@ llvm::Error Executor::resetCache(int64_t maxTokens) {
   }
   if (!failure.empty()) {
     state.kvCaches.clear();
-    return makeError("cannot allocate the KV cache for {0} tokens ({1} bytes on this rank): {2}",
-                     maxTokens, bytes, failure);
+    return makeError("cannot allocate {0} ({1} bytes on this rank): {2}", what, bytes, failure);
   }
-  // One sequence owns blocks 0..n-1 in order.
-  blockTable = at::arange(blocks, at::TensorOptions().dtype(at::kLong));
   cacheCapacity = blocks;
   return llvm::Error::success();
 }
 
-llvm::Expected<at::Tensor> Executor::run(BoundEntry &entry, const at::Tensor &ids,
-                                         const at::Tensor &positions) {
-  int64_t last = positions.max().item<int64_t>();
-  if (last >= cacheCapacity * blockSize)
-    return makeError("position {0} is beyond the KV cache of {1} tokens", last,
-                     cacheCapacity * blockSize);
+llvm::Error Executor::resetCache(int64_t maxTokens) {
+  if (maxTokens < 0)
+    return makeError("cannot size a KV cache for {0} tokens", maxTokens);
+  int64_t blocks = std::max<int64_t>(1, maxTokens / cacheBlockSize + (maxTokens % cacheBlockSize != 0));
+  return allocateCache(blocks, "the KV cache for " + std::to_string(maxTokens) + " tokens");
+}
+
+/// The batch comes from another engine as much as from ours: every index a kernel follows is
+/// checked, so a bad one is an error rather than a read out of bounds.
+llvm::Error Executor::checkBatch(const Batch &batch) const {
+  const std::pair<const at::Tensor *, const char *> vectors[] = {
+      {&batch.inputIds, "input_ids"},         {&batch.positions, "positions"},
+      {&batch.slotMapping, "slot_mapping"},   {&batch.queryStartLoc, "query_start_loc"},
+      {&batch.seqLens, "seq_lens"},           {&batch.blockTables, "block_tables"}};
+  for (auto [tensor, name] : vectors) {
+    if (!tensor->defined() || tensor->scalar_type() != at::kLong || !tensor->is_contiguous())
+      return makeError("batch: {0} must be a contiguous int64 tensor", name);
+    if (tensor->dim() != (tensor == &batch.blockTables ? 2 : 1))
+      return makeError("batch: {0} has {1} dimensions", name, tensor->dim());
+  }
+  int64_t tokens = batch.inputIds.size(0), sequences = batch.seqLens.size(0);
+  if (tokens == 0 || sequences == 0)
+    return makeError("batch: no tokens or no sequences");
+  if (batch.positions.size(0) != tokens || batch.slotMapping.size(0) != tokens)
+    return makeError("batch: positions and slot_mapping must have one entry per input id ({0})",
+                     tokens);
+  if (batch.queryStartLoc.size(0) != sequences + 1 || batch.blockTables.size(0) != sequences)
+    return makeError("batch: query_start_loc must have {0} entries and block_tables {1} rows "
+                     "for {1} sequences",
+                     sequences + 1, sequences);
+  const int64_t *starts = batch.queryStartLoc.data_ptr<int64_t>();
+  const int64_t *lengths = batch.seqLens.data_ptr<int64_t>();
+  const int64_t *positions = batch.positions.data_ptr<int64_t>();
+  int64_t maxBlocks = batch.blockTables.size(1);
+  if (starts[0] != 0 || starts[sequences] != tokens)
+    return makeError("batch: query_start_loc must run from 0 to the {0} tokens", tokens);
+  for (int64_t s = 0; s < sequences; ++s) {
+    int64_t queries = starts[s + 1] - starts[s];
+    if (queries < 1 || queries > lengths[s])
+      return makeError("batch: sequence {0} has {1} new tokens and a length of {2}", s, queries,
+                       lengths[s]);
+    if (lengths[s] > maxBlocks * cacheBlockSize)
+      return makeError("batch: sequence {0} of {1} tokens needs more than the {2} blocks of "
+                       "its block table",
+                       s, lengths[s], maxBlocks);
+    for (int64_t t = starts[s]; t < starts[s + 1]; ++t)
+      if (positions[t] < 0 || positions[t] >= lengths[s])
+        return makeError("batch: token {0} of sequence {1} is at position {2}, outside its "
+                         "length {3}",
+                         t, s, positions[t], lengths[s]);
+    if (artifact.maxPositions > 0 && lengths[s] > artifact.maxPositions)
+      return makeError("batch: sequence {0} of {1} tokens exceeds the model's {2} positions", s,
+                       lengths[s], artifact.maxPositions);
+  }
+  auto outside = [&](const at::Tensor &indices, int64_t limit) {
+    return indices.numel() > 0 &&
+           (indices.min().item<int64_t>() < 0 || indices.max().item<int64_t>() >= limit);
+  };
+  if (outside(batch.slotMapping, cacheCapacity * cacheBlockSize))
+    return makeError("batch: a slot is outside the KV cache of {0} blocks", cacheCapacity);
+  if (outside(batch.blockTables, cacheCapacity))
+    return makeError("batch: a block table names a block outside the KV cache of {0} blocks",
+                     cacheCapacity);
+  if (outside(batch.inputIds, artifact.vocabSize))
+    return makeError("batch: a token id is outside the vocabulary [0, {0})", artifact.vocabSize);
+  return llvm::Error::success();
+}
+
+llvm::Expected<at::Tensor> Executor::execute(const Batch &batch) {
+  if (state.kvCaches.empty() && !cacheShapes.empty())
+    return makeError("the KV cache is not allocated");
+  if (auto error = checkBatch(batch))
+    return std::move(error);
+  bool oneTokenEach = batch.inputIds.size(0) == batch.seqLens.size(0);
+  return run(oneTokenEach ? decodeEntry : prefillEntry, batch);
+}
+
+llvm::Expected<at::Tensor> Executor::run(BoundEntry &entry, const Batch &batch) {
   try {
     Frame &frame = entry.frame;
-    frame.tokens = ids.size(0);
-    frame.tensors[entry.inputIds] = ids;
-    frame.tensors[entry.positions] = positions;
-    // With blocks 0..n-1 in order, a position's slot is the position itself.
-    frame.tensors[entry.slotMapping] = positions;
-    frame.tensors[entry.blockTable] = blockTable;
+    frame.tokens = batch.inputIds.size(0);
+    const at::Tensor *inputs[] = {&batch.inputIds,     &batch.positions, &batch.slotMapping,
+                                  &batch.queryStartLoc, &batch.seqLens,  &batch.blockTables};
+    for (auto [index, input] : llvm::enumerate(inputs))
+      frame.tensors[entry.arguments[index]] = *input;
     for (Instruction &instruction : entry.instructions)
       instruction(frame, state);
-    at::Tensor logits = frame.tensors[entry.result].to(at::kFloat).flatten().clone();
+    at::Tensor logits = frame.tensors[entry.result].to(at::kFloat).clone();
     state.retiredSlots.clear();
     return logits;
   } catch (const c10::Error &error) {
@@ -496,14 +593,41 @@ llvm::Expected<at::Tensor> Executor::run(BoundEntry &entry, const at::Tensor &id
   }
 }
 
+/// The single sequence of vgcu-run's prompt path: blocks 0..n-1 in order, so a position's
+/// slot is the position itself.
+static Batch singleSequence(at::Tensor ids, at::Tensor positions, int64_t blocks) {
+  int64_t tokens = ids.size(0), length = positions[-1].item<int64_t>() + 1;
+  Batch batch;
+  batch.inputIds = std::move(ids);
+  batch.slotMapping = positions;
+  batch.positions = std::move(positions);
+  batch.queryStartLoc = at::tensor({int64_t{0}, tokens}, at::kLong);
+  batch.seqLens = at::tensor({length}, at::kLong);
+  batch.blockTables = at::arange(blocks, at::kLong).view({1, blocks});
+  return batch;
+}
+
 llvm::Expected<at::Tensor> Executor::prefill(llvm::ArrayRef<int64_t> tokens) {
   if (tokens.empty())
     return makeError("the prompt is empty");
+  int64_t count = static_cast<int64_t>(tokens.size());
+  if (count > cacheCapacity * cacheBlockSize)
+    return makeError("position {0} is beyond the KV cache of {1} tokens", count - 1,
+                     cacheCapacity * cacheBlockSize);
   at::Tensor ids = at::tensor(std::vector<int64_t>(tokens.begin(), tokens.end()), at::kLong);
-  at::Tensor positions = at::arange(static_cast<int64_t>(tokens.size()), at::kLong);
-  return run(prefillEntry, ids, positions);
+  auto logits = execute(singleSequence(ids, at::arange(count, at::kLong), cacheCapacity));
+  if (!logits)
+    return logits.takeError();
+  return logits->flatten();
 }
 
 llvm::Expected<at::Tensor> Executor::decode(int64_t token, int64_t position) {
-  return run(decodeEntry, at::tensor({token}, at::kLong), at::tensor({position}, at::kLong));
+  if (position >= cacheCapacity * cacheBlockSize)
+    return makeError("position {0} is beyond the KV cache of {1} tokens", position,
+                     cacheCapacity * cacheBlockSize);
+  auto logits = execute(singleSequence(at::tensor({token}, at::kLong),
+                                       at::tensor({position}, at::kLong), cacheCapacity));
+  if (!logits)
+    return logits.takeError();
+  return logits->flatten();
 }

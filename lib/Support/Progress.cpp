@@ -21,8 +21,8 @@ static std::string humanBytes(double bytes) {
   return text;
 }
 
-ProgressBar::ProgressBar(llvm::StringRef label, uint64_t totalBytes)
-    : label(label.str()), total(totalBytes),
+ProgressBar::ProgressBar(llvm::StringRef label, uint64_t totalBytes, llvm::StringRef itemUnit)
+    : label(label.str()), itemUnit(itemUnit.str()), total(totalBytes),
       enabled(llvm::sys::Process::StandardErrIsDisplayed()),
       start(std::chrono::steady_clock::now()), lastDraw(start) {}
 
@@ -57,10 +57,16 @@ void ProgressBar::draw(bool final) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   llvm::errs() << "\r" << label << " [" << std::string(filled, '#')
                << std::string(width - filled, ' ') << "] "
-               << llvm::format("%3d%%", static_cast<int>(fraction * 100)) << " "
-               << humanBytes(done) << "/" << humanBytes(total);
-  if (seconds > 0)
-    llvm::errs() << " " << humanBytes(done / seconds) << "/s";
+               << llvm::format("%3d%%", static_cast<int>(fraction * 100)) << " ";
+  if (!itemUnit.empty()) {
+    llvm::errs() << done << "/" << total << " " << itemUnit;
+    if (seconds > 0)
+      llvm::errs() << llvm::format(" %.1f ", done / seconds) << itemUnit << "/s";
+  } else {
+    llvm::errs() << humanBytes(done) << "/" << humanBytes(total);
+    if (seconds > 0)
+      llvm::errs() << " " << humanBytes(done / seconds) << "/s";
+  }
   llvm::errs() << (final ? "\n" : "   ");
   llvm::errs().flush();
 }

@@ -21,8 +21,10 @@
 // CHECK: module attributes {vgcu.architecture = "LlamaForCausalLM", vgcu.dtype = "F32", vgcu.kv_block_size = 64 : i64, vgcu.kv_layers = 2 : i64, vgcu.tp = 2 : i64}
 // CHECK-LABEL: func.func @prefill(
 // CHECK-SAME: {vgcu.name = "input_ids"}
-// CHECK-SAME: {vgcu.name = "block_table"}
-// CHECK-SAME: -> memref<1x250xf32>
+// CHECK-SAME: {vgcu.name = "query_start_loc"}
+// CHECK-SAME: {vgcu.name = "seq_lens"}
+// CHECK-SAME: memref<?x?xi64> {vgcu.name = "block_tables"}
+// CHECK-SAME: -> memref<?x250xf32>
 // CHECK: gcu.embedding {{.*}} {vocab_parallel}
 // CHECK-NEXT: gcu.all_reduce inouts(
 // CHECK: gcu.kv_cache {layer = 0 : i64} : memref<?x64x1x16xf32>

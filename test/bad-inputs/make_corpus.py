@@ -656,6 +656,22 @@ def weights_cases(tmp):
                  "model.safetensors": st_write(new_tensors)}
         case(name, cat, description, "vgcu-compile", compile_args(), expect, files)
 
+    for name, description, generation, expect in [
+        ("gen-config-eos-string", "generation_config.json's eos_token_id is a string",
+         b'{"eos_token_id": "</s>"}\n',
+         "{case}/generation_config.json: eos_token_id must be a token id in [0, 8) or a list "
+         "of them"),
+        ("gen-config-eos-outside-vocab", "generation_config.json lists eos token 8 of an "
+         "8-token vocabulary", b'{"eos_token_id": [2, 8]}\n',
+         "{case}/generation_config.json: eos_token_id must be a token id in [0, 8) or a list "
+         "of them"),
+        ("gen-config-not-json", "generation_config.json is not JSON", b'{"eos_token_id": \n',
+         "{case}/generation_config.json: invalid JSON"),
+    ]:
+        case(name, cat, description, "vgcu-compile", compile_args(), expect,
+             {"config.json": good["config.json"], "model.safetensors": good["model.safetensors"],
+              "generation_config.json": generation})
+
     def without(name):
         return [t for t in tensors if t[0] != name]
 
@@ -836,19 +852,22 @@ PROGRAM_MODULE = ("module attributes {vgcu.architecture = \"LlamaForCausalLM\", 
 def writing_program(target, target_type):
     entry = (
         "  func.func @{name}(%ids: memref<?xi64>, %pos: memref<?xi64>, %slots: memref<?xi64>, "
-        "%blocks: memref<?xi64>) -> memref<1x250xf32> {{\n"
+        "%qsl: memref<?xi64>, %lens: memref<?xi64>, %blocks: memref<?x?xi64>) "
+        "-> memref<?x250xf32> {{\n"
         "    %t = gcu.dim %ids, 0 : memref<?xi64>\n"
+        "    %s = gcu.dim %lens, 0 : memref<?xi64>\n"
         "    %table = gcu.weight \"model.embed_tokens.weight\" : memref<250x64xf32>\n"
         "    gcu.unary neg ins({target} : {type}) outs({target} : {type})\n"
         "    %h = gcu.alloc(%t) : memref<?x64xf32>\n"
         "    gcu.embedding ins(%ids, %table : memref<?xi64>, memref<250x64xf32>) "
         "outs(%h : memref<?x64xf32>)\n"
-        "    %last = gcu.last_token_view %h : memref<?x64xf32> -> memref<1x64xf32>\n"
+        "    %last = gcu.last_token_view %h, %qsl : memref<?x64xf32>, memref<?xi64> "
+        "-> memref<?x64xf32>\n"
         "    %head = gcu.weight \"lm_head.weight\" : memref<250x64xf32>\n"
-        "    %logits = gcu.alloc() : memref<1x250xf32>\n"
-        "    gcu.gemm ins(%last, %head : memref<1x64xf32>, memref<250x64xf32>) "
-        "outs(%logits : memref<1x250xf32>)\n"
-        "    return %logits : memref<1x250xf32>\n"
+        "    %logits = gcu.alloc(%s) : memref<?x250xf32>\n"
+        "    gcu.gemm ins(%last, %head : memref<?x64xf32>, memref<250x64xf32>) "
+        "outs(%logits : memref<?x250xf32>)\n"
+        "    return %logits : memref<?x250xf32>\n"
         "  }}\n")
     return (PROGRAM_MODULE + "".join(entry.format(name=name, target=target, type=target_type)
                                      for name in ("prefill", "decode")) + "}\n")
@@ -876,8 +895,8 @@ def artifact_cases():
              [{"truncate": ["program.mlirbc", 1000]}],
              "{artifact}: file 'program.mlirbc' has 1000 bytes, the manifest says ")
     art_case("art-wrong-abi-version", "abi_version is 99",
-             [{"replace_manifest_text": ["\"abi_version\": 1,", "\"abi_version\": 99,"]}],
-             "{artifact}/manifest.json: kernel ABI version 99 does not match this runtime's 1; "
+             [{"replace_manifest_text": ["\"abi_version\": 2,", "\"abi_version\": 99,"]}],
+             "{artifact}/manifest.json: kernel ABI version 99 does not match this runtime's 2; "
              "recompile the model with this vgcu")
     art_case("art-missing-abi-version", "abi_version is removed",
              [{"manifest_delete": ["abi_version"]}],
@@ -971,6 +990,59 @@ def artifact_cases():
     art_case("art-ep-zero", "ep is 0", [{"manifest_set": [["ep"], 0]}],
              "{artifact}/manifest.json: ep must be an integer from 1 to 1024 with at most 1024 "
              "ranks in all")
+    art_case("art-eos-outside-vocab", "eos_token_ids names token 250 of a 250-token vocabulary",
+             [{"manifest_set": [["eos_token_ids"], [2, 250]]}],
+             "{artifact}/manifest.json: eos_token_ids must hold token ids in [0, vocab_size)")
+    # Request files of vgcu-run --requests: the error names the file, the line and the field.
+    requests = lambda *extra: ["{artifact}", "--requests", "{case}/requests.jsonl",  # noqa: E731
+                               *extra]
+    for name, description, lines, expect in [
+        ("req-not-json", "line 2 of the request file is not JSON",
+         ['{"prompt_ids": [1, 2]}', '{"prompt_ids": [1,'],
+         "{case}/requests.jsonl:2: invalid JSON"),
+        ("req-not-object", "a request is a JSON array", ["[1, 2, 3]"],
+         "{case}/requests.jsonl:1: a request must be a JSON object"),
+        ("req-missing-prompt", "a request without prompt_ids", ['{"id": "a"}'],
+         "{case}/requests.jsonl:1: 'prompt_ids' is missing"),
+        ("req-empty-prompt", "a request whose prompt_ids is empty", ['{"prompt_ids": []}'],
+         "{case}/requests.jsonl:1: 'prompt_ids' is empty"),
+        ("req-token-outside-vocab", "a prompt token id of 250 in a 250-token vocabulary",
+         ['{"prompt_ids": [1, 250]}'],
+         "{case}/requests.jsonl:1: 'prompt_ids': token id 250 is outside the vocabulary [0, 250)"),
+        ("req-token-not-integer", "a prompt token id is a string", ['{"prompt_ids": [1, "2"]}'],
+         "{case}/requests.jsonl:1: 'prompt_ids' must be a list of token ids"),
+        ("req-duplicate-id", "two requests share the id 'a'",
+         ['{"id": "a", "prompt_ids": [1]}', '{"id": "a", "prompt_ids": [2]}'],
+         "{case}/requests.jsonl:2: id 'a' is used by an earlier request"),
+        ("req-unknown-field", "a misspelt field (max_token)",
+         ['{"prompt_ids": [1], "max_token": 4}'],
+         "{case}/requests.jsonl:1: unknown field 'max_token'"),
+        ("req-bad-top-p", "top_p is 1.5", ['{"prompt_ids": [1], "top_p": 1.5}'],
+         "{case}/requests.jsonl:1: top_p must be in (0, 1], got 1.5"),
+        ("req-negative-temperature", "temperature is -0.5",
+         ['{"prompt_ids": [1], "temperature": -0.5}'],
+         "{case}/requests.jsonl:1: temperature must be a finite number >= 0, got -0.5"),
+        ("req-zero-max-tokens", "max_tokens is 0", ['{"prompt_ids": [1], "max_tokens": 0}'],
+         "{case}/requests.jsonl:1: max_tokens must be at least 1, got 0"),
+        ("req-too-long", "a prompt of 3 tokens with 200 new tokens on a 128-position model",
+         ['{"id": "long", "prompt_ids": [1, 2, 3], "max_tokens": 200}'],
+         "request 'long': its prompt of 3 tokens plus 200 new tokens needs 202 positions, more "
+         "than the model's 128"),
+        ("req-empty-file", "the request file has only blank lines", ["", "  "],
+         "{case}/requests.jsonl: no requests"),
+    ]:
+        art_case(name, description, [], expect, args=requests(),
+                 files={"requests.jsonl": text("\n".join(lines) + "\n")})
+    art_case("req-cache-too-small", "--kv-cache-blocks 1 for a request needing 2 blocks", [],
+             "request 'big': it needs 2 KV cache blocks for 70 positions; the cache has 1",
+             args=requests("--kv-cache-blocks", "1"),
+             files={"requests.jsonl": text(
+                 '{"id": "big", "prompt_ids": [%s], "max_tokens": 11}\n'
+                 % ", ".join(["1"] * 60))})
+    art_case("req-and-prompt", "--requests and --prompt-ids together", [],
+             "--prompt-ids and --requests exclude each other",
+             args=requests("--prompt-ids", "1,2"),
+             files={"requests.jsonl": text('{"prompt_ids": [1]}\n')})
     art_case("art-missing-manifest", "manifest.json is deleted", [{"delete": "manifest.json"}],
              "artifact '{artifact}' has no manifest.json")
     art_case("art-not-a-directory", "the artifact path is a regular file", [],
@@ -1002,7 +1074,7 @@ def artifact_cases():
              "entry @prefill is declared without a body", args=run("--no-verify-checksums"),
              files={"program.mlir": text(PROGRAM_MODULE + "".join(
                  "  func.func private @%s(memref<?xi64>, memref<?xi64>, memref<?xi64>, "
-                 "memref<?xi64>) -> memref<1x250xf32>\n" % entry
+                 "memref<?xi64>, memref<?xi64>, memref<?x?xi64>) -> memref<?x250xf32>\n" % entry
                  for entry in ("prefill", "decode")) + "}\n")},
              artifact_tp=1)
     art_case("art-program-writes-weight", "a crafted program (valid IR) whose kernel writes into a "
@@ -1029,11 +1101,11 @@ def artifact_cases():
     art_case("art-vocab-larger-than-weights", "the manifest says vocab_size 100000 (the weights "
              "have 250 rows) and the prompt uses token 5000",
              [{"manifest_set": [["vocab_size"], 100000]}],
-             "does not return logits over the manifest's vocab_size of 100000 tokens",
+             "does not return logits [sequences, vocab] over the manifest's vocab_size of 100000 tokens",
              args=["{artifact}", "--prompt-ids", "5000", "--max-new-tokens", "1"])
     art_case("art-vocab-larger-than-weights-tp1", "as art-vocab-larger-than-weights, on a tp 1 "
              "artifact", [{"manifest_set": [["vocab_size"], 100000]}],
-             "does not return logits over the manifest's vocab_size of 100000 tokens",
+             "does not return logits [sequences, vocab] over the manifest's vocab_size of 100000 tokens",
              args=["{artifact}", "--prompt-ids", "5000", "--max-new-tokens", "1"], artifact_tp=1)
     art_case("art-max-new-tokens-overflow", "--max-new-tokens 2^63-1: prompt plus new tokens "
              "overflows int64", [], "more than the model's 128 positions",

@@ -1,8 +1,13 @@
-//===- vgcu-run.cpp - Runs a vgcu artifact: prefill, then greedy decode ------------===//
+//===- vgcu-run.cpp - Runs a vgcu artifact: one prompt, or many requests batched ----===//
+
+#include "Requests.h"
 
 #include "vgcu/Artifact/ArtifactReader.h"
 #include "vgcu/Runtime/Distributed.h"
+#include "vgcu/Runtime/Engine.h"
 #include "vgcu/Runtime/Executor.h"
+#include "vgcu/Support/OutputFile.h"
+#include "vgcu/Support/Progress.h"
 #include "vgcu/Support/Error.h"
 #include "vgcu/Support/Log.h"
 #include "vgcu/Support/TestHooks.h"
@@ -19,6 +24,7 @@
 #include <chrono>
 #include <csignal>
 #include <limits>
+#include <thread>
 
 using namespace vgcu;
 using namespace vgcu::runtime;
@@ -30,7 +36,33 @@ cl::OptionCategory category("vgcu-run options");
 cl::opt<std::string> artifactPath(cl::Positional, cl::desc("NAME.vgcu"), cl::Required,
                                   cl::cat(category));
 cl::opt<std::string> promptIds("prompt-ids", cl::desc("Prompt token ids, comma separated"),
-                               cl::value_desc("5,17,42"), cl::Required, cl::cat(category));
+                               cl::value_desc("5,17,42"), cl::cat(category));
+cl::opt<std::string> requestsPath(
+    "requests",
+    cl::desc("Run the requests of a JSON-lines file through the batching engine and print one "
+             "JSON line per request as it finishes"),
+    cl::value_desc("FILE.jsonl"), cl::cat(category));
+cl::opt<double> arrivalRate("arrival-rate",
+                            cl::desc("With --requests: submit requests as a Poisson process of "
+                                     "this many per second (0: all at once)"),
+                            cl::init(0.0), cl::cat(category));
+cl::opt<uint64_t> arrivalSeed("arrival-seed", cl::desc("Seed of the --arrival-rate process"),
+                              cl::init(0), cl::cat(category));
+cl::opt<int64_t> maxNumSeqs("max-num-seqs",
+                            cl::desc("With --requests: sequences in one batch at most"),
+                            cl::init(64), cl::cat(category));
+cl::opt<int64_t> maxNumBatchedTokens(
+    "max-num-batched-tokens",
+    cl::desc("With --requests: tokens in one batch at most (prompts are cut into chunks)"),
+    cl::init(512), cl::cat(category));
+cl::opt<int64_t> kvCacheBlocks(
+    "kv-cache-blocks",
+    cl::desc("With --requests: KV cache blocks shared by all requests (0: enough for every "
+             "request at once)"),
+    cl::init(0), cl::cat(category));
+cl::opt<std::string> statsPath("totals-json",
+                               cl::desc("With --requests: write the run's totals as JSON here"),
+                               cl::value_desc("FILE"), cl::cat(category));
 cl::opt<int64_t> maxNewTokens("max-new-tokens", cl::desc("Tokens to generate (greedy)"),
                               cl::init(16), cl::cat(category));
 cl::opt<bool> json("json", cl::desc("Print one JSON object: tokens, logits, timing"),
@@ -128,8 +160,12 @@ llvm::Expected<std::vector<int64_t>> readPrompt(const ArtifactManifest &manifest
   return ids;
 }
 
+int runRequests(const ArtifactManifest &manifest, int64_t rank, Collectives &collectives);
+
 /// Loads this rank, generates, and (rank 0) prints the result.
 int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collectives) {
+  if (!requestsPath.empty())
+    return runRequests(manifest, rank, collectives);
   auto ids = readPrompt(manifest);
   if (!ids)
     return fail(ids.takeError());
@@ -222,6 +258,157 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
   llvm::outs() << llvm::json::Value(std::move(result)) << "\n";
   return 0;
 }
+
+/// Blocks for every request at once: the default cache of --requests.
+int64_t blocksForAll(const std::vector<GenerationRequest> &requests, int64_t blockSize) {
+  int64_t blocks = 0;
+  for (const GenerationRequest &request : requests) {
+    int64_t positions =
+        static_cast<int64_t>(request.promptIds.size()) + request.sampling.maxTokens - 1;
+    blocks += (positions + blockSize - 1) / blockSize;
+  }
+  return std::max<int64_t>(blocks, 1);
+}
+
+/// Submission times in seconds from the start: all 0, or a Poisson process.
+std::vector<double> arrivalTimes(size_t count) {
+  std::vector<double> times(count, 0.0);
+  if (arrivalRate == 0.0)
+    return times;
+  std::mt19937_64 generator(arrivalSeed);
+  double now = 0.0;
+  for (double &time : times) {
+    double uniform = (static_cast<double>(generator() >> 11) + 0.5) * 0x1.0p-53;
+    now += -std::log(uniform) / arrivalRate;
+    time = now;
+  }
+  return times;
+}
+
+/// --requests: every request through the engine; rank 0 prints one JSON line per request as
+/// it finishes and, with --stats-json, the totals.
+int runRequests(const ArtifactManifest &manifest, int64_t rank, Collectives &collectives) {
+  using Clock = std::chrono::steady_clock;
+  auto requests = readRequestFile(requestsPath, manifest.vocabSize);
+  if (!requests)
+    return fail(requests.takeError());
+  std::unique_ptr<OutputFile> statsFile;
+  if (rank == 0 && !statsPath.empty()) {
+    auto file = OutputFile::create(statsPath);
+    if (!file)
+      return fail(file.takeError());
+    statsFile = std::move(*file);
+  }
+  auto executor = Executor::load(manifest, rank, referenceKernelLibrary(), collectives);
+  if (!executor)
+    return fail(executor.takeError());
+  EngineOptions options;
+  options.limits.maxNumSeqs = maxNumSeqs;
+  options.limits.maxNumBatchedTokens = maxNumBatchedTokens;
+  options.cacheBlocks =
+      kvCacheBlocks > 0 ? kvCacheBlocks.getValue() : blocksForAll(*requests, manifest.kvBlockSize);
+  auto engine = Engine::create(**executor, collectives, options);
+  if (!engine)
+    return fail(engine.takeError());
+
+  struct Progress {
+    Clock::time_point submitted, firstToken;
+    std::vector<int64_t> tokens;
+    std::vector<at::Tensor> logits;
+  };
+  std::vector<double> arrivals = arrivalTimes(requests->size());
+  llvm::StringMap<size_t> indexOf;
+  for (auto [index, request] : llvm::enumerate(*requests))
+    indexOf[request.id] = index;
+  std::vector<Progress> progress(requests->size());
+  ProgressBar bar("requests", requests->size(), "requests");
+  size_t submitted = 0, finished = 0;
+  auto start = Clock::now();
+  while (finished < requests->size()) {
+    double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    int64_t due = std::upper_bound(arrivals.begin(), arrivals.end(), elapsed) - arrivals.begin();
+    // Every rank must submit the same requests before the same step: rank 0's clock decides.
+    due = (*engine)->agreeWithRankZero(due);
+    for (; static_cast<int64_t>(submitted) < due; ++submitted) {
+      progress[submitted].submitted = Clock::now();
+      if (auto error = (*engine)->addRequest((*requests)[submitted]))
+        return fail(addContext(std::move(error), requestsPath));
+    }
+    if (!(*engine)->hasUnfinishedRequests()) {
+      if (rank == 0 && submitted < arrivals.size())
+        std::this_thread::sleep_for(std::chrono::duration<double>(
+            std::max(0.0, arrivals[submitted] - elapsed)));
+      continue;
+    }
+    auto outputs = (*engine)->step();
+    if (!outputs)
+      return fail(outputs.takeError());
+    auto now = Clock::now();
+    for (RequestOutput &output : *outputs) {
+      Progress &state = progress[indexOf[output.id]];
+      if (state.tokens.empty() && !output.newTokens.empty())
+        state.firstToken = now;
+      llvm::append_range(state.tokens, output.newTokens);
+      llvm::append_range(state.logits, output.newLogits);
+      if (!output.finished())
+        continue;
+      ++finished;
+      bar.advance(1);
+      if (rank != 0)
+        continue;
+      llvm::json::Array tokens;
+      for (int64_t id : state.tokens)
+        tokens.push_back(id);
+      llvm::json::Object line{
+          {"id", output.id},
+          {"tokens", std::move(tokens)},
+          {"finish_reason", finishReasonName(output.finishReason)},
+          {"ttft_s", std::chrono::duration<double>(state.firstToken - state.submitted).count()},
+          {"latency_s", std::chrono::duration<double>(now - state.submitted).count()}};
+      if (!state.logits.empty()) {
+        llvm::json::Array rows;
+        for (const at::Tensor &row : state.logits) {
+          llvm::json::Array values;
+          auto accessor = row.accessor<float, 1>();
+          for (int64_t i = 0; i < row.size(0); ++i)
+            values.push_back(static_cast<double>(accessor[i]));
+          rows.push_back(std::move(values));
+        }
+        line["logits"] = std::move(rows);
+      }
+      llvm::outs() << llvm::json::Value(std::move(line)) << "\n";
+      llvm::outs().flush();
+      state = Progress();
+    }
+  }
+  bar.finish();
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const EngineStats &stats = (*engine)->stats();
+  if (rank == 0)
+    logger().info("{} requests: {} prompt and {} generated tokens in {:.3f} s ({:.1f} generated "
+                  "tokens/s), {} steps, {} preemptions",
+                  requests->size(), stats.promptTokens, stats.generatedTokens, seconds,
+                  stats.generatedTokens / seconds, stats.steps, stats.preemptions);
+  if (!statsFile)
+    return 0;
+  llvm::json::Object totals{
+      {"requests", static_cast<int64_t>(requests->size())},
+      {"prompt_tokens", stats.promptTokens},
+      {"generated_tokens", stats.generatedTokens},
+      {"seconds", seconds},
+      {"generated_tokens_per_second", seconds > 0 ? stats.generatedTokens / seconds : 0.0},
+      {"steps", stats.steps},
+      {"preemptions", stats.preemptions},
+      {"decode_tokens", stats.decodeTokens},
+      {"decode_seconds", stats.decodeSeconds},
+      {"decode_tokens_per_second",
+       stats.decodeSeconds > 0 ? stats.decodeTokens / stats.decodeSeconds : 0.0},
+      {"kv_cache_blocks", options.cacheBlocks}};
+  statsFile->stream() << llvm::json::Value(std::move(totals)) << "\n";
+  if (auto error = statsFile->close())
+    return fail(std::move(error));
+  return 0;
+}
 } // namespace
 
 int main(int argc, char **argv) {
@@ -235,6 +422,15 @@ int main(int argc, char **argv) {
     return fail(std::move(error));
   if (maxNewTokens < 0)
     return fail(makeError("--max-new-tokens must not be negative"));
+  if (promptIds.getNumOccurrences() == 0 && requestsPath.empty())
+    return fail(makeError("give the prompt (--prompt-ids) or a request file (--requests)"));
+  if (promptIds.getNumOccurrences() > 0 && !requestsPath.empty())
+    return fail(makeError("--prompt-ids and --requests exclude each other"));
+  if (!(arrivalRate >= 0.0) || !std::isfinite(arrivalRate))
+    return fail(makeError("--arrival-rate must be a finite number >= 0"));
+  if (maxNumSeqs < 1 || maxNumBatchedTokens < 1 || kvCacheBlocks < 0)
+    return fail(makeError("--max-num-seqs and --max-num-batched-tokens must be at least 1, "
+                          "--kv-cache-blocks at least 0"));
   if (threads < 0 || threads > kMaxThreads)
     return fail(makeError("--num-threads must be between 0 (automatic) and {0}, got {1}",
                           kMaxThreads, threads.getValue()));
@@ -254,11 +450,15 @@ int main(int argc, char **argv) {
     return runRank(*manifest, 0, *collectives);
   }
   if (rankOption < 0) {
-    // The launcher: one process per rank, this executable again, once the prompt is known
-    // to be good.
-    auto ids = readPrompt(*manifest);
-    if (!ids)
-      return fail(ids.takeError());
+    // The launcher: one process per rank, this executable again, once the prompt (or the
+    // request file) is known to be good.
+    if (requestsPath.empty()) {
+      auto ids = readPrompt(*manifest);
+      if (!ids)
+        return fail(ids.takeError());
+    } else if (auto requests = readRequestFile(requestsPath, manifest->vocabSize); !requests) {
+      return fail(requests.takeError());
+    }
     // The launcher's own arguments come last: after a "--" they are all positional.
     std::vector<std::string> arguments{"--no-verify-checksums"};
     for (int i = 1; i < argc; ++i)

@@ -15,7 +15,7 @@ namespace vgcu {
 
 /// Bumped whenever the meaning of a gcu op, the manifest or the weight layout changes;
 /// vgcu-run refuses artifacts of another version.
-constexpr int64_t kKernelAbiVersion = 1;
+constexpr int64_t kKernelAbiVersion = 2;
 
 /// A checked artifact: the manifest's ABI version matches this runtime, every file it lists
 /// exists with the recorded size and checksum, and every rank has a program and weights.
@@ -34,6 +34,8 @@ struct ArtifactManifest {
   /// The sequence length at which generation recomputes the whole sequence (Phi-3 with
   /// LongRoPE, as Hugging Face's generate does); 0: never.
   int64_t recomputeAt = 0;
+  /// Token ids that end a generation (config.json's and generation_config.json's).
+  std::vector<int64_t> eosTokenIds;
   struct Rank {
     std::string program;
     std::string weights;

@@ -9,6 +9,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <array>
 #include <memory>
 
 namespace vgcu {
@@ -22,12 +23,25 @@ namespace vgcu::runtime {
 struct BoundEntry {
   std::vector<Instruction> instructions;
   Frame frame;
-  int64_t inputIds = 0, positions = 0, slotMapping = 0, blockTable = 0, result = 0;
+  /// The registers of the entry's arguments, in the batch ABI's order, and of its result.
+  std::array<int64_t, 6> arguments{};
+  int64_t result = 0;
   int64_t launches = 0;
 };
 
+/// One step's flattened batch, vLLM's layout (docs/ARCHITECTURE.md, "The batch ABI"); every
+/// tensor int64 on the CPU. S sequences, T new tokens in all.
+struct Batch {
+  at::Tensor inputIds;      // [T]
+  at::Tensor positions;     // [T]
+  at::Tensor slotMapping;   // [T]: block * block_size + offset of each new token's KV
+  at::Tensor queryStartLoc; // [S + 1]: sequence s owns tokens [qsl[s], qsl[s + 1])
+  at::Tensor seqLens;       // [S]: tokens of each sequence in the cache, the new ones included
+  at::Tensor blockTables;   // [S, max_blocks]: each sequence's blocks, in order
+};
+
 /// A rank of an artifact, ready to run: its program bound to a kernel library, its weights
-/// mapped from disk, and a paged KV cache for one sequence.
+/// mapped from disk, and a paged KV cache shared by the sequences of a batch.
 class Executor {
 public:
   static llvm::Expected<std::unique_ptr<Executor>>
@@ -35,8 +49,19 @@ public:
        Collectives &collectives);
   ~Executor();
 
-  /// Allocates the KV cache for a sequence of up to `maxTokens` tokens; fails when that
-  /// much memory cannot be had.
+  /// Bytes of KV cache one block of `blockSize()` tokens takes on this rank, all layers.
+  uint64_t bytesPerBlock() const;
+  int64_t blockSize() const { return cacheBlockSize; }
+  int64_t cacheBlocks() const { return cacheCapacity; }
+  /// Allocates a KV cache of `blocks` blocks (zeroed); fails when that much memory cannot
+  /// be had.
+  llvm::Error allocateCache(int64_t blocks);
+  /// Runs one batch: logits [S, vocab] as f32, one row per sequence (its newest token).
+  /// Runs @decode when every sequence brings exactly one token, else @prefill.
+  llvm::Expected<at::Tensor> execute(const Batch &batch);
+
+  /// One sequence in blocks 0..n-1 of a cache sized for `maxTokens`: the single-prompt
+  /// path of vgcu-run.
   llvm::Error resetCache(int64_t maxTokens);
   /// Runs the prompt; returns the last token's logits [vocab] as f32.
   llvm::Expected<at::Tensor> prefill(llvm::ArrayRef<int64_t> tokens);
@@ -45,11 +70,17 @@ public:
 
   int64_t launchesPerDecodeStep() const { return decodeEntry.launches; }
   const ArtifactManifest &manifest() const { return artifact; }
+  /// Whether some rotary table depends on the largest position of the whole call (dynamic
+  /// NTK, LongRoPE), as Hugging Face computes it: such a program must run one sequence per
+  /// call to give each sequence its own tables.
+  bool rotaryDependsOnCallLength() const { return callLengthRotary; }
 
 private:
   Executor() = default;
-  llvm::Expected<at::Tensor> run(BoundEntry &entry, const at::Tensor &ids,
-                                 const at::Tensor &positions);
+  llvm::Expected<at::Tensor> run(BoundEntry &entry, const Batch &batch);
+  llvm::Error checkBatch(const Batch &batch) const;
+  /// `what` names the cache in errors.
+  llvm::Error allocateCache(int64_t blocks, const std::string &what);
 
   ArtifactManifest artifact;
   std::unique_ptr<mlir::MLIRContext> context;
@@ -64,9 +95,9 @@ private:
     int64_t kvHeads, headDim, valueHeadDim, dtype;
   };
   std::vector<CacheShape> cacheShapes;
-  at::Tensor blockTable;
-  int64_t blockSize = 64;
+  int64_t cacheBlockSize = 64;
   int64_t cacheCapacity = 0;
+  bool callLengthRotary = false;
 
   friend class EntryBinder;
 };

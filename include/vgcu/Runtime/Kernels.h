@@ -67,6 +67,8 @@ struct RuntimeState {
   std::vector<at::Tensor> arenaSlots;
   /// Slots outgrown during the current step, kept alive until it ends.
   std::vector<at::Tensor> retiredSlots;
+  /// F16 GEMM weights by name, widened to f32 on first use and shared by the entries.
+  llvm::StringMap<at::Tensor> widenedWeights;
 };
 
 using Instruction = std::function<void(Frame &, RuntimeState &)>;

@@ -210,25 +210,34 @@ func.func @slice_view_element_type(%x: memref<?x128xf32>) {
 
 // -----
 
-func.func @last_token_view_scalar(%x: memref<f32>) {
+func.func @last_token_view_scalar(%x: memref<f32>, %qsl: memref<?xi64>) {
   // expected-error @+1 {{'gcu.last_token_view' op source must have a token dimension}}
-  %0 = gcu.last_token_view %x : memref<f32> -> memref<f32>
+  %0 = gcu.last_token_view %x, %qsl : memref<f32>, memref<?xi64> -> memref<f32>
   return
 }
 
 // -----
 
-func.func @last_token_view_result_shape(%x: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.last_token_view' op result shape [2, 64] does not match the expected [1, 64]}}
-  %0 = gcu.last_token_view %x : memref<?x64xf32> -> memref<2x64xf32>
+// Three query start offsets delimit two sequences, so two rows.
+func.func @last_token_view_result_shape(%x: memref<?x64xf32>, %qsl: memref<3xi64>) {
+  // expected-error @+1 {{'gcu.last_token_view' op result shape [1, 64] does not match the expected [2, 64]}}
+  %0 = gcu.last_token_view %x, %qsl : memref<?x64xf32>, memref<3xi64> -> memref<1x64xf32>
   return
 }
 
 // -----
 
-func.func @last_token_view_element_type(%x: memref<?x64xf32>) {
+func.func @last_token_view_query_start_loc_rank(%x: memref<?x64xf32>, %qsl: memref<?x2xi64>) {
+  // expected-error @+1 {{'gcu.last_token_view' op query_start_loc must be one-dimensional}}
+  %0 = gcu.last_token_view %x, %qsl : memref<?x64xf32>, memref<?x2xi64> -> memref<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @last_token_view_element_type(%x: memref<?x64xf32>, %qsl: memref<?xi64>) {
   // expected-error @+1 {{'gcu.last_token_view' op a view keeps its source's element type}}
-  %0 = gcu.last_token_view %x : memref<?x64xf32> -> memref<1x64xf16>
+  %0 = gcu.last_token_view %x, %qsl : memref<?x64xf32>, memref<?xi64> -> memref<?x64xf16>
   return
 }
 
@@ -852,196 +861,164 @@ func.func @reshape_and_cache_element_types(%k: memref<?x32xbf16>, %v: memref<?x3
 // -----
 
 //===----------------------------------------------------------------------===//
-// Attention (shared attribute rules checked on all three ops)
+// Attention (shared attribute rules checked on both attention ops)
 //===----------------------------------------------------------------------===//
 
-func.func @paged_attention_positive(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
+func.func @paged_attention_positive(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %pos: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.paged_attention' op attribute 'num_kv_heads' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
-  gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 0 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 0 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @paged_attention_divisibility(%q: memref<?x64xf32>, %kc: memref<?x64x3x16xf32>, %vc: memref<?x64x3x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
+func.func @paged_attention_divisibility(%q: memref<?x64xf32>, %kc: memref<?x64x3x16xf32>, %vc: memref<?x64x3x16xf32>, %pos: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.paged_attention' op num_heads 4 is not divisible by num_kv_heads 3}}
-  gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x3x16xf32>, memref<?x64x3x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 3 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x64x3x16xf32>, memref<?x64x3x16xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 3 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @paged_attention_scale(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
+func.func @paged_attention_scale(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %pos: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.paged_attention' op attribute 'scale' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
-  gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.0 : f64}
+  gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.0 : f64}
   return
 }
 
 // -----
 
-func.func @paged_attention_sliding_window(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
+func.func @paged_attention_sliding_window(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %pos: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.paged_attention' op attribute 'sliding_window' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
-  gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, sliding_window = 0 : i64}
+  gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, sliding_window = 0 : i64}
   return
 }
 
 // -----
 
-func.func @paged_attention_negative_sliding_window(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
+func.func @paged_attention_negative_sliding_window(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %pos: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.paged_attention' op attribute 'sliding_window' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
-  gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, sliding_window = -1 : i64}
+  gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, sliding_window = -1 : i64}
   return
 }
 
 // -----
 
-func.func @paged_attention_query(%q: memref<?x32xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
+func.func @paged_attention_query(%q: memref<?x32xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %pos: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.paged_attention' op query must be [tokens, 4 x 16], got [?, 32]}}
-  gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x32xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %bt : memref<?x32xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @paged_attention_output(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x4x16xf32>) {
+func.func @paged_attention_output(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %pos: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %o: memref<?x4x16xf32>) {
   // expected-error @+1 {{'gcu.paged_attention' op output must be [tokens, 4 x 16], got [?, 4, 16]}}
-  gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x4x16xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) outs(%o : memref<?x4x16xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @paged_attention_key_cache(%q: memref<?x64xf32>, %kc: memref<?x64x4x16xf32>, %vc: memref<?x64x2x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
+func.func @paged_attention_key_cache(%q: memref<?x64xf32>, %kc: memref<?x64x4x16xf32>, %vc: memref<?x64x2x16xf32>, %pos: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.paged_attention' op cache shape [?, 64, 4, 16] is not [blocks, block_size, 2, 16]}}
-  gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x4x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x64x4x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @paged_attention_value_cache(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x32xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
+func.func @paged_attention_value_cache(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x32xf32>, %pos: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.paged_attention' op cache shape [?, 64, 32] is not [blocks, block_size, 2, 16]}}
-  gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x32xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @paged_attention_element_types(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xbf16>, %vc: memref<?x64x2x16xbf16>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
+func.func @paged_attention_element_types(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xbf16>, %vc: memref<?x64x2x16xbf16>, %pos: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.paged_attention' op element types of the float operands must agree}}
-  gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x2x16xbf16>, memref<?x64x2x16xbf16>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x64x2x16xbf16>, memref<?x64x2x16xbf16>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @context_attention_positive(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.context_attention' op attribute 'head_dim' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
-  gcu.context_attention ins(%q, %k, %v, %pos : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = -16 : i64, scale = 0.25 : f64}
-  return
-}
-
-// -----
-
-func.func @context_attention_key(%q: memref<?x64xf32>, %k: memref<?x64xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.context_attention' op key must be [tokens, 2 x 16], got [?, 64]}}
-  gcu.context_attention ins(%q, %k, %v, %pos : memref<?x64xf32>, memref<?x64xf32>, memref<?x32xf32>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
-  return
-}
-
-// -----
-
-func.func @context_attention_value(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x16xf32>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.context_attention' op value must be [tokens, 2 x 16], got [?, 16]}}
-  gcu.context_attention ins(%q, %k, %v, %pos : memref<?x64xf32>, memref<?x32xf32>, memref<?x16xf32>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
-  return
-}
-
-// -----
-
-func.func @context_attention_element_types(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %o: memref<?x64xf16>) {
-  // expected-error @+1 {{'gcu.context_attention' op element types of the float operands must agree}}
-  gcu.context_attention ins(%q, %k, %v, %pos : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>) outs(%o : memref<?x64xf16>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
-  return
-}
-
-// -----
-
-func.func @fused_attention_divisibility(%q: memref<?x64xf32>, %k: memref<?x48xf32>, %v: memref<?x48xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x3x16xf32>, %vc: memref<?x64x3x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_divisibility(%q: memref<?x64xf32>, %k: memref<?x48xf32>, %v: memref<?x48xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %kc: memref<?x64x3x16xf32>, %vc: memref<?x64x3x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op num_heads 4 is not divisible by num_kv_heads 3}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x48xf32>, memref<?x48xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x3x16xf32>, memref<?x64x3x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 3 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x48xf32>, memref<?x48xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%kc, %vc : memref<?x64x3x16xf32>, memref<?x64x3x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 3 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_key(%q: memref<?x64xf32>, %k: memref<?x16xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_key(%q: memref<?x64xf32>, %k: memref<?x16xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op key must be [tokens, 2 x 16], got [?, 16]}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x16xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x16xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_value(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x64xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_value(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x64xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op value must be [tokens, 2 x 16], got [?, 64]}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x64xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x64xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_key_cache(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x8xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_key_cache(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %kc: memref<?x64x2x8xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op cache shape [?, 64, 2, 8] is not [blocks, block_size, 2, 16]}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x8xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%kc, %vc : memref<?x64x2x8xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_value_cache(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x1x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_value_cache(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x1x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op cache shape [?, 64, 1, 16] is not [blocks, block_size, 2, 16]}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x1x16xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x1x16xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_rotary_without_theta(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_rotary_without_theta(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op rotary_style, rotary_dim and theta must be given together}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill rotary neox {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, rotary_dim = 16 : i64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill rotary neox {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, rotary_dim = 16 : i64}
   return
 }
 
 // -----
 
-func.func @fused_attention_rotary_without_style(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_rotary_without_style(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op rotary_style, rotary_dim and theta must be given together}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_style_without_rotary(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_style_without_rotary(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op rotary_style, rotary_dim and theta must be given together}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) decode rotary gptj {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) decode rotary gptj {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_rotary_dim(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_rotary_dim(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op rotary_dim 7 must be even and within (0, 16]}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill rotary neox {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, rotary_dim = 7 : i64, theta = 1.0e+04 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill rotary neox {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, rotary_dim = 7 : i64, theta = 1.0e+04 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_theta(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_theta(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op attribute 'theta' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill rotary neox {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, rotary_dim = 16 : i64, theta = 0.0 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill rotary neox {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, rotary_dim = 16 : i64, theta = 0.0 : f64}
   return
 }
 
@@ -1049,73 +1026,73 @@ func.func @fused_attention_theta(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v:
 
 // Each of q_norm and k_norm alone can only be written in the generic form: the custom form's
 // qk_norm group takes both weights.
-func.func @fused_attention_q_norm_only(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %nw: memref<16xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_q_norm_only(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %nw: memref<16xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op q_norm and k_norm weights must be given together}}
-  "gcu.fused_rope_cache_attention"(%q, %k, %v, %pos, %s, %bt, %nw, %kc, %vc, %o) <{head_dim = 16 : i64, norm_epsilon = 1.0e-06 : f64, num_heads = 4 : i64, num_kv_heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1>, phase = 0 : i32, scale = 2.500000e-01 : f64}> : (memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<16xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?x64xf32>) -> ()
+  "gcu.fused_rope_cache_attention"(%q, %k, %v, %pos, %s, %qsl, %lens, %bt, %nw, %kc, %vc, %o) <{head_dim = 16 : i64, norm_epsilon = 1.0e-06 : f64, num_heads = 4 : i64, num_kv_heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1>, phase = 0 : i32, scale = 2.500000e-01 : f64}> : (memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>, memref<16xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?x64xf32>) -> ()
   return
 }
 
 // -----
 
-func.func @fused_attention_k_norm_only(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %nw: memref<16xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_k_norm_only(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %nw: memref<16xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op q_norm and k_norm weights must be given together}}
-  "gcu.fused_rope_cache_attention"(%q, %k, %v, %pos, %s, %bt, %nw, %kc, %vc, %o) <{head_dim = 16 : i64, norm_epsilon = 1.0e-06 : f64, num_heads = 4 : i64, num_kv_heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1>, phase = 0 : i32, scale = 2.500000e-01 : f64}> : (memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<16xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?x64xf32>) -> ()
+  "gcu.fused_rope_cache_attention"(%q, %k, %v, %pos, %s, %qsl, %lens, %bt, %nw, %kc, %vc, %o) <{head_dim = 16 : i64, norm_epsilon = 1.0e-06 : f64, num_heads = 4 : i64, num_kv_heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1>, phase = 0 : i32, scale = 2.500000e-01 : f64}> : (memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>, memref<16xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?x64xf32>) -> ()
   return
 }
 
 // -----
 
-func.func @fused_attention_qk_norm_one_weight(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %nw: memref<16xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_qk_norm_one_weight(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %nw: memref<16xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{expected ','}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) qk_norm(%nw : memref<16xf32>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, norm_epsilon = 1.0e-06 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) qk_norm(%nw : memref<16xf32>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, norm_epsilon = 1.0e-06 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_norm_epsilon(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %nw: memref<16xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_norm_epsilon(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %nw: memref<16xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op q/k norm needs norm_epsilon}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) qk_norm(%nw, %nw : memref<16xf32>, memref<16xf32>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) qk_norm(%nw, %nw : memref<16xf32>, memref<16xf32>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_norm_weight(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %qn: memref<16xf32>, %kn: memref<32xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_norm_weight(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %qn: memref<16xf32>, %kn: memref<32xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op q/k norm weight shape [32] does not match the expected [16]}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) qk_norm(%qn, %kn : memref<16xf32>, memref<32xf32>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, norm_epsilon = 1.0e-06 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) qk_norm(%qn, %kn : memref<16xf32>, memref<32xf32>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, norm_epsilon = 1.0e-06 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_q_norm_weight(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %qn: memref<8xf32>, %kn: memref<16xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_q_norm_weight(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %qn: memref<8xf32>, %kn: memref<16xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op q/k norm weight shape [8] does not match the expected [16]}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) qk_norm(%qn, %kn : memref<8xf32>, memref<16xf32>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill rotary neox {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64, norm_epsilon = 1.0e-06 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) qk_norm(%qn, %kn : memref<8xf32>, memref<16xf32>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill rotary neox {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, rotary_dim = 16 : i64, theta = 1.0e+04 : f64, norm_epsilon = 1.0e-06 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_negative_sliding_window(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_negative_sliding_window(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op attribute 'sliding_window' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, sliding_window = -4096 : i64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, sliding_window = -4096 : i64}
   return
 }
 
 // -----
 
-func.func @fused_attention_negative_rotary_dim(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_negative_rotary_dim(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op attribute 'rotary_dim' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill rotary gptj {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, rotary_dim = -8 : i64, theta = 1.0e+04 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill rotary gptj {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, rotary_dim = -8 : i64, theta = 1.0e+04 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_element_types(%q: memref<?x64xbf16>, %k: memref<?x32xbf16>, %v: memref<?x32xbf16>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xbf16>) {
+func.func @fused_attention_element_types(%q: memref<?x64xbf16>, %k: memref<?x32xbf16>, %v: memref<?x32xbf16>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xbf16>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op element types of the float operands must agree}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xbf16>, memref<?x32xbf16>, memref<?x32xbf16>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xbf16>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xbf16>, memref<?x32xbf16>, memref<?x32xbf16>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xbf16>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
@@ -1530,41 +1507,50 @@ func.func @gather_element_type(%t: memref<128x16xf32>, %i: memref<?xi32>, %o: me
 
 // -----
 
-func.func @paged_attention_cache_types(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x32x2x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
+func.func @paged_attention_cache_types(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x32x2x16xf32>, %pos: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.paged_attention' op key and value caches must have the same type}}
-  gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x32x2x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x32x2x16xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_value_cache_type(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xbf16>, %o: memref<?x64xf32>) {
+func.func @fused_attention_value_cache_type(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xbf16>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op key and value caches must have the same type}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xbf16>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xbf16>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_positions_rank(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<2x?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.fused_rope_cache_attention' op positions, slot mapping and block table must be one-dimensional}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<2x?xi64>, memref<?xi64>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+func.func @paged_attention_block_tables_rank(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %pos: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?xi64>, %o: memref<?x64xf32>) {
+  // One row of block ids per sequence: a flat block table is rejected.
+  // expected-error @+1 {{'gcu.paged_attention' op block tables must be two-dimensional [sequences, blocks]}}
+  gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_norm_epsilon(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %qn: memref<16xf32>, %kn: memref<16xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_positions_rank(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<2x?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+  // expected-error @+1 {{'gcu.fused_rope_cache_attention' op positions, slot mapping, query start offsets and sequence lengths must be one-dimensional}}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<2x?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  return
+}
+
+// -----
+
+func.func @fused_attention_norm_epsilon(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %qn: memref<16xf32>, %kn: memref<16xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op attribute 'norm_epsilon' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) qk_norm(%qn, %kn : memref<16xf32>, memref<16xf32>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, norm_epsilon = -1.0e-06 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) qk_norm(%qn, %kn : memref<16xf32>, memref<16xf32>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, norm_epsilon = -1.0e-06 : f64}
   return
 }
 
 // -----
 
-func.func @fused_attention_norm_element(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %bt: memref<?xi64>, %qn: memref<16xbf16>, %kn: memref<16xbf16>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
+func.func @fused_attention_norm_element(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %qn: memref<16xbf16>, %kn: memref<16xbf16>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op q/k norm weights must have the query's element type}}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) qk_norm(%qn, %kn : memref<16xbf16>, memref<16xbf16>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, norm_epsilon = 1.0e-06 : f64}
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) qk_norm(%qn, %kn : memref<16xbf16>, memref<16xbf16>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, norm_epsilon = 1.0e-06 : f64}
   return
 }
 
@@ -1578,9 +1564,9 @@ func.func @all_gather_size(%x: memref<?x128xf32>, %y: memref<?x200xf32>) {
 
 // -----
 
-func.func @attention_width_overflow(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %bt: memref<?xi64>, %pos: memref<?xi64>, %o: memref<?x64xf32>) {
+func.func @attention_width_overflow(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %pos: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.paged_attention' op query width 4611686018427387904 x 16 overflows}}
-  gcu.paged_attention ins(%q, %kc, %vc, %bt, %pos : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4611686018427387904 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4611686018427387904 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
 
@@ -1642,9 +1628,9 @@ func.func @scatter_src_shape(%p: memref<?x8xf32>, %ids: memref<?x2xi64>, %w: mem
 
 // -----
 
-func.func @mla_kv_b_rows(%q: memref<?x96xf32>, %c: memref<?x32xf32>, %kpe: memref<?x8xf32>, %kvb: memref<96x32xf32>, %pos: memref<?xi64>, %lc: memref<?x64x1x32xf32>, %rc: memref<?x64x1x8xf32>, %o: memref<?x64xf32>) {
+func.func @mla_kv_b_rows(%q: memref<?x96xf32>, %c: memref<?x32xf32>, %kpe: memref<?x8xf32>, %kvb: memref<96x32xf32>, %pos: memref<?xi64>, %bt: memref<?x?xi64>, %lc: memref<?x64x1x32xf32>, %rc: memref<?x64x1x8xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.mla_attention' op kv_b shape [96, 32] does not match the expected [128, 32]}}
-  gcu.mla_attention ins(%q, %c, %kpe, %kvb, %pos, %pos, %pos : memref<?x96xf32>, memref<?x32xf32>, memref<?x8xf32>, memref<96x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%lc, %rc : memref<?x64x1x32xf32>, memref<?x64x1x8xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64, v_head_dim = 16 : i64, scale = 0.2 : f64, theta = 1.0e+04 : f64}
+  gcu.mla_attention ins(%q, %c, %kpe, %kvb, %pos, %pos, %pos, %pos, %bt : memref<?x96xf32>, memref<?x32xf32>, memref<?x8xf32>, memref<96x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%lc, %rc : memref<?x64x1x32xf32>, memref<?x64x1x8xf32>) outs(%o : memref<?x64xf32>) prefill {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64, v_head_dim = 16 : i64, scale = 0.2 : f64, theta = 1.0e+04 : f64}
   return
 }
 

@@ -33,17 +33,21 @@ func.func @buffers(%ids: memref<?xi64>, %n: index) {
 }
 
 // CHECK-LABEL: func.func @views
-// CHECK-SAME: ([[QKV:%[a-z0-9_]+]]: memref<?x128xf32>, [[H:%[a-z0-9_]+]]: memref<?x64xf32>, [[Q:%[a-z0-9_]+]]: memref<?x4x16xf32>, [[KV:%[a-z0-9_]+]]: memref<2x1x?x16xbf16>, [[M:%[a-z0-9_]+]]: memref<?x?xi1>)
+// CHECK-SAME: ([[QKV:%[a-z0-9_]+]]: memref<?x128xf32>, [[H:%[a-z0-9_]+]]: memref<?x64xf32>, [[Q:%[a-z0-9_]+]]: memref<?x4x16xf32>, [[KV:%[a-z0-9_]+]]: memref<2x1x?x16xbf16>, [[M:%[a-z0-9_]+]]: memref<?x?xi1>, [[QSL:%[a-z0-9_]+]]: memref<?xi64>, [[QSL3:%[a-z0-9_]+]]: memref<3xi64>)
 func.func @views(%qkv: memref<?x128xf32>, %hidden: memref<?x64xf32>, %q: memref<?x4x16xf32>,
-                 %kv: memref<2x1x?x16xbf16>, %mask: memref<?x?xi1>) {
+                 %kv: memref<2x1x?x16xbf16>, %mask: memref<?x?xi1>, %qsl: memref<?xi64>,
+                 %qsl3: memref<3xi64>) {
   // CHECK: gcu.slice_view [[QKV]] {dim = 1 : i64, end = 64 : i64, start = 0 : i64} : memref<?x128xf32> -> memref<?x64xf32>
   %0 = gcu.slice_view %qkv {dim = 1 : i64, start = 0 : i64, end = 64 : i64}
        : memref<?x128xf32> -> memref<?x64xf32>
   // CHECK: gcu.slice_view [[QKV]] {dim = -1 : i64, end = 128 : i64, start = 0 : i64, step = 2 : i64} : memref<?x128xf32> -> memref<?x64xf32>
   %1 = gcu.slice_view %qkv {dim = -1 : i64, start = 0 : i64, end = 128 : i64, step = 2 : i64}
        : memref<?x128xf32> -> memref<?x64xf32>
-  // CHECK: gcu.last_token_view [[H]] : memref<?x64xf32> -> memref<1x64xf32>
-  %2 = gcu.last_token_view %hidden : memref<?x64xf32> -> memref<1x64xf32>
+  // CHECK: gcu.last_token_view [[H]], [[QSL]] : memref<?x64xf32>, memref<?xi64> -> memref<?x64xf32>
+  %2 = gcu.last_token_view %hidden, %qsl : memref<?x64xf32>, memref<?xi64> -> memref<?x64xf32>
+  // Three query start offsets delimit two sequences: two rows.
+  // CHECK: gcu.last_token_view [[H]], [[QSL3]] : memref<?x64xf32>, memref<3xi64> -> memref<2x64xf32>
+  %9 = gcu.last_token_view %hidden, %qsl3 : memref<?x64xf32>, memref<3xi64> -> memref<2x64xf32>
   // CHECK: gcu.reshape_view [[H]] : memref<?x64xf32> -> memref<?x4x16xf32>
   %3 = gcu.reshape_view %hidden : memref<?x64xf32> -> memref<?x4x16xf32>
   // CHECK: gcu.reshape_view [[Q]] : memref<?x4x16xf32> -> memref<?x64xf32>
@@ -189,52 +193,46 @@ func.func @rotary_and_cache(%pos: memref<?xi64>, %q: memref<?x64xf32>, %k: memre
 }
 
 // CHECK-LABEL: func.func @attention
-// CHECK-SAME: ([[Q:%[a-z0-9_]+]]: memref<?x64xf32>, [[K:%[a-z0-9_]+]]: memref<?x32xf32>, [[V:%[a-z0-9_]+]]: memref<?x32xf32>, [[P:%[a-z0-9_]+]]: memref<?xi64>, [[S:%[a-z0-9_]+]]: memref<?xi64>, [[BT:%[a-z0-9_]+]]: memref<?xi64>, [[KC:%[a-z0-9_]+]]: memref<?x64x2x16xf32>, [[VC:%[a-z0-9_]+]]: memref<?x64x2x16xf32>, [[O:%[a-z0-9_]+]]: memref<?x64xf32>, [[NW:%[a-z0-9_]+]]: memref<16xf32>)
+// CHECK-SAME: ([[Q:%[a-z0-9_]+]]: memref<?x64xf32>, [[K:%[a-z0-9_]+]]: memref<?x32xf32>, [[V:%[a-z0-9_]+]]: memref<?x32xf32>, [[P:%[a-z0-9_]+]]: memref<?xi64>, [[S:%[a-z0-9_]+]]: memref<?xi64>, [[QSL:%[a-z0-9_]+]]: memref<?xi64>, [[LENS:%[a-z0-9_]+]]: memref<?xi64>, [[BT:%[a-z0-9_]+]]: memref<?x?xi64>, [[KC:%[a-z0-9_]+]]: memref<?x64x2x16xf32>, [[VC:%[a-z0-9_]+]]: memref<?x64x2x16xf32>, [[O:%[a-z0-9_]+]]: memref<?x64xf32>, [[NW:%[a-z0-9_]+]]: memref<16xf32>)
 func.func @attention(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>,
-                     %pos: memref<?xi64>, %slots: memref<?xi64>, %blocks: memref<?xi64>,
+                     %pos: memref<?xi64>, %slots: memref<?xi64>, %qsl: memref<?xi64>,
+                     %lens: memref<?xi64>, %blocks: memref<?x?xi64>,
                      %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>,
                      %o: memref<?x64xf32>, %qk_norm: memref<16xf32>) {
-  // CHECK: gcu.paged_attention ins([[Q]], [[KC]], [[VC]], [[BT]], [[P]] : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>) outs([[O]] : memref<?x64xf32>)
+  // CHECK: gcu.paged_attention ins([[Q]], [[KC]], [[VC]], [[P]], [[QSL]], [[LENS]], [[BT]] : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) outs([[O]] : memref<?x64xf32>)
   // CHECK-SAME: {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f64}
-  gcu.paged_attention ins(%q, %kc, %vc, %blocks, %pos : memref<?x64xf32>,
-      memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>)
+  gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %blocks : memref<?x64xf32>,
+      memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>,
+      memref<?xi64>, memref<?x?xi64>)
       outs(%o : memref<?x64xf32>)
       {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
-  // CHECK: gcu.paged_attention ins([[Q]], [[KC]], [[VC]], [[BT]], [[P]] : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>) outs([[O]] : memref<?x64xf32>)
+  // CHECK: gcu.paged_attention ins([[Q]], [[KC]], [[VC]], [[P]], [[QSL]], [[LENS]], [[BT]] : memref<?x64xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) outs([[O]] : memref<?x64xf32>)
   // CHECK-SAME: {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f64, sliding_window = 4096 : i64}
-  gcu.paged_attention ins(%q, %kc, %vc, %blocks, %pos : memref<?x64xf32>,
-      memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>)
+  gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %blocks : memref<?x64xf32>,
+      memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?xi64>, memref<?xi64>,
+      memref<?xi64>, memref<?x?xi64>)
       outs(%o : memref<?x64xf32>)
       {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64,
        sliding_window = 4096 : i64}
-  // CHECK: gcu.context_attention ins([[Q]], [[K]], [[V]], [[P]] : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>) outs([[O]] : memref<?x64xf32>)
-  // CHECK-SAME: {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f64}
-  gcu.context_attention ins(%q, %k, %v, %pos : memref<?x64xf32>, memref<?x32xf32>,
-      memref<?x32xf32>, memref<?xi64>) outs(%o : memref<?x64xf32>)
-      {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
-  // CHECK: gcu.context_attention ins([[Q]], [[K]], [[V]], [[P]] : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>) outs([[O]] : memref<?x64xf32>)
-  // CHECK-SAME: {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f64, sliding_window = 16 : i64}
-  gcu.context_attention ins(%q, %k, %v, %pos : memref<?x64xf32>, memref<?x32xf32>,
-      memref<?x32xf32>, memref<?xi64>) outs(%o : memref<?x64xf32>)
-      {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64,
-       sliding_window = 16 : i64}
   // Prefill with rotary, no q/k norm.
-  // CHECK: gcu.fused_rope_cache_attention ins([[Q]], [[K]], [[V]], [[P]], [[S]], [[BT]] : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>)
+  // CHECK: gcu.fused_rope_cache_attention ins([[Q]], [[K]], [[V]], [[P]], [[S]], [[QSL]], [[LENS]], [[BT]] : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>)
   // CHECK-SAME: inouts([[KC]], [[VC]] : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs([[O]] : memref<?x64xf32>) prefill rotary neox
   // CHECK-SAME: {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, rotary_dim = 16 : i64, scale = 2.500000e-01 : f64, theta = 1.000000e+04 : f64}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %slots, %blocks : memref<?x64xf32>,
-      memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>)
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %slots, %qsl, %lens, %blocks
+      : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>,
+      memref<?xi64>, memref<?xi64>, memref<?x?xi64>)
       inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>)
       outs(%o : memref<?x64xf32>) prefill rotary neox
       {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64,
        rotary_dim = 16 : i64, theta = 1.0e+04 : f64}
   // Decode with q/k norm (Qwen3), GPT-J rotary and a sliding window.
-  // CHECK: gcu.fused_rope_cache_attention ins([[Q]], [[K]], [[V]], [[P]], [[S]], [[BT]] : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>)
+  // CHECK: gcu.fused_rope_cache_attention ins([[Q]], [[K]], [[V]], [[P]], [[S]], [[QSL]], [[LENS]], [[BT]] : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>)
   // CHECK-SAME: qk_norm([[NW]], [[NW]] : memref<16xf32>, memref<16xf32>)
   // CHECK-SAME: inouts([[KC]], [[VC]] : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs([[O]] : memref<?x64xf32>) decode rotary gptj
   // CHECK-SAME: {head_dim = 16 : i64, norm_epsilon = 9.9999999999999995E-7 : f64, num_heads = 4 : i64, num_kv_heads = 2 : i64, rotary_dim = 8 : i64, scale = 2.500000e-01 : f64, sliding_window = 128 : i64, theta = 1.000000e+06 : f64}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %slots, %blocks : memref<?x64xf32>,
-      memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>)
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %slots, %qsl, %lens, %blocks
+      : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>,
+      memref<?xi64>, memref<?xi64>, memref<?x?xi64>)
       qk_norm(%qk_norm, %qk_norm : memref<16xf32>, memref<16xf32>)
       inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>)
       outs(%o : memref<?x64xf32>) decode rotary gptj
@@ -242,10 +240,11 @@ func.func @attention(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32
        rotary_dim = 8 : i64, theta = 1.0e+06 : f64, norm_epsilon = 1.0e-06 : f64,
        sliding_window = 128 : i64}
   // Decode without rotary (positions already rotated, e.g. ALiBi-free OPT-style).
-  // CHECK: gcu.fused_rope_cache_attention ins([[Q]], [[K]], [[V]], [[P]], [[S]], [[BT]] : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>)
+  // CHECK: gcu.fused_rope_cache_attention ins([[Q]], [[K]], [[V]], [[P]], [[S]], [[QSL]], [[LENS]], [[BT]] : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>)
   // CHECK-SAME: inouts([[KC]], [[VC]] : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs([[O]] : memref<?x64xf32>) decode {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f64}
-  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %slots, %blocks : memref<?x64xf32>,
-      memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>)
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %slots, %qsl, %lens, %blocks
+      : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>,
+      memref<?xi64>, memref<?xi64>, memref<?x?xi64>)
       inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>)
       outs(%o : memref<?x64xf32>) decode
       {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
@@ -254,10 +253,10 @@ func.func @attention(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32
 
 // Caches whose kv_heads or head_dim are dynamic, and static token counts.
 // CHECK-LABEL: func.func @dynamic_heads
-// CHECK-SAME: ([[K:%[a-z0-9_]+]]: memref<?x32xf32>, [[V:%[a-z0-9_]+]]: memref<?x32xf32>, [[S:%[a-z0-9_]+]]: memref<?xi64>, [[KCD:%[a-z0-9_]+]]: memref<?x64x?x?xf32>, [[KCH:%[a-z0-9_]+]]: memref<?x64x2x?xf32>, [[Q:%[a-z0-9_]+]]: memref<?x64xf32>, [[BT:%[a-z0-9_]+]]: memref<?xi64>, [[O:%[a-z0-9_]+]]: memref<?x64xf32>, [[P4:%[a-z0-9_]+]]: memref<4xi64>, [[Q4:%[a-z0-9_]+]]: memref<4x64xf32>, [[K4:%[a-z0-9_]+]]: memref<?x32xf32>)
+// CHECK-SAME: ([[K:%[a-z0-9_]+]]: memref<?x32xf32>, [[V:%[a-z0-9_]+]]: memref<?x32xf32>, [[S:%[a-z0-9_]+]]: memref<?xi64>, [[KCD:%[a-z0-9_]+]]: memref<?x64x?x?xf32>, [[KCH:%[a-z0-9_]+]]: memref<?x64x2x?xf32>, [[Q:%[a-z0-9_]+]]: memref<?x64xf32>, [[BT:%[a-z0-9_]+]]: memref<?x?xi64>, [[O:%[a-z0-9_]+]]: memref<?x64xf32>, [[P4:%[a-z0-9_]+]]: memref<4xi64>, [[Q4:%[a-z0-9_]+]]: memref<4x64xf32>, [[K4:%[a-z0-9_]+]]: memref<?x32xf32>)
 func.func @dynamic_heads(%k: memref<?x32xf32>, %v: memref<?x32xf32>, %slots: memref<?xi64>,
                          %kcd: memref<?x64x?x?xf32>, %kch: memref<?x64x2x?xf32>,
-                         %q: memref<?x64xf32>, %blocks: memref<?xi64>, %o: memref<?x64xf32>,
+                         %q: memref<?x64xf32>, %blocks: memref<?x?xi64>, %o: memref<?x64xf32>,
                          %pos4: memref<4xi64>, %q4: memref<4x64xf32>, %k4: memref<?x32xf32>) {
   // CHECK: gcu.reshape_and_cache ins([[K]], [[V]], [[S]] : memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>) inouts([[KCD]], [[KCD]] : memref<?x64x?x?xf32>, memref<?x64x?x?xf32>)
   gcu.reshape_and_cache ins(%k, %v, %slots : memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>)
@@ -265,10 +264,11 @@ func.func @dynamic_heads(%k: memref<?x32xf32>, %v: memref<?x32xf32>, %slots: mem
   // CHECK: gcu.reshape_and_cache ins([[K]], [[V]], [[S]] : memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>) inouts([[KCH]], [[KCH]] : memref<?x64x2x?xf32>, memref<?x64x2x?xf32>)
   gcu.reshape_and_cache ins(%k, %v, %slots : memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>)
       inouts(%kch, %kch : memref<?x64x2x?xf32>, memref<?x64x2x?xf32>)
-  // CHECK: gcu.paged_attention ins([[Q]], [[KCD]], [[KCD]], [[BT]], [[S]] : memref<?x64xf32>, memref<?x64x?x?xf32>, memref<?x64x?x?xf32>, memref<?xi64>, memref<?xi64>) outs([[O]] : memref<?x64xf32>)
+  // CHECK: gcu.paged_attention ins([[Q]], [[KCD]], [[KCD]], [[S]], [[S]], [[S]], [[BT]] : memref<?x64xf32>, memref<?x64x?x?xf32>, memref<?x64x?x?xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) outs([[O]] : memref<?x64xf32>)
   // CHECK-SAME: {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f64}
-  gcu.paged_attention ins(%q, %kcd, %kcd, %blocks, %slots : memref<?x64xf32>,
-      memref<?x64x?x?xf32>, memref<?x64x?x?xf32>, memref<?xi64>, memref<?xi64>)
+  gcu.paged_attention ins(%q, %kcd, %kcd, %slots, %slots, %slots, %blocks : memref<?x64xf32>,
+      memref<?x64x?x?xf32>, memref<?x64x?x?xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>,
+      memref<?x?xi64>)
       outs(%o : memref<?x64xf32>)
       {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   // CHECK: gcu.rotary_embedding ins([[P4]] : memref<4xi64>) inouts([[Q4]], [[K4]] : memref<4x64xf32>, memref<?x32xf32>) neox {head_dim = 16 : i64, rotary_dim = 8 : i64, theta = 1.000000e+04 : f64}
@@ -442,10 +442,10 @@ func.func @moe_kernels(%wf: memref<?x2xf32>, %bias: memref<8xf32>, %p: memref<?x
 
 // Multi-head latent attention: the latent cache and the rotary-key cache differ in width.
 // CHECK-LABEL: func.func @mla
-func.func @mla(%q: memref<?x96xf32>, %c: memref<?x32xf32>, %kpe: memref<?x8xf32>, %kvb: memref<128x32xf32>, %pos: memref<?xi64>, %slots: memref<?xi64>, %blocks: memref<?xi64>, %o: memref<?x64xf32>) {
+func.func @mla(%q: memref<?x96xf32>, %c: memref<?x32xf32>, %kpe: memref<?x8xf32>, %kvb: memref<128x32xf32>, %pos: memref<?xi64>, %slots: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %blocks: memref<?x?xi64>, %o: memref<?x64xf32>) {
   // CHECK: gcu.kv_cache {layer = 0 : i64} : memref<?x64x1x32xf32>, memref<?x64x1x8xf32>
   %lc, %rc = gcu.kv_cache {layer = 0 : i64} : memref<?x64x1x32xf32>, memref<?x64x1x8xf32>
   // CHECK: gcu.mla_attention ins({{.*}}) inouts({{.*}} : memref<?x64x1x32xf32>, memref<?x64x1x8xf32>) outs({{.*}}) decode {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64, scale = 2.000000e-01 : f64, theta = 1.000000e+04 : f64, v_head_dim = 16 : i64}
-  gcu.mla_attention ins(%q, %c, %kpe, %kvb, %pos, %slots, %blocks : memref<?x96xf32>, memref<?x32xf32>, memref<?x8xf32>, memref<128x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>) inouts(%lc, %rc : memref<?x64x1x32xf32>, memref<?x64x1x8xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64, v_head_dim = 16 : i64, scale = 0.2 : f64, theta = 1.0e+04 : f64}
+  gcu.mla_attention ins(%q, %c, %kpe, %kvb, %pos, %slots, %qsl, %lens, %blocks : memref<?x96xf32>, memref<?x32xf32>, memref<?x8xf32>, memref<128x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%lc, %rc : memref<?x64x1x32xf32>, memref<?x64x1x8xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64, v_head_dim = 16 : i64, scale = 0.2 : f64, theta = 1.0e+04 : f64}
   return
 }

@@ -1663,9 +1663,18 @@ func.func @rotary_attention_partial_odd(%pos: tensor<?xi64>, %q: tensor<?x64xf32
 
 // -----
 
-func.func @last_token_shape(%x: tensor<?x64xf32>) {
-  // expected-error @+1 {{'vgcu.last_token' op result type 'tensor<2x64xf32>' must be 'tensor<1x64xf32>'}}
-  %0 = vgcu.last_token %x : tensor<?x64xf32> -> tensor<2x64xf32>
+// The number of sequences is dynamic, so is the result's row count.
+func.func @last_token_shape(%x: tensor<?x64xf32>, %qsl: tensor<?xi64>) {
+  // expected-error @+1 {{'vgcu.last_token' op result type 'tensor<2x64xf32>' must be 'tensor<?x64xf32>'}}
+  %0 = vgcu.last_token %x, %qsl : tensor<?x64xf32>, tensor<?xi64> -> tensor<2x64xf32>
+  return
+}
+
+// -----
+
+func.func @last_token_query_start_loc_rank(%x: tensor<?x64xf32>, %qsl: tensor<1x?xi64>) {
+  // expected-error @+1 {{'vgcu.last_token' op query_start_loc must be one-dimensional}}
+  %0 = vgcu.last_token %x, %qsl : tensor<?x64xf32>, tensor<1x?xi64> -> tensor<?x64xf32>
   return
 }
 

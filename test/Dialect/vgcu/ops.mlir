@@ -401,7 +401,7 @@ func.func @compare_where_cast(%kpos: tensor<1x?xi64>, %qpos: tensor<?x1xi64>, %x
 }
 
 // CHECK-LABEL: func.func @fused_forms
-func.func @fused_forms(%pos: tensor<?xi64>, %x: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>) {
+func.func @fused_forms(%pos: tensor<?xi64>, %x: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>, %qsl: tensor<?xi64>, %qsl3: tensor<3xi64>) {
   %gu = vgcu.param "mlp.gate_up_proj.weight" : tensor<256x64xf32>
   %down = vgcu.param "mlp.down_proj.weight" : tensor<64x128xf32>
   %qn = vgcu.param "q_norm.weight" : tensor<16xf32>
@@ -412,8 +412,11 @@ func.func @fused_forms(%pos: tensor<?xi64>, %x: tensor<?x64xf32>, %k: tensor<?x3
   %y = vgcu.linear %h, %down residual(%x : tensor<?x64xf32>) : tensor<?x128xf32>, tensor<64x128xf32> -> tensor<?x64xf32>
   // CHECK: vgcu.rotary_attention {{.*}} qk_norm({{.*}} : tensor<16xf32>, tensor<16xf32>) gptj {causal, head_dim = 16 : i64, norm_epsilon = 9.9999999999999995E-7 : f64, num_heads = 4 : i64, num_kv_heads = 2 : i64, rotary_dim = 8 : i64, scale = 2.500000e-01 : f64, theta = 1.000000e+04 : f64}
   %o = vgcu.rotary_attention %pos, %x, %k, %v qk_norm(%qn, %kn : tensor<16xf32>, tensor<16xf32>) gptj {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64, causal, rotary_dim = 8 : i64, theta = 1.0e+04 : f64, norm_epsilon = 1.0e-06 : f64} : tensor<?xi64>, tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
-  // CHECK: vgcu.last_token {{.*}} : tensor<?x64xf32> -> tensor<1x64xf32>
-  %l = vgcu.last_token %o : tensor<?x64xf32> -> tensor<1x64xf32>
+  // CHECK: vgcu.last_token {{.*}} : tensor<?x64xf32>, tensor<?xi64> -> tensor<?x64xf32>
+  %l = vgcu.last_token %o, %qsl : tensor<?x64xf32>, tensor<?xi64> -> tensor<?x64xf32>
+  // Three query start offsets delimit two sequences: two rows.
+  // CHECK: vgcu.last_token {{.*}} : tensor<?x64xf32>, tensor<3xi64> -> tensor<2x64xf32>
+  %l2 = vgcu.last_token %o, %qsl3 : tensor<?x64xf32>, tensor<3xi64> -> tensor<2x64xf32>
   return
 }
 
