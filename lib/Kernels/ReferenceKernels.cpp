@@ -13,9 +13,14 @@
 #include "vgcu/Support/Error.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <immintrin.h>
+#include <dlfcn.h>
 #include <limits>
 
 using namespace mlir;
@@ -66,19 +71,105 @@ at::Tensor widen(const at::Tensor &tensor) {
   return tensor.scalar_type() == at::kHalf ? tensor.to(at::kFloat) : tensor;
 }
 
-/// x·Wᵀ (+ b) as F.linear computes it (addmm with a bias, mm without). A single token (a
-/// decode step) is a matrix-vector product: BLAS GEMM would repack the whole weight for it.
+/// x·Wᵀ (+ b) of 2-D `x` as F.linear computes it (addmm with a bias, mm without). A single
+/// token (a decode step) is a matrix-vector product: BLAS GEMM would repack the whole weight
+/// for it.
+at::Tensor linearRows(const at::Tensor &x, const at::Tensor &w, const at::Tensor &bias) {
+  if (x.size(0) == 1 && x.scalar_type() == at::kFloat)
+    return (bias.defined() ? at::addmv(bias, w, x[0]) : at::mv(w, x[0])).unsqueeze(0);
+  return bias.defined() ? at::addmm(bias, x, w.t()) : at::mm(x, w.t());
+}
+
+/// linearRows with the output features split over ATen's threads. BLAS runs single-threaded
+/// inside ATen's pool (vgcu-run makes it so: one pool, no oversubscription), so one product
+/// would use one core; each thread computes whole output features, with the sums of one
+/// product, so the result does not depend on the split.
+at::Tensor linearSplit(const at::Tensor &x, const at::Tensor &w, const at::Tensor &bias) {
+  constexpr int64_t kMinFeaturesPerThread = 128;
+  int64_t features = w.size(0), threads = at::get_num_threads();
+  if (threads < 2 || at::in_parallel_region() || features < 2 * kMinFeaturesPerThread)
+    return linearRows(x, w, bias);
+  at::Tensor y = at::empty({x.size(0), features}, x.options());
+  int64_t grain = std::max(kMinFeaturesPerThread, (features + threads - 1) / threads);
+  at::parallel_for(0, features, grain, [&](int64_t begin, int64_t end) {
+    at::Tensor part = linearRows(x, w.narrow(0, begin, end - begin),
+                                 bias.defined() ? bias.narrow(0, begin, end - begin) : bias);
+    y.narrow(1, begin, end - begin).copy_(part);
+  });
+  return y;
+}
+
 at::Tensor linear(const at::Tensor &input, const at::Tensor &weight, const at::Tensor &bias) {
   at::ScalarType type = computeType(input.scalar_type());
   at::Tensor x = input.to(type), w = weight.to(type);
-  at::Tensor x2 = x.reshape({-1, x.size(-1)});
-  at::Tensor y;
-  if (x2.size(0) == 1 && type == at::kFloat)
-    y = (bias.defined() ? at::addmv(bias.to(type), w, x2[0]) : at::mv(w, x2[0])).unsqueeze(0);
-  else
-    y = bias.defined() ? at::addmm(bias.to(type), x2, w.t()) : at::mm(x2, w.t());
+  at::Tensor y = linearSplit(x.reshape({-1, x.size(-1)}), w,
+                             bias.defined() ? bias.to(type) : bias);
   std::vector<int64_t> shape(input.sizes().begin(), input.sizes().end());
   shape.back() = weight.size(0);
+  return y.view(shape).to(input.scalar_type());
+}
+
+/// Whether this CPU runs matVec16 (checked once).
+bool hasMatVec16() {
+  static const bool supported = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma");
+  }();
+  return supported;
+}
+
+/// y[r] = Σ_k w[r, k] · x[k] over rows [begin, end) of a 16-bit weight read as stored, each
+/// element widened in registers and the products summed in f32: a decode step reads half the
+/// bytes of an f32 copy of the weight. AVX-512 is chosen per function so the rest of vgcu
+/// keeps the baseline x86-64 target.
+__attribute__((target("avx512f,avx512bw,f16c,fma"))) void
+matVec16(const uint16_t *w, const float *x, float *y, int64_t begin, int64_t end, int64_t cols,
+         bool bf16) {
+  for (int64_t r = begin; r < end; ++r) {
+    const uint16_t *row = w + r * cols;
+    __m512 sum = _mm512_setzero_ps();
+    int64_t k = 0;
+    for (; k + 16 <= cols; k += 16) {
+      __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(row + k));
+      __m512 weights =
+          bf16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16))
+               : _mm512_cvtph_ps(raw);
+      sum = _mm512_fmadd_ps(weights, _mm512_loadu_ps(x + k), sum);
+    }
+    float total = _mm512_reduce_add_ps(sum);
+    for (; k < cols; ++k) {
+      uint32_t bits = bf16 ? static_cast<uint32_t>(row[k]) << 16 : 0;
+      float element;
+      if (bf16)
+        std::memcpy(&element, &bits, sizeof element);
+      else
+        element = _cvtsh_ss(row[k]);
+      total += element * x[k];
+    }
+    y[r] = total;
+  }
+}
+
+/// x·Wᵀ (+ b) of one token with an f16 or bf16 weight, rows split over ATen's threads; the
+/// sum in f32, rounded to the input's dtype once.
+at::Tensor linearOneToken16(const at::Tensor &input, const at::Tensor &weight,
+                            const at::Tensor &bias) {
+  at::Tensor x = input.reshape({-1}).to(at::kFloat).contiguous();
+  at::Tensor w = weight.contiguous();
+  int64_t rows = w.size(0), cols = w.size(1);
+  at::Tensor y = at::empty({rows}, x.options());
+  const uint16_t *data = reinterpret_cast<const uint16_t *>(w.data_ptr());
+  bool bf16 = w.scalar_type() == at::kBFloat16;
+  const float *xs = x.data_ptr<float>();
+  float *ys = y.data_ptr<float>();
+  at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
+    matVec16(data, xs, ys, begin, end, cols, bf16);
+  });
+  if (bias.defined())
+    y = y + bias.to(at::kFloat);
+  std::vector<int64_t> shape(input.sizes().begin(), input.sizes().end());
+  shape.back() = rows;
   return y.view(shape).to(input.scalar_type());
 }
 
@@ -519,8 +610,13 @@ KernelLibrary buildReferenceLibrary() {
     std::string widened = widenedWeightName(gemm.getWeight());
     return Instruction([=](Frame &f, RuntimeState &state) {
       bool addBias = bias >= 0 && (!firstRankBias || state.collectives->tensorRank() == 0);
-      at::Tensor y = linear(f.tensors[input], gemmWeight(f.tensors[weight], widened, state),
-                            addBias ? f.tensors[bias] : at::Tensor());
+      const at::Tensor &x = f.tensors[input], &w = f.tensors[weight];
+      at::Tensor b = addBias ? f.tensors[bias] : at::Tensor();
+      bool oneToken16 = x.numel() == x.size(-1) && w.dim() == 2 &&
+                        (w.scalar_type() == at::kHalf || w.scalar_type() == at::kBFloat16) &&
+                        hasMatVec16();
+      at::Tensor y = oneToken16 ? linearOneToken16(x, w, b)
+                                : linear(x, gemmWeight(w, widened, state), b);
       y = activate(epilogue, y);
       if (residual >= 0)
         y = f.tensors[residual] + y;
@@ -1064,4 +1160,34 @@ std::unique_ptr<Collectives> vgcu::runtime::makeSingleRankCollectives() {
 const KernelLibrary &vgcu::runtime::referenceKernelLibrary() {
   static const KernelLibrary library = buildReferenceLibrary();
   return library;
+}
+
+void vgcu::runtime::setReferenceKernelThreads(int threads) {
+  at::set_num_threads(threads);
+  // Looked up rather than linked: LibTorch reaches BLAS through Debian's alternatives.
+  using SetThreads = void (*)(int);
+  if (auto setBlasThreads =
+          reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    setBlasThreads(1);
+}
+
+std::string vgcu::runtime::preferredBlasCoreType() {
+  if (std::getenv("OPENBLAS_CORETYPE"))
+    return "";
+  using CoreName = char *(*)();
+  auto coreName = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  if (!coreName || !coreName())
+    return "";
+  llvm::StringRef chosen(coreName());
+  // The generic x86-64 choices OpenBLAS falls back to for a CPU it does not recognize.
+  if (chosen != "Prescott" && chosen != "Core2" && chosen != "Nehalem" && chosen != "Penryn" &&
+      chosen != "Dunnington" && chosen != "Sandybridge")
+    return "";
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+    return "SkylakeX";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return chosen == "Sandybridge" ? "" : "Haswell";
+  return "";
 }

@@ -25,6 +25,7 @@
 #include <csignal>
 #include <limits>
 #include <thread>
+#include <unistd.h>
 
 using namespace vgcu;
 using namespace vgcu::runtime;
@@ -412,6 +413,12 @@ int runRequests(const ArtifactManifest &manifest, int64_t rank, Collectives &col
 } // namespace
 
 int main(int argc, char **argv) {
+  // OpenBLAS picks its kernels when it loads; when it picked generic ones for this CPU, start
+  // again with the right ones named (a failed exec goes on with the generic kernels).
+  if (std::string core = preferredBlasCoreType(); !core.empty()) {
+    setenv("OPENBLAS_CORETYPE", core.c_str(), /*overwrite=*/1);
+    execv("/proc/self/exe", argv);
+  }
   llvm::InitLLVM init(argc, argv);
   registerLogLevelOption(category);
   cl::HideUnrelatedOptions(category);
@@ -443,7 +450,7 @@ int main(int argc, char **argv) {
   int perRankThreads =
       threads > 0 ? threads.getValue()
                   : std::max<int>(1, at::get_num_threads() / static_cast<int>(worldSize));
-  at::set_num_threads(perRankThreads);
+  setReferenceKernelThreads(perRankThreads);
 
   if (worldSize == 1) {
     auto collectives = makeSingleRankCollectives();

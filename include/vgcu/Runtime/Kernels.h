@@ -110,6 +110,18 @@ private:
 /// vgcu's CPU reference kernels on ATen, for F32, F16 and BF16.
 const KernelLibrary &referenceKernelLibrary();
 
+/// The reference kernels' threads: ATen's pool of `threads`, and BLAS (OpenBLAS, when the
+/// process has it) single-threaded inside it, since the kernels split their products over
+/// the pool themselves and a second pool would oversubscribe the cores.
+void setReferenceKernelThreads(int threads);
+
+/// The OpenBLAS core type this CPU should use when OpenBLAS picked a weaker one: its CPU
+/// detection does not know some virtualized Xeons and falls back to SSE3 ("Prescott")
+/// kernels, half as fast as AVX-512's at the GEMMs that dominate a step. Empty when OpenBLAS
+/// is absent, was told (OPENBLAS_CORETYPE) or chose well. OpenBLAS reads the core type when
+/// it loads, so a process acts on this by starting again with OPENBLAS_CORETYPE set.
+std::string preferredBlasCoreType();
+
 } // namespace vgcu::runtime
 
 #endif // VGCU_RUNTIME_KERNELS_H
