@@ -574,7 +574,6 @@ llvm::Expected<at::Tensor> Executor::execute(const Batch &batch) {
 llvm::Expected<at::Tensor> Executor::run(BoundEntry &entry, const Batch &batch) {
   try {
     Frame &frame = entry.frame;
-    frame.tokens = batch.inputIds.size(0);
     const at::Tensor *inputs[] = {&batch.inputIds,     &batch.positions, &batch.slotMapping,
                                   &batch.queryStartLoc, &batch.seqLens,  &batch.blockTables};
     for (auto [index, input] : llvm::enumerate(inputs))

@@ -53,8 +53,6 @@ std::unique_ptr<Collectives> makeSingleRankCollectives();
 struct Frame {
   std::vector<at::Tensor> tensors;
   std::vector<int64_t> integers;
-  /// Tokens in this step (the size every dynamic dimension takes).
-  int64_t tokens = 0;
 };
 
 /// What outlives a single run: collectives and the paged KV cache.
