@@ -13,7 +13,9 @@ The batched runs: all requests at once; chunked prefill (--max-num-batched-token
 cache too small for all requests at once, which must preempt (read from --totals-json; except
 for dynamic NTK and LongRoPE, which run one sequence per step); the
 requests in reverse order arriving as a Poisson process; and, for each --tp size, the small
-cache again. Exits non-zero with a message on any mismatch.
+cache again. With --stops, also the stop conditions: an end-of-sequence id from
+generation_config.json (recorded in the manifest), `ignore_eos`, and `stop_token_ids`. Exits
+non-zero with a message on any mismatch.
 """
 
 import argparse
@@ -84,6 +86,42 @@ def compare(label, batched, alone, singles, atol, failures):
         failures.append(f"{label}: logits differ from the requests run alone by {worst:.3g}")
 
 
+def check_stops(args, model, artifact, requests, singles, failures):
+    """A request stops at the eos id of generation_config.json unless it ignores eos, and at
+    its stop_token_ids; the finish reason says which."""
+    request = next(r for r in requests if r["id"] in singles and len(singles[r["id"]]) >= 4)
+    tokens = singles[request["id"]]
+    base = {"prompt_ids": request["prompt_ids"], "max_tokens": len(tokens), "temperature": 0}
+    eos = tokens[2]
+    with open(os.path.join(model, "generation_config.json"), "w") as file:
+        json.dump({"eos_token_id": [eos]}, file)
+    eos_artifact = os.path.join(args.workdir, "eos.vgcu")
+    run(["vgcu-compile", model, "-o", eos_artifact, "--force", "--log-level=warn"])
+    os.remove(os.path.join(model, "generation_config.json"))
+    with open(os.path.join(eos_artifact, "manifest.json")) as file:
+        recorded = json.load(file).get("eos_token_ids", [])
+    if eos not in recorded:
+        failures.append(f"the manifest's eos_token_ids {recorded} lack generation_config's {eos}")
+    path = os.path.join(args.workdir, "stops.jsonl")
+    write_requests(path, [dict(base, id="eos"), dict(base, id="ignore", ignore_eos=True)])
+    at_eos, _ = run_requests(eos_artifact, path)
+    stop = tokens[1]
+    write_requests(path, [dict(base, id="stop", stop_token_ids=[stop])])
+    at_stop, _ = run_requests(artifact, path)
+    expected = {"eos": (tokens[:tokens.index(eos) + 1], "stop"),
+                "ignore": (tokens, "length"),
+                "stop": (tokens[:tokens.index(stop) + 1], "stop")}
+    got = {**at_eos, **at_stop}
+    for key, (want_tokens, want_reason) in expected.items():
+        if (got[key]["tokens"], got[key]["finish_reason"]) != (want_tokens, want_reason):
+            failures.append(f"stop check '{key}': {got[key]['tokens']} ({got[key]['finish_reason']}) "
+                            f"!= {want_tokens} ({want_reason})")
+    print(f"{args.arch} stops: eos {eos} from generation_config.json after "
+          f"{len(got['eos']['tokens'])} tokens ({got['eos']['finish_reason']}), ignore_eos "
+          f"{len(got['ignore']['tokens'])} ({got['ignore']['finish_reason']}), stop_token_ids "
+          f"after {len(got['stop']['tokens'])} ({got['stop']['finish_reason']})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", required=True)
@@ -91,6 +129,7 @@ def main():
     parser.add_argument("--tp", default="", help="comma-separated tensor-parallel sizes")
     parser.add_argument("--atol", type=float, default=2e-5)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON")
+    parser.add_argument("--stops", action="store_true", help="check the stop conditions too")
     args = parser.parse_args()
 
     os.makedirs(args.workdir, exist_ok=True)
@@ -142,6 +181,8 @@ def main():
                 failures.append(f"{label}: the small cache preempted nothing")
         compare(f"{args.arch} {label}", batched, alone, singles, args.atol, failures)
 
+    if args.stops:
+        check_stops(args, model, artifact, requests, singles, failures)
     if failures:
         sys.exit("FAILED: " + "; ".join(failures))
     print("OK")
