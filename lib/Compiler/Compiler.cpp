@@ -5,6 +5,7 @@
 #include "vgcu/Models/WeightLoader.h"
 #include "vgcu/Support/CheckedMath.h"
 #include "vgcu/Support/Error.h"
+#include "vgcu/Support/ModulePaths.h"
 
 #include "dialects/gcu/GcuDialect.h"
 #include "dialects/vgcu/VgcuOps.h"
@@ -138,33 +139,6 @@ llvm::Error vgcu::lowerToKernels(ModuleOp sharded, const CompileOptions &options
       return error;
   buildLowerPipeline(pm, PipelineOptions{});
   return runPipeline(pm, sharded, describe(options, "lowering to gcu kernels"));
-}
-
-/// The decoder layer an op belongs to: its first named location (a fused op is named by
-/// what it was built for first, e.g. the norm an all-reduce was folded into) if that name
-/// contains "layers.<N>".
-static std::optional<int64_t> layerOf(Location loc) {
-  std::optional<llvm::StringRef> anchor;
-  loc->walk([&](Location inner) {
-    if (auto name = dyn_cast<NameLoc>(inner)) {
-      anchor = name.getName().getValue();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  if (!anchor)
-    return std::nullopt;
-  // The index after the layer list's name: `model.layers.3`, `transformer.encoder.layers.3`,
-  // GPT-2's `transformer.h.3`.
-  llvm::SmallVector<llvm::StringRef> components;
-  anchor->split(components, '.');
-  for (size_t i = 1; i < components.size(); ++i) {
-    int64_t index;
-    if (llvm::is_contained({"layers", "h", "blocks"}, components[i - 1]) &&
-        !components[i].getAsInteger(10, index))
-      return index;
-  }
-  return std::nullopt;
 }
 
 llvm::json::Array vgcu::opsPerLayer(ModuleOp module) {

@@ -5,6 +5,7 @@
 #include "vgcu/Support/InputFiles.h"
 #include "vgcu/Support/Error.h"
 #include "vgcu/Support/Log.h"
+#include "vgcu/Support/ModulePaths.h"
 #include "vgcu/Weights/SafeTensors.h"
 
 #include "dialects/gcu/GcuDialect.h"
@@ -12,6 +13,8 @@
 #include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -179,11 +182,147 @@ public:
 private:
   llvm::Error bindOp(Operation *op, BoundEntry &entry);
   llvm::Error bindWeight(gcu::WeightOp op, BoundEntry &entry);
+  LaunchInfo describeLaunch(Operation *op, int64_t index);
+  Value rootOf(Value buffer) const { return roots.lookup(buffer) ? roots.lookup(buffer) : buffer; }
 
   Executor &executor;
   const KernelLibrary &library;
   RegisterMap regs;
+  /// Views lead to the buffer they view; each buffer to the module that last wrote it.
+  llvm::DenseMap<Value, Value> roots;
+  llvm::DenseMap<Value, std::string> lastWriter;
+  llvm::DenseSet<Value> kvCaches;
 };
+
+/// The residual kernels: `residual += input` (after reducing `input` over the ranks, in the
+/// all_reduce_ forms), then `input = norm(residual)` with `weight` (the norm after the add).
+struct ResidualOperands {
+  Value input, residual, weight;
+  std::optional<CollectiveGroup> reducedOver;
+};
+static std::optional<ResidualOperands> residualOperands(Operation *op) {
+  return llvm::TypeSwitch<Operation *, std::optional<ResidualOperands>>(op)
+      .Case<gcu::FusedAddRmsNormOp, gcu::FusedNormAddNormOp, gcu::FusedAddLayerNormOp>(
+          [](auto fused) {
+            return ResidualOperands{fused.getInput(), fused.getResidual(), fused.getWeight(),
+                                    std::nullopt};
+          })
+      .Case<gcu::AllReduceFusedAddRmsNormOp, gcu::AllReduceFusedNormAddNormOp,
+            gcu::AllReduceFusedAddLayerNormOp>([](auto fused) {
+        return ResidualOperands{fused.getInput(), fused.getResidual(), fused.getWeight(),
+                                fused.getGroup()};
+      })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+/// The module a weight belongs to.
+static std::string weightModule(Value weight) {
+  if (auto op = weight.getDefiningOp<gcu::WeightOp>()) {
+    if (auto path = primaryModulePath(op.getLoc()))
+      return path->str();
+    return op.getName().str();
+  }
+  return "";
+}
+
+/// What a residual add brought in: the child of the decoder layer the branch's last writer
+/// lies in (`model.layers.3.mlp.down_proj` -> `model.layers.3.mlp`).
+static std::string branchModule(llvm::StringRef writer) {
+  auto layer = decoderLayerOf(writer);
+  if (!layer || layer->path.size() >= writer.size())
+    return writer.str();
+  size_t end = writer.find('.', layer->path.size() + 1);
+  return writer.take_front(end).str();
+}
+
+LaunchInfo EntryBinder::describeLaunch(Operation *op, int64_t index) {
+  LaunchInfo info;
+  info.index = index;
+  info.kernel = op->getName().stripDialect().str();
+  info.hardwareEntry = cast<gcu::KernelLaunchOpInterface>(op).getHardwareEntry().str();
+  if (auto path = primaryModulePath(op->getLoc()))
+    info.modulePath = path->str();
+  if (auto layer = decoderLayerOf(info.modulePath))
+    info.layer = layer->index;
+  info.collective = isa<gcu::AllReduceOp, gcu::AllGatherOp, gcu::AllReduceFusedAddRmsNormOp,
+                        gcu::AllReduceFusedNormAddNormOp, gcu::AllReduceFusedAddLayerNormOp>(op);
+  llvm::SmallVector<MemoryEffects::EffectInstance> effects;
+  if (auto memory = dyn_cast<MemoryEffectOpInterface>(op))
+    memory.getEffects(effects);
+  for (Value operand : op->getOperands()) {
+    if (!isa<MemRefType>(operand.getType()))
+      continue;
+    LaunchInfo::Operand entry;
+    entry.reg = regs[operand];
+    entry.kvCache = kvCaches.contains(rootOf(operand));
+    entry.written = llvm::any_of(effects, [&](const MemoryEffects::EffectInstance &effect) {
+      return effect.getValue() == operand && isa<MemoryEffects::Write>(effect.getEffect());
+    });
+    info.operands.push_back(entry);
+  }
+  auto intAttr = [&](llvm::StringRef name) -> int64_t {
+    if (auto value = op->getAttrOfType<IntegerAttr>(name))
+      return value.getInt();
+    return 0;
+  };
+  info.attentionHeads = intAttr("num_heads");
+  info.attentionHeadDim = intAttr("head_dim");
+  info.expertsPerToken = intAttr("top_k");
+  auto operandIndex = [&](Value value) {
+    for (auto [position, operand] : llvm::enumerate(op->getOperands()))
+      if (operand == value) {
+        int memrefIndex = 0;
+        for (Value earlier : op->getOperands().take_front(position))
+          memrefIndex += isa<MemRefType>(earlier.getType());
+        return memrefIndex;
+      }
+    return -1;
+  };
+  if (auto residual = residualOperands(op)) {
+    info.inputOperand = operandIndex(residual->input);
+    info.residualOperand = operandIndex(residual->residual);
+    info.normPath = weightModule(residual->weight);
+    info.branchPath = branchModule(lastWriter.lookup(rootOf(residual->input)));
+    if (residual->reducedOver) {
+      info.partialInput = true;
+      info.group = *residual->reducedOver;
+    }
+  } else if (isa<gcu::EmbeddingOp, gcu::AllReduceOp, gcu::RmsNormOp, gcu::LayerNormOp>(op) ||
+             (info.layer >= 0 && decoderLayerOf(info.modulePath)->path == info.modulePath)) {
+    // An embedding (complete once its all-reduce, at the same path, has run), a norm, or a
+    // decoder layer's own op: the residual add of a layer whose add no norm took in.
+    for (auto [position, operand] : llvm::enumerate(info.operands))
+      if (operand.written && !operand.kvCache) {
+        info.moduleOutputPath = info.modulePath;
+        info.outputOperand = static_cast<int>(position);
+        break;
+      }
+  }
+  // The residual and a kernel's outputs in place: from here on they hold this module's
+  // results.
+  for (Value operand : op->getOperands())
+    if (llvm::any_of(effects, [&](const MemoryEffects::EffectInstance &effect) {
+          return effect.getValue() == operand && isa<MemoryEffects::Write>(effect.getEffect());
+        }))
+      lastWriter[rootOf(operand)] = info.modulePath;
+  return info;
+}
+
+/// A decoder layer's output is the residual once the add closing it has run: the first
+/// residual kernel whose norm opens the next layer (or the final norm) follows the last one
+/// whose norm lies in this layer.
+static void markLayerOutputs(std::vector<LaunchInfo> &launches) {
+  std::optional<LayerPath> previous;
+  for (LaunchInfo &launch : launches) {
+    if (launch.residualOperand < 0)
+      continue;
+    std::optional<LayerPath> layer = decoderLayerOf(launch.normPath);
+    if (previous && (!layer || layer->index != previous->index))
+      launch.layerOutputPath = previous->path.str();
+    if (layer)
+      previous = layer;
+  }
+}
 
 llvm::Expected<BoundEntry> EntryBinder::bind(func::FuncOp function) {
   BoundEntry entry;
@@ -212,6 +351,8 @@ llvm::Expected<BoundEntry> EntryBinder::bind(func::FuncOp function) {
     if (auto error = bindOp(&op, entry))
       return std::move(error);
   }
+  markLayerOutputs(entry.launchInfos);
+  entry.name = function.getSymName().str();
   return std::move(entry);
 }
 
@@ -239,8 +380,12 @@ llvm::Error EntryBinder::bindWeight(gcu::WeightOp op, BoundEntry &entry) {
 llvm::Error EntryBinder::bindOp(Operation *op, BoundEntry &entry) {
   auto add = [&](Instruction instruction) {
     entry.instructions.push_back(std::move(instruction));
+    entry.launchOfInstruction.push_back(-1);
     return llvm::Error::success();
   };
+  if (isa<gcu::SliceViewOp, gcu::ReshapeViewOp, gcu::TransposeViewOp, gcu::BroadcastViewOp,
+          gcu::LastTokenViewOp>(op))
+    roots[op->getResult(0)] = rootOf(op->getOperand(0));
   if (auto weight = dyn_cast<gcu::WeightOp>(op))
     return bindWeight(weight, entry);
   if (auto constant = dyn_cast<gcu::ConstantOp>(op)) {
@@ -299,6 +444,8 @@ llvm::Error EntryBinder::bindOp(Operation *op, BoundEntry &entry) {
     });
   }
   if (auto cache = dyn_cast<gcu::KvCacheOp>(op)) {
+    kvCaches.insert(cache.getKeyCache());
+    kvCaches.insert(cache.getValueCache());
     int64_t layer = cache.getLayer(), key = regs[cache.getKeyCache()],
             value = regs[cache.getValueCache()];
     MemRefType type = cache.getKeyCache().getType();
@@ -366,8 +513,10 @@ llvm::Error EntryBinder::bindOp(Operation *op, BoundEntry &entry) {
   auto instruction = (*binder)(op, regs);
   if (!instruction)
     return instruction.takeError();
-  ++entry.launches;
-  return add(std::move(*instruction));
+  entry.launchInfos.push_back(describeLaunch(op, entry.launches++));
+  entry.instructions.push_back(std::move(*instruction));
+  entry.launchOfInstruction.push_back(entry.launchInfos.back().index);
+  return llvm::Error::success();
 }
 
 } // namespace vgcu::runtime
@@ -578,8 +727,13 @@ llvm::Expected<at::Tensor> Executor::run(BoundEntry &entry, const Batch &batch) 
                                   &batch.queryStartLoc, &batch.seqLens,  &batch.blockTables};
     for (auto [index, input] : llvm::enumerate(inputs))
       frame.tensors[entry.arguments[index]] = *input;
-    for (Instruction &instruction : entry.instructions)
-      instruction(frame, state);
+#if VGCU_RUNTIME_HOOKS
+    if (!observers.empty())
+      runObserved(entry, batch);
+    else
+#endif
+      for (Instruction &instruction : entry.instructions)
+        instruction(frame, state);
     at::Tensor logits = frame.tensors[entry.result].to(at::kFloat).clone();
     state.retiredSlots.clear();
     return logits;
@@ -591,6 +745,34 @@ llvm::Expected<at::Tensor> Executor::run(BoundEntry &entry, const Batch &batch) 
     return makeError("kernel failed: {0}", error.what());
   }
 }
+
+void Executor::runObserved(BoundEntry &entry, const Batch &batch) {
+  for (ExecutionObserver *observer : observers)
+    observer->entryBegin(entry.name, entry.launchInfos, batch);
+  for (auto [instruction, launch] :
+       llvm::zip_equal(entry.instructions, entry.launchOfInstruction)) {
+    if (launch < 0) {
+      instruction(entry.frame, state);
+      continue;
+    }
+    const LaunchInfo &info = entry.launchInfos[launch];
+    for (ExecutionObserver *observer : observers)
+      observer->launchBegin(info, entry.frame, state);
+    instruction(entry.frame, state);
+    for (ExecutionObserver *observer : observers)
+      observer->launchEnd(info, entry.frame, state);
+  }
+  for (ExecutionObserver *observer : observers)
+    observer->entryEnd(entry.name);
+}
+
+void Executor::removeObserver(ExecutionObserver *observer) {
+  llvm::erase(observers, observer);
+}
+
+ExecutionObserver::~ExecutionObserver() = default;
+
+bool vgcu::runtime::runtimeHooksBuiltIn() { return VGCU_RUNTIME_HOOKS; }
 
 /// The single sequence of vgcu-run's prompt path: blocks 0..n-1 in order, so a position's
 /// slot is the position itself.

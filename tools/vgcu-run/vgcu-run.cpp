@@ -3,12 +3,16 @@
 #include "Requests.h"
 
 #include "vgcu/Artifact/ArtifactReader.h"
+#include "vgcu/Runtime/ActivationDump.h"
 #include "vgcu/Runtime/Distributed.h"
 #include "vgcu/Runtime/Engine.h"
 #include "vgcu/Runtime/Executor.h"
+#include "vgcu/Runtime/Trace.h"
 #include "vgcu/Support/OutputFile.h"
 #include "vgcu/Support/Progress.h"
 #include "vgcu/Support/Error.h"
+#include "vgcu/Support/InputFiles.h"
+#include "vgcu/Support/Json.h"
 #include "vgcu/Support/Log.h"
 #include "vgcu/Support/TestHooks.h"
 
@@ -24,6 +28,7 @@
 #include <chrono>
 #include <csignal>
 #include <limits>
+#include <set>
 #include <thread>
 #include <unistd.h>
 
@@ -80,6 +85,32 @@ cl::opt<int> warmup("warmup",
                     cl::desc("Untimed generations before the timed one (page in weights, "
                              "size the buffer arena)"),
                     cl::init(0), cl::cat(category));
+
+cl::OptionCategory diagnostics("vgcu-run diagnostics");
+cl::opt<std::string> tracePath(
+    "trace",
+    cl::desc("Write a Chrome trace event file (Perfetto, chrome://tracing) of every kernel "
+             "launch: one track per rank, each prefill and decode step enclosing its launches"),
+    cl::value_desc("FILE.json"), cl::cat(diagnostics));
+cl::opt<bool> profile("profile",
+                      cl::desc("Print (stderr) where rank 0's time goes: per kernel kind, "
+                               "launches, time, share of a step, GB/s and GFLOP/s; with --json "
+                               "also as its 'profile' field"),
+                      cl::init(false), cl::cat(diagnostics));
+cl::opt<std::string> dumpDirectory(
+    "dump-activations",
+    cl::desc("Write the prompt's module outputs (every decoder layer, attention, MLP, norm), "
+             "named by Hugging Face module path and gathered across ranks, to DIR as "
+             "safetensors (python/vgcu_diff.py compares them with the PyTorch model)"),
+    cl::value_desc("DIR"), cl::cat(diagnostics));
+cl::opt<std::string> dumpLayers("dump-layers",
+                                cl::desc("With --dump-activations: only these decoder layers"),
+                                cl::value_desc("0,5,..."), cl::cat(diagnostics));
+cl::opt<bool> dumpKernels(
+    "dump-kernels",
+    cl::desc("With --dump-activations: also every kernel's outputs (kernels.safetensors; at "
+             "tp > 1 one slice per tensor rank)"),
+    cl::init(false), cl::cat(diagnostics));
 
 // Set by the launcher for the processes it starts.
 cl::opt<int64_t> rankOption("rank", cl::desc("(internal) this process's rank"), cl::init(-1),
@@ -163,6 +194,121 @@ llvm::Expected<std::vector<int64_t>> readPrompt(const ArtifactManifest &manifest
 
 int runRequests(const ArtifactManifest &manifest, int64_t rank, Collectives &collectives);
 
+/// --dump-layers as a set.
+llvm::Expected<std::set<int64_t>> parseLayerList(llvm::StringRef text) {
+  std::set<int64_t> layers;
+  llvm::SmallVector<llvm::StringRef> pieces;
+  text.split(pieces, ',', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef piece : pieces) {
+    int64_t layer;
+    if (piece.trim().getAsInteger(10, layer) || layer < 0)
+      return makeError("--dump-layers: '{0}' is not a layer index", piece.trim());
+    layers.insert(layer);
+  }
+  if (layers.empty())
+    return makeError("--dump-layers is empty");
+  return layers;
+}
+
+/// Where a rank writes its trace: the file itself, or (several ranks) a part the launcher
+/// merges into it.
+std::string traceFileOf(int64_t rank, int64_t worldSize) {
+  return worldSize == 1 ? tracePath.getValue()
+                        : tracePath + ".rank" + std::to_string(rank) + ".part";
+}
+
+/// The diagnostics a run asked for, watching its executor.
+struct Diagnostics {
+  std::unique_ptr<KernelTracer> tracer;
+  std::unique_ptr<ActivationRecorder> recorder;
+
+  llvm::Error attach(Executor &executor, int64_t rank, Collectives &collectives) {
+    if ((!tracePath.empty() || profile || !dumpDirectory.empty()) && !runtimeHooksBuiltIn())
+      return makeError("this vgcu-run was built without runtime hooks (VGCU_RUNTIME_HOOKS=OFF): "
+                       "--trace, --profile and --dump-activations are unavailable");
+    if (!tracePath.empty() || profile) {
+      tracer = std::make_unique<KernelTracer>(rank);
+      executor.addObserver(tracer.get());
+    }
+    if (!dumpDirectory.empty()) {
+      ActivationDumpOptions options;
+      options.kernels = dumpKernels;
+      if (!dumpLayers.empty()) {
+        auto layers = parseLayerList(dumpLayers);
+        if (!layers)
+          return layers.takeError();
+        options.layers = std::move(*layers);
+      }
+      recorder = std::make_unique<ActivationRecorder>(collectives, std::move(options));
+      executor.addObserver(recorder.get());
+    }
+    return llvm::Error::success();
+  }
+
+  /// Writes what was recorded; the profile goes to stderr and, when given, into `json`.
+  llvm::Error finish(Executor &executor, int64_t rank, int64_t worldSize,
+                     llvm::json::Object *json) {
+    if (tracer) {
+      executor.removeObserver(tracer.get());
+      if (!tracePath.empty()) {
+        llvm::json::Value events(tracer->events());
+        std::string file = traceFileOf(rank, worldSize);
+        llvm::json::Value content =
+            worldSize == 1 ? chromeTrace({std::move(events)}) : std::move(events);
+        if (auto error = llvm::writeToOutput(file, [&](llvm::raw_ostream &os) {
+              os << content << "\n";
+              return llvm::Error::success();
+            }))
+          return addContext(std::move(error), "--trace");
+      }
+      if (profile && rank == 0) {
+        llvm::json::Object prefill = tracer->profile("prefill"), decode = tracer->profile("decode");
+        llvm::errs() << formatProfile(prefill, "prefill") << formatProfile(decode, "decode");
+        if (json)
+          (*json)["profile"] =
+              llvm::json::Object{{"prefill", std::move(prefill)}, {"decode", std::move(decode)}};
+      }
+    }
+    if (recorder) {
+      executor.removeObserver(recorder.get());
+      if (!recorder->done())
+        return makeError("--dump-activations: no prompt was run");
+      if (rank == 0)
+        if (auto error = recorder->write(dumpDirectory, /*overwrite=*/true))
+          return addContext(std::move(error), "--dump-activations");
+    }
+    return llvm::Error::success();
+  }
+};
+
+/// The launcher's part of --trace: the ranks' parts merged into one file, the parts removed.
+llvm::Error mergeTraceParts(int64_t worldSize) {
+  std::vector<llvm::json::Value> parts;
+  llvm::Error failure = llvm::Error::success();
+  for (int64_t rank = 0; rank < worldSize; ++rank) {
+    std::string part = traceFileOf(rank, worldSize);
+    auto buffer = readInputFile(part, "trace part");
+    if (!buffer) {
+      failure = llvm::joinErrors(std::move(failure), buffer.takeError());
+      continue;
+    }
+    auto events = parseJson((*buffer)->getBuffer());
+    llvm::sys::fs::remove(part);
+    if (!events) {
+      failure = llvm::joinErrors(std::move(failure), addContext(events.takeError(), part));
+      continue;
+    }
+    parts.push_back(std::move(*events));
+  }
+  if (failure)
+    return failure;
+  llvm::json::Value trace = chromeTrace(std::move(parts));
+  return llvm::writeToOutput(tracePath, [&](llvm::raw_ostream &os) {
+    os << trace << "\n";
+    return llvm::Error::success();
+  });
+}
+
 /// Loads this rank, generates, and (rank 0) prints the result.
 int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collectives) {
   if (!requestsPath.empty())
@@ -188,6 +334,10 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
       token = greedyToken(*next);
     }
   }
+
+  Diagnostics diagnostics;
+  if (auto error = diagnostics.attach(**executor, rank, collectives))
+    return fail(std::move(error));
 
   using Clock = std::chrono::steady_clock;
   auto start = Clock::now();
@@ -223,6 +373,10 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
     generated.push_back(greedyToken(*next));
   }
   auto end = Clock::now();
+  llvm::json::Object profileJson;
+  if (auto error = diagnostics.finish(**executor, rank, manifest.worldSize(),
+                                      json ? &profileJson : nullptr))
+    return fail(std::move(error));
   if (rank != 0)
     return 0;
 
@@ -256,6 +410,8 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
            {"decode_tokens_per_second", decodeSeconds > 0 ? decodeSteps / decodeSeconds : 0.0},
            {"launches_per_decode_step", (*executor)->launchesPerDecodeStep()}}},
   };
+  if (auto *profileValue = profileJson.get("profile"))
+    result["profile"] = std::move(*profileValue);
   llvm::outs() << llvm::json::Value(std::move(result)) << "\n";
   return 0;
 }
@@ -311,6 +467,9 @@ int runRequests(const ArtifactManifest &manifest, int64_t rank, Collectives &col
   auto engine = Engine::create(**executor, collectives, options);
   if (!engine)
     return fail(engine.takeError());
+  Diagnostics diagnostics;
+  if (auto error = diagnostics.attach(**executor, rank, collectives))
+    return fail(std::move(error));
 
   struct Progress {
     Clock::time_point submitted, firstToken;
@@ -384,6 +543,8 @@ int runRequests(const ArtifactManifest &manifest, int64_t rank, Collectives &col
   }
   bar.finish();
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (auto error = diagnostics.finish(**executor, rank, manifest.worldSize(), nullptr))
+    return fail(std::move(error));
   const EngineStats &stats = (*engine)->stats();
   if (rank == 0)
     logger().info("{} requests: {} prompt and {} generated tokens in {:.3f} s ({:.1f} generated "
@@ -421,7 +582,7 @@ int main(int argc, char **argv) {
   }
   llvm::InitLLVM init(argc, argv);
   registerLogLevelOption(category);
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &diagnostics});
   cl::ParseCommandLineOptions(argc, argv,
                               "vgcu-run: runs a vgcu artifact on the CPU reference kernels: "
                               "prefill, then greedy decode\n");
@@ -438,6 +599,13 @@ int main(int argc, char **argv) {
   if (maxNumSeqs < 1 || maxNumBatchedTokens < 1 || kvCacheBlocks < 0)
     return fail(makeError("--max-num-seqs and --max-num-batched-tokens must be at least 1, "
                           "--kv-cache-blocks at least 0"));
+  if (!dumpDirectory.empty() && !requestsPath.empty())
+    return fail(makeError("--dump-activations records the prompt of --prompt-ids, not --requests"));
+  if (dumpDirectory.empty() && (!dumpLayers.empty() || dumpKernels))
+    return fail(makeError("--dump-layers and --dump-kernels go with --dump-activations"));
+  if (!dumpLayers.empty())
+    if (auto layers = parseLayerList(dumpLayers); !layers)
+      return fail(layers.takeError());
   if (threads < 0 || threads > kMaxThreads)
     return fail(makeError("--num-threads must be between 0 (automatic) and {0}, got {1}",
                           kMaxThreads, threads.getValue()));
@@ -471,8 +639,15 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; ++i)
       arguments.push_back(argv[i]);
     auto self = llvm::sys::fs::getMainExecutable(argv[0], reinterpret_cast<void *>(&fail));
-    if (auto error = runRankProcesses(self, arguments, worldSize))
+    if (auto error = runRankProcesses(self, arguments, worldSize)) {
+      if (!tracePath.empty())
+        for (int64_t rank = 0; rank < worldSize; ++rank)
+          llvm::sys::fs::remove(traceFileOf(rank, worldSize));
       return fail(std::move(error));
+    }
+    if (!tracePath.empty())
+      if (auto error = mergeTraceParts(worldSize))
+        return fail(addContext(std::move(error), "--trace"));
     return 0;
   }
   if (rankOption >= worldSize)

@@ -4,6 +4,7 @@
 
 #include "vgcu/Artifact/ArtifactReader.h"
 #include "vgcu/Runtime/Kernels.h"
+#include "vgcu/Runtime/Observer.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -27,6 +28,10 @@ struct BoundEntry {
   std::array<int64_t, 6> arguments{};
   int64_t result = 0;
   int64_t launches = 0;
+  std::string name;
+  /// Each launch as the program describes it, and per instruction its launch (-1: none).
+  std::vector<LaunchInfo> launchInfos;
+  std::vector<int64_t> launchOfInstruction;
 };
 
 /// One step's flattened batch, vLLM's layout (docs/ARCHITECTURE.md, "The batch ABI"); every
@@ -69,6 +74,13 @@ public:
   llvm::Expected<at::Tensor> decode(int64_t token, int64_t position);
 
   int64_t launchesPerDecodeStep() const { return decodeEntry.launches; }
+  /// The launches of @prefill or @decode.
+  const std::vector<LaunchInfo> &launches(bool decode) const {
+    return decode ? decodeEntry.launchInfos : prefillEntry.launchInfos;
+  }
+  /// Observers see every later run until removed; they must outlive their registration.
+  void addObserver(ExecutionObserver *observer) { observers.push_back(observer); }
+  void removeObserver(ExecutionObserver *observer);
   const ArtifactManifest &manifest() const { return artifact; }
   /// Whether some rotary table depends on the largest position of the whole call (dynamic
   /// NTK, LongRoPE), as Hugging Face computes it: such a program must run one sequence per
@@ -78,6 +90,7 @@ public:
 private:
   Executor() = default;
   llvm::Expected<at::Tensor> run(BoundEntry &entry, const Batch &batch);
+  void runObserved(BoundEntry &entry, const Batch &batch);
   llvm::Error checkBatch(const Batch &batch) const;
   /// `what` names the cache in errors.
   llvm::Error allocateCache(int64_t blocks, const std::string &what);
@@ -98,6 +111,7 @@ private:
   int64_t cacheBlockSize = 64;
   int64_t cacheCapacity = 0;
   bool callLengthRotary = false;
+  std::vector<ExecutionObserver *> observers;
 
   friend class EntryBinder;
 };
