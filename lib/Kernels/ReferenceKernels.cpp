@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "vgcu/Runtime/Kernels.h"
+#include "RowKernels.h"
 
 #include "dialects/gcu/GcuDialect.h"
 #include "vgcu/Support/Error.h"
@@ -516,6 +517,10 @@ void attendDecodeBatch(const at::Tensor &q, const at::Tensor &keyCache,
 void attendBatch(const at::Tensor &q, const at::Tensor &keyCache, const at::Tensor &valueCache,
                  const BatchLayout &batch, double scale, std::optional<int64_t> window,
                  std::optional<double> softcap, at::Tensor &out) {
+  if (batch.oneQueryEach() &&
+      rows::attendOneQueryEach(q, keyCache, valueCache, batch.positions, batch.seqLens,
+                               batch.blockTables, scale, window, softcap, out))
+    return;
   if (batch.oneQueryEach() && batch.sequences() > 1)
     return attendDecodeBatch(q, keyCache, valueCache, batch, scale, window, softcap, out);
   for (int64_t s = 0; s < batch.sequences(); ++s) {
@@ -744,7 +749,8 @@ KernelLibrary buildReferenceLibrary() {
             out = regs[norm.getOut()];
     double epsilon = norm.getEpsilon().convertToDouble();
     return Instruction([=](Frame &f, RuntimeState &) {
-      f.tensors[out].copy_(rmsNorm(f.tensors[input], f.tensors[weight], epsilon));
+      if (!rows::rmsNorm(f.tensors[input], f.tensors[weight], epsilon, f.tensors[out]))
+        f.tensors[out].copy_(rmsNorm(f.tensors[input], f.tensors[weight], epsilon));
     });
   });
 
@@ -761,6 +767,8 @@ KernelLibrary buildReferenceLibrary() {
         if (reduce)
           state.collectives->allReduce(x, group);
         at::Tensor &sum = f.tensors[residual];
+        if (!layer && rows::addRmsNorm(x, sum, f.tensors[weight], epsilon))
+          return;
         sum.add_(x);
         x.copy_(layer ? layerNorm(sum, f.tensors[weight], f.tensors[bias], epsilon)
                       : rmsNorm(sum, f.tensors[weight], epsilon));
@@ -896,6 +904,26 @@ KernelLibrary buildReferenceLibrary() {
           at::Tensor q = f.tensors[query].view({-1, heads, headDim});
           at::Tensor k = f.tensors[key].view({-1, kvHeads, headDim});
           at::Tensor v = f.tensors[value].view({-1, kvHeads, headDim});
+          BatchLayout batch{f.tensors[positions], f.tensors[starts], f.tensors[lengths],
+                            f.tensors[tables]};
+          // A decode batch: rotation, cache writes and attention as loops over its rows.
+          if (batch.oneQueryEach() && queryNorm < 0) {
+            std::optional<rows::RotaryCall> call;
+            at::Tensor invFreq, rotatedQuery;
+            if (rotaryDim) {
+              invFreq = callInvFreq(rope, f.tensors[positions]);
+              call = rows::RotaryCall{invFreq, rope.attentionScaling, *rotaryDim,
+                                      style == vgcu::RotaryStyle::neox};
+            }
+            if (rows::rotateAndCache(q, k, v, f.tensors[positions], f.tensors[slots], call,
+                                     f.tensors[keyCache], f.tensors[valueCache],
+                                     rotatedQuery) &&
+                rows::attendOneQueryEach(rotatedQuery, f.tensors[keyCache],
+                                         f.tensors[valueCache], f.tensors[positions],
+                                         f.tensors[lengths], f.tensors[tables], scale, window,
+                                         softcap, f.tensors[out]))
+              return;
+          }
           if (queryNorm >= 0) {
             q = rmsNorm(q, f.tensors[queryNorm], normEpsilon);
             k = rmsNorm(k, f.tensors[keyNorm], normEpsilon);
@@ -906,8 +934,6 @@ KernelLibrary buildReferenceLibrary() {
             k = rotate(k, cos, sin, *rotaryDim, style);
           }
           writeCache(k, v, f.tensors[slots], f.tensors[keyCache], f.tensors[valueCache]);
-          BatchLayout batch{f.tensors[positions], f.tensors[starts], f.tensors[lengths],
-                            f.tensors[tables]};
           attendBatch(q, f.tensors[keyCache], f.tensors[valueCache], batch, scale, window,
                       softcap, f.tensors[out]);
         });

@@ -1,0 +1,315 @@
+//===- RowKernels.cpp - Reference kernels written as loops over rows -------------===//
+
+#include "RowKernels.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+using namespace vgcu::runtime;
+
+namespace {
+
+/// Calls `body(T{})` with T the C++ type of `type` (f32, bf16, f16); false for others.
+template <typename Body>
+bool withFloatType(at::ScalarType type, Body &&body) {
+  switch (type) {
+  case at::kFloat: body(float{}); return true;
+  case at::kBFloat16: body(c10::BFloat16{}); return true;
+  case at::kHalf: body(c10::Half{}); return true;
+  default: return false;
+  }
+}
+
+/// A value rounded to T and read back, as an ATen op on a T tensor leaves it.
+template <typename T> float rounded(float value) { return static_cast<float>(static_cast<T>(value)); }
+
+/// Work below this many multiply-adds runs on the calling thread: an OpenMP region costs
+/// more than it saves.
+constexpr int64_t kParallelWork = 1 << 15;
+
+template <typename Body>
+void forRows(int64_t rows, int64_t workPerRow, Body &&body) {
+  if (rows * workPerRow < kParallelWork) {
+    body(0, rows);
+    return;
+  }
+  int64_t grain = std::max<int64_t>(1, kParallelWork / std::max<int64_t>(workPerRow, 1));
+  at::parallel_for(0, rows, grain, body);
+}
+
+bool rowsOf(const at::Tensor &t, int64_t columns) {
+  return t.dim() == 2 && t.size(1) == columns && t.stride(1) == 1;
+}
+
+/// One row of rmsNorm (ReferenceKernels.cpp): normalize in f32, then either scale by an f32
+/// weight and round once (Gemma's 1 + w over a narrower input) or round and scale in T.
+template <typename T, typename W>
+void normRow(const T *x, const W *weight, T *out, int64_t n, float epsilon) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    float h = static_cast<float>(x[i]);
+    sum += static_cast<double>(h * h);
+  }
+  float variance = static_cast<float>(sum) / static_cast<float>(n);
+  float inverse = 1.0f / std::sqrt(variance + epsilon);
+  constexpr bool scaleBeforeRounding = std::is_same_v<W, float> && !std::is_same_v<T, float>;
+  for (int64_t i = 0; i < n; ++i) {
+    float h = static_cast<float>(x[i]) * inverse;
+    if constexpr (scaleBeforeRounding)
+      out[i] = static_cast<T>(h * weight[i]);
+    else
+      out[i] = static_cast<T>(static_cast<float>(weight[i]) * rounded<T>(h));
+  }
+}
+
+/// Runs `body(T{}, W{})` when the weight suits rmsNorm's two forms.
+template <typename Body>
+bool withNormTypes(const at::Tensor &input, const at::Tensor &weight, Body &&body) {
+  at::ScalarType type = input.scalar_type();
+  if (weight.dim() != 1 || !weight.is_contiguous() ||
+      (weight.scalar_type() != type && weight.scalar_type() != at::kFloat))
+    return false;
+  bool f32Weight = weight.scalar_type() == at::kFloat;
+  return withFloatType(type, [&](auto tag) {
+    using T = decltype(tag);
+    if (f32Weight)
+      body(T{}, float{});
+    else
+      body(T{}, T{});
+  });
+}
+
+} // namespace
+
+bool rows::rmsNorm(const at::Tensor &input, const at::Tensor &weight, double epsilon,
+                   at::Tensor &out) {
+  int64_t n = input.size(-1);
+  if (!rowsOf(input, n) || !rowsOf(out, n) || out.scalar_type() != input.scalar_type() ||
+      out.size(0) != input.size(0) || weight.numel() != n)
+    return false;
+  return withNormTypes(input, weight, [&](auto t, auto w) {
+    using T = decltype(t);
+    using W = decltype(w);
+    const T *x = input.data_ptr<T>();
+    T *y = out.data_ptr<T>();
+    const W *scale = weight.data_ptr<W>();
+    int64_t inStride = input.stride(0), outStride = out.stride(0);
+    forRows(input.size(0), n, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r)
+        normRow<T, W>(x + r * inStride, scale, y + r * outStride, n, static_cast<float>(epsilon));
+    });
+  });
+}
+
+bool rows::addRmsNorm(at::Tensor &input, at::Tensor &residual, const at::Tensor &weight,
+                      double epsilon) {
+  int64_t n = input.size(-1);
+  if (!rowsOf(input, n) || !rowsOf(residual, n) || residual.scalar_type() != input.scalar_type() ||
+      residual.size(0) != input.size(0) || weight.numel() != n)
+    return false;
+  return withNormTypes(input, weight, [&](auto t, auto w) {
+    using T = decltype(t);
+    using W = decltype(w);
+    T *x = input.data_ptr<T>(), *sum = residual.data_ptr<T>();
+    const W *scale = weight.data_ptr<W>();
+    int64_t xStride = input.stride(0), sumStride = residual.stride(0);
+    forRows(input.size(0), n, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        T *xr = x + r * xStride, *sr = sum + r * sumStride;
+        for (int64_t i = 0; i < n; ++i)
+          sr[i] = static_cast<T>(static_cast<float>(sr[i]) + static_cast<float>(xr[i]));
+        normRow<T, W>(sr, scale, xr, n, static_cast<float>(epsilon));
+      }
+    });
+  });
+}
+
+namespace {
+
+/// [tokens, heads, dim] with unit stride in dim.
+bool headRows(const at::Tensor &t) { return t.dim() == 3 && t.stride(2) == 1; }
+
+/// The rotary of rotate() in ReferenceKernels.cpp for one head vector: x·cos + rotate(x)·sin,
+/// each product and the sum rounded to T; channels past rotary_dim unchanged.
+template <typename T>
+void rotateHead(const T *x, const T *cos, const T *sin, int64_t rotaryDim, int64_t dim,
+                bool neox, T *out) {
+  int64_t half = rotaryDim / 2;
+  for (int64_t i = 0; i < rotaryDim; ++i) {
+    float partner;
+    if (neox)
+      partner = i < half ? -static_cast<float>(x[i + half]) : static_cast<float>(x[i - half]);
+    else
+      partner = i % 2 == 0 ? -static_cast<float>(x[i + 1]) : static_cast<float>(x[i - 1]);
+    float first = rounded<T>(static_cast<float>(x[i]) * static_cast<float>(cos[i]));
+    float second = rounded<T>(partner * static_cast<float>(sin[i]));
+    out[i] = static_cast<T>(first + second);
+  }
+  for (int64_t i = rotaryDim; i < dim; ++i)
+    out[i] = x[i];
+}
+
+} // namespace
+
+bool rows::rotateAndCache(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
+                          const at::Tensor &positions, const at::Tensor &slots,
+                          const std::optional<RotaryCall> &rotary, at::Tensor &keyCache,
+                          at::Tensor &valueCache, at::Tensor &rotatedQuery) {
+  at::ScalarType type = q.scalar_type();
+  if (!headRows(q) || !headRows(k) || !headRows(v) || k.scalar_type() != type ||
+      v.scalar_type() != type || keyCache.scalar_type() != type ||
+      valueCache.scalar_type() != type || !keyCache.is_contiguous() ||
+      !valueCache.is_contiguous() || keyCache.dim() != 4 || valueCache.dim() != 4 ||
+      keyCache.size(2) != k.size(1) || keyCache.size(3) != k.size(2) ||
+      valueCache.size(2) != v.size(1) || valueCache.size(3) != v.size(2) ||
+      !positions.is_contiguous() || !slots.is_contiguous())
+    return false;
+  if (rotary && (rotary->rotaryDim % 2 != 0 || rotary->rotaryDim > q.size(2) ||
+                 rotary->rotaryDim > k.size(2) || rotary->invFreq.scalar_type() != at::kFloat ||
+                 !rotary->invFreq.is_contiguous() ||
+                 rotary->invFreq.numel() != rotary->rotaryDim / 2))
+    return false;
+  int64_t tokens = q.size(0);
+  rotatedQuery = rotary ? at::empty(q.sizes(), q.options()) : q;
+  return withFloatType(type, [&](auto tag) {
+    using T = decltype(tag);
+    const int64_t *position = positions.data_ptr<int64_t>(), *slot = slots.data_ptr<int64_t>();
+    T *keys = keyCache.data_ptr<T>(), *values = valueCache.data_ptr<T>();
+    int64_t kvHeads = k.size(1), dim = k.size(2), valueDim = v.size(2);
+    std::vector<T> cos, sin, rotatedKey(dim);
+    for (int64_t t = 0; t < tokens; ++t) {
+      const T *keyRow = k.data_ptr<T>() + t * k.stride(0);
+      const T *valueRow = v.data_ptr<T>() + t * v.stride(0);
+      T *keyDestination = keys + slot[t] * kvHeads * dim;
+      T *valueDestination = values + slot[t] * kvHeads * valueDim;
+      if (rotary) {
+        // rotaryTables(): angles in f32 from the position, cos and sin scaled in f32, then
+        // rounded to T; neox repeats the half table, the interleaved style each entry.
+        int64_t rotaryDim = rotary->rotaryDim, half = rotaryDim / 2;
+        const float *invFreq = rotary->invFreq.data_ptr<float>();
+        cos.resize(rotaryDim);
+        sin.resize(rotaryDim);
+        for (int64_t i = 0; i < rotaryDim; ++i) {
+          float angle = static_cast<float>(position[t]) * invFreq[rotary->neox ? i % half : i / 2];
+          float c = std::cos(angle), s = std::sin(angle);
+          if (rotary->attentionScaling != 1.0) {
+            c = c * static_cast<float>(rotary->attentionScaling);
+            s = s * static_cast<float>(rotary->attentionScaling);
+          }
+          cos[i] = static_cast<T>(c);
+          sin[i] = static_cast<T>(s);
+        }
+        for (int64_t h = 0; h < q.size(1); ++h)
+          rotateHead<T>(q.data_ptr<T>() + t * q.stride(0) + h * q.stride(1), cos.data(),
+                        sin.data(), rotaryDim, q.size(2), rotary->neox,
+                        rotatedQuery.data_ptr<T>() + (t * q.size(1) + h) * q.size(2));
+        for (int64_t h = 0; h < kvHeads; ++h)
+          rotateHead<T>(keyRow + h * k.stride(1), cos.data(), sin.data(), rotaryDim, dim,
+                        rotary->neox, keyDestination + h * dim);
+      } else {
+        for (int64_t h = 0; h < kvHeads; ++h)
+          std::copy_n(keyRow + h * k.stride(1), dim, keyDestination + h * dim);
+      }
+      for (int64_t h = 0; h < kvHeads; ++h)
+        std::copy_n(valueRow + h * v.stride(1), valueDim, valueDestination + h * valueDim);
+    }
+  });
+}
+
+namespace {
+
+/// Σ x[d]·y[d] in f32 over eight running sums: one sum's chain of dependent additions would
+/// bound the loop by the adder's latency.
+template <typename T>
+float dotProduct(const float *x, const T *y, int64_t n) {
+  float partial[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t d = 0;
+  for (; d + 8 <= n; d += 8)
+    for (int u = 0; u < 8; ++u)
+      partial[u] += x[d + u] * static_cast<float>(y[d + u]);
+  for (; d < n; ++d)
+    partial[d % 8] += x[d] * static_cast<float>(y[d]);
+  return ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
+         ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+}
+
+} // namespace
+
+bool rows::attendOneQueryEach(const at::Tensor &q, const at::Tensor &keyCache,
+                              const at::Tensor &valueCache, const at::Tensor &positions,
+                              const at::Tensor &seqLens, const at::Tensor &blockTables,
+                              double scale, std::optional<int64_t> window,
+                              std::optional<double> softcap, at::Tensor &out) {
+  at::ScalarType type = q.scalar_type();
+  int64_t sequences = q.size(0), heads = q.size(1), dim = q.size(2);
+  if (!headRows(q) || keyCache.scalar_type() != type || valueCache.scalar_type() != type ||
+      out.scalar_type() != type || !keyCache.is_contiguous() || !valueCache.is_contiguous() ||
+      keyCache.dim() != 4 || valueCache.dim() != 4 || keyCache.size(3) != dim ||
+      heads % keyCache.size(2) != 0 || !blockTables.is_contiguous() ||
+      !positions.is_contiguous() || !seqLens.is_contiguous() || positions.size(0) != sequences)
+    return false;
+  int64_t blockSize = keyCache.size(1), kvHeads = keyCache.size(2),
+          valueDim = valueCache.size(3), group = heads / kvHeads;
+  if (!rowsOf(out, heads * valueDim) || out.size(0) != sequences)
+    return false;
+  return withFloatType(type, [&](auto tag) {
+    using T = decltype(tag);
+    const T *query = q.data_ptr<T>(), *keys = keyCache.data_ptr<T>(),
+            *values = valueCache.data_ptr<T>();
+    const int64_t *position = positions.data_ptr<int64_t>(), *length = seqLens.data_ptr<int64_t>(),
+                  *tables = blockTables.data_ptr<int64_t>();
+    int64_t maxBlocks = blockTables.size(1), longest = 0;
+    for (int64_t s = 0; s < sequences; ++s)
+      longest = std::max(longest, length[s]);
+    float scaleValue = static_cast<float>(scale);
+    T *output = out.data_ptr<T>();
+    forRows(sequences * heads, longest * (dim + valueDim), [&](int64_t begin, int64_t end) {
+      std::vector<float> queryRow(dim), scores, accumulator(valueDim);
+      for (int64_t task = begin; task < end; ++task) {
+        int64_t s = task / heads, h = task % heads, g = h / group;
+        const T *qRow = query + s * q.stride(0) + h * q.stride(1);
+        for (int64_t d = 0; d < dim; ++d)
+          queryRow[d] = static_cast<float>(qRow[d]);
+        // Keys after the query's position, or before its window, weigh exactly zero in the
+        // reference (the most negative value, then exp underflows), so they are skipped.
+        int64_t last = std::min(position[s], length[s] - 1);
+        int64_t first = window ? std::max<int64_t>(0, position[s] - *window + 1) : 0;
+        const int64_t *table = tables + s * maxBlocks;
+        auto rowOf = [&](int64_t j) { return table[j / blockSize] * blockSize + j % blockSize; };
+        scores.assign(std::max<int64_t>(0, last - first + 1), 0.0f);
+        float highest = -std::numeric_limits<float>::infinity();
+        for (int64_t j = first; j <= last; ++j) {
+          const T *keyRow = keys + (rowOf(j) * kvHeads + g) * dim;
+          float dot = dotProduct(queryRow.data(), keyRow, dim);
+          // Scores in T, scaled in T; Gemma 2's cap · tanh(s / cap), each step in T.
+          float score = rounded<T>(rounded<T>(dot) * scaleValue);
+          if (softcap) {
+            float cap = static_cast<float>(*softcap);
+            score = rounded<T>(rounded<T>(std::tanh(rounded<T>(score / cap))) * cap);
+          }
+          scores[j - first] = score;
+          highest = std::max(highest, score);
+        }
+        float total = 0;
+        for (float &score : scores) {
+          score = std::exp(score - highest);
+          total += score;
+        }
+        std::fill(accumulator.begin(), accumulator.end(), 0.0f);
+        for (int64_t j = first; j <= last; ++j) {
+          float probability = rounded<T>(scores[j - first] / total);
+          const T *valueRow = values + (rowOf(j) * kvHeads + g) * valueDim;
+          for (int64_t e = 0; e < valueDim; ++e)
+            accumulator[e] += probability * static_cast<float>(valueRow[e]);
+        }
+        T *outRow = output + s * out.stride(0) + h * valueDim;
+        for (int64_t e = 0; e < valueDim; ++e)
+          outRow[e] = static_cast<T>(accumulator[e]);
+      }
+    });
+  });
+}
