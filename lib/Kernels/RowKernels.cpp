@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <immintrin.h>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -24,8 +25,64 @@ bool withFloatType(at::ScalarType type, Body &&body) {
   }
 }
 
+/// An element as f32.
+template <typename T> inline float widened(T value) { return static_cast<float>(value); }
+
+/// c10::Half converts to and from f32 in software, bit by bit, which the attention loops
+/// feel: widening reads a table of all 65536 halves, and rounding uses F16C where the CPU
+/// has it (both exact, as c10's conversions are; rounding to nearest even).
+const std::vector<float> halfToFloat = [] {
+  std::vector<float> values(1 << 16);
+  for (uint32_t bits = 0; bits < values.size(); ++bits)
+    values[bits] =
+        static_cast<float>(c10::Half(static_cast<uint16_t>(bits), c10::Half::from_bits()));
+  return values;
+}();
+template <> inline float widened(c10::Half value) { return halfToFloat[value.x]; }
+
+const bool hasF16c = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("f16c") != 0;
+}();
+__attribute__((target("f16c"))) float roundToHalfF16c(float value) {
+  return _cvtsh_ss(_cvtss_sh(value, _MM_FROUND_TO_NEAREST_INT));
+}
+
+__attribute__((target("avx,f16c"))) void widenHalvesF16c(const uint16_t *from, float *to,
+                                                          int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(to + i, _mm256_cvtph_ps(_mm_loadu_si128(
+                                 reinterpret_cast<const __m128i *>(from + i))));
+  for (; i < n; ++i)
+    to[i] = halfToFloat[from[i]];
+}
+
+/// `row` as f32: itself, or widened into `scratch`, so that the loops over it vectorize.
+template <typename T> const float *asFloats(const T *row, int64_t n, float *scratch) {
+  if constexpr (std::is_same_v<T, float>) {
+    return row;
+  } else if constexpr (std::is_same_v<T, c10::Half>) {
+    if (hasF16c)
+      widenHalvesF16c(reinterpret_cast<const uint16_t *>(row), scratch, n);
+    else
+      for (int64_t i = 0; i < n; ++i)
+        scratch[i] = halfToFloat[row[i].x];
+    return scratch;
+  } else {
+    for (int64_t i = 0; i < n; ++i)
+      scratch[i] = static_cast<float>(row[i]);
+    return scratch;
+  }
+}
+
 /// A value rounded to T and read back, as an ATen op on a T tensor leaves it.
-template <typename T> float rounded(float value) { return static_cast<float>(static_cast<T>(value)); }
+template <typename T> inline float rounded(float value) {
+  return static_cast<float>(static_cast<T>(value));
+}
+template <> inline float rounded<c10::Half>(float value) {
+  return hasF16c ? roundToHalfF16c(value) : static_cast<float>(c10::Half(value));
+}
 
 /// Work below this many multiply-adds runs on the calling thread: an OpenMP region costs
 /// more than it saves.
@@ -224,15 +281,14 @@ namespace {
 
 /// Σ x[d]·y[d] in f32 over eight running sums: one sum's chain of dependent additions would
 /// bound the loop by the adder's latency.
-template <typename T>
-float dotProduct(const float *x, const T *y, int64_t n) {
+float dotProduct(const float *x, const float *y, int64_t n) {
   float partial[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t d = 0;
   for (; d + 8 <= n; d += 8)
     for (int u = 0; u < 8; ++u)
-      partial[u] += x[d + u] * static_cast<float>(y[d + u]);
+      partial[u] += x[d + u] * y[d + u];
   for (; d < n; ++d)
-    partial[d % 8] += x[d] * static_cast<float>(y[d]);
+    partial[d % 8] += x[d] * y[d];
   return ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
          ((partial[4] + partial[5]) + (partial[6] + partial[7]));
 }
@@ -268,12 +324,13 @@ bool rows::attendOneQueryEach(const at::Tensor &q, const at::Tensor &keyCache,
     float scaleValue = static_cast<float>(scale);
     T *output = out.data_ptr<T>();
     forRows(sequences * heads, longest * (dim + valueDim), [&](int64_t begin, int64_t end) {
-      std::vector<float> queryRow(dim), scores, accumulator(valueDim);
+      std::vector<float> queryRow(dim), scores, accumulator(valueDim),
+          scratch(std::max(dim, valueDim));
       for (int64_t task = begin; task < end; ++task) {
         int64_t s = task / heads, h = task % heads, g = h / group;
         const T *qRow = query + s * q.stride(0) + h * q.stride(1);
         for (int64_t d = 0; d < dim; ++d)
-          queryRow[d] = static_cast<float>(qRow[d]);
+          queryRow[d] = widened(qRow[d]);
         // Keys after the query's position, or before its window, weigh exactly zero in the
         // reference (the most negative value, then exp underflows), so they are skipped.
         int64_t last = std::min(position[s], length[s] - 1);
@@ -284,7 +341,7 @@ bool rows::attendOneQueryEach(const at::Tensor &q, const at::Tensor &keyCache,
         float highest = -std::numeric_limits<float>::infinity();
         for (int64_t j = first; j <= last; ++j) {
           const T *keyRow = keys + (rowOf(j) * kvHeads + g) * dim;
-          float dot = dotProduct(queryRow.data(), keyRow, dim);
+          float dot = dotProduct(queryRow.data(), asFloats(keyRow, dim, scratch.data()), dim);
           // Scores in T, scaled in T; Gemma 2's cap · tanh(s / cap), each step in T.
           float score = rounded<T>(rounded<T>(dot) * scaleValue);
           if (softcap) {
@@ -302,9 +359,10 @@ bool rows::attendOneQueryEach(const at::Tensor &q, const at::Tensor &keyCache,
         std::fill(accumulator.begin(), accumulator.end(), 0.0f);
         for (int64_t j = first; j <= last; ++j) {
           float probability = rounded<T>(scores[j - first] / total);
-          const T *valueRow = values + (rowOf(j) * kvHeads + g) * valueDim;
+          const float *valueRow = asFloats(values + (rowOf(j) * kvHeads + g) * valueDim,
+                                           valueDim, scratch.data());
           for (int64_t e = 0; e < valueDim; ++e)
-            accumulator[e] += probability * static_cast<float>(valueRow[e]);
+            accumulator[e] += probability * valueRow[e];
         }
         T *outRow = output + s * out.stride(0) + h * valueDim;
         for (int64_t e = 0; e < valueDim; ++e)
