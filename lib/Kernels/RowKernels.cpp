@@ -305,7 +305,8 @@ bool rows::attendOneQueryEach(const at::Tensor &q, const at::Tensor &keyCache,
   if (!headRows(q) || keyCache.scalar_type() != type || valueCache.scalar_type() != type ||
       out.scalar_type() != type || !keyCache.is_contiguous() || !valueCache.is_contiguous() ||
       keyCache.dim() != 4 || valueCache.dim() != 4 || keyCache.size(3) != dim ||
-      heads % keyCache.size(2) != 0 || !blockTables.is_contiguous() ||
+      keyCache.size(2) < 1 || heads % keyCache.size(2) != 0 ||
+      valueCache.size(2) != keyCache.size(2) || !blockTables.is_contiguous() ||
       !positions.is_contiguous() || !seqLens.is_contiguous() || positions.size(0) != sequences)
     return false;
   int64_t blockSize = keyCache.size(1), kvHeads = keyCache.size(2),
