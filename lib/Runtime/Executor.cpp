@@ -267,7 +267,6 @@ LaunchInfo EntryBinder::describeLaunch(Operation *op, int64_t index) {
   };
   info.attentionHeads = intAttr("num_heads");
   info.attentionHeadDim = intAttr("head_dim");
-  info.expertsPerToken = intAttr("top_k");
   auto operandIndex = [&](Value value) {
     for (auto [position, operand] : llvm::enumerate(op->getOperands()))
       if (operand == value) {

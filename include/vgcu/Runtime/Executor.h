@@ -74,10 +74,6 @@ public:
   llvm::Expected<at::Tensor> decode(int64_t token, int64_t position);
 
   int64_t launchesPerDecodeStep() const { return decodeEntry.launches; }
-  /// The launches of @prefill or @decode.
-  const std::vector<LaunchInfo> &launches(bool decode) const {
-    return decode ? decodeEntry.launchInfos : prefillEntry.launchInfos;
-  }
   /// Observers see every later run until removed; they must outlive their registration.
   void addObserver(ExecutionObserver *observer) { observers.push_back(observer); }
   void removeObserver(ExecutionObserver *observer);

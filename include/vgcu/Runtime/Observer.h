@@ -48,8 +48,6 @@ struct LaunchInfo {
 
   /// Attention launches: query heads and head size, for the FLOPs of a trace.
   int64_t attentionHeads = 0, attentionHeadDim = 0;
-  /// Mixture-of-experts launches: experts per token.
-  int64_t expertsPerToken = 0;
 
   /// Residual kernels (`residual += input; input = norm(residual)`): operand positions, the
   /// norm applied after the add, and the module whose output `input` holds before the launch
