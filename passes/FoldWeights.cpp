@@ -114,7 +114,7 @@ struct FoldWeightsPass : vgcu::impl::FoldWeightsBase<FoldWeightsPass> {
       Value computed = ParamOp::create(
           builder, NameLoc::get(builder.getStringAttr(name), root->getLoc()), type,
           builder.getStringAttr(name), /*shard=*/nullptr,
-          FlatSymbolRefAttr::get(builder.getContext(), symbol));
+          FlatSymbolRefAttr::get(builder.getContext(), symbol), /*quant=*/nullptr);
       root->getResult(0).replaceUsesWithIf(computed, [&](OpOperand &use) {
         Operation *user = use.getOwner();
         return user->getNumResults() == 0 || !weightOnly.contains(user->getResult(0));

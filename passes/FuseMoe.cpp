@@ -232,7 +232,7 @@ struct FuseTracedMoe : OpRewritePattern<ScatterOp> {
       return ParamOp::create(rewriter, NameLoc::get(rewriter.getStringAttr(prefix)),
                              RankedTensorType::get(shape, modelType),
                              rewriter.getStringAttr(prefix + ".weight"), /*shard=*/nullptr,
-                             /*computed_by=*/nullptr)
+                             /*computed_by=*/nullptr, /*quant=*/nullptr)
           .getResult();
     };
     Value gateUp = stacked("gate_up", {numExperts * 2 * width, hidden});
@@ -257,7 +257,7 @@ struct FuseTracedMoe : OpRewritePattern<ScatterOp> {
             rewriter, NameLoc::get(rewriter.getStringAttr(sharedModule)),
             RankedTensorType::get({2 * sharedWidth, hidden}, modelType),
             rewriter.getStringAttr(sharedModule + ".gate_up_proj.weight"), /*shard=*/nullptr,
-            /*computed_by=*/nullptr);
+            /*computed_by=*/nullptr, /*quant=*/nullptr);
       sharedDown = sharedExpert->params[0].getResult();
       sharedGateWeight = sharedGate.getResult();
     }

@@ -104,6 +104,11 @@ struct GcuPattern : OpConversionPattern<Op> {
 //===----------------------------------------------------------------------===//
 
 PATTERN(LowerParam, ParamOp) {
+  // A quantized weight is read only by linears, which name its stored parts themselves.
+  if (op.getQuantAttr()) {
+    rewriter.eraseOp(op);
+    return success();
+  }
   rewriter.replaceOpWithNewOp<gcu::WeightOp>(
       op, getTypeConverter()->convertType(op.getType()), op.getName());
   return success();
@@ -172,8 +177,51 @@ PATTERN(LowerMoeRouter, MoeRouterOp) {
   return success();
 }
 
+/// The codes, scales and zeros of a quantized parameter as gcu weights (see #vgcu.quant).
+struct QuantizedWeights {
+  Value codes, scales, zeros, groupIndex;
+};
+
+static QuantizedWeights quantizedWeights(ConversionPatternRewriter &rewriter, Location loc,
+                                         ParamOp param) {
+  QuantAttr quant = param.getQuantAttr();
+  MLIRContext *context = param.getContext();
+  RankedTensorType type = param.getResult().getType();
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  ShardAttr shard = param.getShardAttr();
+  int64_t wholeCols = shard && shard.getDim() == 1 ? shard.getGlobalSize() : cols;
+  int64_t groups = quant.getColumnGroups(quant.getActOrder() ? wholeCols : cols);
+  std::string name = param.getName().str();
+  auto weight = [&](ArrayRef<int64_t> shape, Type element, const std::string &part) {
+    return gcu::WeightOp::create(rewriter, loc, MemRefType::get(shape, element), part).getResult();
+  };
+  Type f32 = Float32Type::get(context);
+  QuantizedWeights result;
+  result.codes = weight({rows, cols * quant.getBits() / 8}, IntegerType::get(context, 8), name);
+  result.scales = weight({quant.getRowBlocks(rows), groups}, f32, name + ".scales");
+  if (quant.getZeroPoint())
+    result.zeros = weight({quant.getRowBlocks(rows), groups}, f32, name + ".zeros");
+  if (quant.getActOrder())
+    result.groupIndex = weight({cols}, IntegerType::get(context, 32), name + ".g_idx");
+  return result;
+}
+
 PATTERN(LowerMoeExperts, MoeExpertsOp) {
   Value out = allocate(rewriter, op, op.getType());
+  auto gateUp = op.getGateUp().getDefiningOp<ParamOp>();
+  auto down = op.getDown().getDefiningOp<ParamOp>();
+  if (gateUp && down && gateUp.getQuantAttr() && down.getQuantAttr()) {
+    QuantizedWeights gateUpWeights = quantizedWeights(rewriter, op.getLoc(), gateUp);
+    QuantizedWeights downWeights = quantizedWeights(rewriter, op.getLoc(), down);
+    gcu::QuantFusedMoeOp::create(
+        rewriter, op.getLoc(), adaptor.getInput(), adaptor.getWeights(), adaptor.getIds(),
+        gateUpWeights.codes, gateUpWeights.scales, gateUpWeights.zeros, downWeights.codes,
+        downWeights.scales, downWeights.zeros, adaptor.getSharedGateUp(),
+        adaptor.getSharedDown(), adaptor.getSharedGate(), out, op.getNumExperts(),
+        gateUp.getQuantAttr());
+    rewriter.replaceOp(op, out);
+    return success();
+  }
   gcu::FusedMoeOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getWeights(),
                           adaptor.getIds(), adaptor.getGateUp(), adaptor.getDown(),
                           adaptor.getSharedGateUp(), adaptor.getSharedDown(),
@@ -183,8 +231,23 @@ PATTERN(LowerMoeExperts, MoeExpertsOp) {
   return success();
 }
 
+/// A linear over a quantized parameter: the GEMM over its stored parts.
+static void lowerQuantizedLinear(ConversionPatternRewriter &rewriter, LinearOp op,
+                                 LinearOp::Adaptor adaptor, ParamOp param, Value out) {
+  QuantizedWeights weights = quantizedWeights(rewriter, op.getLoc(), param);
+  gcu::QuantGemmOp::create(rewriter, op.getLoc(), adaptor.getInput(), weights.codes,
+                           weights.scales, weights.zeros, weights.groupIndex, adaptor.getBias(),
+                           adaptor.getResidual(), out, param.getQuantAttr(), op.getEpilogue(),
+                           op.getFirstRankBias(), op.getSoftCapAttr());
+}
+
 PATTERN(LowerLinear, LinearOp) {
   Value out = allocate(rewriter, op, op.getType());
+  if (auto param = op.getWeight().getDefiningOp<ParamOp>(); param && param.getQuantAttr()) {
+    lowerQuantizedLinear(rewriter, op, adaptor, param, out);
+    rewriter.replaceOp(op, out);
+    return success();
+  }
   gcu::GemmOp::create(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getWeight(),
                       adaptor.getBias(), adaptor.getResidual(), out, op.getEpilogue(),
                       op.getFirstRankBias(), op.getSoftCapAttr());

@@ -36,7 +36,8 @@ std::optional<Candidate> asCandidate(LinearOp op) {
   if (op.getPackedModulesAttr())
     return std::nullopt;
   auto weight = op.getWeight().getDefiningOp<ParamOp>();
-  if (!weight || weight.getShardAttr())
+  // A quantized parameter is loaded as the checkpoint packs it; its scheme is per module.
+  if (!weight || weight.getShardAttr() || weight.getQuantAttr())
     return std::nullopt;
   StringRef name = weight.getName();
   if (!name.consume_back(".weight"))
@@ -101,13 +102,13 @@ void packGroup(SmallVectorImpl<Candidate> &group, OpBuilder &builder) {
       RankedTensorType::get({total, weightType.getDimSize(1)}, weightType.getElementType());
   Value weight = ParamOp::create(builder, NameLoc::get(builder.getStringAttr(prefix)),
                                  packedWeightType, builder.getStringAttr(prefix + ".weight"),
-                                 /*shard=*/nullptr, /*computed_by=*/nullptr);
+                                 /*shard=*/nullptr, /*computed_by=*/nullptr, /*quant=*/nullptr);
   Value bias;
   if (first.getBias())
     bias = ParamOp::create(builder, NameLoc::get(builder.getStringAttr(prefix)),
                            RankedTensorType::get({total}, weightType.getElementType()),
                            builder.getStringAttr(prefix + ".bias"), /*shard=*/nullptr,
-                           /*computed_by=*/nullptr);
+                           /*computed_by=*/nullptr, /*quant=*/nullptr);
   auto resultType = cast<RankedTensorType>(first.getType());
   Value packed = LinearOp::create(builder, NameLoc::get(builder.getStringAttr(prefix), loc),
                                   first.getInput(), weight, bias, /*residual=*/Value(),

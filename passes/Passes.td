@@ -165,7 +165,8 @@ def ShardTensorParallel : Pass<"vgcu-shard-tensor-parallel", "::mlir::ModuleOp">
     vocab-parallel (vocabulary padded to a multiple of 64·tp) and the LM head vocab-parallel
     with an all-gather of logits. Every parameter gets its `shard` layout so one program
     serves all ranks. Fails before changing anything when tp does not divide a dimension that
-    must be divided.
+    must be divided, and fails when a rank's slice of a quantized weight would cut its scale
+    blocks or groups (act-order groups excepted: every rank keeps them all).
 
     With `ep` > 1 the experts of every `vgcu.moe_experts` are split over `ep` expert-parallel
     groups of `tp` ranks (rank = ep index · tp + tp index): each rank holds its group's

@@ -295,7 +295,8 @@ Value shardParam(OpBuilder &builder, ParamOp param, ShardAttr shard) {
     shape[shard.getEpDim()] /= shard.getEp();
   builder.setInsertionPoint(param);
   return ParamOp::create(builder, param.getLoc(), RankedTensorType::get(shape, type.getElementType()),
-                         param.getNameAttr(), shard, param.getComputedByAttr());
+                         param.getNameAttr(), shard, param.getComputedByAttr(),
+                         param.getQuantAttr());
 }
 
 /// The per-rank size of every segment.
@@ -448,6 +449,40 @@ struct ShardTensorParallelPass
       if (param->use_empty())
         param->erase();
     });
+    WalkResult quantized = module.walk([&](ParamOp param) {
+      return failed(checkQuantizedShard(param)) ? WalkResult::interrupt() : WalkResult::advance();
+    });
+    if (quantized.wasInterrupted())
+      return signalPassFailure();
+  }
+
+  /// A quantized weight is cut on its scale blocks: every rank's slice starts and ends on a
+  /// block boundary (or the tensor's end), so that each rank's scales are whole blocks, and
+  /// a rank's 4-bit codes fill whole bytes. Act-order groups are exempt along the columns:
+  /// every rank keeps all of them, as vLLM's GPTQ does for row-parallel desc_act layers.
+  LogicalResult checkQuantizedShard(ParamOp param) {
+    QuantAttr quant = param.getQuantAttr();
+    ShardAttr shard = param.getShardAttr();
+    if (!quant || !shard)
+      return success();
+    int64_t dim = shard.getDim();
+    int64_t block = dim == 0 ? quant.getBlockRows()
+                             : (quant.getActOrder() ? 0 : quant.getBlockCols());
+    int64_t extent = shard.getGlobalSize();
+    for (int64_t rank = 0; rank < shard.getTp(); ++rank)
+      for (auto [offset, size] : shard.getRankRanges(rank))
+        if (block > 0 && (offset % block != 0 || (size % block != 0 && offset + size != extent)))
+          return param.emitOpError()
+                 << "cannot shard for tensor parallelism: tp = " << shard.getTp() << " gives rank "
+                 << rank << " " << (dim == 0 ? "rows" : "columns") << " [" << offset << ", "
+                 << offset + size << ") of " << extent << ", which cuts the quantization "
+                 << (dim == 0 ? "blocks of " : "groups of ") << block
+                 << (dim == 0 ? " rows" : " columns");
+    if (dim == 1 && quant.getBits() == 4 && shard.getLocalSize() % 2 != 0)
+      return param.emitOpError() << "cannot shard for tensor parallelism: tp = " << shard.getTp()
+                                 << " leaves " << shard.getLocalSize()
+                                 << " columns per rank; 4-bit codes are stored two per byte";
+    return success();
   }
 
   /// Each rank holds a slice of every expert's intermediate dimension (vLLM's fused MoE

@@ -375,6 +375,7 @@ HF_LITERAL_LOGITS.update(REMOTE_LITERAL_LOGITS)  # noqa: F405
 from test_moe_families import *  # noqa: E402,F401,F403  Mixtral, Qwen2-MoE, Qwen3-MoE, DeepSeek-V2/V3
 HF_LITERAL_LOGITS.update(MOE_LITERAL_LOGITS)  # noqa: F405
 ROUTED_ARCHS.update(MOE_ARCHS)  # noqa: F405
+from test_quant import *  # noqa: E402,F401,F403  GPTQ, AWQ, FP8, per-channel weights; make_quantized_model.py
 
 if __name__ == "__main__":
     torch.set_num_threads(1)

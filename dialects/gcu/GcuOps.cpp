@@ -212,6 +212,73 @@ LogicalResult MoeRouterOp::verify() {
   return expectSameElement(*this, {getInput(), getGate(), getWeights()});
 }
 
+/// What both fused MoE kernels check alike: routing weights shaped like the ids, an output
+/// like the input, a shared expert given whole, and one float type for the input, the output
+/// and the shared expert's weights.
+static LogicalResult verifyRoutingAndSharedExpert(Operation *op, Value input, Value weights,
+                                                  Value ids, Value out, Value sharedGateUp,
+                                                  Value sharedDown, Value sharedGate) {
+  if (failed(expectShape(op, "weights", weights, shapeOf(ids))) ||
+      failed(expectShape(op, "output", out, shapeOf(input))))
+    return failure();
+  if (static_cast<bool>(sharedGateUp) != static_cast<bool>(sharedDown) ||
+      (sharedGate && !sharedGateUp))
+    return op->emitOpError("a shared expert needs shared_gate_up and shared_down (and maybe a "
+                           "shared_gate)");
+  SmallVector<Value> floats{input, out};
+  for (Value optional : {sharedGateUp, sharedDown, sharedGate})
+    if (optional)
+      floats.push_back(optional);
+  return expectSameElement(op, floats);
+}
+
+int64_t QuantFusedMoeOp::getIntermediateSize() {
+  return shapeOf(getDownCodes())[1] * 8 / getQuant().getBits();
+}
+
+LogicalResult QuantFusedMoeOp::verify() {
+  vgcu::QuantAttr quant = getQuant();
+  if (quant.getActOrder())
+    return emitOpError("act-order experts are not supported (each expert has its own g_idx)");
+  if (static_cast<bool>(getGateUpZeros()) != quant.getZeroPoint() ||
+      static_cast<bool>(getDownZeros()) != quant.getZeroPoint())
+    return emitOpError(quant.getZeroPoint() ? "the scheme has zero points: gate_up and down need zeros"
+                                            : "zeros are given but the scheme has no zero points");
+  for (Value value : {getInput(), getWeights(), getIds(), getGateUpCodes(), getGateUpScales(),
+                      getDownCodes(), getDownScales()})
+    if (bufferType(value).getRank() != 2)
+      return emitOpError("takes rank-2 buffers");
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  int64_t experts = getNumExperts(), hidden = input[1], intermediate = getIntermediateSize();
+  int64_t bits = quant.getBits();
+  if (!vgcu::isDynamicDim(hidden)) {
+    if (failed(expectShape(*this, "gate_up codes", getGateUpCodes(),
+                           {experts * 2 * intermediate, hidden * bits / 8})) ||
+        failed(expectShape(*this, "down codes", getDownCodes(),
+                           {experts * hidden, intermediate * bits / 8})))
+      return failure();
+    int64_t blockRows = quant.getBlockRows();
+    if (blockRows == 0 || (2 * intermediate) % blockRows != 0 || hidden % blockRows != 0)
+      return emitOpError("every expert's rows must be whole blocks of ")
+             << blockRows << " rows (gate_up " << 2 * intermediate << ", down " << hidden << ")";
+    SmallVector<int64_t> gateUpScales{experts * 2 * intermediate / blockRows,
+                                      quant.getColumnGroups(hidden)};
+    SmallVector<int64_t> downScales{experts * hidden / blockRows,
+                                    quant.getColumnGroups(intermediate)};
+    if (failed(expectShape(*this, "gate_up scales", getGateUpScales(), gateUpScales)) ||
+        failed(expectShape(*this, "down scales", getDownScales(), downScales)))
+      return failure();
+    if (Value zeros = getGateUpZeros())
+      if (failed(expectShape(*this, "gate_up zeros", zeros, gateUpScales)))
+        return failure();
+    if (Value zeros = getDownZeros())
+      if (failed(expectShape(*this, "down zeros", zeros, downScales)))
+        return failure();
+  }
+  return verifyRoutingAndSharedExpert(*this, getInput(), getWeights(), getIds(), getOut(),
+                                      getSharedGateUp(), getSharedDown(), getSharedGate());
+}
+
 LogicalResult FusedMoeOp::verify() {
   for (Value value : {getInput(), getWeights(), getIds(), getGateUp(), getDown()})
     if (bufferType(value).getRank() != 2)
@@ -233,13 +300,9 @@ LogicalResult FusedMoeOp::verify() {
                        "rows");
   if (!compatibleDims(gateUp[1], input[1]))
     return emitOpError("gate_up columns do not match the hidden size");
-  if (failed(expectShape(*this, "weights", getWeights(), shapeOf(getIds()))) ||
-      failed(expectShape(*this, "output", getOut(), input)))
+  if (failed(verifyRoutingAndSharedExpert(*this, getInput(), getWeights(), getIds(), getOut(),
+                                          getSharedGateUp(), getSharedDown(), getSharedGate())))
     return failure();
-  if (static_cast<bool>(getSharedGateUp()) != static_cast<bool>(getSharedDown()) ||
-      (getSharedGate() && !getSharedGateUp()))
-    return emitOpError("a shared expert needs shared_gate_up and shared_down (and maybe a "
-                       "shared_gate)");
   if (Value sharedGateUp = getSharedGateUp()) {
     int64_t sharedWidth = shapeOf(getSharedDown())[1];
     if (failed(expectShape(*this, "shared_gate_up", sharedGateUp,
@@ -261,6 +324,31 @@ LogicalResult FusedMoeOp::verify() {
   return expectSameElement(*this, {getInput(), getGateUp(), getDown(), getOut()});
 }
 
+/// What gcu.gemm and gcu.quant_gemm check alike: the output `[..., N]` (halved by a gated
+/// epilogue), bias `[N]`, residual like the output, all of the input's float type (and the
+/// weight's, when it is a float buffer).
+static LogicalResult verifyGemmResult(Operation *op, Value input, Value out, Value bias,
+                                      Value residual, vgcu::Epilogue epilogue,
+                                      int64_t outFeatures, Value floatWeight) {
+  bool halves = vgcu::isGatedEpilogue(epilogue);
+  bool dynamicOut = vgcu::isDynamicDim(outFeatures);
+  if (halves && !dynamicOut && outFeatures % 2 != 0)
+    return op->emitOpError("a gated epilogue needs an even number of output features");
+  SmallVector<int64_t> expected(shapeOf(input).drop_back());
+  expected.push_back(halves && !dynamicOut ? outFeatures / 2 : outFeatures);
+  if (failed(expectShape(op, "output", out, expected)))
+    return failure();
+  if (bias && failed(expectShape(op, "bias", bias, {outFeatures})))
+    return failure();
+  if (residual && failed(expectShape(op, "residual", residual, shapeOf(out))))
+    return failure();
+  SmallVector<Value> floats{input, out};
+  for (Value optional : {floatWeight, bias, residual})
+    if (optional)
+      floats.push_back(optional);
+  return expectSameElement(op, floats);
+}
+
 LogicalResult GemmOp::verify() {
   if (getFirstRankBias() && !getBias())
     return emitOpError("first_rank_bias needs a bias");
@@ -271,25 +359,52 @@ LogicalResult GemmOp::verify() {
   if (bufferType(getInput()).getRank() < 1 ||
       !compatibleDims(shapeOf(getInput()).back(), inFeatures))
     return emitOpError("input features do not match the weight's ") << inFeatures;
-  bool halves = vgcu::isGatedEpilogue(getEpilogue());
-  bool dynamicOut = vgcu::isDynamicDim(outFeatures);
-  if (halves && !dynamicOut && outFeatures % 2 != 0)
-    return emitOpError("a gated epilogue needs an even number of output features");
-  SmallVector<int64_t> expected(shapeOf(getInput()).drop_back());
-  expected.push_back(halves && !dynamicOut ? outFeatures / 2 : outFeatures);
-  if (failed(expectShape(*this, "output", getOut(), expected)))
-    return failure();
-  if (Value bias = getBias())
-    if (failed(expectShape(*this, "bias", bias, {outFeatures})))
+  return verifyGemmResult(*this, getInput(), getOut(), getBias(), getResidual(), getEpilogue(),
+                          outFeatures, getWeight());
+}
+
+int64_t QuantGemmOp::getOutFeatures() { return shapeOf(getCodes())[0]; }
+
+int64_t QuantGemmOp::getInFeatures() {
+  return shapeOf(getCodes())[1] * 8 / getQuant().getBits();
+}
+
+LogicalResult QuantGemmOp::verify() {
+  vgcu::QuantAttr quant = getQuant();
+  if (getFirstRankBias() && !getBias())
+    return emitOpError("first_rank_bias needs a bias");
+  if (bufferType(getCodes()).getRank() != 2 || bufferType(getScales()).getRank() != 2)
+    return emitOpError("codes and scales must be matrices");
+  int64_t outFeatures = getOutFeatures(), inFeatures = getInFeatures();
+  if (bufferType(getInput()).getRank() < 1 ||
+      !compatibleDims(shapeOf(getInput()).back(), inFeatures))
+    return emitOpError("input features do not match the ")
+           << inFeatures << " the codes stand for (" << shapeOf(getCodes())[1] << " bytes of "
+           << quant.getBits() << "-bit codes per row)";
+  if (static_cast<bool>(getZeros()) != quant.getZeroPoint())
+    return emitOpError(quant.getZeroPoint() ? "the scheme has zero points but no zeros are given"
+                                            : "zeros are given but the scheme has no zero points");
+  if (static_cast<bool>(getGIdx()) != quant.getActOrder())
+    return emitOpError(quant.getActOrder() ? "an act-order scheme needs g_idx"
+                                           : "g_idx is given but the scheme is not act-order");
+  int64_t rowBlocks = quant.getRowBlocks(outFeatures);
+  if (shapeOf(getScales())[0] != rowBlocks)
+    return emitOpError("scales have ") << shapeOf(getScales())[0] << " row blocks; "
+                                       << outFeatures << " rows in blocks of "
+                                       << quant.getBlockRows() << " make " << rowBlocks;
+  // Act-order groups are numbered over the whole weight, which every slice keeps.
+  if (!quant.getActOrder() && shapeOf(getScales())[1] != quant.getColumnGroups(inFeatures))
+    return emitOpError("scales have ")
+           << shapeOf(getScales())[1] << " groups; " << inFeatures << " columns in groups of "
+           << quant.getBlockCols() << " make " << quant.getColumnGroups(inFeatures);
+  if (Value zeros = getZeros())
+    if (failed(expectShape(*this, "zeros", zeros, shapeOf(getScales()))))
       return failure();
-  if (Value residual = getResidual())
-    if (failed(expectShape(*this, "residual", residual, shapeOf(getOut()))))
+  if (Value groups = getGIdx())
+    if (failed(expectShape(*this, "g_idx", groups, {inFeatures})))
       return failure();
-  SmallVector<Value> floats{getInput(), getWeight(), getOut()};
-  for (Value optional : {getBias(), getResidual()})
-    if (optional)
-      floats.push_back(optional);
-  return expectSameElement(*this, floats);
+  return verifyGemmResult(*this, getInput(), getOut(), getBias(), getResidual(), getEpilogue(),
+                          outFeatures, /*floatWeight=*/Value());
 }
 
 LogicalResult BatchMatmulOp::verify() {

@@ -59,6 +59,9 @@ include "dialects/vgcu/VgcuBase.td"
 def Gcu_Buffer : MemRefOf<[F32, F16, BF16, I1, I32, I64]>;
 def Gcu_FloatBuffer : MemRefOf<[F32, F16, BF16]>;
 def Gcu_IndexBuffer : MemRefOf<[I32, I64]>;
+// What the artifact stores: float weights, and a quantized weight's codes (i8) and group
+// indices (i32).
+def Gcu_WeightBuffer : MemRefOf<[F32, F16, BF16, I8, I32]>;
 
 //===----------------------------------------------------------------------===//
 // Buffers and views (no launch)
@@ -72,7 +75,7 @@ def Gcu_WeightOp : Gcu_Op<"weight", [Pure]> {
     ```
   }];
   let arguments = (ins StrAttr:$name);
-  let results = (outs Gcu_FloatBuffer:$result);
+  let results = (outs Gcu_WeightBuffer:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
   let hasVerifier = 1;
 }
@@ -311,6 +314,56 @@ def Gcu_FusedMoeOp : Gcu_KernelOp<"fused_moe", "topsvllmFusedMoe", [AttrSizedOpe
   }];
 }
 
+def Gcu_QuantFusedMoeOp
+    : Gcu_KernelOp<"quant_fused_moe", "topsvllmFusedMoeWeightOnlyQuant", [AttrSizedOperandSegments]> {
+  let summary = "gcu.fused_moe over experts whose weights are stored quantized";
+  let description = [{
+    The routed experts of `gcu.fused_moe`, with the stacked `gate_up` and `down` weights
+    stored as `#vgcu.quant` says (see `gcu.quant_gemm`): `gate_up_codes` `[num_experts · 2 ·
+    I, hidden · bits / 8]` and `down_codes` `[num_experts · hidden, I · bits / 8]`, each with
+    its f32 scales (and zeros with zero points), every expert's rows whole row blocks. The
+    shared expert, when there is one, is in the model dtype. Weight-only: activations stay
+    in the model dtype.
+
+    ```mlir
+    gcu.quant_fused_moe ins(%x, %w, %ids : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>)
+        gate_up(%gu, %gus zeros %guz : memref<256x32xi8>, memref<256x4xf32>, memref<256x4xf32>)
+        down(%d, %ds zeros %dz : memref<512x8xi8>, memref<512x1xf32>, memref<512x1xf32>)
+        outs(%y : memref<?x64xf32>) {num_experts = 8 : i64}
+        quant <codes = uint4, block_cols = 16, zero_point = true>
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
+                       Arg<Gcu_FloatBuffer, "", [MemRead]>:$weights,
+                       Arg<Gcu_IndexBuffer, "", [MemRead]>:$ids,
+                       Arg<MemRefOf<[I8]>, "", [MemRead]>:$gate_up_codes,
+                       Arg<MemRefOf<[F32]>, "", [MemRead]>:$gate_up_scales,
+                       Arg<Optional<MemRefOf<[F32]>>, "", [MemRead]>:$gate_up_zeros,
+                       Arg<MemRefOf<[I8]>, "", [MemRead]>:$down_codes,
+                       Arg<MemRefOf<[F32]>, "", [MemRead]>:$down_scales,
+                       Arg<Optional<MemRefOf<[F32]>>, "", [MemRead]>:$down_zeros,
+                       Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$shared_gate_up,
+                       Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$shared_down,
+                       Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$shared_gate,
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
+                       PositiveI64Attr:$num_experts,
+                       Vgcu_QuantAttr:$quant);
+  let assemblyFormat = [{
+    `ins` `(` $input `,` $weights `,` $ids `:` type($input) `,` type($weights) `,` type($ids) `)`
+    `gate_up` `(` $gate_up_codes `,` $gate_up_scales (`zeros` $gate_up_zeros^)? `:`
+      type($gate_up_codes) `,` type($gate_up_scales) (`,` type($gate_up_zeros)^)? `)`
+    `down` `(` $down_codes `,` $down_scales (`zeros` $down_zeros^)? `:`
+      type($down_codes) `,` type($down_scales) (`,` type($down_zeros)^)? `)`
+    (`shared` `(` $shared_gate_up^ `,` $shared_down `:` type($shared_gate_up) `,`
+     type($shared_down) `)`)? (`shared_gate` `(` $shared_gate^ `:` type($shared_gate) `)`)?
+    `outs` `(` $out `:` type($out) `)` attr-dict `quant` $quant
+  }];
+  let extraClassDeclaration = [{
+    /// The intermediate size of one expert on this rank.
+    int64_t getIntermediateSize();
+  }];
+}
+
 def Gcu_GemmOp : Gcu_KernelOp<"gemm", "topsatenLinear", [AttrSizedOperandSegments]> {
   let summary = "out = epilogue(x · Wᵀ + bias) (+ residual)";
   let description = [{
@@ -342,6 +395,52 @@ def Gcu_GemmOp : Gcu_KernelOp<"gemm", "topsatenLinear", [AttrSizedOperandSegment
     (`bias` `(` $bias^ `:` type($bias) `)`)?
     (`residual` `(` $residual^ `:` type($residual) `)`)?
     `outs` `(` $out `:` type($out) `)` (`epilogue` $epilogue^)? attr-dict
+  }];
+}
+
+def Gcu_QuantGemmOp
+    : Gcu_KernelOp<"quant_gemm", "topsvllmWeightOnlyQuantGemm", [AttrSizedOperandSegments]> {
+  let summary = "out = epilogue(x · dequantize(W)ᵀ + bias) (+ residual), W stored quantized";
+  let description = [{
+    `gcu.gemm` over a weight stored as `#vgcu.quant` says: `codes` `[N, K · bits / 8]` (two
+    4-bit codes per byte, the even column in the low nibble), `scales` f32 `[row blocks,
+    groups]`, `zeros` of the same shape when the scheme has zero points, `g_idx` `[K]` (the
+    group of each input feature) when it has act-order groups. Activations stay in the model
+    dtype (weight-only quantization: W4A16, W8A16, FP8 weights); the weight is dequantized
+    in the kernel, never stored dequantized.
+
+    ```mlir
+    gcu.quant_gemm ins(%x, %codes : memref<?x64xf32>, memref<128x32xi8>)
+                   scales(%s : memref<128x2xf32>) zeros(%z : memref<128x2xf32>)
+                   outs(%y : memref<?x128xf32>)
+                   quant #vgcu.quant<codes = uint4, block_cols = 32, zero_point = true>
+    ```
+  }];
+  let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$input,
+                       Arg<MemRefOf<[I8]>, "", [MemRead]>:$codes,
+                       Arg<MemRefOf<[F32]>, "", [MemRead]>:$scales,
+                       Arg<Optional<MemRefOf<[F32]>>, "", [MemRead]>:$zeros,
+                       Arg<Optional<MemRefOf<[I32]>>, "", [MemRead]>:$g_idx,
+                       Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$bias,
+                       Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$residual,
+                       Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
+                       Vgcu_QuantAttr:$quant,
+                       DefaultValuedProp<EnumProp<EpilogueEnum>, "::vgcu::Epilogue::none">:$epilogue,
+                       UnitAttr:$first_rank_bias,
+                       OptionalAttr<PositiveF64Attr>:$soft_cap);
+  let assemblyFormat = [{
+    `ins` `(` $input `,` $codes `:` type($input) `,` type($codes) `)`
+    `scales` `(` $scales `:` type($scales) `)`
+    (`zeros` `(` $zeros^ `:` type($zeros) `)`)?
+    (`g_idx` `(` $g_idx^ `:` type($g_idx) `)`)?
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`residual` `(` $residual^ `:` type($residual) `)`)?
+    `outs` `(` $out `:` type($out) `)` (`epilogue` $epilogue^)? `quant` $quant attr-dict
+  }];
+  let extraClassDeclaration = [{
+    /// N and K of the weight the codes stand for.
+    int64_t getOutFeatures();
+    int64_t getInFeatures();
   }];
 }
 

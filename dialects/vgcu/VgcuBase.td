@@ -144,6 +144,45 @@ def Vgcu_RopeScalingAttr : AttrDef<Vgcu_Dialect, "RopeScaling"> {
   }];
 }
 
+def Vgcu_QuantAttr : AttrDef<Vgcu_Dialect, "Quant"> {
+  let mnemonic = "quant";
+  let summary = "How a weight is stored quantized";
+  let description = [{
+    A `[rows, cols]` weight (a linear's `[out_features, in_features]`) stored as one code
+    per element plus scales: element `(r, c)` is `(code - zero) · scale`, with the scale (and
+    zero) of its block. A block is `block_rows` rows (0: all of them) by `block_cols`
+    columns (0: all of them): GPTQ and AWQ groups are `1 × group_size`, W8A16 and per-channel
+    FP8 are `1 × 0`, DeepSeek-V3's FP8 blocks `128 × 128`, a per-tensor FP8 scale `0 × 0`.
+    With `zero_point` each block has its own zero, else it is 2^(bits-1) for the unsigned
+    integer codes (symmetric) and 0 for FP8. With `act_order` (GPTQ's `desc_act`) a column's
+    group is not `c / block_cols` but what the `g_idx` vector says.
+
+    The artifact stores a quantized parameter `NAME` as `NAME` (the codes, i8, two 4-bit
+    codes per byte with the even column in the low nibble), `NAME.scales` (f32
+    `[row blocks, groups]`), `NAME.zeros` (same shape, with `zero_point`) and `NAME.g_idx`
+    (i32 `[cols]`, with `act_order`).
+
+    Example: `#vgcu.quant<codes = uint4, block_cols = 128, zero_point = true>`
+  }];
+  let parameters = (ins
+    EnumParameter<Vgcu_QuantCodes>:$codes,
+    DefaultValuedParameter<"int64_t", "1">:$block_rows,
+    DefaultValuedParameter<"int64_t", "0">:$block_cols,
+    DefaultValuedParameter<"bool", "false">:$zero_point,
+    DefaultValuedParameter<"bool", "false">:$act_order
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Bits per code.
+    int64_t getBits() const;
+    /// Blocks of scales along rows and columns of a `[rows, cols]` weight (the column count
+    /// of the whole weight when `act_order`, whose groups every slice keeps).
+    int64_t getRowBlocks(int64_t rows) const;
+    int64_t getColumnGroups(int64_t cols) const;
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Type constraints
 //===----------------------------------------------------------------------===//

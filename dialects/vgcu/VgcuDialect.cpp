@@ -141,6 +141,34 @@ SmallVector<std::pair<int64_t, int64_t>> ShardAttr::getRankRanges(int64_t rank) 
 }
 
 //===----------------------------------------------------------------------===//
+// QuantAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantAttr::verify(function_ref<InFlightDiagnostic()> emitError, QuantCodes codes,
+                                int64_t blockRows, int64_t blockCols, bool zeroPoint,
+                                bool actOrder) {
+  if (blockRows < 0 || blockCols < 0)
+    return emitError() << "quantization blocks must be non-negative (0: the whole dimension), "
+                          "got "
+                       << blockRows << " x " << blockCols;
+  if (codes == QuantCodes::fp8_e4m3 && (zeroPoint || actOrder))
+    return emitError() << "fp8_e4m3 codes have no zero points or act-order groups";
+  if (actOrder && (blockRows != 1 || blockCols == 0))
+    return emitError() << "act_order needs groups of one row by block_cols columns";
+  return success();
+}
+
+int64_t QuantAttr::getBits() const { return getCodes() == QuantCodes::uint4 ? 4 : 8; }
+
+int64_t QuantAttr::getRowBlocks(int64_t rows) const {
+  return getBlockRows() == 0 ? 1 : (rows + getBlockRows() - 1) / getBlockRows();
+}
+
+int64_t QuantAttr::getColumnGroups(int64_t cols) const {
+  return getBlockCols() == 0 ? 1 : (cols + getBlockCols() - 1) / getBlockCols();
+}
+
+//===----------------------------------------------------------------------===//
 // RopeScalingAttr
 //===----------------------------------------------------------------------===//
 

@@ -30,4 +30,13 @@ def Vgcu_RopeType : I32EnumAttr<"RopeType", "Hugging Face rope_scaling type", [
   let genSpecializedAttr = 0;
 }
 
+def Vgcu_QuantCodes : I32EnumAttr<"QuantCodes", "how a quantized weight's elements are coded", [
+    I32EnumAttrCase<"uint4", 0>,    // 4-bit unsigned integers (GPTQ, AWQ)
+    I32EnumAttrCase<"uint8", 1>,    // 8-bit unsigned integers (GPTQ 8-bit, W8A16)
+    I32EnumAttrCase<"fp8_e4m3", 2>  // OCP FP8 E4M3 (e4m3fn: no infinities, max 448)
+  ]> {
+  let cppNamespace = "::vgcu";
+  let genSpecializedAttr = 0;
+}
+
 #endif // VGCU_ENUMS_TD

@@ -104,6 +104,13 @@ LogicalResult ParamOp::verify() {
       return emitOpError("shard ep_dim ") << shard.getEpDim() << " is out of range for rank "
                                           << type.getRank();
   }
+  if (getQuantAttr()) {
+    if (type.getRank() != 2)
+      return emitOpError("a quantized parameter must be a [rows, cols] matrix, got ")
+             << shapeString(type.getShape());
+    if (getComputedByAttr())
+      return emitOpError("a computed parameter cannot be stored quantized");
+  }
   return success();
 }
 

@@ -37,12 +37,25 @@ def Vgcu_ParamOp : Vgcu_Op<"param", [Pure]> {
     %w = vgcu.param "model.norm.weight.folded" computed_by @fold.model.norm.weight
            : tensor<4096xf32>
     ```
+
+    A parameter with `quant` is stored quantized (see `#vgcu.quant`); its type is still the
+    weight's logical shape and compute type, so packing, sharding and shape inference treat
+    it as any weight. Only linears read it (a quantized linear is a linear over a quantized
+    parameter), and sharding cuts it on block boundaries.
+
+    ```mlir
+    %w = vgcu.param "model.layers.0.mlp.down_proj.weight"
+           quant(#vgcu.quant<codes = uint4, block_cols = 128, zero_point = true>)
+           : tensor<4096x11008xf16>
+    ```
   }];
   let arguments = (ins StrAttr:$name, OptionalAttr<Vgcu_ShardAttr>:$shard,
-                       OptionalAttr<FlatSymbolRefAttr>:$computed_by);
+                       OptionalAttr<FlatSymbolRefAttr>:$computed_by,
+                       OptionalAttr<Vgcu_QuantAttr>:$quant);
   let results = (outs Vgcu_FloatTensor:$result);
   let assemblyFormat = [{
-    $name (`shard` `(` $shard^ `)`)? (`computed_by` $computed_by^)? attr-dict `:` type($result)
+    $name (`shard` `(` $shard^ `)`)? (`computed_by` $computed_by^)?
+    (`quant` `(` $quant^ `)`)? attr-dict `:` type($result)
   }];
   let hasVerifier = 1;
 }

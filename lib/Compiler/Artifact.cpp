@@ -1,6 +1,7 @@
 //===- Artifact.cpp - Writing NAME.vgcu: manifest, program and per-rank weights ----===//
 
 #include "vgcu/Compiler/Artifact.h"
+#include "vgcu/Compiler/Quantize.h"
 #include "vgcu/Compiler/WeightFolding.h"
 #include "vgcu/Support/Error.h"
 #include "vgcu/Support/InputFiles.h"
@@ -22,6 +23,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/xxhash.h"
 
+#include <cmath>
 #include <cstring>
 
 using namespace mlir;
@@ -41,6 +43,8 @@ llvm::Expected<std::vector<WeightLayout>> vgcu::collectWeightLayouts(ModuleOp sh
     layout.dtype =
         mlirToDType(param.getResult().getType().getElementType()).value_or(DType::F32);
     layout.computed = static_cast<bool>(param.getComputedByAttr());
+    if (QuantAttr quant = param.getQuantAttr())
+      layout.quant = schemeOf(quant);
     auto [it, inserted] = seen.try_emplace(layout.name, layouts.size());
     if (inserted) {
       layouts.push_back(std::move(layout));
@@ -49,6 +53,8 @@ llvm::Expected<std::vector<WeightLayout>> vgcu::collectWeightLayouts(ModuleOp sh
     const WeightLayout &first = layouts[it->second];
     if ((first.localShape != layout.localShape || first.shard != layout.shard) && !error)
       error = makeError("parameter '{0}' is sharded two different ways", layout.name);
+    if (first.quant.has_value() != layout.quant.has_value() && !error)
+      error = makeError("parameter '{0}' is read both quantized and as floats", layout.name);
   };
   // Weight functions (@fold.N) hold the checkpoint parameters of computed weights: those
   // are inputs of the artifact writer, not of the program.
@@ -76,11 +82,13 @@ public:
       ArrayRef<int64_t> shape = entry.tensor->shape;
       const TensorTransform *transform =
           index < source.transforms.size() ? source.transforms[index].get() : nullptr;
-      if (transform) {
+      if (transform || entry.quantized) {
+        // A quantized module's weight read as floats (a use other than a linear's).
         segment.owned = materializeSegment(source, index);
         segment.bytes = reinterpret_cast<const uint8_t *>(segment.owned.data());
         segment.dtype = DType::F32;
-        shape = transform->shape;
+        if (transform)
+          shape = transform->shape;
       } else {
         segment.bytes = entry.bytes().data();
         segment.dtype = entry.tensor->dtype;
@@ -192,6 +200,73 @@ void vgcu::copyRankSlice(const LoadedParam &source, ArrayRef<int64_t> globalShap
     }
     cursor += localColumns * elementSize;
   }
+}
+
+/// The whole quantized tensor of parameter `layout`: its checkpoint modules decoded and
+/// stacked, or its float checkpoint quantized as its scheme says.
+static llvm::Expected<QuantizedTensor> wholeQuantizedTensor(const LoadedParam &source,
+                                                            ArrayRef<int64_t> globalShape,
+                                                            const WeightLayout &layout) {
+  if (!source.segments.empty() && source.segments.front().quantized) {
+    std::vector<QuantizedTensor> parts;
+    for (const Checkpoint::Entry &segment : source.segments) {
+      auto part = segment.quantized->decode();
+      if (!part)
+        return part.takeError();
+      parts.push_back(std::move(*part));
+    }
+    return concatenateRows(std::move(parts), "parameter '" + layout.name + "'");
+  }
+  const QuantScheme &scheme = *layout.quant;
+  QuantizeMode mode = scheme.codes == QuantCodeKind::UInt8 ? QuantizeMode::W8A16
+                      : scheme.blockRows == 1          ? QuantizeMode::FP8
+                                                       : QuantizeMode::FP8Block;
+  int64_t rows = globalShape[0], cols = globalShape[1];
+  std::vector<float> weight(static_cast<size_t>(rows) * cols);
+  RowSource(source, globalShape)
+      .copyRows(0, rows, DType::F32, reinterpret_cast<uint8_t *>(weight.data()));
+  for (size_t index = 0; index < weight.size(); ++index)
+    if (!std::isfinite(weight[index]))
+      return makeError("parameter '{0}' holds {1} at [{2}, {3}]; --quantize needs finite weights",
+                       layout.name, weight[index], index / cols, index % cols);
+  return quantizeFloatWeight(weight.data(), rows, cols, mode);
+}
+
+/// The tensors of rank `rank`'s slice of a quantized parameter (see #vgcu.quant).
+static llvm::Error addQuantizedTensors(const QuantizedTensor &whole, const WeightLayout &layout,
+                                       int64_t rank, std::vector<TensorToWrite> &tensors) {
+  int dim = -1;
+  SmallVector<std::pair<int64_t, int64_t>> ranges;
+  if (layout.shard) {
+    dim = static_cast<int>(layout.shard->getDim());
+    ranges = layout.shard->getRankRanges(rank);
+  }
+  auto slice = sliceQuantized(whole, dim, ranges, "parameter '" + layout.name + "'");
+  if (!slice)
+    return slice.takeError();
+  auto shared = std::make_shared<QuantizedSlice>(std::move(*slice));
+  auto bytesOf = [](const auto &values) {
+    return llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(values.data()),
+                                   values.size() * sizeof(values[0]));
+  };
+  auto add = [&](std::string name, DType dtype, llvm::SmallVector<int64_t, 4> shape,
+                 llvm::ArrayRef<uint8_t> bytes) {
+    tensors.push_back({std::move(name), dtype, std::move(shape),
+                       [shared, bytes](llvm::MutableArrayRef<uint8_t> out) {
+                         std::memcpy(out.data(), bytes.data(), bytes.size());
+                       }});
+  };
+  add(layout.name, DType::I8,
+      {shared->rows, static_cast<int64_t>(shared->codes.size()) / std::max<int64_t>(1, shared->rows)},
+      bytesOf(shared->codes));
+  add(layout.name + ".scales", DType::F32, {shared->scaleRows, shared->scaleColumns},
+      bytesOf(shared->scales));
+  if (layout.quant->zeroPoint)
+    add(layout.name + ".zeros", DType::F32, {shared->scaleRows, shared->scaleColumns},
+        bytesOf(shared->zeros));
+  if (layout.quant->actOrder)
+    add(layout.name + ".g_idx", DType::I32, {shared->cols}, bytesOf(shared->groupIndex));
+  return llvm::Error::success();
 }
 
 /// What --force may replace: a directory whose manifest.json says it is a vgcu artifact.
@@ -338,10 +413,14 @@ static llvm::Error writeCompiledArtifact(StagedDirectory &staged, ModuleOp fused
     int64_t elements = 1;
     for (int64_t dim : layout.localShape)
       elements *= dim;
-    totalBytes += elements * dtypeSize(layout.dtype) * worldSize;
+    // A quantized weight's codes (its scales are a rounding error of the estimate).
+    totalBytes += (layout.quant ? elements * layout.quant->bits() / 8
+                                : elements * dtypeSize(layout.dtype)) *
+                  worldSize;
   }
   // Where each weight's whole tensor comes from: the checkpoint, or the computed weights.
   std::map<std::string, std::pair<LoadedParam, llvm::SmallVector<int64_t, 4>>> sources;
+  std::map<std::string, std::shared_ptr<const QuantizedTensor>> quantizedWholes;
   for (const WeightLayout &layout : *layouts) {
     if (layout.computed) {
       const TensorInfo *tensor = *computed ? (*computed)->find(layout.name) : nullptr;
@@ -357,6 +436,19 @@ static llvm::Error writeCompiledArtifact(StagedDirectory &staged, ModuleOp fused
       return makeError("parameter '{0}' of the compiled program has no loaded weight",
                        layout.name);
     sources[layout.name] = {it->second, info->shape};
+    if (layout.quant) {
+      auto whole = wholeQuantizedTensor(it->second, info->shape, layout);
+      if (!whole)
+        return whole.takeError();
+      quantizedWholes[layout.name] = std::make_shared<QuantizedTensor>(std::move(*whole));
+      continue;
+    }
+    // A quantized module read as floats is decoded here first, so that a bad value is
+    // reported before anything is written.
+    for (const Checkpoint::Entry &segment : it->second.segments)
+      if (segment.quantized)
+        if (auto decoded = segment.quantized->decode(); !decoded)
+          return decoded.takeError();
   }
   debugPausePoint("weights");
   ProgressBar progress("converting weights", totalBytes);
@@ -367,6 +459,12 @@ static llvm::Error writeCompiledArtifact(StagedDirectory &staged, ModuleOp fused
       return makeError("cannot create '{0}': {1}", pathIn(directory), ec.message());
     std::vector<TensorToWrite> tensors;
     for (const WeightLayout &layout : *layouts) {
+      if (layout.quant) {
+        if (auto error = addQuantizedTensors(*quantizedWholes.at(layout.name), layout, rank,
+                                             tensors))
+          return error;
+        continue;
+      }
       const auto &[param, globalShape] = sources.at(layout.name);
       tensors.push_back({layout.name, layout.dtype, layout.localShape,
                          [&param = param, &globalShape = globalShape, &layout,
@@ -465,6 +563,23 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
   auto checkpoint = Checkpoint::open(source.directory);
   if (!checkpoint)
     return checkpoint.takeError();
+  auto quantization = QuantConfig::fromModelConfig(source.resolved.config.json, source.configPath);
+  if (!quantization)
+    return quantization.takeError();
+  if (*quantization) {
+    if (options.quantize)
+      return makeError("{0} describes a {1} checkpoint; --quantize applies to float checkpoints",
+                       source.configPath, (*quantization)->describe());
+    auto modules = (*checkpoint)->applyQuantization(**quantization);
+    if (!modules)
+      return modules.takeError();
+    if (*modules == 0)
+      logger().warn("{} says the checkpoint is {}, but it holds no quantized module; its weights "
+                    "are stored as floats",
+                    source.configPath, (*quantization)->describe());
+    else
+      logger().info("{} quantized modules ({})", *modules, (*quantization)->describe());
+  }
   auto graph = compileToStage(source, context, Stage::Graph, options);
   if (!graph)
     return graph.takeError();
@@ -480,6 +595,13 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
     return loaded.takeError();
   logger().info("loaded {} parameters from {} checkpoint tensors", loadedNames->size(),
                 (*checkpoint)->tensors().size());
+  auto quantized = markQuantizedParams(**graph, *loaded, options.quantize,
+                                       options.expertParallel);
+  if (!quantized)
+    return quantized.takeError();
+  if (options.quantize && *quantized == 0)
+    return makeError("--quantize: {0} has no decoder-layer linear weights to quantize",
+                     source.configPath);
 
   // Fusion keeps the builder's parameters (packing is the builder's job).
   if (auto error = fuseGraph(**graph, options))

@@ -676,7 +676,7 @@ void Importer::importNode(Node *node, const std::string &path) {
         Value param = ParamOp::create(builder, NameLoc::get(builder.getStringAttr(childPath)),
                                       RankedTensorType::get(shape, element),
                                       builder.getStringAttr(childPath), /*shard=*/nullptr,
-                                      /*computed_by=*/nullptr);
+                                      /*computed_by=*/nullptr, /*quant=*/nullptr);
         it = params.emplace(childPath, param).first;
         parameterTensors.emplace_back(childPath, tensor);
       }

@@ -12,11 +12,13 @@
 
 #include "dialects/gcu/GcuDialect.h"
 #include "vgcu/Support/Error.h"
+#include "vgcu/Weights/Quantization.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -609,6 +611,246 @@ at::Tensor activate(vgcu::Epilogue epilogue, const at::Tensor &input) {
   return x;
 }
 
+/// A #vgcu.quant weight as the kernel reads it (see gcu.quant_gemm).
+struct QuantizedWeight {
+  const uint8_t *codes = nullptr;
+  const float *scales = nullptr, *zeros = nullptr;
+  const int32_t *groupIndex = nullptr;
+  int64_t rows = 0, cols = 0, groups = 1, bits = 4, blockRows = 1, blockCols = 0;
+  bool fp8 = false;
+
+  /// Row `row` as f32: (code - zero) · scale per element.
+  void dequantizeRow(int64_t row, float *out) const {
+    static const std::array<float, 256> fp8Values = [] {
+      std::array<float, 256> table;
+      for (int code = 0; code < 256; ++code)
+        table[code] = vgcu::fp8E4M3ToFloat(static_cast<uint8_t>(code));
+      return table;
+    }();
+    const uint8_t *rowCodes = codes + row * (cols * bits / 8);
+    int64_t base = (blockRows == 0 ? 0 : row / blockRows) * groups;
+    float implicitZero = fp8 ? 0.0f : static_cast<float>(1 << (bits - 1));
+    auto code = [&](int64_t col) -> uint8_t {
+      return bits == 4 ? (rowCodes[col / 2] >> (4 * (col & 1))) & 15 : rowCodes[col];
+    };
+    if (groupIndex) {
+      for (int64_t col = 0; col < cols; ++col) {
+        int64_t block = base + groupIndex[col];
+        out[col] = (static_cast<float>(code(col)) - (zeros ? zeros[block] : implicitZero)) *
+                   scales[block];
+      }
+      return;
+    }
+    int64_t width = blockCols == 0 ? cols : blockCols;
+    for (int64_t first = 0, group = 0; first < cols; first += width, ++group) {
+      int64_t last = std::min(cols, first + width);
+      float scale = scales[base + group];
+      float zero = zeros ? zeros[base + group] : implicitZero;
+      if (fp8) {
+        for (int64_t col = first; col < last; ++col)
+          out[col] = fp8Values[rowCodes[col]] * scale;
+      } else if (bits == 8) {
+        for (int64_t col = first; col < last; ++col)
+          out[col] = (static_cast<float>(rowCodes[col]) - zero) * scale;
+      } else {
+        for (int64_t col = first; col < last; ++col)
+          out[col] = (static_cast<float>((rowCodes[col / 2] >> (4 * (col & 1))) & 15) - zero) *
+                     scale;
+      }
+    }
+  }
+};
+
+/// Whether matVecCodes can run `weight`: integer codes in groups of whole 32-column blocks
+/// (no act order), on a CPU with AVX-512.
+bool hasMatVecCodes(const QuantizedWeight &weight) {
+  int64_t width = weight.blockCols == 0 ? weight.cols : weight.blockCols;
+  return !weight.fp8 && !weight.groupIndex && weight.cols % 32 == 0 && width % 32 == 0 &&
+         hasMatVec16();
+}
+
+/// y[r] = Σ_g scale[r, g] · (Σ_{k in g} code[r, k] · x[k] - zero[r, g] · Σ_{k in g} x[k]) over
+/// rows [begin, end), the codes widened in registers: a decode step reads the weight as
+/// stored (half a byte per element at 4 bits). `xs` is x with each 32-column block's even
+/// columns first, then its odd ones, so that the low and high nibbles of 16 bytes meet 16
+/// consecutive inputs each; `groupSums` holds Σ x per group.
+__attribute__((target("avx512f,avx512bw,fma"))) void
+matVecCodes(const QuantizedWeight &weight, const float *xs, const float *groupSums, float *y,
+            int64_t begin, int64_t end) {
+  int64_t cols = weight.cols, width = weight.blockCols == 0 ? cols : weight.blockCols;
+  int64_t groups = weight.groups, rowBytes = cols * weight.bits / 8;
+  float implicitZero = static_cast<float>(1 << (weight.bits - 1));
+  const __m128i lowNibbles = _mm_set1_epi8(0x0f);
+  for (int64_t r = begin; r < end; ++r) {
+    const uint8_t *codes = weight.codes + r * rowBytes;
+    int64_t base = (weight.blockRows == 0 ? 0 : r / weight.blockRows) * groups;
+    float total = 0.0f;
+    for (int64_t group = 0, first = 0; first < cols; ++group, first += width) {
+      __m512 even = _mm512_setzero_ps(), odd = _mm512_setzero_ps();
+      int64_t last = std::min(cols, first + width);
+      if (weight.bits == 4) {
+        for (int64_t k = first; k < last; k += 32) {
+          __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k / 2));
+          __m128i low = _mm_and_si128(packed, lowNibbles);
+          __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), lowNibbles);
+          even = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(low)),
+                                 _mm512_loadu_ps(xs + k), even);
+          odd = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(high)),
+                                _mm512_loadu_ps(xs + k + 16), odd);
+        }
+      } else {
+        for (int64_t k = first; k < last; k += 32) {
+          __m128i lowBytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k));
+          __m128i highBytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k + 16));
+          even = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(lowBytes)),
+                                 _mm512_loadu_ps(xs + k), even);
+          odd = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(highBytes)),
+                                _mm512_loadu_ps(xs + k + 16), odd);
+        }
+      }
+      float dot = _mm512_reduce_add_ps(_mm512_add_ps(even, odd));
+      float zero = weight.zeros ? weight.zeros[base + group] : implicitZero;
+      total += weight.scales[base + group] * (dot - zero * groupSums[group]);
+    }
+    y[r] = total;
+  }
+}
+
+/// x · dequantize(W)ᵀ (+ b) in the input's dtype. One token: each row dequantized into a
+/// small buffer and dotted with x (the weight is read once, as stored); more: the weight
+/// dequantized once for the call, then an ordinary GEMM.
+at::Tensor quantizedLinear(const at::Tensor &input, const QuantizedWeight &weight,
+                           const at::Tensor &bias) {
+  int64_t tokens = input.numel() / weight.cols;
+  std::vector<int64_t> shape(input.sizes().begin(), input.sizes().end());
+  shape.back() = weight.rows;
+  if (tokens == 1) {
+    at::Tensor x = input.reshape({-1}).to(at::kFloat).contiguous();
+    at::Tensor y = at::empty({weight.rows}, x.options());
+    const float *xs = x.data_ptr<float>();
+    float *ys = y.data_ptr<float>();
+    if (hasMatVecCodes(weight)) {
+      // 8-bit codes take 32 consecutive inputs per step, 4-bit ones even then odd columns.
+      std::vector<float> ordered(weight.cols);
+      for (int64_t block = 0; block < weight.cols; block += 32)
+        for (int64_t i = 0; i < 16; ++i) {
+          bool interleaved = weight.bits == 4;
+          ordered[block + i] = xs[block + (interleaved ? 2 * i : i)];
+          ordered[block + 16 + i] = xs[block + (interleaved ? 2 * i + 1 : 16 + i)];
+        }
+      int64_t width = weight.blockCols == 0 ? weight.cols : weight.blockCols;
+      std::vector<float> groupSums;
+      for (int64_t first = 0; first < weight.cols; first += width) {
+        float sum = 0.0f;
+        for (int64_t k = first; k < std::min(weight.cols, first + width); ++k)
+          sum += xs[k];
+        groupSums.push_back(sum);
+      }
+      at::parallel_for(0, weight.rows, 16, [&](int64_t begin, int64_t end) {
+        matVecCodes(weight, ordered.data(), groupSums.data(), ys, begin, end);
+      });
+      if (bias.defined())
+        y = y + bias.to(at::kFloat);
+      return y.view(shape).to(input.scalar_type());
+    }
+    at::parallel_for(0, weight.rows, 16, [&](int64_t begin, int64_t end) {
+      std::vector<float> row(weight.cols);
+      for (int64_t r = begin; r < end; ++r) {
+        weight.dequantizeRow(r, row.data());
+        float sum = 0.0f;
+        for (int64_t col = 0; col < weight.cols; ++col)
+          sum += row[col] * xs[col];
+        ys[r] = sum;
+      }
+    });
+    if (bias.defined())
+      y = y + bias.to(at::kFloat);
+    return y.view(shape).to(input.scalar_type());
+  }
+  at::Tensor w = at::empty({weight.rows, weight.cols}, at::kFloat);
+  float *ws = w.data_ptr<float>();
+  at::parallel_for(0, weight.rows, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r)
+      weight.dequantizeRow(r, ws + r * weight.cols);
+  });
+  return linear(input, w, bias);
+}
+
+/// What a GEMM kernel does after the product: the epilogue, the residual, the soft cap.
+void finishGemm(at::Tensor y, vgcu::Epilogue epilogue, const at::Tensor *residual,
+                std::optional<double> softCap, at::Tensor &out) {
+  y = activate(epilogue, y);
+  if (residual)
+    y = *residual + y;
+  if (softCap)
+    y = capSoftly(y, *softCap);
+  out.copy_(y);
+}
+
+/// The routed experts' weighted sum, as Hugging Face's loop computes it: tokens grouped per
+/// expert, experts in ascending order, `expert(e, tokens' rows of x)` scaled by each token's
+/// routing weight and added in the routing weights' dtype (the model dtype, or f32 for
+/// DeepSeek), rounded once to the model dtype at the end. Experts are numbered from
+/// `firstExpert` in `ids`; `expert` gets the local index.
+at::Tensor sumOfExperts(const at::Tensor &x, const at::Tensor &routeWeights,
+                        const at::Tensor &routeIds, int64_t firstExpert, int64_t experts,
+                        llvm::function_ref<at::Tensor(int64_t, const at::Tensor &)> expert) {
+  at::Tensor sum = at::zeros(x.sizes(), x.options().dtype(routeWeights.scalar_type()));
+  for (int64_t index = 0; index < experts; ++index) {
+    at::Tensor hit = routeIds.eq(firstExpert + index);
+    at::Tensor tokens = hit.any(1).nonzero().squeeze(1);
+    if (tokens.numel() == 0)
+      continue;
+    at::Tensor slot = hit.index_select(0, tokens).to(at::kInt).argmax(1, true);
+    at::Tensor y = expert(index, x.index_select(0, tokens));
+    at::Tensor scale = routeWeights.index_select(0, tokens).gather(1, slot);
+    sum.index_add_(0, tokens, y * scale);
+  }
+  return sum.to(x.scalar_type());
+}
+
+/// A shared expert's output in the model dtype: Qwen2-MoE's sigmoid(x · gateᵀ) ·
+/// shared_expert(x), DeepSeek's shared_experts(x) (no gate).
+at::Tensor sharedExpert(const at::Tensor &x, const at::Tensor &gateUp, const at::Tensor &down,
+                        const at::Tensor *gate) {
+  at::Tensor activated = activate(vgcu::Epilogue::silu_and_mul, linear(x, gateUp, at::Tensor()))
+                             .to(x.scalar_type());
+  at::Tensor shared = linear(activated, down, at::Tensor());
+  if (gate)
+    shared = at::sigmoid(linear(x, *gate, at::Tensor())) * shared;
+  return shared;
+}
+
+/// What gcu.gemm and gcu.quant_gemm do around their product: the bias (on the first
+/// tensor-parallel rank only, for a row-parallel projection), then the epilogue, the residual
+/// and the soft cap.
+struct GemmEpilogue {
+  int64_t bias = -1, residual = -1, out = -1;
+  vgcu::Epilogue epilogue = vgcu::Epilogue::none;
+  bool firstRankBias = false;
+  std::optional<double> softCap;
+
+  template <typename GemmLikeOp> static GemmEpilogue of(GemmLikeOp op, const RegisterMap &regs) {
+    GemmEpilogue result;
+    result.bias = op.getBias() ? regs[op.getBias()] : -1;
+    result.residual = op.getResidual() ? regs[op.getResidual()] : -1;
+    result.out = regs[op.getOut()];
+    result.epilogue = op.getEpilogue();
+    result.firstRankBias = op.getFirstRankBias();
+    result.softCap = optionalDouble(op.getSoftCapAttr());
+    return result;
+  }
+  /// The bias this rank adds (undefined: none).
+  at::Tensor biasOf(Frame &f, RuntimeState &state) const {
+    bool add = bias >= 0 && (!firstRankBias || state.collectives->tensorRank() == 0);
+    return add ? f.tensors[bias] : at::Tensor();
+  }
+  void finish(Frame &f, at::Tensor y) const {
+    finishGemm(y, epilogue, residual >= 0 ? &f.tensors[residual] : nullptr, softCap,
+               f.tensors[out]);
+  }
+};
+
 KernelLibrary buildReferenceLibrary() {
   KernelLibrary library("cpu-reference (ATen)");
   using Binder = KernelBinder;
@@ -636,29 +878,43 @@ KernelLibrary buildReferenceLibrary() {
 
   add("gcu.gemm", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
     auto gemm = cast<gcu::GemmOp>(op);
-    int64_t input = regs[gemm.getInput()], weight = regs[gemm.getWeight()],
-            out = regs[gemm.getOut()];
-    int64_t bias = gemm.getBias() ? regs[gemm.getBias()] : -1;
-    int64_t residual = gemm.getResidual() ? regs[gemm.getResidual()] : -1;
-    vgcu::Epilogue epilogue = gemm.getEpilogue();
-    bool firstRankBias = gemm.getFirstRankBias();
-    std::optional<double> softCap = optionalDouble(gemm.getSoftCapAttr());
+    int64_t input = regs[gemm.getInput()], weight = regs[gemm.getWeight()];
+    GemmEpilogue tail = GemmEpilogue::of(gemm, regs);
     std::string widened = widenedWeightName(gemm.getWeight());
     return Instruction([=](Frame &f, RuntimeState &state) {
-      bool addBias = bias >= 0 && (!firstRankBias || state.collectives->tensorRank() == 0);
       const at::Tensor &x = f.tensors[input], &w = f.tensors[weight];
-      at::Tensor b = addBias ? f.tensors[bias] : at::Tensor();
+      at::Tensor b = tail.biasOf(f, state);
       bool oneToken16 = x.numel() == x.size(-1) && w.dim() == 2 &&
                         (w.scalar_type() == at::kHalf || w.scalar_type() == at::kBFloat16) &&
                         hasMatVec16();
-      at::Tensor y = oneToken16 ? linearOneToken16(x, w, b)
-                                : linear(x, gemmWeight(w, widened, state), b);
-      y = activate(epilogue, y);
-      if (residual >= 0)
-        y = f.tensors[residual] + y;
-      if (softCap)
-        y = capSoftly(y, *softCap);
-      f.tensors[out].copy_(y);
+      tail.finish(f, oneToken16 ? linearOneToken16(x, w, b)
+                                : linear(x, gemmWeight(w, widened, state), b));
+    });
+  });
+
+  add("gcu.quant_gemm", [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto gemm = cast<gcu::QuantGemmOp>(op);
+    int64_t input = regs[gemm.getInput()], codes = regs[gemm.getCodes()],
+            scales = regs[gemm.getScales()];
+    int64_t zeros = gemm.getZeros() ? regs[gemm.getZeros()] : -1;
+    int64_t groupIndex = gemm.getGIdx() ? regs[gemm.getGIdx()] : -1;
+    GemmEpilogue tail = GemmEpilogue::of(gemm, regs);
+    vgcu::QuantAttr quant = gemm.getQuant();
+    QuantizedWeight shape;
+    shape.rows = gemm.getOutFeatures();
+    shape.cols = gemm.getInFeatures();
+    shape.groups = cast<MemRefType>(gemm.getScales().getType()).getDimSize(1);
+    shape.bits = quant.getBits();
+    shape.blockRows = quant.getBlockRows();
+    shape.blockCols = quant.getBlockCols();
+    shape.fp8 = quant.getCodes() == vgcu::QuantCodes::fp8_e4m3;
+    return Instruction([=](Frame &f, RuntimeState &state) {
+      QuantizedWeight weight = shape;
+      weight.codes = reinterpret_cast<const uint8_t *>(f.tensors[codes].data_ptr());
+      weight.scales = f.tensors[scales].data_ptr<float>();
+      weight.zeros = zeros >= 0 ? f.tensors[zeros].data_ptr<float>() : nullptr;
+      weight.groupIndex = groupIndex >= 0 ? f.tensors[groupIndex].data_ptr<int32_t>() : nullptr;
+      tail.finish(f, quantizedLinear(f.tensors[input], weight, tail.biasOf(f, state)));
     });
   });
 
@@ -729,38 +985,78 @@ KernelLibrary buildReferenceLibrary() {
       const at::Tensor &gateUpT = gemmWeight(f.tensors[gateUp], gateUpName, state);
       const at::Tensor &downT = gemmWeight(f.tensors[down], downName, state);
       int64_t hidden = x.size(1), intermediate = downT.size(1);
-      // In the weights' dtype: the model dtype, or f32 for DeepSeek (rounded once at the end).
-      at::Tensor sum = at::zeros(x.sizes(), x.options().dtype(routeWeights.scalar_type()));
-      // Tokens grouped per expert, experts in ascending order (Hugging Face's loop): one
-      // GEMM over the expert's gate and up rows with the SiLU·mul epilogue, one over its down
-      // rows, each token's output scaled by its routing weight and added in the model dtype.
-      for (int64_t expert = 0; expert < localExperts; ++expert) {
-        at::Tensor hit = routeIds.eq(firstExpert + expert);
-        at::Tensor tokens = hit.any(1).nonzero().squeeze(1);
-        if (tokens.numel() == 0)
-          continue;
-        at::Tensor slot = hit.index_select(0, tokens).to(at::kInt).argmax(1, true);
-        at::Tensor gateUpRows = gateUpT.narrow(0, expert * 2 * intermediate, 2 * intermediate);
-        at::Tensor activated =
-            activate(vgcu::Epilogue::silu_and_mul,
-                     linear(x.index_select(0, tokens), gateUpRows, at::Tensor()))
-                .to(x.scalar_type());
-        at::Tensor y = linear(activated, downT.narrow(0, expert * hidden, hidden), at::Tensor());
-        at::Tensor scale = routeWeights.index_select(0, tokens).gather(1, slot);
-        sum.index_add_(0, tokens, y * scale);
-      }
-      sum = sum.to(x.scalar_type());
-      if (sharedGateUp >= 0 && expertRank == 0) {
-        // Qwen2-MoE: sigmoid(x · gateᵀ) · shared_expert(x); DeepSeek: shared_experts(x);
-        // added in the model dtype.
-        at::Tensor activated =
-            activate(vgcu::Epilogue::silu_and_mul, linear(x, f.tensors[sharedGateUp], at::Tensor()))
-                .to(x.scalar_type());
-        at::Tensor shared = linear(activated, f.tensors[sharedDown], at::Tensor());
-        if (sharedGate >= 0)
-          shared = at::sigmoid(linear(x, f.tensors[sharedGate], at::Tensor())) * shared;
-        sum = sum + shared;
-      }
+      at::Tensor sum = sumOfExperts(
+          x, routeWeights, routeIds, firstExpert, localExperts,
+          [&](int64_t expert, const at::Tensor &tokens) {
+            at::Tensor gateUpRows = gateUpT.narrow(0, expert * 2 * intermediate, 2 * intermediate);
+            at::Tensor activated =
+                activate(vgcu::Epilogue::silu_and_mul, linear(tokens, gateUpRows, at::Tensor()))
+                    .to(x.scalar_type());
+            return linear(activated, downT.narrow(0, expert * hidden, hidden), at::Tensor());
+          });
+      if (sharedGateUp >= 0 && expertRank == 0)
+        sum = sum + sharedExpert(x, f.tensors[sharedGateUp], f.tensors[sharedDown],
+                                 sharedGate >= 0 ? &f.tensors[sharedGate] : nullptr);
+      f.tensors[out].copy_(sum);
+    });
+  });
+
+  add("gcu.quant_fused_moe",
+      [](Operation *op, const RegisterMap &regs) -> llvm::Expected<Instruction> {
+    auto moe = cast<gcu::QuantFusedMoeOp>(op);
+    int64_t input = regs[moe.getInput()], weights = regs[moe.getWeights()],
+            ids = regs[moe.getIds()], out = regs[moe.getOut()];
+    int64_t gateUpCodes = regs[moe.getGateUpCodes()], gateUpScales = regs[moe.getGateUpScales()],
+            downCodes = regs[moe.getDownCodes()], downScales = regs[moe.getDownScales()];
+    int64_t gateUpZeros = moe.getGateUpZeros() ? regs[moe.getGateUpZeros()] : -1,
+            downZeros = moe.getDownZeros() ? regs[moe.getDownZeros()] : -1;
+    int64_t sharedGateUp = moe.getSharedGateUp() ? regs[moe.getSharedGateUp()] : -1,
+            sharedDown = moe.getSharedDown() ? regs[moe.getSharedDown()] : -1,
+            sharedGate = moe.getSharedGate() ? regs[moe.getSharedGate()] : -1;
+    int64_t experts = moe.getNumExperts(), intermediate = moe.getIntermediateSize();
+    vgcu::QuantAttr quant = moe.getQuant();
+    QuantizedWeight scheme;
+    scheme.bits = quant.getBits();
+    scheme.blockRows = quant.getBlockRows();
+    scheme.blockCols = quant.getBlockCols();
+    scheme.fp8 = quant.getCodes() == vgcu::QuantCodes::fp8_e4m3;
+    return Instruction([=](Frame &f, RuntimeState &) {
+      const at::Tensor &x = f.tensors[input];
+      const at::Tensor &routeWeights = f.tensors[weights], &routeIds = f.tensors[ids];
+      int64_t hidden = x.size(1);
+      // Expert `expert`'s rows of a stack of `rowsPerExpert` rows each.
+      auto expertRows = [&](int64_t codes, int64_t scales, int64_t zeros, int64_t expert,
+                            int64_t rowsPerExpert, int64_t cols) {
+        QuantizedWeight weight = scheme;
+        weight.rows = rowsPerExpert;
+        weight.cols = cols;
+        weight.groups = f.tensors[scales].size(1);
+        int64_t firstRow = expert * rowsPerExpert, firstBlock = firstRow / scheme.blockRows;
+        weight.codes = reinterpret_cast<const uint8_t *>(f.tensors[codes].data_ptr()) +
+                       firstRow * (cols * scheme.bits / 8);
+        weight.scales = f.tensors[scales].data_ptr<float>() + firstBlock * weight.groups;
+        weight.zeros =
+            zeros >= 0 ? f.tensors[zeros].data_ptr<float>() + firstBlock * weight.groups : nullptr;
+        return weight;
+      };
+      at::Tensor sum = sumOfExperts(
+          x, routeWeights, routeIds, /*firstExpert=*/0, experts,
+          [&](int64_t expert, const at::Tensor &tokens) {
+            at::Tensor activated =
+                activate(vgcu::Epilogue::silu_and_mul,
+                         quantizedLinear(tokens,
+                                         expertRows(gateUpCodes, gateUpScales, gateUpZeros,
+                                                    expert, 2 * intermediate, hidden),
+                                         at::Tensor()))
+                    .to(x.scalar_type());
+            return quantizedLinear(
+                activated,
+                expertRows(downCodes, downScales, downZeros, expert, hidden, intermediate),
+                at::Tensor());
+          });
+      if (sharedGateUp >= 0)
+        sum = sum + sharedExpert(x, f.tensors[sharedGateUp], f.tensors[sharedDown],
+                                 sharedGate >= 0 ? &f.tensors[sharedGate] : nullptr);
       f.tensors[out].copy_(sum);
     });
   });

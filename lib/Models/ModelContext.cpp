@@ -25,7 +25,7 @@ Value ModelContext::param(llvm::StringRef name, llvm::ArrayRef<int64_t> shape) {
     return it->second;
   auto type = RankedTensorType::get(shape, elementType);
   Value value = ParamOp::create(opBuilder, loc(name), type, opBuilder.getStringAttr(name),
-                                /*shard=*/nullptr, /*computed_by=*/nullptr);
+                                /*shard=*/nullptr, /*computed_by=*/nullptr, /*quant=*/nullptr);
   params[name] = value;
   return value;
 }

@@ -6,6 +6,7 @@
 
 #include "dialects/vgcu/VgcuOps.h"
 #include "vgcu/Support/Shapes.h"
+#include "vgcu/Weights/Quantization.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringExtras.h"
@@ -181,11 +182,27 @@ std::shared_ptr<const TensorTransform> vgcu::transposedColumns(llvm::ArrayRef<in
   return transpose;
 }
 
+std::vector<float> vgcu::dequantizeEntry(const Checkpoint::Entry &entry) {
+  std::vector<float> data(entry.tensor->numElements());
+  if (!entry.quantized) {
+    convertFloats(entry.bytes().data(), entry.tensor->dtype, data.data(), DType::F32,
+                  data.size());
+    return data;
+  }
+  // The artifact writer decodes every quantized source before it writes anything (see
+  // checkQuantizedSources), so a failure here cannot happen.
+  auto decoded = entry.quantized->decode();
+  if (!decoded) {
+    llvm::consumeError(decoded.takeError());
+    return data;
+  }
+  decoded->dequantizeRows(0, decoded->rows, data.data());
+  return data;
+}
+
 std::vector<float> vgcu::materializeSegment(const LoadedParam &param, size_t index) {
   const Checkpoint::Entry &entry = param.segments[index];
-  std::vector<float> data(entry.tensor->numElements());
-  convertFloats(entry.bytes().data(), entry.tensor->dtype, data.data(), DType::F32,
-                data.size());
+  std::vector<float> data = dequantizeEntry(entry);
   const TensorTransform *transform =
       index < param.transforms.size() ? param.transforms[index].get() : nullptr;
   if (!transform)
@@ -211,8 +228,12 @@ llvm::Error WeightLoader::load(llvm::StringRef param, llvm::StringRef source, in
                      source, param);
   if (!isFloatDType(entry->tensor->dtype))
     return makeError("checkpoint tensor '{0}' has dtype {1}; parameter '{2}' needs F32, F16 or "
-                     "BF16",
-                     source, dtypeName(entry->tensor->dtype), param);
+                     "BF16{3}",
+                     source, dtypeName(entry->tensor->dtype), param,
+                     entry->tensor->dtype == DType::F8E4M3
+                         ? " (an FP8 checkpoint needs a quantization_config with quant_method "
+                           "\"fp8\" in config.json)"
+                         : "");
   llvm::SmallVector<int64_t, 4> expected(info->shape);
   size_t segmentCount = std::max<size_t>(1, info->segments.size());
   if (segment >= 0) {

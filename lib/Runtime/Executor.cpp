@@ -41,6 +41,8 @@ llvm::Expected<at::ScalarType> scalarTypeOf(Type type) {
     return at::kLong;
   if (type.isInteger(32))
     return at::kInt;
+  if (type.isInteger(8))
+    return at::kChar;
   if (type.isInteger(1))
     return at::kBool;
   std::string text;
@@ -61,6 +63,7 @@ at::ScalarType scalarTypeOf(DType dtype) {
   case DType::I8: return at::kChar;
   case DType::U8: return at::kByte;
   case DType::Bool: return at::kBool;
+  case DType::F8E4M3: return at::kByte;
   }
   return at::kFloat;
 }

@@ -22,6 +22,7 @@ llvm::StringRef vgcu::dtypeName(DType dtype) {
   case DType::I8: return "I8";
   case DType::U8: return "U8";
   case DType::Bool: return "BOOL";
+  case DType::F8E4M3: return "F8_E4M3";
   }
   return "?";
 }
@@ -38,6 +39,7 @@ std::optional<DType> vgcu::parseDTypeName(llvm::StringRef name) {
       .Case("I8", DType::I8)
       .Case("U8", DType::U8)
       .Case("BOOL", DType::Bool)
+      .Case("F8_E4M3", DType::F8E4M3)
       .Default(std::nullopt);
 }
 
@@ -46,7 +48,7 @@ size_t vgcu::dtypeSize(DType dtype) {
   case DType::F64: case DType::I64: return 8;
   case DType::F32: case DType::I32: return 4;
   case DType::F16: case DType::BF16: case DType::I16: return 2;
-  case DType::I8: case DType::U8: case DType::Bool: return 1;
+  case DType::I8: case DType::U8: case DType::Bool: case DType::F8E4M3: return 1;
   }
   return 0;
 }
@@ -72,7 +74,7 @@ mlir::Type vgcu::dtypeToMlir(mlir::MLIRContext *context, DType dtype) {
   case DType::I64: return mlir::IntegerType::get(context, 64);
   case DType::I32: return mlir::IntegerType::get(context, 32);
   case DType::I16: return mlir::IntegerType::get(context, 16);
-  case DType::I8: case DType::U8: return mlir::IntegerType::get(context, 8);
+  case DType::I8: case DType::U8: case DType::F8E4M3: return mlir::IntegerType::get(context, 8);
   case DType::Bool: return mlir::IntegerType::get(context, 1);
   }
   return {};
@@ -85,6 +87,7 @@ std::optional<DType> vgcu::mlirToDType(mlir::Type type) {
   if (type.isF64()) return DType::F64;
   if (type.isInteger(64)) return DType::I64;
   if (type.isInteger(32)) return DType::I32;
+  if (type.isInteger(8)) return DType::I8;
   if (type.isInteger(1)) return DType::Bool;
   return std::nullopt;
 }

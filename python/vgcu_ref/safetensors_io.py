@@ -8,6 +8,10 @@ the data buffer; tensors are stored back to back in header order, row-major, lit
 Sharded checkpoints are ``model-00001-of-0000N.safetensors`` files plus ``model.safetensors.index.json``
 = ``{"metadata": {"total_size": <sum of tensor bytes>}, "weight_map": {name: file}}``.
 Values are copied byte for byte (bf16 included), so save -> load round-trips exactly.
+
+Float8 (``F8_E4M3``, as in DeepSeek-V3 and vLLM fp8 checkpoints): torch 1.13 has no float8 dtype, so
+such tensors are read as uint8 bit patterns, and written from uint8 tensors named in ``dtypes``
+(vgcu_ref/quant.py encodes and decodes the bits).
 """
 
 import ctypes
@@ -37,6 +41,9 @@ DTYPES: Dict[str, torch.dtype] = {
     "BOOL": torch.bool,
 }
 DTYPE_NAMES: Dict[torch.dtype, str] = {dtype: name for name, dtype in DTYPES.items()}
+# Stored dtypes without a torch counterpart: held as raw bits in a tensor of the same element size.
+# Kept out of DTYPES so that a plain uint8 tensor is still written as U8.
+RAW_DTYPES: Dict[str, torch.dtype] = {"F8_E4M3": torch.uint8}
 
 _MAX_HEADER_BYTES = 100 * 1024 * 1024
 
@@ -58,6 +65,20 @@ def _tensor_bytes(t: torch.Tensor) -> bytes:
     return ctypes.string_at(t.data_ptr(), nbytes) if nbytes else b""
 
 
+def _torch_dtype(name: str) -> torch.dtype:
+    """The torch dtype a stored dtype name is read into (KeyError if unknown)."""
+    return DTYPES[name] if name in DTYPES else RAW_DTYPES[name]
+
+
+def _dtype_name(name: str, tensor: torch.Tensor, dtypes: Optional[Mapping[str, str]]) -> str:
+    stored = (dtypes or {}).get(name)
+    if stored is None:
+        return DTYPE_NAMES[tensor.dtype]
+    if RAW_DTYPES.get(stored) != tensor.dtype:
+        raise SafetensorsError(f"{name}: cannot store a {tensor.dtype} tensor as {stored}")
+    return stored
+
+
 def _prepare(name: str, tensor: torch.Tensor) -> torch.Tensor:
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"{name}: expected a torch.Tensor, got {type(tensor).__name__}")
@@ -67,9 +88,15 @@ def _prepare(name: str, tensor: torch.Tensor) -> torch.Tensor:
 
 
 def save_file(
-    tensors: Mapping[str, torch.Tensor], path: str, metadata: Optional[Mapping[str, str]] = None
+    tensors: Mapping[str, torch.Tensor],
+    path: str,
+    metadata: Optional[Mapping[str, str]] = None,
+    dtypes: Optional[Mapping[str, str]] = None,
 ) -> None:
-    """Write ``tensors`` (in mapping order) to one safetensors file."""
+    """Write ``tensors`` (in mapping order) to one safetensors file.
+
+    ``dtypes`` maps tensor names to a RAW_DTYPES name to store their bits under (e.g. uint8 -> F8_E4M3).
+    """
     prepared = {name: _prepare(name, t) for name, t in tensors.items()}
     header: Dict[str, object] = {}
     if metadata:
@@ -81,7 +108,8 @@ def save_file(
         if name == "__metadata__":
             raise SafetensorsError("'__metadata__' is reserved and cannot name a tensor")
         end = offset + _tensor_nbytes(t)
-        header[name] = {"dtype": DTYPE_NAMES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, end]}
+        header[name] = {"dtype": _dtype_name(name, t, dtypes), "shape": list(t.shape),
+                        "data_offsets": [offset, end]}
         offset = end
     header_bytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
     header_bytes += b" " * (-len(header_bytes) % 8)
@@ -124,7 +152,7 @@ def _validate_header(path: str, header: dict, data_size: int) -> None:
         if name == "__metadata__":
             continue
         try:
-            dtype = DTYPES[info["dtype"]]
+            dtype = _torch_dtype(info["dtype"])
             shape = [int(d) for d in info["shape"]]
             begin, end = (int(o) for o in info["data_offsets"])
         except (KeyError, TypeError, ValueError):
@@ -149,7 +177,7 @@ def _validate_header(path: str, header: dict, data_size: int) -> None:
 
 
 def load_file(path: str) -> Dict[str, torch.Tensor]:
-    """Read every tensor of one safetensors file (in data order) into owned CPU tensors."""
+    """Read every tensor of one safetensors file (in data order) into owned CPU tensors (F8_E4M3 as uint8)."""
     header, data_start = read_header(path)
     with open(path, "rb") as f:
         f.seek(data_start)
@@ -159,7 +187,7 @@ def load_file(path: str) -> Dict[str, torch.Tensor]:
     )
     tensors: Dict[str, torch.Tensor] = {}
     for begin, name, info in entries:
-        dtype = DTYPES[info["dtype"]]
+        dtype = _torch_dtype(info["dtype"])
         shape = info["shape"]
         numel = 1
         for d in shape:
@@ -170,6 +198,11 @@ def load_file(path: str) -> Dict[str, torch.Tensor]:
         flat = torch.frombuffer(data, dtype=dtype, count=numel, offset=begin)
         tensors[name] = flat.reshape(shape).clone()  # own (and align) the memory
     return tensors
+
+
+def read_dtypes(path: str) -> Dict[str, str]:
+    """Stored dtype name of every tensor of a safetensors file (tells F8_E4M3 from U8)."""
+    return {name: info["dtype"] for name, info in read_header(path)[0].items() if name != "__metadata__"}
 
 
 def read_metadata(path: str) -> Dict[str, str]:
@@ -216,10 +249,12 @@ def save_checkpoint(
     out_dir: str,
     num_shards: int = 1,
     metadata: Optional[Mapping[str, str]] = None,
+    dtypes: Optional[Mapping[str, str]] = None,
 ) -> List[str]:
     """Write a checkpoint directory: ``model.safetensors``, or N shards plus the index when num_shards > 1.
 
-    Tensors keep their mapping order and are split into contiguous shards of similar byte size.
+    Tensors keep their mapping order and are split into contiguous shards of similar byte size;
+    ``dtypes`` as for save_file.
     Returns the written file names (relative to ``out_dir``).
     """
     names = list(tensors)
@@ -230,14 +265,14 @@ def save_checkpoint(
     os.makedirs(out_dir, exist_ok=True)
     _remove_stale_checkpoint(out_dir)
     if num_shards == 1:
-        save_file(tensors, os.path.join(out_dir, SINGLE_FILE), metadata)
+        save_file(tensors, os.path.join(out_dir, SINGLE_FILE), metadata, dtypes)
         return [SINGLE_FILE]
     sizes = [_tensor_nbytes(tensors[n]) for n in names]
     weight_map: Dict[str, str] = {}
     files = []
     for shard_index, group in enumerate(_partition(sizes, num_shards), start=1):
         file_name = shard_file_name(shard_index, num_shards)
-        save_file({names[i]: tensors[names[i]] for i in group}, os.path.join(out_dir, file_name), metadata)
+        save_file({names[i]: tensors[names[i]] for i in group}, os.path.join(out_dir, file_name), metadata, dtypes)
         weight_map.update({names[i]: file_name for i in group})
         files.append(file_name)
     index = {"metadata": {"total_size": sum(sizes)}, "weight_map": dict(sorted(weight_map.items()))}
@@ -250,6 +285,19 @@ def save_checkpoint(
 def has_checkpoint(model_dir: str) -> bool:
     """Whether ``model_dir`` holds a single-file or an indexed sharded safetensors checkpoint."""
     return any(os.path.isfile(os.path.join(model_dir, n)) for n in (SINGLE_FILE, INDEX_FILE))
+
+
+def checkpoint_dtypes(model_dir: str) -> Dict[str, str]:
+    """Stored dtype name of every tensor of a checkpoint directory (single file or sharded)."""
+    index_path = os.path.join(model_dir, INDEX_FILE)
+    if not os.path.isfile(index_path):
+        return read_dtypes(os.path.join(model_dir, SINGLE_FILE))
+    with open(index_path) as f:
+        files = sorted(set(json.load(f)["weight_map"].values()))
+    dtypes: Dict[str, str] = {}
+    for file_name in files:
+        dtypes.update(read_dtypes(os.path.join(model_dir, file_name)))
+    return dtypes
 
 
 def load_checkpoint(model_dir: str) -> Dict[str, torch.Tensor]:

@@ -14,7 +14,8 @@ the checker.
 The output is deterministic: running this again rewrites the same bytes. Case directories
 (any subdirectory holding a case.json) that this script no longer makes are removed. Run it
 with a Python that has torch (/usr/bin/python3 here): the tiny checkpoints come from
-python/make_tiny_model.py and the traced model from python/trace_unsupported.py.
+python/make_tiny_model.py (quantized ones from python/make_quantized_model.py) and the traced
+model from python/trace_unsupported.py.
 """
 
 import collections
@@ -234,9 +235,10 @@ def safetensors_cases(tmp):
     st_case("st-missing-dtype", "a tensor has no dtype",
             st_raw({"w": {"shape": [2], "data_offsets": [0, 8]}}, f32(2)),
             "invalid safetensors file: tensor 'w' has no dtype string")
-    st_case("st-unknown-dtype", "a tensor's dtype is F8_E4M3, which vgcu does not read",
-            st_raw({"w": {"dtype": "F8_E4M3", "shape": [2], "data_offsets": [0, 2]}}, b"\0\0"),
-            "invalid safetensors file: tensor 'w' has unsupported dtype 'F8_E4M3'")
+    st_case("st-unknown-dtype", "a tensor's dtype is F8_E5M2, which vgcu does not read (it "
+            "reads F8_E4M3, the FP8 of quantized checkpoints)",
+            st_raw({"w": {"dtype": "F8_E5M2", "shape": [2], "data_offsets": [0, 2]}}, b"\0\0"),
+            "invalid safetensors file: tensor 'w' has unsupported dtype 'F8_E5M2'")
     st_case("st-missing-shape", "a tensor has no shape",
             st_raw({"w": {"dtype": "F32", "data_offsets": [0, 8]}}, f32(2)),
             "invalid safetensors file: tensor 'w' has no shape list")
@@ -832,6 +834,230 @@ def torchscript_cases(tmp):
          "--dtype does not apply to --from-torchscript", {"cumsum.pt": cumsum})
 
 
+# A tiny Llama whose linears GPTQ can pack (32 input and 32 output features per word column /
+# row): 1 layer, hidden 32, 2 heads of 16 (2 KV heads), intermediate 32, vocabulary 8.
+QUANT_SIZES = ["--layers", "1", "--hidden", "32", "--heads", "2", "--kv-heads", "2",
+               "--intermediate", "32", "--vocab", "8", "--max-pos", "16"]
+Q_PROJ = "model.layers.0.self_attn.q_proj"
+K_PROJ = "model.layers.0.self_attn.k_proj"
+V_PROJ = "model.layers.0.self_attn.v_proj"
+O_PROJ = "model.layers.0.self_attn.o_proj"
+
+
+def make_quantized(tmp, name, *args):
+    """A quantized checkpoint of the QUANT_SIZES Llama, written by python/make_quantized_model.py
+    with `args` (the format and its options): {file name: bytes}."""
+    source = os.path.join(tmp, "quant-float")
+    if not os.path.isdir(source):
+        make_tiny(tmp, "quant-float", "llama", *QUANT_SIZES)
+    out = os.path.join(tmp, name)
+    subprocess.run([sys.executable, os.path.join(PYTHON_DIR, "make_quantized_model.py"), source,
+                    out, *args], check=True, stdout=subprocess.DEVNULL)
+    files = {}
+    for file_name in sorted(os.listdir(out)):
+        with open(os.path.join(out, file_name), "rb") as f:
+            files[file_name] = f.read()
+    return files
+
+
+def edited(files, quant=None, drop=(), replace=None, add=()):
+    """A copy of a quantized checkpoint's `files`: quantization_config updated by `quant` (a
+    value of None deletes the key; quant=False deletes quantization_config), tensors dropped
+    (`drop`), replaced (`replace`: {name: function (dtype, shape, bytes) -> (dtype, shape,
+    bytes)}) or appended (`add`: [(name, dtype, shape, bytes)])."""
+    out = dict(files)
+    if quant is not None:
+        cfg = json.loads(files["config.json"])
+        if quant is False:
+            del cfg["quantization_config"]
+        for key, value in (quant or {}).items():
+            if value is None:
+                cfg["quantization_config"].pop(key, None)
+            else:
+                cfg["quantization_config"][key] = value
+        out["config.json"] = json_bytes(cfg)
+    if drop or replace or add:
+        tensors = st_read(files["model.safetensors"])
+        unknown = (set(drop) | set(replace or {})) - {t[0] for t in tensors}
+        assert not unknown, unknown
+        result = []
+        for name, dtype, shape, data in tensors:
+            if name in drop:
+                continue
+            if replace and name in replace:
+                dtype, shape, data = replace[name](dtype, shape, data)
+            result.append((name, dtype, shape, data))
+        out["model.safetensors"] = st_write(result + list(add))
+    return out
+
+
+def int32s(values):
+    return struct.pack("<%di" % len(values), *values)
+
+
+def quant_cases(tmp):
+    cat = "quantization"
+    gptq = make_quantized(tmp, "quant-gptq", "--format", "gptq", "--group-size", "16")
+    awq = make_quantized(tmp, "quant-awq", "--format", "awq", "--group-size", "16")
+    fp8 = make_quantized(tmp, "quant-fp8", "--format", "fp8", "--fp8-block", "16,16")
+
+    def q_case(name, description, files, expect, args=None):
+        case(name, cat, description, "vgcu-compile", args or compile_args(), expect, files)
+
+    # quantization_config
+    q_case("quant-unsupported-method", "a GPTQ checkpoint whose quant_method is 'bitsandbytes'",
+           edited(gptq, quant={"quant_method": "bitsandbytes"}),
+           "config.json: quantization_config.quant_method 'bitsandbytes' is not supported (vgcu "
+           "reads gptq, awq and fp8 checkpoints)")
+    q_case("quant-gptq-bits-3", "a GPTQ checkpoint whose config says bits 3",
+           edited(gptq, quant={"bits": 3}),
+           "config.json: quantization_config.bits is 3; vgcu reads 4- and 8-bit GPTQ")
+    q_case("quant-group-size-zero", "a GPTQ checkpoint whose config says group_size 0",
+           edited(gptq, quant={"group_size": 0}),
+           "config.json: quantization_config.group_size must be positive or -1, got 0")
+    q_case("quant-gptq-checkpoint-format", "a GPTQ checkpoint whose checkpoint_format is 'marlin'",
+           edited(gptq, quant={"checkpoint_format": "marlin"}),
+           "config.json: quantization_config.checkpoint_format 'marlin' is not supported (gptq or "
+           "gptq_v2)")
+    q_case("quant-awq-version-gemv", "an AWQ checkpoint whose config says version 'gemv' (vgcu "
+           "reads the GEMM layout)", edited(awq, quant={"version": "gemv"}),
+           "config.json: quantization_config.version 'gemv' is not supported (vgcu reads "
+           "AutoAWQ's GEMM layout)")
+    q_case("quant-awq-zero-point-false", "an AWQ checkpoint whose config says zero_point false",
+           edited(awq, quant={"zero_point": False}),
+           "config.json: quantization_config.zero_point is false; vgcu reads AWQ checkpoints with "
+           "zero points")
+    q_case("quant-awq-group-not-dividing", "an AWQ checkpoint whose config says group_size 24, "
+           "which does not divide the 32 input features (the first module read is down_proj)",
+           edited(awq, quant={"group_size": 24}),
+           "checkpoint tensor 'model.layers.0.mlp.down_proj.qweight' has 32 input features, not a "
+           "multiple of quantization_config.group_size 24")
+    q_case("quant-fp8-block-size-malformed", "an FP8 checkpoint whose weight_block_size is [128] "
+           "(one number, not [rows, cols])", edited(fp8, quant={"weight_block_size": [128]}),
+           "config.json: quantization_config.weight_block_size must be two positive integers "
+           "[rows, cols]")
+    q_case("quant-fp8-fmt-e5m2", "an FP8 checkpoint whose config says fmt 'e5m2'",
+           edited(fp8, quant={"fmt": "e5m2"}),
+           "config.json: quantization_config.fmt 'e5m2' is not supported (FP8 weights are read as "
+           "e4m3)")
+
+    # GPTQ and AWQ tensors
+    q_case("quant-gptq-qweight-f32", "a GPTQ qweight stored as F32 (same bytes) instead of I32",
+           edited(gptq, replace={Q_PROJ + ".qweight": lambda d, s, b: ("F32", s, b)}),
+           "checkpoint tensor '" + Q_PROJ + ".qweight' has dtype F32 and shape [4, 32]; GPTQ "
+           "packs a weight into a 2-d I32 tensor")
+    q_case("quant-gptq-scales-missing", "a GPTQ module without its scales",
+           edited(gptq, drop=[Q_PROJ + ".scales"]),
+           "checkpoint has no tensor '" + Q_PROJ + ".scales' (GPTQ 4-bit with group_size 16 over "
+           "a [32, 32] weight (from '" + Q_PROJ + ".qweight'))")
+    q_case("quant-gptq-scales-wrong-shape", "a GPTQ module's scales are [1, 32] where 2 groups "
+           "of 16 input features need [2, 32]",
+           edited(gptq, replace={Q_PROJ + ".scales": lambda d, s, b: (d, [1, 32], b[:64])}),
+           "checkpoint tensor '" + Q_PROJ + ".scales' has shape [1, 32]; GPTQ 4-bit with "
+           "group_size 16 over a [32, 32] weight (from '" + Q_PROJ + ".qweight') makes it [2, 32]")
+    q_case("quant-gptq-qzeros-wrong-shape", "a GPTQ module's qzeros are [2, 8] (8 bits' packing) "
+           "where 4 bits pack them into [2, 4]",
+           edited(gptq, replace={Q_PROJ + ".qzeros": lambda d, s, b: (d, [2, 8], b + b)}),
+           "checkpoint tensor '" + Q_PROJ + ".qzeros' has shape [2, 8]; GPTQ 4-bit with "
+           "group_size 16 over a [32, 32] weight (from '" + Q_PROJ + ".qweight') makes it [2, 4]")
+    q_case("quant-awq-scales-f16-as-i32", "an AWQ module's scales are I32 [2, 16] (the bytes of "
+           "its F16 [2, 32]), not a float tensor",
+           edited(awq, replace={Q_PROJ + ".scales": lambda d, s, b: ("I32", [2, 16], b)}),
+           "checkpoint tensor '" + Q_PROJ + ".scales' has dtype I32; AWQ 4-bit with group_size 16 "
+           "over a [32, 32] weight (from '" + Q_PROJ + ".qweight') stores it as F16, BF16 or F32")
+
+    def out_of_range(dtype, shape, data):
+        index = list(struct.unpack("<%di" % shape[0], data))
+        index[5] = 7
+        return dtype, shape, int32s(index)
+    # o_proj is read alone: in a packed projection (q/k/v) the group index makes the part
+    # act-order, which differs from the other parts' schemes before the range is checked.
+    q_case("quant-gptq-g-idx-out-of-range", "a GPTQ g_idx puts o_proj's input feature 5 in "
+           "group 7 of 2", edited(gptq, replace={O_PROJ + ".g_idx": out_of_range}),
+           "'" + O_PROJ + ".g_idx'[5] is 7, but there are 2 groups")
+    q_case("quant-gptq-desc-act-no-g-idx", "a GPTQ checkpoint with desc_act true whose q_proj "
+           "has no g_idx", edited(gptq, quant={"desc_act": True}, drop=[Q_PROJ + ".g_idx"]),
+           "checkpoint has no tensor '" + Q_PROJ + ".g_idx', which desc_act needs")
+    def interleaved(first):
+        """A g_idx replacement: groups first, 1 - first, first, ... (act order, in range)."""
+        return lambda d, s, b: (d, s, int32s([(first + i) % 2 for i in range(32)]))
+    q_case("quant-gptq-act-order-groups-differ", "act-order g_idx of q_proj differs from k_proj's "
+           "and v_proj's (they read one input and are packed into qkv_proj)",
+           edited(gptq, quant={"desc_act": True},
+                  replace={Q_PROJ + ".g_idx": interleaved(0), K_PROJ + ".g_idx": interleaved(1),
+                           V_PROJ + ".g_idx": interleaved(1)}),
+           "parameter 'model.layers.0.self_attn.qkv_proj.weight': its parts have different "
+           "act-order groups (g_idx); they read one input and must share them")
+
+    # FP8 tensors
+    q_case("quant-fp8-no-scale", "an FP8 weight with neither weight_scale_inv nor weight_scale",
+           edited(fp8, drop=[Q_PROJ + ".weight_scale_inv"]),
+           "checkpoint tensor '" + Q_PROJ + ".weight' is FP8 but the checkpoint has neither '"
+           + Q_PROJ + ".weight_scale_inv' nor '" + Q_PROJ + ".weight_scale' to scale it")
+    q_case("quant-fp8-scale-inv-wrong-shape", "an FP8 weight_scale_inv of [1, 2] where 16x16 "
+           "blocks of a [32, 32] weight need [2, 2]",
+           edited(fp8, replace={Q_PROJ + ".weight_scale_inv": lambda d, s, b: (d, [1, 2], b[:8])}),
+           "checkpoint tensor '" + Q_PROJ + ".weight_scale_inv' has shape [1, 2]; a [32, 32] "
+           "weight in 16x16 blocks makes it [2, 2]")
+    q_case("quant-fp8-weight-scale-wrong-shape", "an FP8 weight with a weight_scale of [2]: "
+           "neither one per tensor nor one per output channel",
+           edited(fp8, drop=[Q_PROJ + ".weight_scale_inv"],
+                  add=[(Q_PROJ + ".weight_scale", "F32", [2], f32(2, 0.5))]),
+           "checkpoint tensor '" + Q_PROJ + ".weight_scale' has dtype F32 and shape [2]; an FP8 "
+           "weight's scale is one float ([] or [1]) or one per output channel ([32] or [32, 1])")
+    q_case("quant-fp8-scale-not-finite", "an FP8 weight_scale_inv holding an infinity",
+           edited(fp8, replace={Q_PROJ + ".weight_scale_inv":
+                                lambda d, s, b: (d, s, b[:4] + struct.pack("<f", float("inf"))
+                                                 + b[8:])}),
+           "'" + Q_PROJ + ".weight_scale_inv' holds a scale that is not finite")
+    q_case("quant-fp8-nan-code", "an FP8 weight holding the NaN code 0x7f",
+           edited(fp8, replace={Q_PROJ + ".weight": lambda d, s, b: (d, s, b[:100] + b"\x7f"
+                                                                      + b[101:])}),
+           "'" + Q_PROJ + ".weight' holds a NaN (FP8 code 0x7f)")
+    q_case("quant-fp8-not-a-weight", "an FP8 checkpoint with a 1-d FP8 tensor that is no "
+           "module's weight",
+           edited(fp8, add=[("model.layers.0.mlp.extra_scale", "F8_E4M3", [4], b"\x38" * 4)]),
+           "checkpoint tensor 'model.layers.0.mlp.extra_scale' is FP8; vgcu reads FP8 linear "
+           "weights (<module>.weight) only")
+    q_case("quant-fp8-without-config", "FP8 weights and their scales, but config.json has no "
+           "quantization_config", edited(fp8, quant=False),
+           "checkpoint tensor 'model.layers.0.mlp.down_proj.weight' has dtype F8_E4M3; parameter "
+           "'model.layers.0.mlp.down_proj.weight' needs F32, F16 or BF16 (an FP8 checkpoint needs "
+           "a quantization_config with quant_method \"fp8\" in config.json)")
+    q_case("quant-gptq-scale-not-finite", "a GPTQ q_proj scale (f16) that is an infinity",
+           edited(gptq, replace={Q_PROJ + ".scales":
+                                 lambda d, s, b: (d, s, b[:2] + struct.pack("<H", 0x7c00) + b[4:])}),
+           "'" + Q_PROJ + ".scales' holds a scale that is not finite")
+    q_case("quant-gptq-g-idx-packed-out-of-range", "a GPTQ g_idx out of range in q_proj, a part "
+           "of the packed qkv_proj", edited(gptq, replace={Q_PROJ + ".g_idx": out_of_range}),
+           "'" + Q_PROJ + ".g_idx'[5] is 7, but there are 2 groups")
+
+    # Blocks against packing and tensor parallelism
+    fp8_24 = make_quantized(tmp, "quant-fp8-24", "--format", "fp8", "--fp8-block", "24,24")
+    q_case("quant-fp8-block-cuts-packed-part", "an FP8 checkpoint in 24x24 blocks: q_proj's 32 "
+           "rows end inside a block, so q, k and v cannot be stacked into qkv_proj", fp8_24,
+           "parameter 'model.layers.0.self_attn.qkv_proj.weight': a part of 32 rows does not fill "
+           "whole 24-row scale blocks")
+    fp8_32 = make_quantized(tmp, "quant-fp8-32", "--format", "fp8", "--fp8-block", "32,32")
+    q_case("quant-fp8-tp-cuts-blocks", "an FP8 checkpoint in 32x32 blocks (it compiles at --tp 1) "
+           "at --tp 2: each rank's 16 rows of q_proj are half a block", fp8_32,
+           "cannot shard for tensor parallelism: tp = 2 gives rank 0 rows [0, 16) of 96, which "
+           "cuts the quantization blocks of 32 rows",
+           args=["{case}", "-o", "{out}", "--tp", "2", "--log-level=warn"])
+
+    # vgcu-compile --quantize
+    q_case("quant-quantize-prequantized", "--quantize w8a16 on a GPTQ checkpoint", gptq,
+           "config.json describes a gptq 4-bit, group 16 checkpoint; --quantize applies to float "
+           "checkpoints", args=compile_args() + ["--quantize", "w8a16"])
+    q_case("quant-quantize-bad-mode", "--quantize int3", tiny_llama(tmp),
+           "--quantize must be w8a16, fp8 or fp8-block, not 'int3'",
+           args=compile_args() + ["--quantize", "int3"])
+    q_case("quant-quantize-without-output", "--quantize with --emit=graph and no -o (nothing to "
+           "store quantized)", tiny_llama(tmp),
+           "--quantize applies to the weights: pass -o NAME.vgcu",
+           args=["{case}", "--emit=graph", "--quantize", "fp8"])
+
+
 def output_cases(tmp):
     cat = "output"
     name = "m" * 256
@@ -1303,6 +1529,7 @@ def main(argv):
         config_cases(tmp)
         tp_cases(tmp)
         weights_cases(tmp)
+        quant_cases(tmp)
         torchscript_cases(tmp)
         output_cases(tmp)
         artifact_cases()

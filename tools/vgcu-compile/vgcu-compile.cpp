@@ -12,6 +12,7 @@
 #include "vgcu/Support/Log.h"
 
 #include "mlir/IR/AsmState.h"
+#include "llvm/Support/FileSystem.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
@@ -36,7 +37,7 @@ cl::opt<std::string> emit("emit",
                           cl::desc("Print the IR after a stage: graph, fused, sharded or kernels"),
                           cl::init(""), cl::cat(category));
 cl::opt<bool> summaryJson("summary-json",
-                          cl::desc("Print a JSON summary: parameters, layers, kernel launches"),
+                          cl::desc("Print a JSON summary: parameters, layers, kernel launches (with -o, also the artifact's weight bytes per rank)"),
                           cl::init(false), cl::cat(category));
 cl::opt<bool> listArchitectures("list-architectures",
                                 cl::desc("Print the registered architectures, one per line"),
@@ -62,6 +63,11 @@ cl::opt<std::string> torchScript("from-torchscript",
                                  cl::value_desc("FILE.pt"), cl::init(""), cl::cat(category));
 cl::opt<bool> force("force", cl::desc("Replace an existing artifact"), cl::init(false),
                     cl::cat(category));
+cl::opt<std::string> quantize("quantize",
+                              cl::desc("Store the decoder layers' linear weights quantized: "
+                                       "w8a16 (int8 per output channel), fp8 (e4m3 per output "
+                                       "channel) or fp8-block (e4m3 per 128x128 block)"),
+                              cl::value_desc("MODE"), cl::init(""), cl::cat(category));
 
 int fail(llvm::Error error) {
   llvm::errs() << "vgcu-compile: error: " << llvm::toString(std::move(error)) << "\n";
@@ -115,6 +121,8 @@ int compileTorchScript() {
   if (!traced)
     return fail(traced.takeError());
   mlir::ModuleOp graph = *traced->module;
+  if (!quantize.empty())
+    return fail(makeError("--quantize applies to a model directory, not --from-torchscript"));
   CompileOptions options = commandLineOptions();
   options.sourceName = torchScript;
 
@@ -132,6 +140,8 @@ int compileTorchScript() {
     module->print(llvm::outs());
     llvm::outs() << "\n";
   }
+  // Printed last: with -o it also reports the artifact's weight bytes per rank.
+  std::optional<llvm::json::Object> summaryObject;
   if (summaryJson) {
     // Each stage continues from a copy of the previous one.
     mlir::OwningOpRef<mlir::ModuleOp> fused = graph.clone();
@@ -219,6 +229,15 @@ int main(int argc, char **argv) {
     return fail(makeError("nothing to do: pass -o NAME.vgcu, --emit=STAGE or --summary-json"));
   if (auto error = checkParallelSizes())
     return fail(std::move(error));
+  std::optional<QuantizeMode> quantizeMode;
+  if (!quantize.empty()) {
+    quantizeMode = parseQuantizeMode(quantize);
+    if (!quantizeMode)
+      return fail(makeError("--quantize must be w8a16, fp8 or fp8-block, not '{0}'",
+                            quantize.getValue()));
+    if (outputPath.empty())
+      return fail(makeError("--quantize applies to the weights: pass -o NAME.vgcu"));
+  }
 
   std::optional<DType> dtype;
   if (!dtypeOption.empty()) {
@@ -234,6 +253,7 @@ int main(int argc, char **argv) {
   CompileOptions options = commandLineOptions();
   options.dtype = dtype;
   options.sourceName = source->configPath;
+  options.quantize = quantizeMode;
 
   if (stage) {
     auto module = compileToStage(*source, context, *stage, options);
@@ -242,6 +262,8 @@ int main(int argc, char **argv) {
     (*module)->print(llvm::outs());
     llvm::outs() << "\n";
   }
+  // Printed last: with -o it also reports the artifact's weight bytes per rank.
+  std::optional<llvm::json::Object> summaryObject;
   if (summaryJson) {
     // Each stage continues from a copy of the previous one.
     auto graph = compileToStage(*source, context, Stage::Graph, options);
@@ -259,10 +281,28 @@ int main(int argc, char **argv) {
     auto summary = summarize(*source, **graph, *fused, *sharded, *kernels, tensorParallel);
     if (!summary)
       return fail(summary.takeError());
-    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(*summary))) << "\n";
+    summaryObject = std::move(*summary);
   }
-  if (!outputPath.empty())
+  if (!outputPath.empty()) {
     if (auto error = writeArtifact(*source, context, options, outputPath, force))
       return fail(std::move(error));
+    // What the artifact stores per rank, which only its weights (quantized or not) tell.
+    if (summaryObject) {
+      auto manifest = readArtifact(outputPath, /*verifyChecksums=*/false);
+      if (!manifest)
+        return fail(manifest.takeError());
+      llvm::json::Array bytes;
+      for (const ArtifactManifest::Rank &rank : manifest->ranks) {
+        uint64_t size = 0;
+        if (std::error_code ec = llvm::sys::fs::file_size(manifest->path(rank.weights), size))
+          return fail(makeError("cannot read the size of '{0}': {1}",
+                                manifest->path(rank.weights), ec.message()));
+        bytes.push_back(static_cast<int64_t>(size));
+      }
+      (*summaryObject)["weight_bytes_per_rank"] = std::move(bytes);
+    }
+  }
+  if (summaryObject)
+    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(*summaryObject))) << "\n";
   return 0;
 }

@@ -6,6 +6,7 @@
 #include "vgcu/Compiler/Compiler.h"
 #include "vgcu/Frontend/TorchScriptImporter.h"
 #include "vgcu/Models/WeightLoader.h"
+#include "vgcu/Weights/Quantization.h"
 
 #include "dialects/vgcu/VgcuDialect.h"
 
@@ -27,6 +28,8 @@ struct WeightLayout {
   DType dtype = DType::F32;
   /// Whether it is computed at artifact time (`computed_by`) rather than loaded.
   bool computed = false;
+  /// Set: stored quantized, as the codes and scales #vgcu.quant describes.
+  std::optional<QuantScheme> quant;
 };
 
 /// The parameters the program of a sharded module reads (those of @forward and

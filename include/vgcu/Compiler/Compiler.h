@@ -4,6 +4,7 @@
 
 #include "vgcu/Models/CausalLM.h"
 #include "vgcu/Weights/DType.h"
+#include "vgcu/Weights/Quantization.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -29,6 +30,8 @@ struct CompileOptions {
   std::function<llvm::Error(mlir::PassManager &)> configurePassManager;
   /// What is being compiled (a config.json or .pt path), named in pipeline errors.
   std::string sourceName;
+  /// `--quantize`: how the linears of a float checkpoint are stored quantized.
+  std::optional<QuantizeMode> quantize;
 };
 
 /// A model directory (or a config.json path) resolved to its builder and config.

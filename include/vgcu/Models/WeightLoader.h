@@ -81,6 +81,8 @@ std::shared_ptr<const TensorTransform> gatherRows(std::string description,
 std::shared_ptr<const TensorTransform> transposedColumns(llvm::ArrayRef<int64_t> sourceShape,
                                                          int64_t first, int64_t count);
 
+/// A checkpoint tensor's data as f32 (a quantized module's weight dequantized).
+std::vector<float> dequantizeEntry(const Checkpoint::Entry &entry);
 /// The data of segment `index` of `param` as f32, transformed if it has a transform.
 std::vector<float> materializeSegment(const LoadedParam &param, size_t index);
 using LoadedWeights = std::map<std::string, LoadedParam>;

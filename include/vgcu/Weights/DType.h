@@ -15,7 +15,9 @@ class Type;
 
 namespace vgcu {
 
-enum class DType { F32, F16, BF16, F64, I64, I32, I16, I8, U8, Bool };
+/// F8E4M3: OCP FP8 E4M3 ("e4m3fn"), what FP8 checkpoints store; read as bytes, decoded by
+/// the quantization code.
+enum class DType { F32, F16, BF16, F64, I64, I32, I16, I8, U8, Bool, F8E4M3 };
 
 /// The safetensors spelling ("F32", "BF16", ...).
 llvm::StringRef dtypeName(DType dtype);

@@ -19,6 +19,8 @@
 namespace vgcu {
 
 struct TensorToWrite;
+struct QuantConfig;
+struct QuantizedSource;
 
 /// One tensor's entry in a safetensors header.
 struct TensorInfo {
@@ -95,16 +97,28 @@ public:
   struct Entry {
     const SafeTensorsFile *file;
     const TensorInfo *tensor;
+    /// For a quantized module's `weight` (see applyQuantization): where its codes and
+    /// scales are; `tensor` then gives the float [out, in] shape it stands for and there
+    /// are no bytes.
+    std::shared_ptr<const QuantizedSource> quantized = nullptr;
     llvm::ArrayRef<uint8_t> bytes() const { return file->data(*tensor); }
   };
   /// All tensors, sorted by name.
   const std::map<std::string, Entry> &tensors() const { return entries; }
   const Entry *find(llvm::StringRef name) const;
   uint64_t totalBytes() const;
+  /// Replaces each quantized module's tensors (GPTQ's `<m>.qweight`, `.qzeros`, `.scales`,
+  /// `.g_idx`; AWQ's; FP8's `<m>.weight` with `.weight_scale_inv` or `.weight_scale`) by
+  /// one `<m>.weight` entry standing for the float weight, so that models load it as they
+  /// load a float checkpoint (Quantization.cpp). Shapes and dtypes are checked here.
+  /// Returns how many modules it found.
+  llvm::Expected<int64_t> applyQuantization(const QuantConfig &config);
 
 private:
   std::vector<std::unique_ptr<SafeTensorsFile>> files;
   std::map<std::string, Entry> entries;
+  /// The float shapes quantized modules' entries stand for.
+  std::vector<std::unique_ptr<TensorInfo>> quantizedShapes;
 };
 
 } // namespace vgcu

@@ -22,8 +22,8 @@ func.func @weight_dynamic_shape() {
 // -----
 
 func.func @weight_integer_type() {
-  // expected-error @+1 {{'gcu.weight' op result #0 must be memref of 32-bit float or 16-bit float or bfloat16 type values, but got 'memref<64xi32>'}}
-  %0 = gcu.weight "w" : memref<64xi32>
+  // expected-error @+1 {{'gcu.weight' op result #0 must be memref of 32-bit float or 16-bit float or bfloat16 type or 8-bit signless integer or 32-bit signless integer values, but got 'memref<64xi64>'}}
+  %0 = gcu.weight "w" : memref<64xi64>
   return
 }
 
@@ -354,6 +354,70 @@ func.func @embedding_output_shape(%ids: memref<?xi64>, %t: memref<256x64xf32>, %
 func.func @embedding_element_type(%ids: memref<?xi64>, %t: memref<256x64xf32>, %h: memref<?x64xbf16>) {
   // expected-error @+1 {{'gcu.embedding' op element types of the float operands must agree}}
   gcu.embedding ins(%ids, %t : memref<?xi64>, memref<256x64xf32>) outs(%h : memref<?x64xbf16>)
+  return
+}
+
+// -----
+
+func.func @quant_gemm_in_features(%x: memref<?x48xf32>, %c: memref<128x32xi8>, %s: memref<128x4xf32>, %z: memref<128x4xf32>, %y: memref<?x128xf32>) {
+  // expected-error @+1 {{'gcu.quant_gemm' op input features do not match the 64 the codes stand for (32 bytes of 4-bit codes per row)}}
+  gcu.quant_gemm ins(%x, %c : memref<?x48xf32>, memref<128x32xi8>) scales(%s : memref<128x4xf32>) zeros(%z : memref<128x4xf32>) outs(%y : memref<?x128xf32>) quant <codes = uint4, block_cols = 16, zero_point = true>
+  return
+}
+
+// -----
+
+func.func @quant_gemm_missing_zeros(%x: memref<?x64xf32>, %c: memref<128x32xi8>, %s: memref<128x4xf32>, %y: memref<?x128xf32>) {
+  // expected-error @+1 {{'gcu.quant_gemm' op the scheme has zero points but no zeros are given}}
+  gcu.quant_gemm ins(%x, %c : memref<?x64xf32>, memref<128x32xi8>) scales(%s : memref<128x4xf32>) outs(%y : memref<?x128xf32>) quant <codes = uint4, block_cols = 16, zero_point = true>
+  return
+}
+
+// -----
+
+func.func @quant_gemm_groups(%x: memref<?x64xf32>, %c: memref<128x32xi8>, %s: memref<128x2xf32>, %y: memref<?x128xf32>) {
+  // expected-error @+1 {{'gcu.quant_gemm' op scales have 2 groups; 64 columns in groups of 16 make 4}}
+  gcu.quant_gemm ins(%x, %c : memref<?x64xf32>, memref<128x32xi8>) scales(%s : memref<128x2xf32>) outs(%y : memref<?x128xf32>) quant <codes = uint4, block_cols = 16>
+  return
+}
+
+// -----
+
+func.func @quant_gemm_row_blocks(%x: memref<?x64xf32>, %c: memref<256x64xi8>, %s: memref<1x1xf32>, %y: memref<?x256xf32>) {
+  // expected-error @+1 {{'gcu.quant_gemm' op scales have 1 row blocks; 256 rows in blocks of 128 make 2}}
+  gcu.quant_gemm ins(%x, %c : memref<?x64xf32>, memref<256x64xi8>) scales(%s : memref<1x1xf32>) outs(%y : memref<?x256xf32>) quant <codes = fp8_e4m3, block_rows = 128, block_cols = 128>
+  return
+}
+
+// -----
+
+func.func @quant_gemm_act_order(%x: memref<?x64xf32>, %c: memref<128x32xi8>, %s: memref<128x4xf32>, %z: memref<128x4xf32>, %y: memref<?x128xf32>) {
+  // expected-error @+1 {{'gcu.quant_gemm' op an act-order scheme needs g_idx}}
+  gcu.quant_gemm ins(%x, %c : memref<?x64xf32>, memref<128x32xi8>) scales(%s : memref<128x4xf32>) zeros(%z : memref<128x4xf32>) outs(%y : memref<?x128xf32>) quant <codes = uint4, block_cols = 16, zero_point = true, act_order = true>
+  return
+}
+
+// -----
+
+func.func @quant_gemm_g_idx(%x: memref<?x64xf32>, %c: memref<128x32xi8>, %s: memref<128x4xf32>, %z: memref<128x4xf32>, %g: memref<32xi32>, %y: memref<?x128xf32>) {
+  // expected-error @+1 {{'gcu.quant_gemm' op g_idx shape [32] does not match the expected [64]}}
+  gcu.quant_gemm ins(%x, %c : memref<?x64xf32>, memref<128x32xi8>) scales(%s : memref<128x4xf32>) zeros(%z : memref<128x4xf32>) g_idx(%g : memref<32xi32>) outs(%y : memref<?x128xf32>) quant <codes = uint4, block_cols = 16, zero_point = true, act_order = true>
+  return
+}
+
+// -----
+
+func.func @quant_fused_moe_blocks(%x: memref<?x64xf32>, %w: memref<?x2xf32>, %ids: memref<?x2xi64>, %gu: memref<256x64xi8>, %gus: memref<2x1xf32>, %d: memref<512x16xi8>, %ds: memref<4x1xf32>, %y: memref<?x64xf32>) {
+  // expected-error @+1 {{'gcu.quant_fused_moe' op every expert's rows must be whole blocks of 128 rows (gate_up 32, down 64)}}
+  gcu.quant_fused_moe ins(%x, %w, %ids : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>) gate_up(%gu, %gus : memref<256x64xi8>, memref<2x1xf32>) down(%d, %ds : memref<512x16xi8>, memref<4x1xf32>) outs(%y : memref<?x64xf32>) {num_experts = 8 : i64} quant <codes = fp8_e4m3, block_rows = 128, block_cols = 128>
+  return
+}
+
+// -----
+
+func.func @quant_fused_moe_codes(%x: memref<?x64xf32>, %w: memref<?x2xf32>, %ids: memref<?x2xi64>, %gu: memref<128x32xi8>, %gus: memref<128x4xf32>, %d: memref<512x8xi8>, %ds: memref<512x1xf32>, %y: memref<?x64xf32>) {
+  // expected-error @+1 {{'gcu.quant_fused_moe' op gate_up codes shape [128, 32] does not match the expected [256, 32]}}
+  gcu.quant_fused_moe ins(%x, %w, %ids : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>) gate_up(%gu, %gus : memref<128x32xi8>, memref<128x4xf32>) down(%d, %ds : memref<512x8xi8>, memref<512x1xf32>) outs(%y : memref<?x64xf32>) {num_experts = 8 : i64} quant <codes = uint4, block_cols = 16>
   return
 }
 

@@ -76,6 +76,43 @@ func.func @embedding(%ids: memref<?xi64>, %ids32: memref<?xi32>, %table: memref<
   return
 }
 
+// CHECK-LABEL: func.func @quant_gemm
+func.func @quant_gemm(%x: memref<?x64xf32>, %c4: memref<128x32xi8>, %s: memref<128x4xf32>,
+                      %z: memref<128x4xf32>, %g: memref<64xi32>, %y: memref<?x128xf32>,
+                      %c8: memref<128x64xi8>, %sb: memref<1x1xf32>, %h: memref<?x64xf32>,
+                      %b: memref<128xf32>) {
+  // CHECK: gcu.quant_gemm ins(%{{.*}}, %{{.*}} : memref<?x64xf32>, memref<128x32xi8>) scales(%{{.*}} : memref<128x4xf32>) zeros(%{{.*}} : memref<128x4xf32>) outs(%{{.*}} : memref<?x128xf32>) quant <codes = uint4, block_cols = 16, zero_point = true>{{$}}
+  gcu.quant_gemm ins(%x, %c4 : memref<?x64xf32>, memref<128x32xi8>) scales(%s : memref<128x4xf32>)
+                 zeros(%z : memref<128x4xf32>) outs(%y : memref<?x128xf32>)
+                 quant <codes = uint4, block_cols = 16, zero_point = true>
+  // CHECK: gcu.quant_gemm {{.*}} g_idx(%{{.*}} : memref<64xi32>) outs(%{{.*}} : memref<?x128xf32>) quant <codes = uint4, block_cols = 16, zero_point = true, act_order = true>
+  gcu.quant_gemm ins(%x, %c4 : memref<?x64xf32>, memref<128x32xi8>) scales(%s : memref<128x4xf32>)
+                 zeros(%z : memref<128x4xf32>) g_idx(%g : memref<64xi32>)
+                 outs(%y : memref<?x128xf32>)
+                 quant <codes = uint4, block_cols = 16, zero_point = true, act_order = true>
+  // One FP8 scale for the whole weight, a bias and a gated epilogue.
+  // CHECK: gcu.quant_gemm {{.*}} scales(%{{.*}} : memref<1x1xf32>) bias(%{{.*}} : memref<128xf32>) outs(%{{.*}} : memref<?x64xf32>) epilogue silu_and_mul quant <codes = fp8_e4m3, block_rows = 0>
+  gcu.quant_gemm ins(%x, %c8 : memref<?x64xf32>, memref<128x64xi8>) scales(%sb : memref<1x1xf32>)
+                 bias(%b : memref<128xf32>) outs(%h : memref<?x64xf32>) epilogue silu_and_mul
+                 quant <codes = fp8_e4m3, block_rows = 0, block_cols = 0>
+  return
+}
+
+// CHECK-LABEL: func.func @quant_fused_moe
+func.func @quant_fused_moe(%x: memref<?x64xf32>, %w: memref<?x2xf32>, %ids: memref<?x2xi64>,
+                           %gu: memref<256x32xi8>, %gus: memref<256x4xf32>, %guz: memref<256x4xf32>,
+                           %d: memref<512x8xi8>, %ds: memref<512x1xf32>, %dz: memref<512x1xf32>,
+                           %sgu: memref<32x64xf32>, %sd: memref<64x16xf32>, %y: memref<?x64xf32>) {
+  // CHECK: gcu.quant_fused_moe ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>) gate_up(%{{.*}}, %{{.*}} zeros %{{.*}} : memref<256x32xi8>, memref<256x4xf32>, memref<256x4xf32>) down(%{{.*}}, %{{.*}} zeros %{{.*}} : memref<512x8xi8>, memref<512x1xf32>, memref<512x1xf32>) shared(%{{.*}}, %{{.*}} : memref<32x64xf32>, memref<64x16xf32>) outs(%{{.*}} : memref<?x64xf32>) {num_experts = 8 : i64} quant <codes = uint4, block_cols = 16, zero_point = true>
+  gcu.quant_fused_moe ins(%x, %w, %ids : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>)
+      gate_up(%gu, %gus zeros %guz : memref<256x32xi8>, memref<256x4xf32>, memref<256x4xf32>)
+      down(%d, %ds zeros %dz : memref<512x8xi8>, memref<512x1xf32>, memref<512x1xf32>)
+      shared(%sgu, %sd : memref<32x64xf32>, memref<64x16xf32>)
+      outs(%y : memref<?x64xf32>) {num_experts = 8 : i64}
+      quant <codes = uint4, block_cols = 16, zero_point = true>
+  return
+}
+
 // CHECK-LABEL: func.func @gemm
 // CHECK-SAME: ([[X:%[a-z0-9_]+]]: memref<?x64xf32>, [[W:%[a-z0-9_]+]]: memref<256x64xf32>, [[B:%[a-z0-9_]+]]: memref<256xf32>, [[Y:%[a-z0-9_]+]]: memref<?x256xf32>, [[Y2:%[a-z0-9_]+]]: memref<?x128xf32>, [[R:%[a-z0-9_]+]]: memref<?x256xf32>, [[XB:%[a-z0-9_]+]]: memref<2x?x64xbf16>, [[WB:%[a-z0-9_]+]]: memref<32x64xbf16>, [[YB:%[a-z0-9_]+]]: memref<2x?x32xbf16>, [[WD:%[a-z0-9_]+]]: memref<?x64xf32>, [[YD:%[a-z0-9_]+]]: memref<?x?xf32>)
 func.func @gemm(%x: memref<?x64xf32>, %w: memref<256x64xf32>, %b: memref<256xf32>,

@@ -5,6 +5,46 @@
 // #vgcu.shard (ShardAttr::verify)
 //===----------------------------------------------------------------------===//
 
+func.func @quant_vector() {
+  // expected-error @+1 {{a quantized parameter must be a [rows, cols] matrix, got [64]}}
+  %0 = vgcu.param "w" quant(#vgcu.quant<codes = uint8>) : tensor<64xf32>
+  return
+}
+
+// -----
+
+func.func @quant_computed() {
+  // expected-error @+1 {{a computed parameter cannot be stored quantized}}
+  %0 = vgcu.param "w" computed_by @fold.w quant(#vgcu.quant<codes = uint8>) : tensor<64x64xf32>
+  return
+}
+
+// -----
+
+func.func @quant_fp8_zero_point() {
+  // expected-error @+1 {{fp8_e4m3 codes have no zero points or act-order groups}}
+  %0 = vgcu.param "w" quant(#vgcu.quant<codes = fp8_e4m3, zero_point = true>) : tensor<64x64xf32>
+  return
+}
+
+// -----
+
+func.func @quant_act_order_without_groups() {
+  // expected-error @+1 {{act_order needs groups of one row by block_cols columns}}
+  %0 = vgcu.param "w" quant(#vgcu.quant<codes = uint4, zero_point = true, act_order = true>) : tensor<64x64xf32>
+  return
+}
+
+// -----
+
+func.func @quant_negative_block() {
+  // expected-error @+1 {{quantization blocks must be non-negative (0: the whole dimension), got -1 x 0}}
+  %0 = vgcu.param "w" quant(#vgcu.quant<codes = uint4, block_rows = -1>) : tensor<64x64xf32>
+  return
+}
+
+// -----
+
 func.func @shard_negative_dim() {
   // expected-error @+1 {{shard dim must be non-negative, got -1}}
   %0 = vgcu.param "w" shard(#vgcu.shard<dim = -1, tp = 2, segments = [64], units = [64]>) : tensor<32xf32>

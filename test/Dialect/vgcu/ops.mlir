@@ -6,6 +6,18 @@
 func.func @params() {
   // CHECK: vgcu.param "model.norm.weight" : tensor<64xf32>
   %0 = vgcu.param "model.norm.weight" : tensor<64xf32>
+  // A weight stored quantized: GPTQ 4-bit groups of 128, DeepSeek-V3's FP8 blocks (defaults
+  // are not printed).
+  // CHECK: vgcu.param "model.layers.0.mlp.down_proj.weight"
+  // CHECK-SAME: quant(<codes = uint4, block_cols = 128, zero_point = true, act_order = true>) : tensor<64x256xf16>
+  %q = vgcu.param "model.layers.0.mlp.down_proj.weight"
+         quant(#vgcu.quant<codes = uint4, block_rows = 1, block_cols = 128, zero_point = true,
+                           act_order = true>) : tensor<64x256xf16>
+  // CHECK: vgcu.param "model.layers.0.self_attn.o_proj.weight"
+  // CHECK-SAME: shard(<dim = 1, tp = 2, segments = [256], units = [256]>) quant(<codes = fp8_e4m3, block_rows = 128, block_cols = 128>) : tensor<256x128xbf16>
+  %f = vgcu.param "model.layers.0.self_attn.o_proj.weight"
+         shard(#vgcu.shard<dim = 1, tp = 2, segments = [256], units = [256]>)
+         quant(#vgcu.quant<codes = fp8_e4m3, block_rows = 128, block_cols = 128>) : tensor<256x128xbf16>
   // CHECK: vgcu.param "model.layers.0.self_attn.qkv_proj.weight"
   // CHECK-SAME: shard(<dim = 0, tp = 2, segments = [64, 32, 32], units = [4, 2, 2]>) : tensor<64x64xf32>
   %1 = vgcu.param "model.layers.0.self_attn.qkv_proj.weight"
