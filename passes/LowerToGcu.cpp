@@ -218,7 +218,7 @@ PATTERN(LowerMoeExperts, MoeExpertsOp) {
         gateUpWeights.codes, gateUpWeights.scales, gateUpWeights.zeros, downWeights.codes,
         downWeights.scales, downWeights.zeros, adaptor.getSharedGateUp(),
         adaptor.getSharedDown(), adaptor.getSharedGate(), out, op.getNumExperts(),
-        gateUp.getQuantAttr());
+        op.getExpertParallelAttr(), gateUp.getQuantAttr());
     rewriter.replaceOp(op, out);
     return success();
   }

@@ -469,7 +469,7 @@ struct ShardTensorParallelPass
     int64_t block = dim == 0 ? quant.getBlockRows()
                              : (quant.getActOrder() ? 0 : quant.getBlockCols());
     int64_t extent = shard.getGlobalSize();
-    for (int64_t rank = 0; rank < shard.getTp(); ++rank)
+    for (int64_t rank = 0; rank < shard.getTp() * shard.getEp(); ++rank)
       for (auto [offset, size] : shard.getRankRanges(rank))
         if (block > 0 && (offset % block != 0 || (size % block != 0 && offset + size != extent)))
           return param.emitOpError()

@@ -48,16 +48,20 @@ def reference(model_dir, tokens, teacher_forced=None, prompt=PROMPT):
     return json.loads(python(*command))
 
 
-def compile_model(model_dir, artifact, tp, quantize=None):
-    """Compiles; returns the weight bytes of each rank (--summary-json's weight_bytes_per_rank)."""
+def compile_model(model_dir, artifact, size, quantize=None):
+    """Compiles for `size` ("N" tensor-parallel ranks, or "NxM": N-way tensor times M-way expert
+    parallelism); returns the weight bytes of each rank (--summary-json's
+    weight_bytes_per_rank)."""
+    tp, _, ep = size.partition("x")
     shutil.rmtree(artifact, ignore_errors=True)
-    command = ["vgcu-compile", model_dir, "-o", artifact, "--tp", str(tp), "--dtype", "f32",
-               "--log-level", "warning", "--summary-json"]
+    command = ["vgcu-compile", model_dir, "-o", artifact, "--tp", tp, "--ep", ep or "1",
+               "--dtype", "f32", "--log-level", "warning", "--summary-json"]
     if quantize:
         command += ["--quantize", quantize]
     per_rank = json.loads(run(command))["weight_bytes_per_rank"]
-    if len(per_rank) != tp:
-        sys.exit(f"{artifact}: weight_bytes_per_rank lists {len(per_rank)} ranks, not {tp}")
+    ranks = int(tp) * int(ep or 1)
+    if len(per_rank) != ranks:
+        sys.exit(f"{artifact}: weight_bytes_per_rank lists {len(per_rank)} ranks, not {ranks}")
     return per_rank
 
 
@@ -65,7 +69,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", default="llama")
     parser.add_argument("--workdir", required=True)
-    parser.add_argument("--tp", default="1,2", help="comma separated tensor-parallel sizes")
+    parser.add_argument("--tp", default="1,2",
+                        help="comma separated parallel sizes: N (tensor) or NxM (tensor x expert)")
     parser.add_argument("--tokens", type=int, default=16)
     parser.add_argument("--atol", type=float, default=1e-4)
     parser.add_argument("--min-agree", type=float, default=0.9,
@@ -103,7 +108,7 @@ def main():
     # A one-token prompt: its logits come from the kernels' one-token (decode) path.
     expected_one = reference(twin, 1, prompt="42")
 
-    for tp in [int(t) for t in args.tp.split(",") if t]:
+    for tp in [t for t in args.tp.split(",") if t]:
         artifact = os.path.join(args.workdir, f"{args.arch}-{args.quantize or args.format}-tp{tp}.vgcu")
         quantized = max(compile_model(model, artifact, tp, args.quantize))
         ours = vgcu_run(artifact, args.tokens)

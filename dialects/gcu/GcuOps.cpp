@@ -249,7 +249,13 @@ LogicalResult QuantFusedMoeOp::verify() {
     if (bufferType(value).getRank() != 2)
       return emitOpError("takes rank-2 buffers");
   ArrayRef<int64_t> input = shapeOf(getInput());
-  int64_t experts = getNumExperts(), hidden = input[1], intermediate = getIntermediateSize();
+  int64_t expertParallel = getExpertParallel().value_or(1);
+  if (getNumExperts() % expertParallel != 0)
+    return emitOpError("num_experts = ") << getNumExperts()
+                                         << " is not divisible by expert_parallel = "
+                                         << expertParallel;
+  int64_t experts = getNumExperts() / expertParallel; // this rank's
+  int64_t hidden = input[1], intermediate = getIntermediateSize();
   int64_t bits = quant.getBits();
   if (!vgcu::isDynamicDim(hidden)) {
     if (failed(expectShape(*this, "gate_up codes", getGateUpCodes(),

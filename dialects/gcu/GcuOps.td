@@ -323,7 +323,8 @@ def Gcu_QuantFusedMoeOp
     I, hidden · bits / 8]` and `down_codes` `[num_experts · hidden, I · bits / 8]`, each with
     its f32 scales (and zeros with zero points), every expert's rows whole row blocks. The
     shared expert, when there is one, is in the model dtype. Weight-only: activations stay
-    in the model dtype.
+    in the model dtype. `expert_parallel` as for `gcu.fused_moe`: the stacks hold this rank's
+    `num_experts / expert_parallel` experts.
 
     ```mlir
     gcu.quant_fused_moe ins(%x, %w, %ids : memref<?x64xf32>, memref<?x2xf32>, memref<?x2xi64>)
@@ -347,6 +348,7 @@ def Gcu_QuantFusedMoeOp
                        Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$shared_gate,
                        Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
                        PositiveI64Attr:$num_experts,
+                       OptionalAttr<PositiveI64Attr>:$expert_parallel,
                        Vgcu_QuantAttr:$quant);
   let assemblyFormat = [{
     `ins` `(` $input `,` $weights `,` $ids `:` type($input) `,` type($weights) `,` type($ids) `)`

@@ -237,11 +237,17 @@ static llvm::Error addQuantizedTensors(const QuantizedTensor &whole, const Weigh
                                        int64_t rank, std::vector<TensorToWrite> &tensors) {
   int dim = -1;
   SmallVector<std::pair<int64_t, int64_t>> ranges;
-  if (layout.shard) {
-    dim = static_cast<int>(layout.shard->getDim());
-    ranges = layout.shard->getRankRanges(rank);
+  std::optional<std::pair<int64_t, int64_t>> rows;
+  if (ShardAttr shard = layout.shard.value_or(ShardAttr())) {
+    dim = static_cast<int>(shard.getDim());
+    ranges = shard.getRankRanges(rank);
+    // Columns of an expert-parallel rank's block of experts (as copyRankSlice cuts them).
+    if (shard.getEp() > 1 && shard.getEpDim() != shard.getDim()) {
+      int64_t blockRows = whole.rows / shard.getEp();
+      rows = std::make_pair(shard.getExpertIndex(rank) * blockRows, blockRows);
+    }
   }
-  auto slice = sliceQuantized(whole, dim, ranges, "parameter '" + layout.name + "'");
+  auto slice = sliceQuantized(whole, dim, ranges, "parameter '" + layout.name + "'", rows);
   if (!slice)
     return slice.takeError();
   auto shared = std::make_shared<QuantizedSlice>(std::move(*slice));
@@ -595,8 +601,7 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
     return loaded.takeError();
   logger().info("loaded {} parameters from {} checkpoint tensors", loadedNames->size(),
                 (*checkpoint)->tensors().size());
-  auto quantized = markQuantizedParams(**graph, *loaded, options.quantize,
-                                       options.expertParallel);
+  auto quantized = markQuantizedParams(**graph, *loaded, options.quantize);
   if (!quantized)
     return quantized.takeError();
   if (options.quantize && *quantized == 0)

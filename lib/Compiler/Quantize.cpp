@@ -68,8 +68,7 @@ static bool expertsFillRowBlocks(ParamOp param, int64_t blockRows) {
 }
 
 llvm::Expected<int64_t> vgcu::markQuantizedParams(ModuleOp graph, const LoadedWeights &loaded,
-                                                  std::optional<QuantizeMode> mode,
-                                                  int64_t expertParallel) {
+                                                  std::optional<QuantizeMode> mode) {
   int64_t marked = 0, dequantized = 0;
   llvm::Error error = llvm::Error::success();
   graph.walk([&](ParamOp param) {
@@ -110,13 +109,11 @@ llvm::Expected<int64_t> vgcu::markQuantizedParams(ModuleOp graph, const LoadedWe
       return;
     }
     bool linear = readOnlyByLayerLinears(param);
-    // Routed experts are stored quantized unless they are split over expert-parallel groups
-    // or each has its own act-order groups.
+    // Routed experts are stored quantized unless each has its own act-order groups or their
+    // rows are not whole scale blocks.
     std::string expertsWhyNot;
     if (readOnlyAsRoutedExperts(param)) {
-      if (expertParallel > 1)
-        expertsWhyNot = "expert parallelism splits the stacked experts";
-      else if (scheme && scheme->actOrder)
+      if (scheme && scheme->actOrder)
         expertsWhyNot = "each expert has its own act-order groups";
       else if (std::optional<QuantScheme> stored = scheme ? scheme
                                                    : mode ? std::optional(vgcu::schemeOf(*mode))

@@ -669,50 +669,91 @@ bool hasMatVecCodes(const QuantizedWeight &weight) {
          hasMatVec16();
 }
 
-/// y[r] = Σ_g scale[r, g] · (Σ_{k in g} code[r, k] · x[k] - zero[r, g] · Σ_{k in g} x[k]) over
-/// rows [begin, end), the codes widened in registers: a decode step reads the weight as
-/// stored (half a byte per element at 4 bits). `xs` is x with each 32-column block's even
-/// columns first, then its odd ones, so that the low and high nibbles of 16 bytes meet 16
-/// consecutive inputs each; `groupSums` holds Σ x per group.
+/// y[r] = Σ_g scale[r, g] · (Σ_{k in g} code[r, k] · x[k]) - Σ_g scale[r, g] · zero[r, g] ·
+/// Σ_{k in g} x[k] over rows [begin, end), the codes widened in registers: a decode step
+/// reads the weight as stored (half a byte per element at 4 bits). Each group's products stay
+/// in a vector scaled into the row's sum, so a row takes one horizontal reduction. `xs` is x
+/// with each 32-column block's even columns first, then its odd ones, for 4-bit codes, so
+/// that the low nibbles of 16 bytes meet 16 consecutive inputs and the high nibbles the next
+/// 16; `groupSums` holds Σ x per group.
+template <int Bits>
 __attribute__((target("avx512f,avx512bw,fma"))) void
 matVecCodes(const QuantizedWeight &weight, const float *xs, const float *groupSums, float *y,
             int64_t begin, int64_t end) {
   int64_t cols = weight.cols, width = weight.blockCols == 0 ? cols : weight.blockCols;
-  int64_t groups = weight.groups, rowBytes = cols * weight.bits / 8;
-  float implicitZero = static_cast<float>(1 << (weight.bits - 1));
+  int64_t groups = weight.groups, rowBytes = cols * Bits / 8;
+  float implicitZero = static_cast<float>(1 << (Bits - 1));
   const __m128i lowNibbles = _mm_set1_epi8(0x0f);
   for (int64_t r = begin; r < end; ++r) {
     const uint8_t *codes = weight.codes + r * rowBytes;
     int64_t base = (weight.blockRows == 0 ? 0 : r / weight.blockRows) * groups;
-    float total = 0.0f;
+    __m512 total = _mm512_setzero_ps();
+    float correction = 0.0f;
     for (int64_t group = 0, first = 0; first < cols; ++group, first += width) {
       __m512 even = _mm512_setzero_ps(), odd = _mm512_setzero_ps();
       int64_t last = std::min(cols, first + width);
-      if (weight.bits == 4) {
-        for (int64_t k = first; k < last; k += 32) {
+      for (int64_t k = first; k < last; k += 32) {
+        __m128i low, high;
+        if constexpr (Bits == 4) {
+          __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k / 2));
+          low = _mm_and_si128(packed, lowNibbles);
+          high = _mm_and_si128(_mm_srli_epi16(packed, 4), lowNibbles);
+        } else {
+          low = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k));
+          high = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k + 16));
+        }
+        even = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(low)),
+                               _mm512_loadu_ps(xs + k), even);
+        odd = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(high)),
+                              _mm512_loadu_ps(xs + k + 16), odd);
+      }
+      float scale = weight.scales[base + group];
+      float zero = weight.zeros ? weight.zeros[base + group] : implicitZero;
+      total = _mm512_fmadd_ps(_mm512_set1_ps(scale), _mm512_add_ps(even, odd), total);
+      correction += scale * zero * groupSums[group];
+    }
+    y[r] = _mm512_reduce_add_ps(total) - correction;
+  }
+}
+
+/// Rows [begin, end) of an integer-coded weight dequantized to f32 in registers (the
+/// unpacked nibbles interleaved back into column order), for the GEMM of more than one token.
+__attribute__((target("avx512f,avx512bw,fma"))) void
+dequantizeCodes(const QuantizedWeight &weight, float *out, int64_t begin, int64_t end) {
+  int64_t cols = weight.cols, width = weight.blockCols == 0 ? cols : weight.blockCols;
+  int64_t groups = weight.groups, bits = weight.bits, rowBytes = cols * bits / 8;
+  float implicitZero = static_cast<float>(1 << (bits - 1));
+  const __m128i lowNibbles = _mm_set1_epi8(0x0f);
+  for (int64_t r = begin; r < end; ++r) {
+    const uint8_t *codes = weight.codes + r * rowBytes;
+    float *row = out + r * cols;
+    int64_t base = (weight.blockRows == 0 ? 0 : r / weight.blockRows) * groups;
+    for (int64_t group = 0, first = 0; first < cols; ++group, first += width) {
+      __m512 scale = _mm512_set1_ps(weight.scales[base + group]);
+      __m512 zero = _mm512_set1_ps(weight.zeros ? weight.zeros[base + group] : implicitZero);
+      for (int64_t k = first; k < std::min(cols, first + width); k += 32) {
+        __m128i first16, second16;
+        if (bits == 4) {
           __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k / 2));
           __m128i low = _mm_and_si128(packed, lowNibbles);
           __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), lowNibbles);
-          even = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(low)),
-                                 _mm512_loadu_ps(xs + k), even);
-          odd = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(high)),
-                                _mm512_loadu_ps(xs + k + 16), odd);
+          first16 = _mm_unpacklo_epi8(low, high);
+          second16 = _mm_unpackhi_epi8(low, high);
+        } else {
+          first16 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k));
+          second16 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k + 16));
         }
-      } else {
-        for (int64_t k = first; k < last; k += 32) {
-          __m128i lowBytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k));
-          __m128i highBytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k + 16));
-          even = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(lowBytes)),
-                                 _mm512_loadu_ps(xs + k), even);
-          odd = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(highBytes)),
-                                _mm512_loadu_ps(xs + k + 16), odd);
-        }
+        _mm512_storeu_ps(row + k, _mm512_mul_ps(_mm512_sub_ps(_mm512_cvtepi32_ps(
+                                                                  _mm512_cvtepu8_epi32(first16)),
+                                                              zero),
+                                                scale));
+        _mm512_storeu_ps(row + k + 16,
+                         _mm512_mul_ps(_mm512_sub_ps(_mm512_cvtepi32_ps(
+                                                         _mm512_cvtepu8_epi32(second16)),
+                                                     zero),
+                                       scale));
       }
-      float dot = _mm512_reduce_add_ps(_mm512_add_ps(even, odd));
-      float zero = weight.zeros ? weight.zeros[base + group] : implicitZero;
-      total += weight.scales[base + group] * (dot - zero * groupSums[group]);
     }
-    y[r] = total;
   }
 }
 
@@ -747,7 +788,10 @@ at::Tensor quantizedLinear(const at::Tensor &input, const QuantizedWeight &weigh
         groupSums.push_back(sum);
       }
       at::parallel_for(0, weight.rows, 16, [&](int64_t begin, int64_t end) {
-        matVecCodes(weight, ordered.data(), groupSums.data(), ys, begin, end);
+        if (weight.bits == 4)
+          matVecCodes<4>(weight, ordered.data(), groupSums.data(), ys, begin, end);
+        else
+          matVecCodes<8>(weight, ordered.data(), groupSums.data(), ys, begin, end);
       });
       if (bias.defined())
         y = y + bias.to(at::kFloat);
@@ -769,7 +813,12 @@ at::Tensor quantizedLinear(const at::Tensor &input, const QuantizedWeight &weigh
   }
   at::Tensor w = at::empty({weight.rows, weight.cols}, at::kFloat);
   float *ws = w.data_ptr<float>();
+  bool vectorized = hasMatVecCodes(weight);
   at::parallel_for(0, weight.rows, 16, [&](int64_t begin, int64_t end) {
+    if (vectorized) {
+      dequantizeCodes(weight, ws, begin, end);
+      return;
+    }
     for (int64_t r = begin; r < end; ++r)
       weight.dequantizeRow(r, ws + r * weight.cols);
   });
@@ -1013,14 +1062,18 @@ KernelLibrary buildReferenceLibrary() {
     int64_t sharedGateUp = moe.getSharedGateUp() ? regs[moe.getSharedGateUp()] : -1,
             sharedDown = moe.getSharedDown() ? regs[moe.getSharedDown()] : -1,
             sharedGate = moe.getSharedGate() ? regs[moe.getSharedGate()] : -1;
-    int64_t experts = moe.getNumExperts(), intermediate = moe.getIntermediateSize();
+    int64_t expertParallel = moe.getExpertParallel().value_or(1);
+    int64_t experts = moe.getNumExperts() / expertParallel,
+            intermediate = moe.getIntermediateSize();
     vgcu::QuantAttr quant = moe.getQuant();
     QuantizedWeight scheme;
     scheme.bits = quant.getBits();
     scheme.blockRows = quant.getBlockRows();
     scheme.blockCols = quant.getBlockCols();
     scheme.fp8 = quant.getCodes() == vgcu::QuantCodes::fp8_e4m3;
-    return Instruction([=](Frame &f, RuntimeState &) {
+    return Instruction([=](Frame &f, RuntimeState &state) {
+      // This rank's experts: those of its expert-parallel index.
+      int64_t expertRank = expertParallel > 1 ? state.collectives->expertRank() : 0;
       const at::Tensor &x = f.tensors[input];
       const at::Tensor &routeWeights = f.tensors[weights], &routeIds = f.tensors[ids];
       int64_t hidden = x.size(1);
@@ -1040,7 +1093,7 @@ KernelLibrary buildReferenceLibrary() {
         return weight;
       };
       at::Tensor sum = sumOfExperts(
-          x, routeWeights, routeIds, /*firstExpert=*/0, experts,
+          x, routeWeights, routeIds, expertRank * experts, experts,
           [&](int64_t expert, const at::Tensor &tokens) {
             at::Tensor activated =
                 activate(vgcu::Epilogue::silu_and_mul,
@@ -1054,7 +1107,7 @@ KernelLibrary buildReferenceLibrary() {
                 expertRows(downCodes, downScales, downZeros, expert, hidden, intermediate),
                 at::Tensor());
           });
-      if (sharedGateUp >= 0)
+      if (sharedGateUp >= 0 && expertRank == 0)
         sum = sum + sharedExpert(x, f.tensors[sharedGateUp], f.tensors[sharedDown],
                                  sharedGate >= 0 ? &f.tensors[sharedGate] : nullptr);
       f.tensors[out].copy_(sum);

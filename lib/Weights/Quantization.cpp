@@ -691,7 +691,8 @@ llvm::Expected<QuantizedTensor> vgcu::concatenateRows(std::vector<QuantizedTenso
 
 llvm::Expected<QuantizedSlice>
 vgcu::sliceQuantized(const QuantizedTensor &whole, int dim,
-                     llvm::ArrayRef<std::pair<int64_t, int64_t>> ranges, llvm::StringRef what) {
+                     llvm::ArrayRef<std::pair<int64_t, int64_t>> ranges, llvm::StringRef what,
+                     std::optional<std::pair<int64_t, int64_t>> rows) {
   const QuantScheme &scheme = whole.scheme;
   int64_t groups = whole.groups();
   int64_t extent = dim == 0 ? whole.rows : whole.cols;
@@ -711,10 +712,17 @@ vgcu::sliceQuantized(const QuantizedTensor &whole, int dim,
                          what, offset, offset + size, extent, dim == 0 ? "rows" : "columns",
                          block);
 
+  auto [firstRow, rowCount] = rows.value_or(std::make_pair(int64_t(0), whole.rows));
+  if (dim == 1 && scheme.blockRows > 0 &&
+      (firstRow % scheme.blockRows != 0 ||
+       (rowCount % scheme.blockRows != 0 && firstRow + rowCount != whole.rows)))
+    return makeError("{0}: rows [{1}, {2}) of {3} cut {4}-row quantization blocks", what,
+                     firstRow, firstRow + rowCount, whole.rows, scheme.blockRows);
+
   QuantizedSlice slice;
   std::vector<int64_t> rowList, colList;
   if (dim == 1) {
-    for (int64_t row = 0; row < whole.rows; ++row)
+    for (int64_t row = firstRow; row < firstRow + rowCount; ++row)
       rowList.push_back(row);
     for (auto [offset, size] : pieces)
       for (int64_t col = offset; col < offset + size; ++col)
@@ -755,6 +763,8 @@ vgcu::sliceQuantized(const QuantizedTensor &whole, int dim,
   int64_t rowBlocks = scheme.rowBlocks(whole.rows);
   if (dim == 0 && slicesScales) {
     scaleRowList = blocksOf(pieces, block);
+  } else if (dim == 1 && scheme.blockRows > 0 && rowCount != whole.rows) {
+    scaleRowList = blocksOf({{firstRow, rowCount}}, scheme.blockRows);
   } else {
     for (int64_t b = 0; b < rowBlocks; ++b)
       scaleRowList.push_back(b);

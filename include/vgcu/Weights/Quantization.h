@@ -64,7 +64,8 @@ struct QuantConfig {
   bool zerosMinusOne = true;
   /// FP8 weight_block_size; unset: a scale per tensor (or per output channel).
   std::optional<std::pair<int64_t, int64_t>> fp8Block;
-  /// Module names (last components or prefixes) left in float.
+  /// Modules the config says are left in float (modules_to_not_convert, ignored_layers).
+  /// Checked for form only: vgcu goes by which modules the checkpoint stores quantized.
   std::vector<std::string> modulesNotConverted;
 
   /// The config.json's quantization_config, if it has one; `where` names the file.
@@ -141,11 +142,14 @@ struct QuantizedSlice {
   int64_t rows = 0, cols = 0, scaleRows = 0, scaleColumns = 0;
 };
 
-/// The slice made of `ranges` of the whole tensor along `dim` (0: rows, 1: columns), in
-/// order; errors when a range does not start and end on block boundaries.
+/// The slice made of `ranges` of the whole tensor along `dim` (0: rows, 1: columns; -1: the
+/// whole tensor), in order; a column slice keeps `rows` (first, count) only when given (an
+/// expert-parallel rank's block of experts). Errors when a range does not start and end on
+/// block boundaries.
 llvm::Expected<QuantizedSlice>
 sliceQuantized(const QuantizedTensor &whole, int dim,
-               llvm::ArrayRef<std::pair<int64_t, int64_t>> ranges, llvm::StringRef what);
+               llvm::ArrayRef<std::pair<int64_t, int64_t>> ranges, llvm::StringRef what,
+               std::optional<std::pair<int64_t, int64_t>> rows = std::nullopt);
 
 } // namespace vgcu
 
