@@ -212,6 +212,17 @@ LogicalResult MoeRouterOp::verify() {
   return expectSameElement(*this, {getInput(), getGate(), getWeights()});
 }
 
+/// The experts one rank holds: num_experts over the expert-parallel groups, which must
+/// divide them.
+static FailureOr<int64_t> localExperts(Operation *op, int64_t numExperts,
+                                       std::optional<int64_t> expertParallel) {
+  int64_t groups = expertParallel.value_or(1);
+  if (numExperts % groups != 0)
+    return op->emitOpError("num_experts = ")
+           << numExperts << " is not divisible by expert_parallel = " << groups;
+  return numExperts / groups;
+}
+
 /// What both fused MoE kernels check alike: routing weights shaped like the ids, an output
 /// like the input, a shared expert given whole, and one float type for the input, the output
 /// and the shared expert's weights.
@@ -249,27 +260,24 @@ LogicalResult QuantFusedMoeOp::verify() {
     if (bufferType(value).getRank() != 2)
       return emitOpError("takes rank-2 buffers");
   ArrayRef<int64_t> input = shapeOf(getInput());
-  int64_t expertParallel = getExpertParallel().value_or(1);
-  if (getNumExperts() % expertParallel != 0)
-    return emitOpError("num_experts = ") << getNumExperts()
-                                         << " is not divisible by expert_parallel = "
-                                         << expertParallel;
-  int64_t experts = getNumExperts() / expertParallel; // this rank's
+  FailureOr<int64_t> experts = localExperts(*this, getNumExperts(), getExpertParallel());
+  if (failed(experts))
+    return failure();
   int64_t hidden = input[1], intermediate = getIntermediateSize();
   int64_t bits = quant.getBits();
   if (!vgcu::isDynamicDim(hidden)) {
     if (failed(expectShape(*this, "gate_up codes", getGateUpCodes(),
-                           {experts * 2 * intermediate, hidden * bits / 8})) ||
+                           {*experts * 2 * intermediate, hidden * bits / 8})) ||
         failed(expectShape(*this, "down codes", getDownCodes(),
-                           {experts * hidden, intermediate * bits / 8})))
+                           {*experts * hidden, intermediate * bits / 8})))
       return failure();
     int64_t blockRows = quant.getBlockRows();
     if (blockRows == 0 || (2 * intermediate) % blockRows != 0 || hidden % blockRows != 0)
       return emitOpError("every expert's rows must be whole blocks of ")
              << blockRows << " rows (gate_up " << 2 * intermediate << ", down " << hidden << ")";
-    SmallVector<int64_t> gateUpScales{experts * 2 * intermediate / blockRows,
+    SmallVector<int64_t> gateUpScales{*experts * 2 * intermediate / blockRows,
                                       quant.getColumnGroups(hidden)};
-    SmallVector<int64_t> downScales{experts * hidden / blockRows,
+    SmallVector<int64_t> downScales{*experts * hidden / blockRows,
                                     quant.getColumnGroups(intermediate)};
     if (failed(expectShape(*this, "gate_up scales", getGateUpScales(), gateUpScales)) ||
         failed(expectShape(*this, "down scales", getDownScales(), downScales)))
@@ -291,12 +299,10 @@ LogicalResult FusedMoeOp::verify() {
       return emitOpError("takes rank-2 buffers");
   ArrayRef<int64_t> input = shapeOf(getInput()), gateUp = shapeOf(getGateUp()),
                     down = shapeOf(getDown());
-  int64_t expertParallel = getExpertParallel().value_or(1);
-  if (getNumExperts() % expertParallel != 0)
-    return emitOpError("num_experts = ") << getNumExperts()
-                                         << " is not divisible by expert_parallel = "
-                                         << expertParallel;
-  int64_t experts = getNumExperts() / expertParallel; // this rank's
+  FailureOr<int64_t> localCount = localExperts(*this, getNumExperts(), getExpertParallel());
+  if (failed(localCount))
+    return failure();
+  int64_t experts = *localCount;
   if (!vgcu::isDynamicDim(input[1]) && !vgcu::isDynamicDim(down[0]) &&
       down[0] != experts * input[1])
     return emitOpError("down must hold (num_experts / expert_parallel) x hidden rows");
