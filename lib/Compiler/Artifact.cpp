@@ -601,10 +601,8 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
     return loaded.takeError();
   logger().info("loaded {} parameters from {} checkpoint tensors", loadedNames->size(),
                 (*checkpoint)->tensors().size());
-  auto quantized = markQuantizedParams(**graph, *loaded, options.quantize);
-  if (!quantized)
-    return quantized.takeError();
-  if (options.quantize && *quantized == 0)
+  int64_t quantized = markQuantizedParams(**graph, *loaded, options.quantize);
+  if (options.quantize && quantized == 0)
     return makeError("--quantize: {0} has no decoder-layer linear weights to quantize",
                      source.configPath);
 

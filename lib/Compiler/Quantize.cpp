@@ -7,6 +7,8 @@
 
 #include "dialects/vgcu/VgcuOps.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 using namespace mlir;
 using namespace vgcu;
 
@@ -67,19 +69,18 @@ static bool expertsFillRowBlocks(ParamOp param, int64_t blockRows) {
   return true;
 }
 
-llvm::Expected<int64_t> vgcu::markQuantizedParams(ModuleOp graph, const LoadedWeights &loaded,
-                                                  std::optional<QuantizeMode> mode) {
+int64_t vgcu::markQuantizedParams(ModuleOp graph, const LoadedWeights &loaded,
+                                  std::optional<QuantizeMode> mode) {
   int64_t marked = 0, dequantized = 0;
-  llvm::Error error = llvm::Error::success();
   graph.walk([&](ParamOp param) {
-    if (error || param.getComputedByAttr() || param.getQuantAttr())
+    if (param.getComputedByAttr() || param.getQuantAttr())
       return;
     auto it = loaded.find(param.getName().str());
     if (it == loaded.end())
       return;
     const LoadedParam &source = it->second;
     std::optional<QuantScheme> scheme;
-    std::string quantizedPart, floatPart;
+    std::string quantizedPart, floatPart, mismatch;
     bool transformed = false;
     for (auto [index, segment] : llvm::enumerate(source.segments)) {
       if (index < source.transforms.size() && source.transforms[index])
@@ -92,20 +93,22 @@ llvm::Expected<int64_t> vgcu::markQuantizedParams(ModuleOp graph, const LoadedWe
       // Parts with a scale each stack as a scale per row.
       if (source.segments.size() > 1 && partScheme.blockRows == 0)
         partScheme.blockRows = 1;
-      if (scheme && !(*scheme == partScheme)) {
-        error = makeError("parameter '{0}' packs '{1}' ({2}) and '{3}' ({4}); vgcu stacks parts "
-                          "quantized one way",
-                          param.getName(), quantizedPart, scheme->describe(),
-                          segment.tensor->name, partScheme.describe());
-        return;
-      }
+      if (scheme && !(*scheme == partScheme) && mismatch.empty())
+        mismatch = llvm::formatv("its parts '{0}' ({1}) and '{2}' ({3}) are quantized "
+                                 "differently",
+                                 quantizedPart, scheme->describe(), segment.tensor->name,
+                                 partScheme.describe())
+                       .str();
       scheme = partScheme;
       quantizedPart = segment.tensor->name;
     }
-    if (scheme && !floatPart.empty()) {
-      error = makeError("parameter '{0}' packs the quantized '{1}' with the float '{2}'; its "
-                        "parts must be quantized alike",
-                        param.getName(), quantizedPart, floatPart);
+    if (scheme && !floatPart.empty() && mismatch.empty())
+      mismatch = "it packs the quantized '" + quantizedPart + "' with the float '" + floatPart + "'";
+    // One kernel reads a packed parameter: parts quantized unlike each other are all
+    // dequantized (and stacked as floats).
+    if (scheme && !mismatch.empty()) {
+      logger().info("'{}' is stored dequantized: {}", param.getName().str(), mismatch);
+      ++dequantized;
       return;
     }
     bool linear = readOnlyByLayerLinears(param);
@@ -143,8 +146,6 @@ llvm::Expected<int64_t> vgcu::markQuantizedParams(ModuleOp graph, const LoadedWe
       ++marked;
     }
   });
-  if (error)
-    return std::move(error);
   // One kernel reads both stacks of a mixture of experts, so they are quantized alike or
   // both dequantized.
   graph.walk([&](MoeExpertsOp experts) {

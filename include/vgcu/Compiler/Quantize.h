@@ -22,10 +22,11 @@ QuantAttr quantAttrOf(mlir::MLIRContext *context, const QuantScheme &scheme);
 /// quantized (all of its packed parts, one scheme), or, with `mode` (`vgcu-compile
 /// --quantize`), such a weight whose checkpoint is float. A quantized module anything else
 /// reads (a shared expert, MLA's absorbed kv_b_proj, an LM head), read through a load-time
-/// transform, or experts with act-order groups or rows that are not whole scale blocks, is
-/// dequantized instead; the log says which. Returns how many were marked.
-llvm::Expected<int64_t> markQuantizedParams(mlir::ModuleOp graph, const LoadedWeights &loaded,
-                                            std::optional<QuantizeMode> mode);
+/// transform, packed with parts quantized otherwise or not at all, or experts with act-order
+/// groups or rows that are not whole scale blocks, is dequantized instead; the log says
+/// which. Returns how many were marked.
+int64_t markQuantizedParams(mlir::ModuleOp graph, const LoadedWeights &loaded,
+                            std::optional<QuantizeMode> mode);
 
 } // namespace vgcu
 
