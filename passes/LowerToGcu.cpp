@@ -41,6 +41,8 @@ struct EntryLowering {
     return perSequence.contains(op) ? sequenceCount : tokenCount;
   }
   bool fuseRopeCache = true;
+  /// The element type of quantized KV caches (i8 or f8E4M3FN); null: the activations' type.
+  Type cacheCodes;
   /// Per in-place op, whether each of its operands may be overwritten there.
   DenseMap<Operation *, SmallVector<bool, 2>> writable;
   DenseMap<Operation *, int64_t> kvLayer;
@@ -335,27 +337,52 @@ PATTERN(LowerRotary, RotaryEmbeddingOp) {
   return success();
 }
 
-/// The paged caches of one attention layer.
+/// The paged caches of one attention layer, and their scales when they are quantized.
+struct LayerCaches {
+  Value key, value;
+  SmallVector<Value, 2> scales;
+};
+
+/// Caches of `heads` × `keyWidth` (`valueWidth`) values per token in the activations'
+/// `element` type or the entry's quantized codes.
+LayerCaches layerCaches(ConversionPatternRewriter &rewriter, Operation *op, Location loc,
+                        Type element, int64_t heads, int64_t keyWidth, int64_t valueWidth,
+                        const EntryLowering &lowering) {
+  Type stored = lowering.cacheCodes ? lowering.cacheCodes : element;
+  auto cacheType = [&](int64_t width) {
+    return MemRefType::get({ShapedType::kDynamic, kBlockSize, heads, width}, stored);
+  };
+  int64_t layer = lowering.kvLayer.lookup(op);
+  auto caches = gcu::KvCacheOp::create(rewriter, loc, cacheType(keyWidth),
+                                       cacheType(valueWidth), layer);
+  LayerCaches result{caches.getKeyCache(), caches.getValueCache(), {}};
+  if (lowering.cacheCodes) {
+    auto scaleType = MemRefType::get({ShapedType::kDynamic, kBlockSize, heads},
+                                     rewriter.getF32Type());
+    auto scales = gcu::KvCacheScalesOp::create(rewriter, loc, scaleType, layer);
+    result.scales = {scales.getKeyScales(), scales.getValueScales()};
+  }
+  return result;
+}
+
 template <typename Op>
-std::pair<Value, Value> kvCaches(ConversionPatternRewriter &rewriter, Op op, Location loc,
-                                 const EntryLowering &lowering) {
-  Type element = cast<RankedTensorType>(op.getType()).getElementType();
-  auto cacheType = MemRefType::get(
-      {ShapedType::kDynamic, kBlockSize, op.getNumKvHeads(), op.getHeadDim()}, element);
-  auto caches = gcu::KvCacheOp::create(rewriter, loc, cacheType, cacheType,
-                                       lowering.kvLayer.lookup(op));
-  return {caches.getKeyCache(), caches.getValueCache()};
+LayerCaches kvCaches(ConversionPatternRewriter &rewriter, Op op, Location loc,
+                     const EntryLowering &lowering) {
+  return layerCaches(rewriter, op, loc, cast<RankedTensorType>(op.getType()).getElementType(),
+                     op.getNumKvHeads(), op.getHeadDim(), op.getHeadDim(), lowering);
 }
 
 PATTERN(LowerAttention, AttentionOp) {
   Location loc = op.getLoc();
-  auto [keyCache, valueCache] = kvCaches(rewriter, op, loc, lowering);
+  LayerCaches caches = kvCaches(rewriter, op, loc, lowering);
+  Value keyCache = caches.key, valueCache = caches.value;
   Value out = allocate(rewriter, op, op.getType());
   if (lowering.fuseRopeCache) {
     gcu::FusedRopeCacheAttentionOp::create(
         rewriter, loc, adaptor.getQuery(), adaptor.getKey(), adaptor.getValue(),
         lowering.positions, lowering.slotMapping, lowering.queryStartLoc, lowering.seqLens,
-        lowering.blockTables, Value(), Value(), keyCache, valueCache, out, lowering.phase,
+        lowering.blockTables, Value(), Value(), keyCache, valueCache, caches.scales, out,
+        lowering.phase,
         op.getNumHeadsAttr(), op.getNumKvHeadsAttr(), op.getHeadDimAttr(), op.getScaleAttr(),
         op.getSlidingWindowAttr(), op.getSoftcapAttr(), std::nullopt, nullptr, nullptr,
         nullptr, nullptr);
@@ -364,10 +391,10 @@ PATTERN(LowerAttention, AttentionOp) {
   }
   // Both phases attend through the cache: a chunk of a prompt needs the chunks before it.
   gcu::ReshapeAndCacheOp::create(rewriter, loc, adaptor.getKey(), adaptor.getValue(),
-                                 lowering.slotMapping, keyCache, valueCache);
+                                 lowering.slotMapping, keyCache, valueCache, caches.scales);
   gcu::PagedAttentionOp::create(rewriter, loc, adaptor.getQuery(), keyCache, valueCache,
                                 lowering.positions, lowering.queryStartLoc, lowering.seqLens,
-                                lowering.blockTables, out, op.getNumHeadsAttr(),
+                                lowering.blockTables, caches.scales, out, op.getNumHeadsAttr(),
                                 op.getNumKvHeadsAttr(), op.getHeadDimAttr(), op.getScaleAttr(),
                                 op.getSlidingWindowAttr(), op.getSoftcapAttr());
   rewriter.replaceOp(op, out);
@@ -376,12 +403,13 @@ PATTERN(LowerAttention, AttentionOp) {
 
 PATTERN(LowerRotaryAttention, RotaryAttentionOp) {
   Location loc = op.getLoc();
-  auto [keyCache, valueCache] = kvCaches(rewriter, op, loc, lowering);
+  LayerCaches caches = kvCaches(rewriter, op, loc, lowering);
   Value out = allocate(rewriter, op, op.getType());
   gcu::FusedRopeCacheAttentionOp::create(
       rewriter, loc, adaptor.getQuery(), adaptor.getKey(), adaptor.getValue(),
       adaptor.getPositions(), lowering.slotMapping, lowering.queryStartLoc, lowering.seqLens,
-      lowering.blockTables, adaptor.getQNormWeight(), adaptor.getKNormWeight(), keyCache, valueCache, out,
+      lowering.blockTables, adaptor.getQNormWeight(), adaptor.getKNormWeight(), caches.key,
+      caches.value, caches.scales, out,
       lowering.phase, op.getNumHeadsAttr(), op.getNumKvHeadsAttr(), op.getHeadDimAttr(),
       op.getScaleAttr(), op.getSlidingWindowAttr(), op.getSoftcapAttr(), op.getStyle(),
       op.getRotaryDimAttr(), op.getThetaAttr(), op.getNormEpsilonAttr(),
@@ -394,18 +422,15 @@ PATTERN(LowerRotaryAttention, RotaryAttentionOp) {
 /// one "KV head" each, of kv_lora_rank and qk_rope_head_dim values.
 PATTERN(LowerMlaAttention, MlaAttentionOp) {
   Location loc = op.getLoc();
-  Type element = op.getType().getElementType();
-  auto cacheType = [&](int64_t width) {
-    return MemRefType::get({ShapedType::kDynamic, kBlockSize, 1, width}, element);
-  };
-  auto caches = gcu::KvCacheOp::create(
-      rewriter, loc, cacheType(op.getLatent().getType().getDimSize(1)),
-      cacheType(op.getQkRopeHeadDim()), lowering.kvLayer.lookup(op));
+  LayerCaches caches =
+      layerCaches(rewriter, op, loc, op.getType().getElementType(), 1,
+                  op.getLatent().getType().getDimSize(1), op.getQkRopeHeadDim(), lowering);
   Value out = allocate(rewriter, op, op.getType());
   gcu::MlaAttentionOp::create(
       rewriter, loc, adaptor.getQuery(), adaptor.getLatent(), adaptor.getKeyRope(),
       adaptor.getKvB(), adaptor.getPositions(), lowering.slotMapping, lowering.queryStartLoc,
-      lowering.seqLens, lowering.blockTables, caches.getKeyCache(), caches.getValueCache(), out, lowering.phase, op.getNumHeadsAttr(),
+      lowering.seqLens, lowering.blockTables, caches.key, caches.value, caches.scales, out,
+      lowering.phase, op.getNumHeadsAttr(),
       op.getQkNopeHeadDimAttr(), op.getQkRopeHeadDimAttr(), op.getVHeadDimAttr(),
       op.getScaleAttr(), op.getThetaAttr(), op.getRopeScalingAttr());
   rewriter.replaceOp(op, out);
@@ -684,6 +709,16 @@ struct LowerToGcuPass : vgcu::impl::LowerToGcuBase<LowerToGcuPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    Type cacheCodes;
+    if (kvCacheDtype == "int8")
+      cacheCodes = IntegerType::get(&getContext(), 8);
+    else if (kvCacheDtype == "fp8_e4m3")
+      cacheCodes = Float8E4M3FNType::get(&getContext());
+    else if (kvCacheDtype != "auto") {
+      module.emitError("kv-cache-dtype must be auto, int8 or fp8_e4m3, not '")
+          << kvCacheDtype << "'";
+      return signalPassFailure();
+    }
     auto entries = getModelEntries(module);
     if (failed(entries))
       return signalPassFailure();
@@ -702,6 +737,7 @@ struct LowerToGcuPass : vgcu::impl::LowerToGcuBase<LowerToGcuPass> {
     for (auto phase : {gcu::AttentionPhase::prefill, gcu::AttentionPhase::decode}) {
       EntryLowering lowering;
       lowering.fuseRopeCache = fuseRopeCache;
+      lowering.cacheCodes = cacheCodes;
       func::FuncOp entry = buildEntry(builder, *entries, phase, lowering);
       placeBuffers(entry.getBody().front(), lowering);
       layers = static_cast<int64_t>(lowering.kvLayer.size());

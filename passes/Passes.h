@@ -25,6 +25,8 @@ struct PipelineOptions {
   bool fuseRopeCache = true;
   bool gemmEpilogues = true;
   int64_t ep = 1;
+  /// `auto`, `int8` or `fp8_e4m3` (LowerToGcu's kv-cache-dtype).
+  std::string kvCacheDtype = "auto";
 };
 
 /// A fused graph to its rank-independent sharded form for `tp` (· `ep`) ranks (a traced

@@ -249,10 +249,14 @@ def LowerToGcu : Pass<"vgcu-lower-to-gcu", "::mlir::ModuleOp"> {
     on the buffers of operands that die there (decided by a liveness analysis of the body
     before conversion). With `fuse-rope-cache`, a plain `vgcu.attention` uses the fused
     kernel without rotary; without it, the cache write and context/paged attention kernels.
+    `kv-cache-dtype=int8|fp8_e4m3` stores the caches quantized (`gcu.kv_cache_scales`).
   }];
   let options = [
     Option<"fuseRopeCache", "fuse-rope-cache", "bool", "true",
-           "lower vgcu.attention to the kernel library's fused cache write + attention entry">
+           "lower vgcu.attention to the kernel library's fused cache write + attention entry">,
+    Option<"kvCacheDtype", "kv-cache-dtype", "std::string", "\"auto\"",
+           "what the KV caches hold: auto (the activations' type), int8 or fp8_e4m3 codes "
+           "with a scale per cached vector">
   ];
   let dependentDialects = ["::gcu::GcuDialect", "::mlir::func::FuncDialect"];
 }

@@ -43,7 +43,7 @@ void vgcu::buildLowerPipeline(OpPassManager &pm, const PipelineOptions &options)
     fn.addPass(createFuseRotaryAttention());
   if (options.gemmEpilogues)
     fn.addPass(createFuseGemmEpilogue());
-  pm.addPass(createLowerToGcu(LowerToGcuOptions{options.fuseRopeCache}));
+  pm.addPass(createLowerToGcu(LowerToGcuOptions{options.fuseRopeCache, options.kvCacheDtype}));
   pm.nest<func::FuncOp>().addPass(createPlanBuffers());
 }
 
@@ -63,6 +63,9 @@ struct CompilePipelineOptions : public PassPipelineOptions<CompilePipelineOption
   Option<bool> gemmEpilogues{*this, "gemm-epilogues",
                              llvm::cl::desc("fuse gated activations into GEMM epilogues"),
                              llvm::cl::init(true)};
+  Option<std::string> kvCacheDtype{*this, "kv-cache-dtype",
+                                   llvm::cl::desc("auto, int8 or fp8_e4m3 KV caches"),
+                                   llvm::cl::init("auto")};
 };
 } // namespace
 
@@ -76,6 +79,7 @@ void vgcu::registerAllPasses() {
       "vgcu-pipeline", "Compile a vgcu graph to planned gcu kernels (as vgcu-compile does)",
       [](OpPassManager &pm, const CompilePipelineOptions &options) {
         buildCompilePipeline(pm, PipelineOptions{options.tp, options.fuseRopeCache,
-                                                 options.gemmEpilogues, options.ep});
+                                                 options.gemmEpilogues, options.ep,
+                                                 options.kvCacheDtype});
       });
 }

@@ -1,7 +1,8 @@
 """Greedy-decode a model directory with the PyTorch reference and print the generated token ids.
 
 Usage: run_reference.py MODEL_DIR --prompt-ids 5,17,42 --max-new-tokens N [--dtype f32|bf16|f16]
-                        [--variant a,b] [--kv-cache] [--json] [--teacher-forced 8,9,10]
+                        [--variant a,b] [--kv-cache] [--kv-cache-dtype int8|fp8_e4m3] [--json]
+                        [--teacher-forced 8,9,10]
 
 Prints the generated ids space separated, or with --json one JSON object
 {"tokens": [generated ids], "logits": [float32 logits row of the LAST PROMPT position, from the first
@@ -11,7 +12,8 @@ to judge, usually another implementation's), one forward over prompt + IDS gives
 every generated position given that exact prefix; --json then adds "predictions", so agreement can be
 counted token by token instead of stopping at the first near-tie that sends two runs apart. --dtype is the compute dtype (default f32;
 checkpoint tensors are cast to it). Loading fails unless every model parameter is found in the
-checkpoint and every checkpoint tensor is used.
+checkpoint and every checkpoint tensor is used. --kv-cache-dtype int8|fp8_e4m3 attends over keys and
+values as vgcu's quantized KV cache reads them back (vgcu_ref/kv_quant.py).
 
 Rope types whose frequencies depend on the positions of each call (rope_scaling "dynamic" and
 "longrope", see vgcu_ref/rope.py) make the two modes differ once the sequence crosses the switch
@@ -36,6 +38,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from vgcu_ref import kv_quant  # noqa: E402
 from vgcu_ref.checkpoint import load_model, parse_dtype  # noqa: E402
 from vgcu_ref.generate import greedy_generate, greedy_generate_with_cache, teacher_forced_with_cache  # noqa: E402
 
@@ -58,12 +61,15 @@ def main(argv=None) -> int:
     parser.add_argument("--dtype", default="f32", choices=["f32", "bf16", "f16"], help="compute dtype")
     parser.add_argument("--variant", default="", help="comma separated alternative spellings (same results)")
     parser.add_argument("--kv-cache", action="store_true", help="decode incrementally with forward_with_cache")
+    parser.add_argument("--kv-cache-dtype", default="auto", choices=["auto", "int8", "fp8_e4m3"],
+                        help="attend over keys and values as vgcu's quantized KV cache reads them back")
     parser.add_argument("--json", action="store_true", help="print {tokens, logits} as JSON")
     parser.add_argument("--teacher-forced", type=_parse_ids, default=None,
                         help="generated ids to judge: report the greedy choice after each prefix")
     args = parser.parse_args(argv)
     if args.max_new_tokens < 0:
         parser.error("--max-new-tokens must be >= 0")
+    kv_quant.set_kv_cache_dtype(args.kv_cache_dtype)
 
     try:
         model = load_model(args.model_dir, parse_dtype(args.dtype), args.variant)

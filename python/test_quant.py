@@ -21,7 +21,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import make_quantized_model  # noqa: E402
-from vgcu_ref import quant  # noqa: E402
+from vgcu_ref import kv_quant, quant  # noqa: E402
 from vgcu_ref import safetensors_io as st  # noqa: E402
 from vgcu_ref.checkpoint import load_model, save_model  # noqa: E402
 from vgcu_ref_testing import TempDirMixin, rel_error, run_main, sequence, tiny_model  # noqa: E402
@@ -573,6 +573,53 @@ class QuantizedModelCliTest(TempDirMixin, unittest.TestCase):
         with open(os.path.join(dst, "config.json")) as f:
             self.assertNotIn("quantization_config", json.load(f))
 
+
+
+class KvCacheRoundTripTest(unittest.TestCase):
+    """vgcu_ref.kv_quant: what attention reads back from vgcu's int8 / FP8 KV cache."""
+
+    def tearDown(self):
+        kv_quant.set_kv_cache_dtype("auto")
+
+    def test_auto_leaves_values_alone(self):
+        x = torch.randn(3, 2, 16)
+        self.assertIs(kv_quant.round_trip(x), x)
+
+    def test_int8_codes_by_hand(self):
+        # Largest magnitude 2.54: scale 0.02, codes round(x / 0.02) (ties to even) within 127.
+        x = torch.tensor([[2.54, -1.0, 0.011, 0.03]])
+        scale = torch.tensor(2.54) / 127
+        expected = torch.round(x / scale) * scale
+        got = kv_quant.round_trip(x, "int8")
+        self.assertTrue(torch.equal(got, expected))
+        self.assertEqual(float(got[0, 0]), float(torch.tensor(127.0) * scale))
+
+    def test_error_is_within_half_a_step_per_vector(self):
+        torch.manual_seed(0)
+        x = torch.randn(5, 4, 64) * torch.rand(5, 4, 1) * 10
+        for dtype, largest in (("int8", 127.0), ("fp8_e4m3", 448.0)):
+            got = kv_quant.round_trip(x, dtype)
+            step = x.abs().amax(-1, keepdim=True) / largest
+            # int8: half a step everywhere; e4m3: 3 mantissa bits, a sixteenth of the value
+            # (or half a subnormal step, 2^-10 of the scale).
+            bound = step / 2 if dtype == "int8" else torch.maximum(x.abs() / 16, step * 2.0 ** -10)
+            self.assertTrue(bool(((got - x).abs() <= bound * 1.0001).all()), dtype)
+            # The largest magnitude maps to the largest code and back (up to the f32 rounding of
+            # amax / largest * largest).
+            self.assertLess(float(rel_error(got.abs().amax(-1), x.abs().amax(-1))), 1e-6, dtype)
+
+    def test_zero_vectors_and_dtype(self):
+        x = torch.zeros(2, 8, dtype=torch.bfloat16)
+        got = kv_quant.round_trip(x, "fp8_e4m3")
+        self.assertEqual(got.dtype, torch.bfloat16)
+        self.assertTrue(torch.equal(got, x))
+
+    def test_process_wide_setting(self):
+        x = torch.randn(2, 8)
+        kv_quant.set_kv_cache_dtype("int8")
+        self.assertTrue(torch.equal(kv_quant.round_trip(x), kv_quant.round_trip(x, "int8")))
+        with self.assertRaises(ValueError):
+            kv_quant.set_kv_cache_dtype("int4")
 
 if __name__ == "__main__":
     torch.set_num_threads(1)

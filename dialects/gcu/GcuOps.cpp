@@ -92,6 +92,17 @@ LogicalResult KvCacheOp::verify() {
   return success();
 }
 
+LogicalResult KvCacheScalesOp::verify() {
+  if (getLayer() < 0)
+    return emitOpError("layer must be non-negative");
+  MemRefType type = bufferType(getKeyScales());
+  if (type.getRank() != 3 || vgcu::isDynamicDim(type.getDimSize(1)) ||
+      vgcu::isDynamicDim(type.getDimSize(2)))
+    return emitOpError("scales must be [blocks, block_size, kv_heads] with static block_size "
+                       "and kv_heads");
+  return success();
+}
+
 /// `T` for two caches of one type, `K, V` otherwise.
 static ParseResult parseCacheTypes(OpAsmParser &parser, Type &key, Type &value) {
   if (parser.parseType(key))
@@ -547,6 +558,41 @@ static LogicalResult verifyCache(Operation *op, Value cache, int64_t kvHeads,
   return success();
 }
 
+/// Whether a cache holds int8 or FP8 E4M3 codes rather than activations.
+static bool isQuantizedCache(Value cache) {
+  Type element = elementOf(cache);
+  return element.isInteger(8) || isa<Float8E4M3FNType>(element);
+}
+
+/// A float cache holds the activations' type and takes no scales; a quantized one takes an
+/// f32 scale per cached vector, laid out [blocks, block_size, heads] like the cache.
+static LogicalResult verifyCacheCodes(Operation *op, Value keyCache, Value valueCache,
+                                      ValueRange scales, Type activation) {
+  if (elementOf(keyCache) != elementOf(valueCache))
+    return op->emitOpError("key and value caches must have one element type");
+  if (!isQuantizedCache(keyCache)) {
+    if (!scales.empty())
+      return op->emitOpError("scales are for quantized (i8 or f8E4M3FN) caches");
+    if (elementOf(keyCache) != activation)
+      return op->emitOpError("a float cache must have the activations' element type ")
+             << activation;
+    return success();
+  }
+  if (scales.size() != 2)
+    return op->emitOpError("a quantized cache needs its key and value scales");
+  for (auto [cache, scale] : llvm::zip_equal(ValueRange{keyCache, valueCache}, scales)) {
+    ArrayRef<int64_t> cacheShape = shapeOf(cache), scaleShape = shapeOf(scale);
+    if (cacheShape.size() != 4 || scaleShape.size() != 3 ||
+        !llvm::all_of(llvm::seq(0, 3), [&](int i) {
+          return compatibleDims(cacheShape[i], scaleShape[i]);
+        }))
+      return op->emitOpError("scales shape ")
+             << shapeString(scaleShape) << " is not its cache's [blocks, block_size, heads] "
+             << shapeString(cacheShape.take_front(3));
+  }
+  return success();
+}
+
 LogicalResult ReshapeAndCacheOp::verify() {
   ArrayRef<int64_t> cache = shapeOf(getKeyCache());
   if (cache.size() != 4)
@@ -554,9 +600,11 @@ LogicalResult ReshapeAndCacheOp::verify() {
   if (getKeyCache().getType() != getValueCache().getType())
     return emitOpError("key and value caches must have the same type");
   if (failed(verifyHeads(*this, "key", getKey(), cache[2], cache[3])) ||
-      failed(verifyHeads(*this, "value", getValue(), cache[2], cache[3])))
+      failed(verifyHeads(*this, "value", getValue(), cache[2], cache[3])) ||
+      failed(verifyCacheCodes(*this, getKeyCache(), getValueCache(), getCacheScales(),
+                              elementOf(getKey()))))
     return failure();
-  return expectSameElement(*this, {getKey(), getValue(), getKeyCache()});
+  return expectSameElement(*this, {getKey(), getValue()});
 }
 
 template <typename AttentionLikeOp>
@@ -599,7 +647,10 @@ LogicalResult PagedAttentionOp::verify() {
     return failure();
   if (getKeyCache().getType() != getValueCache().getType())
     return emitOpError("key and value caches must have the same type");
-  return expectSameElement(*this, {getQuery(), getKeyCache(), getValueCache(), getOut()});
+  if (failed(verifyCacheCodes(*this, getKeyCache(), getValueCache(), getCacheScales(),
+                              elementOf(getQuery()))))
+    return failure();
+  return expectSameElement(*this, {getQuery(), getOut()});
 }
 
 LogicalResult FusedRopeCacheAttentionOp::verify() {
@@ -636,9 +687,10 @@ LogicalResult FusedRopeCacheAttentionOp::verify() {
       if (failed(expectShape(*this, "q/k norm weight", weight, {getHeadDim()})))
         return failure();
   }
-  return expectSameElement(*this,
-                           {getQuery(), getKey(), getValue(), getKeyCache(), getValueCache(),
-                            getOut()});
+  if (failed(verifyCacheCodes(*this, getKeyCache(), getValueCache(), getCacheScales(),
+                              elementOf(getQuery()))))
+    return failure();
+  return expectSameElement(*this, {getQuery(), getKey(), getValue(), getOut()});
 }
 
 template <typename GatedOp>
@@ -841,8 +893,10 @@ LogicalResult MlaAttentionOp::verify() {
                          {ShapedType::kDynamic, shapeOf(getLatentCache())[1], 1, rope})) ||
       failed(expectShape(*this, "output", getOut(), {latent[0], heads * v})))
     return failure();
-  return expectSameElement(*this, {getQuery(), getLatent(), getKeyRope(), getKvB(), getOut(),
-                                   getLatentCache(), getRopeCache()});
+  if (failed(verifyCacheCodes(*this, getLatentCache(), getRopeCache(), getCacheScales(),
+                              elementOf(getQuery()))))
+    return failure();
+  return expectSameElement(*this, {getQuery(), getLatent(), getKeyRope(), getKvB(), getOut()});
 }
 
 LogicalResult TopKOp::verify() {

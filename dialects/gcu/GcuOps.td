@@ -59,6 +59,9 @@ include "dialects/vgcu/VgcuBase.td"
 def Gcu_Buffer : MemRefOf<[F32, F16, BF16, I1, I32, I64]>;
 def Gcu_FloatBuffer : MemRefOf<[F32, F16, BF16]>;
 def Gcu_IndexBuffer : MemRefOf<[I32, I64]>;
+// A paged cache holds activations, or int8 / FP8 E4M3 codes with a scale per token and head.
+def Gcu_CacheBuffer : MemRefOf<[F32, F16, BF16, I8, F8E4M3FN]>;
+def Gcu_CacheScaleBuffer : MemRefOf<[F32]>;
 // What the artifact stores: float weights, and a quantized weight's codes (i8) and group
 // indices (i32).
 def Gcu_WeightBuffer : MemRefOf<[F32, F16, BF16, I8, I32]>;
@@ -128,16 +131,39 @@ def Gcu_KvCacheOp : Gcu_Op<"kv_cache", [Pure]> {
     Both caches are `[blocks, block_size, kv_heads, head_dim]`; the runtime owns them and
     decides the number of blocks. They usually have one type; multi-head latent attention
     keeps the latent in the key cache and the rotary key in the value cache, of different
-    widths (the type is then written twice).
+    widths (the type is then written twice). A quantized cache (`i8` or `f8E4M3FN` codes) has
+    its scales in `gcu.kv_cache_scales` of the same layer.
 
     ```mlir
     %kc, %vc = gcu.kv_cache {layer = 0 : i64} : memref<?x64x2x16xf32>
     %lc, %rc = gcu.kv_cache {layer = 1 : i64} : memref<?x64x1x512xbf16>, memref<?x64x1x64xbf16>
+    %qk, %qv = gcu.kv_cache {layer = 2 : i64} : memref<?x64x2x16xi8>
     ```
   }];
   let arguments = (ins SignedI64Attr:$layer);
-  let results = (outs Gcu_FloatBuffer:$key_cache, Gcu_FloatBuffer:$value_cache);
+  let results = (outs Gcu_CacheBuffer:$key_cache, Gcu_CacheBuffer:$value_cache);
   let assemblyFormat = "attr-dict `:` custom<CacheTypes>(type($key_cache), type($value_cache))";
+  let hasVerifier = 1;
+}
+
+def Gcu_KvCacheScalesOp
+    : Gcu_Op<"kv_cache_scales", [Pure, AllTypesMatch<["key_scales", "value_scales"]>]> {
+  let summary = "the scales of one layer's quantized key and value caches";
+  let description = [{
+    `[blocks, block_size, kv_heads]` in f32: the scale of every cached key (value) vector,
+    chosen when it is written as its largest magnitude over the largest code (127 for int8,
+    448 for FP8 E4M3), so a cached vector reads back as code × scale.
+
+    ```mlir
+    %ks, %vs = gcu.kv_cache_scales {layer = 2 : i64} : memref<?x64x2xf32>
+    ```
+  }];
+  let arguments = (ins SignedI64Attr:$layer);
+  let results = (outs Gcu_CacheScaleBuffer:$key_scales, Gcu_CacheScaleBuffer:$value_scales);
+  let assemblyFormat = "attr-dict `:` type($key_scales)";
+  let builders = [OpBuilder<(ins "::mlir::Type":$type, "int64_t":$layer), [{
+    build($_builder, $_state, type, type, layer);
+  }]>];
   let hasVerifier = 1;
 }
 
@@ -683,22 +709,27 @@ def Gcu_RotaryEmbeddingOp : Gcu_KernelOp<"rotary_embedding", "topsvllmRotaryEmbe
 def Gcu_ReshapeAndCacheOp : Gcu_KernelOp<"reshape_and_cache", "topsvllmReshapeAndCache"> {
   let summary = "write the new keys and values into their cache slots";
   let description = [{
-    Token t goes to slot `slot_mapping[t]` = block × block_size + offset.
+    Token t goes to slot `slot_mapping[t]` = block × block_size + offset. Quantized caches
+    take their scales (`gcu.kv_cache_scales`) as two more in-place operands.
 
     ```mlir
     gcu.reshape_and_cache ins(%k, %v, %slots : memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>)
         inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>)
+    gcu.reshape_and_cache ins(%k, %v, %slots : memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>)
+        inouts(%qk, %qv : memref<?x64x2x16xi8>, memref<?x64x2x16xi8>)
+        scales(%ks, %vs : memref<?x64x2xf32>, memref<?x64x2xf32>)
     ```
   }];
   let arguments = (ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$key,
                        Arg<Gcu_FloatBuffer, "", [MemRead]>:$value,
                        Arg<Gcu_IndexBuffer, "", [MemRead]>:$slot_mapping,
-                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$key_cache,
-                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$value_cache);
+                       Arg<Gcu_CacheBuffer, "", [MemRead, MemWrite]>:$key_cache,
+                       Arg<Gcu_CacheBuffer, "", [MemRead, MemWrite]>:$value_cache,
+                       Arg<Variadic<Gcu_CacheScaleBuffer>, "", [MemRead, MemWrite]>:$cache_scales);
   let assemblyFormat = [{
     `ins` `(` $key `,` $value `,` $slot_mapping `:` type($key) `,` type($value) `,`
     type($slot_mapping) `)` `inouts` `(` $key_cache `,` $value_cache `:` type($key_cache) `,`
-    type($value_cache) `)` attr-dict
+    type($value_cache) `)` (`scales` `(` $cache_scales^ `:` type($cache_scales) `)`)? attr-dict
   }];
 }
 
@@ -728,18 +759,20 @@ def Gcu_PagedAttentionOp : Gcu_KernelOp<"paged_attention", "topsvllmPagedAttenti
     ```
   }];
   let arguments = !con((ins Arg<Gcu_FloatBuffer, "", [MemRead]>:$query,
-                            Arg<Gcu_FloatBuffer, "", [MemRead]>:$key_cache,
-                            Arg<Gcu_FloatBuffer, "", [MemRead]>:$value_cache,
+                            Arg<Gcu_CacheBuffer, "", [MemRead]>:$key_cache,
+                            Arg<Gcu_CacheBuffer, "", [MemRead]>:$value_cache,
                             Arg<Gcu_IndexBuffer, "", [MemRead]>:$positions,
                             Arg<Gcu_IndexBuffer, "", [MemRead]>:$query_start_loc,
                             Arg<Gcu_IndexBuffer, "", [MemRead]>:$seq_lens,
                             Arg<Gcu_IndexBuffer, "", [MemRead]>:$block_tables,
+                            Arg<Variadic<Gcu_CacheScaleBuffer>, "", [MemRead]>:$cache_scales,
                             Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out), attentionAttrs);
   let assemblyFormat = [{
     `ins` `(` $query `,` $key_cache `,` $value_cache `,` $positions `,` $query_start_loc `,`
     $seq_lens `,` $block_tables `:` type($query) `,` type($key_cache) `,` type($value_cache)
     `,` type($positions) `,` type($query_start_loc) `,` type($seq_lens) `,`
-    type($block_tables) `)` `outs` `(` $out `:` type($out) `)` attr-dict
+    type($block_tables) `)` (`scales` `(` $cache_scales^ `:` type($cache_scales) `)`)?
+    `outs` `(` $out `:` type($out) `)` attr-dict
   }];
 }
 
@@ -752,7 +785,9 @@ def Gcu_FusedRopeCacheAttentionOp
     applies the per-head q/k RMSNorm when its weights are given (Qwen3), rotates queries and
     keys when `rotary_dim` is set, writes keys and values to their cache slots and attends
     each query over its sequence's cached context, as `gcu.paged_attention` does. The
-    `decode` phase promises one new token per sequence.
+    `decode` phase promises one new token per sequence. A quantized cache (`i8` or
+    `f8E4M3FN`) comes with its `scales`: vectors are written as codes with a scale each and
+    read back as code × scale in the query's type.
 
     ```mlir
     gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %slots, %qsl, %lens, %blocks
@@ -774,8 +809,10 @@ def Gcu_FusedRopeCacheAttentionOp
                             Arg<Gcu_IndexBuffer, "", [MemRead]>:$block_tables,
                             Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$q_norm_weight,
                             Arg<Optional<Gcu_FloatBuffer>, "", [MemRead]>:$k_norm_weight,
-                            Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$key_cache,
-                            Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$value_cache,
+                            Arg<Gcu_CacheBuffer, "", [MemRead, MemWrite]>:$key_cache,
+                            Arg<Gcu_CacheBuffer, "", [MemRead, MemWrite]>:$value_cache,
+                            Arg<Variadic<Gcu_CacheScaleBuffer>, "", [MemRead, MemWrite]>:
+                                $cache_scales,
                             Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
                             EnumProp<Gcu_AttentionPhase>:$phase),
                        attentionAttrs,
@@ -792,6 +829,7 @@ def Gcu_FusedRopeCacheAttentionOp
     (`qk_norm` `(` $q_norm_weight^ `,` $k_norm_weight `:` type($q_norm_weight) `,`
      type($k_norm_weight) `)`)?
     `inouts` `(` $key_cache `,` $value_cache `:` type($key_cache) `,` type($value_cache) `)`
+    (`scales` `(` $cache_scales^ `:` type($cache_scales) `)`)?
     `outs` `(` $out `:` type($out) `)` $phase (`rotary` $rotary_style^)? attr-dict
   }];
 }
@@ -804,7 +842,8 @@ def Gcu_MlaAttentionOp : Gcu_KernelOp<"mla_attention", "topsvllmMlaAttention"> {
     `[blocks, block_size, 1, width]`) at `slot_mapping`, and attends. `prefill` expands the
     keys and values of the new tokens with `kv_b`; `decode` reads the whole context from the
     latent cache and attends in the latent space, `kv_b`'s key rows absorbed into the query and
-    its value rows applied to the attention-weighted latents (vLLM's MLA decode).
+    its value rows applied to the attention-weighted latents (vLLM's MLA decode). Quantized
+    caches take their `scales` (one per cached latent and rotary key).
 
     ```mlir
     gcu.mla_attention ins(%q, %c, %kpe, %kv_b, %pos, %slots, %qsl, %lens, %blocks
@@ -824,8 +863,9 @@ def Gcu_MlaAttentionOp : Gcu_KernelOp<"mla_attention", "topsvllmMlaAttention"> {
                        Arg<Gcu_IndexBuffer, "", [MemRead]>:$query_start_loc,
                        Arg<Gcu_IndexBuffer, "", [MemRead]>:$seq_lens,
                        Arg<Gcu_IndexBuffer, "", [MemRead]>:$block_tables,
-                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$latent_cache,
-                       Arg<Gcu_FloatBuffer, "", [MemRead, MemWrite]>:$rope_cache,
+                       Arg<Gcu_CacheBuffer, "", [MemRead, MemWrite]>:$latent_cache,
+                       Arg<Gcu_CacheBuffer, "", [MemRead, MemWrite]>:$rope_cache,
+                       Arg<Variadic<Gcu_CacheScaleBuffer>, "", [MemRead, MemWrite]>:$cache_scales,
                        Arg<Gcu_FloatBuffer, "", [MemWrite]>:$out,
                        EnumProp<Gcu_AttentionPhase>:$phase, PositiveI64Attr:$num_heads,
                        PositiveI64Attr:$qk_nope_head_dim, PositiveI64Attr:$qk_rope_head_dim,
@@ -837,6 +877,7 @@ def Gcu_MlaAttentionOp : Gcu_KernelOp<"mla_attention", "topsvllmMlaAttention"> {
     type($key_rope) `,` type($kv_b) `,` type($positions) `,` type($slot_mapping) `,`
     type($query_start_loc) `,` type($seq_lens) `,` type($block_tables) `)`
     `inouts` `(` $latent_cache `,` $rope_cache `:` type($latent_cache) `,` type($rope_cache) `)`
+    (`scales` `(` $cache_scales^ `:` type($cache_scales) `)`)?
     `outs` `(` $out `:` type($out) `)` $phase attr-dict
   }];
 }

@@ -516,7 +516,10 @@ static llvm::Error writeCompiledArtifact(StagedDirectory &staged, ModuleOp fused
       {"kv_cache", llvm::json::Object{
                        {"layers", program->getAttrOfType<IntegerAttr>("vgcu.kv_layers").getInt()},
                        {"block_size",
-                        program->getAttrOfType<IntegerAttr>("vgcu.kv_block_size").getInt()}}},
+                        program->getAttrOfType<IntegerAttr>("vgcu.kv_block_size").getInt()},
+                       {"dtype", options.kvCacheDtype == "auto"
+                                     ? std::string(dtypeName(description.dtype))
+                                     : options.kvCacheDtype}}},
       {"ranks", std::move(ranks)},
       {"files", std::move(files)},
   };

@@ -137,7 +137,9 @@ llvm::Error vgcu::lowerToKernels(ModuleOp sharded, const CompileOptions &options
   if (options.configurePassManager)
     if (auto error = options.configurePassManager(pm))
       return error;
-  buildLowerPipeline(pm, PipelineOptions{});
+  PipelineOptions pipeline;
+  pipeline.kvCacheDtype = options.kvCacheDtype;
+  buildLowerPipeline(pm, pipeline);
   return runPipeline(pm, sharded, describe(options, "lowering to gcu kernels"));
 }
 
@@ -305,11 +307,14 @@ llvm::Expected<llvm::json::Object> vgcu::summarizeProgram(llvm::StringRef source
     // latent attention: the latent and the rotary key instead of keys and values).
     int64_t cacheBytes = 0;
     if (decode)
-      decode.walk([&](gcu::KvCacheOp cache) {
-        for (Value buffer : {cache.getKeyCache(), cache.getValueCache()}) {
+      decode.walk([&](Operation *op) {
+        if (!isa<gcu::KvCacheOp, gcu::KvCacheScalesOp>(op))
+          return;
+        for (Value buffer : op->getResults()) {
           auto type = cast<MemRefType>(buffer.getType());
-          cacheBytes += type.getDimSize(2) * type.getDimSize(3) *
-                        type.getElementType().getIntOrFloatBitWidth() / 8;
+          int64_t perToken = type.getRank() == 4 ? type.getDimSize(2) * type.getDimSize(3)
+                                                 : type.getDimSize(2);
+          cacheBytes += perToken * type.getElementType().getIntOrFloatBitWidth() / 8;
         }
       });
     summary["kv_cache_bytes_per_token"] = cacheBytes;

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "vgcu/Runtime/Kernels.h"
+#include "GemmKernels.h"
 #include "RowKernels.h"
 
 #include "dialects/gcu/GcuDialect.h"
@@ -109,101 +110,6 @@ at::Tensor linear(const at::Tensor &input, const at::Tensor &weight, const at::T
                              bias.defined() ? bias.to(type) : bias);
   std::vector<int64_t> shape(input.sizes().begin(), input.sizes().end());
   shape.back() = weight.size(0);
-  return y.view(shape).to(input.scalar_type());
-}
-
-/// Whether this CPU runs matVec16 (checked once).
-bool hasMatVec16() {
-  static const bool supported = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma");
-  }();
-  return supported;
-}
-
-/// y[r] = Σ_k w[r, k] · x[k] over rows [begin, end) of a 16-bit weight read as stored, each
-/// element widened in registers and the products summed in f32: a decode step reads half the
-/// bytes of an f32 copy of the weight. AVX-512 is chosen per function so the rest of vgcu
-/// keeps the baseline x86-64 target.
-__attribute__((target("avx512f,avx512bw,f16c,fma"))) inline __m512 widen16(const uint16_t *p,
-                                                                           bool bf16) {
-  __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
-  return bf16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16))
-              : _mm512_cvtph_ps(raw);
-}
-
-/// How many elements ahead of the FMAs matVec16 prefetches each row.
-constexpr int64_t kPrefetchAhead = 256;
-
-__attribute__((target("avx512f,avx512bw,f16c,fma"))) void
-matVec16(const uint16_t *w, const float *x, float *y, int64_t begin, int64_t end, int64_t cols,
-         bool bf16) {
-  // Four rows at a time: four independent chains of FMAs and four streams from memory per
-  // load of x, where one row's chain would wait on the adder. Each row's sum runs in the same
-  // order as alone.
-  int64_t r = begin;
-  if (cols % 16 == 0)
-    for (; r + 4 <= end; r += 4) {
-      const uint16_t *row = w + r * cols;
-      __m512 sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps(),
-             sum2 = _mm512_setzero_ps(), sum3 = _mm512_setzero_ps();
-      for (int64_t k = 0; k < cols; k += 16) {
-        // The hardware prefetchers keep too few lines in flight for four streams per core.
-        if (k % 32 == 0)
-          for (int i = 0; i < 4; ++i)
-            _mm_prefetch(reinterpret_cast<const char *>(row + i * cols + k + kPrefetchAhead),
-                         _MM_HINT_T0);
-        __m512 input = _mm512_loadu_ps(x + k);
-        sum0 = _mm512_fmadd_ps(widen16(row + k, bf16), input, sum0);
-        sum1 = _mm512_fmadd_ps(widen16(row + cols + k, bf16), input, sum1);
-        sum2 = _mm512_fmadd_ps(widen16(row + 2 * cols + k, bf16), input, sum2);
-        sum3 = _mm512_fmadd_ps(widen16(row + 3 * cols + k, bf16), input, sum3);
-      }
-      y[r] = _mm512_reduce_add_ps(sum0);
-      y[r + 1] = _mm512_reduce_add_ps(sum1);
-      y[r + 2] = _mm512_reduce_add_ps(sum2);
-      y[r + 3] = _mm512_reduce_add_ps(sum3);
-    }
-  for (; r < end; ++r) {
-    const uint16_t *row = w + r * cols;
-    __m512 sum = _mm512_setzero_ps();
-    int64_t k = 0;
-    for (; k + 16 <= cols; k += 16)
-      sum = _mm512_fmadd_ps(widen16(row + k, bf16), _mm512_loadu_ps(x + k), sum);
-    float total = _mm512_reduce_add_ps(sum);
-    for (; k < cols; ++k) {
-      uint32_t bits = bf16 ? static_cast<uint32_t>(row[k]) << 16 : 0;
-      float element;
-      if (bf16)
-        std::memcpy(&element, &bits, sizeof element);
-      else
-        element = _cvtsh_ss(row[k]);
-      total += element * x[k];
-    }
-    y[r] = total;
-  }
-}
-
-/// x·Wᵀ (+ b) of one token with an f16 or bf16 weight, rows split over ATen's threads; the
-/// sum in f32, rounded to the input's dtype once.
-at::Tensor linearOneToken16(const at::Tensor &input, const at::Tensor &weight,
-                            const at::Tensor &bias) {
-  at::Tensor x = input.reshape({-1}).to(at::kFloat).contiguous();
-  at::Tensor w = weight.contiguous();
-  int64_t rows = w.size(0), cols = w.size(1);
-  at::Tensor y = at::empty({rows}, x.options());
-  const uint16_t *data = reinterpret_cast<const uint16_t *>(w.data_ptr());
-  bool bf16 = w.scalar_type() == at::kBFloat16;
-  const float *xs = x.data_ptr<float>();
-  float *ys = y.data_ptr<float>();
-  at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
-    matVec16(data, xs, ys, begin, end, cols, bf16);
-  });
-  if (bias.defined())
-    y = y + bias.to(at::kFloat);
-  std::vector<int64_t> shape(input.sizes().begin(), input.sizes().end());
-  shape.back() = rows;
   return y.view(shape).to(input.scalar_type());
 }
 
@@ -474,22 +380,98 @@ void attend(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
   out.copy_(context);
 }
 
-/// The keys (or values) of positions [0, length) of the sequence, gathered from its blocks.
-at::Tensor gatherCache(const at::Tensor &cache, const at::Tensor &blockTable, int64_t length) {
+/// The scales of a layer's quantized key and value caches ([blocks, block_size, heads] f32);
+/// undefined for float caches.
+struct CacheScales {
+  at::Tensor key, value;
+  bool quantized() const { return key.defined(); }
+};
+
+CacheScales cacheScales(Frame &f, const std::vector<int64_t> &registers) {
+  if (registers.empty())
+    return {};
+  return {f.tensors[registers[0]], f.tensors[registers[1]]};
+}
+
+/// The f32 value of every FP8 E4M3 byte.
+const at::Tensor &fp8CacheValues() {
+  static const at::Tensor table = [] {
+    at::Tensor values = at::empty({256}, at::kFloat);
+    for (int code = 0; code < 256; ++code)
+      values.data_ptr<float>()[code] = vgcu::fp8E4M3ToFloat(static_cast<uint8_t>(code));
+    return values;
+  }();
+  return table;
+}
+
+/// Cached vectors read back: code × scale in f32, rounded to the activations' `type`.
+at::Tensor dequantizeCache(const at::Tensor &codes, const at::Tensor &scales,
+                           at::ScalarType type) {
+  at::Tensor values = codes.scalar_type() == at::kChar
+                          ? codes.to(at::kFloat)
+                          : fp8CacheValues()
+                                .index_select(0, codes.reshape({-1}).to(at::kLong))
+                                .view(codes.sizes());
+  return (values * scales.unsqueeze(-1)).to(type);
+}
+
+/// Vectors [tokens, heads, dim] as int8 (kChar) or FP8 (kByte) codes and one f32 scale each:
+/// the vector's largest magnitude becomes the largest code, 127 or 448 (symmetric, no zero).
+std::pair<at::Tensor, at::Tensor> quantizeCacheVectors(const at::Tensor &vectors,
+                                                       at::ScalarType codes) {
+  bool fp8 = codes == at::kByte;
+  float largest = fp8 ? 448.0f : 127.0f;
+  at::Tensor x = vectors.to(at::kFloat);
+  at::Tensor scale = x.abs().amax(-1) / largest;
+  // An all-zero vector keeps zero codes under any scale; 1 keeps it finite.
+  scale = at::where(scale == 0, at::ones_like(scale), scale);
+  // A non-finite input makes its scale non-finite, so it reads back as NaN whatever its codes;
+  // those codes are zero rather than a float-to-integer conversion out of range.
+  at::Tensor scaled =
+      at::nan_to_num(x / scale.unsqueeze(-1), 0.0, 0.0, 0.0).clamp(-largest, largest);
+  if (!fp8)
+    return {scaled.round().to(at::kChar), scale};
+  scaled = scaled.contiguous();
+  at::Tensor bytes = at::empty(scaled.sizes(), at::kByte);
+  const float *from = scaled.data_ptr<float>();
+  uint8_t *to = bytes.data_ptr<uint8_t>();
+  for (int64_t i = 0, n = scaled.numel(); i < n; ++i)
+    to[i] = vgcu::floatToFp8E4M3(from[i]);
+  return {bytes, scale};
+}
+
+/// Rows [0, length) of a sequence's blocks of `cache` ([blocks, block_size, ...]).
+at::Tensor gatherRows(const at::Tensor &cache, const at::Tensor &blockTable, int64_t length) {
   int64_t blockSize = cache.size(1);
   int64_t blocks = (length + blockSize - 1) / blockSize;
-  return cache.index_select(0, blockTable.narrow(0, 0, blocks))
-      .view({blocks * blockSize, cache.size(2), cache.size(3)})
-      .narrow(0, 0, length);
+  std::vector<int64_t> sizes(cache.sizes().begin() + 1, cache.sizes().end());
+  sizes[0] = blocks * blockSize;
+  return cache.index_select(0, blockTable.narrow(0, 0, blocks)).view(sizes).narrow(0, 0, length);
+}
+
+/// The keys (or values) of positions [0, length) of the sequence, gathered from its blocks
+/// (and read back in `type` when the cache is quantized).
+at::Tensor gatherCache(const at::Tensor &cache, const at::Tensor &scales,
+                       const at::Tensor &blockTable, int64_t length, at::ScalarType type) {
+  at::Tensor rows = gatherRows(cache, blockTable, length);
+  return scales.defined() ? dequantizeCache(rows, gatherRows(scales, blockTable, length), type)
+                          : rows;
 }
 
 void writeCache(const at::Tensor &key, const at::Tensor &value, const at::Tensor &slots,
-                at::Tensor &keyCache, at::Tensor &valueCache) {
+                at::Tensor &keyCache, at::Tensor &valueCache, const CacheScales &scales = {}) {
   // Each cache by its own shape: the value cache may be narrower (MLA's rotary key).
-  for (auto [source, cache] : {std::pair(&key, &keyCache), std::pair(&value, &valueCache)}) {
+  for (auto [source, cache, scale] : {std::tuple(&key, &keyCache, &scales.key),
+                                      std::tuple(&value, &valueCache, &scales.value)}) {
     int64_t kvHeads = cache->size(2), headDim = cache->size(3);
-    cache->view({-1, kvHeads, headDim})
-        .index_copy_(0, slots, source->reshape({-1, kvHeads, headDim}).to(cache->scalar_type()));
+    at::Tensor vectors = source->reshape({-1, kvHeads, headDim});
+    if (!scale->defined()) {
+      cache->view({-1, kvHeads, headDim}).index_copy_(0, slots, vectors.to(cache->scalar_type()));
+      continue;
+    }
+    auto [codes, vectorScales] = quantizeCacheVectors(vectors, cache->scalar_type());
+    cache->view({-1, kvHeads, headDim}).index_copy_(0, slots, codes);
+    scale->view({-1, kvHeads}).index_copy_(0, slots, vectorScales);
   }
 }
 
@@ -510,9 +492,9 @@ struct BatchLayout {
 /// longest: one batched product instead of one per sequence. Padded keys are masked like
 /// future ones, so they weigh exactly zero.
 void attendDecodeBatch(const at::Tensor &q, const at::Tensor &keyCache,
-                       const at::Tensor &valueCache, const BatchLayout &batch, double scale,
-                       std::optional<int64_t> window, std::optional<double> softcap,
-                       at::Tensor &out) {
+                       const at::Tensor &valueCache, const CacheScales &cacheScales,
+                       const BatchLayout &batch, double scale, std::optional<int64_t> window,
+                       std::optional<double> softcap, at::Tensor &out) {
   at::ScalarType type = q.scalar_type();
   at::ScalarType compute = computeType(type);
   int64_t sequences = batch.sequences(), heads = q.size(1), headDim = q.size(2);
@@ -520,13 +502,19 @@ void attendDecodeBatch(const at::Tensor &q, const at::Tensor &keyCache,
   int64_t blockSize = keyCache.size(1), blocks = (longest + blockSize - 1) / blockSize;
   int64_t kvHeads = keyCache.size(2), group = heads / kvHeads, valueDim = valueCache.size(3);
   at::Tensor tables = batch.blockTables.narrow(1, 0, blocks).reshape({-1});
-  auto gather = [&](const at::Tensor &cache) {
-    return cache.index_select(0, tables)
-        .view({sequences, blocks * blockSize, kvHeads, cache.size(3)})
-        .narrow(1, 0, longest)
-        .to(compute);
+  auto gather = [&](const at::Tensor &cache, const at::Tensor &scales) {
+    at::Tensor rows = cache.index_select(0, tables)
+                          .view({sequences, blocks * blockSize, kvHeads, cache.size(3)})
+                          .narrow(1, 0, longest);
+    if (scales.defined())
+      rows = dequantizeCache(rows, scales.index_select(0, tables)
+                                       .view({sequences, blocks * blockSize, kvHeads})
+                                       .narrow(1, 0, longest),
+                             type);
+    return rows.to(compute);
   };
-  at::Tensor keys = gather(keyCache), values = gather(valueCache);
+  at::Tensor keys = gather(keyCache, cacheScales.key),
+             values = gather(valueCache, cacheScales.value);
   at::Tensor qh = q.to(compute).view({sequences, kvHeads, group, headDim});
   at::Tensor scores = at::matmul(qh, keys.permute({0, 2, 3, 1})).to(type) * scale;
   if (softcap)
@@ -548,24 +536,35 @@ void attendDecodeBatch(const at::Tensor &q, const at::Tensor &keyCache,
 /// Attention of every sequence's new queries over its cached context; the new tokens' keys
 /// and values are in the cache already, so a chunk of a prompt sees the chunks before it.
 void attendBatch(const at::Tensor &q, const at::Tensor &keyCache, const at::Tensor &valueCache,
-                 const BatchLayout &batch, double scale, std::optional<int64_t> window,
-                 std::optional<double> softcap, at::Tensor &out) {
-  if (batch.oneQueryEach() &&
+                 const CacheScales &scales, const BatchLayout &batch, double scale,
+                 std::optional<int64_t> window, std::optional<double> softcap,
+                 at::Tensor &out) {
+  if (batch.oneQueryEach() && !scales.quantized() &&
       rows::attendOneQueryEach(q, keyCache, valueCache, batch.positions, batch.seqLens,
                                batch.blockTables, scale, window, softcap, out))
     return;
   if (batch.oneQueryEach() && batch.sequences() > 1)
-    return attendDecodeBatch(q, keyCache, valueCache, batch, scale, window, softcap, out);
+    return attendDecodeBatch(q, keyCache, valueCache, scales, batch, scale, window, softcap,
+                             out);
+  at::ScalarType type = q.scalar_type();
   for (int64_t s = 0; s < batch.sequences(); ++s) {
     int64_t begin = batch.begin(s), queries = batch.queries(s), length = batch.length(s);
     if (queries == 0)
       continue;
     at::Tensor table = batch.blockTables.select(0, s);
     at::Tensor rows = out.narrow(0, begin, queries);
-    attend(q.narrow(0, begin, queries), gatherCache(keyCache, table, length),
-           gatherCache(valueCache, table, length), batch.positions.narrow(0, begin, queries),
+    attend(q.narrow(0, begin, queries), gatherCache(keyCache, scales.key, table, length, type),
+           gatherCache(valueCache, scales.value, table, length, type),
+           batch.positions.narrow(0, begin, queries),
            at::arange(length, batch.positions.options()), scale, window, softcap, rows);
   }
+}
+
+std::vector<int64_t> registersOfValues(ValueRange values, const RegisterMap &regs) {
+  std::vector<int64_t> result;
+  for (Value value : values)
+    result.push_back(regs[value]);
+  return result;
 }
 
 template <typename OpTy>
@@ -666,7 +665,7 @@ struct QuantizedWeight {
 bool hasMatVecCodes(const QuantizedWeight &weight) {
   int64_t width = weight.blockCols == 0 ? weight.cols : weight.blockCols;
   return !weight.fp8 && !weight.groupIndex && weight.cols % 32 == 0 && width % 32 == 0 &&
-         hasMatVec16();
+         gemm::hasAvx512();
 }
 
 /// y[r] = Σ_g scale[r, g] · (Σ_{k in g} code[r, k] · x[k]) - Σ_g scale[r, g] · zero[r, g] ·
@@ -933,11 +932,15 @@ KernelLibrary buildReferenceLibrary() {
     return Instruction([=](Frame &f, RuntimeState &state) {
       const at::Tensor &x = f.tensors[input], &w = f.tensors[weight];
       at::Tensor b = tail.biasOf(f, state);
-      bool oneToken16 = x.numel() == x.size(-1) && w.dim() == 2 &&
-                        (w.scalar_type() == at::kHalf || w.scalar_type() == at::kBFloat16) &&
-                        hasMatVec16();
-      tail.finish(f, oneToken16 ? linearOneToken16(x, w, b)
-                                : linear(x, gemmWeight(w, widened, state), b));
+      // One token with an f32 weight keeps BLAS's matrix-vector product: linearOneToken
+      // measured no faster there (a 153M Llama's f32 decode, 40-42 against 41-44 tokens/s).
+      bool sixteen = w.scalar_type() == at::kHalf || w.scalar_type() == at::kBFloat16;
+      if (sixteen && gemm::oneTokenApplies(x, w))
+        tail.finish(f, gemm::linearOneToken(x, w, b));
+      else if (gemm::fewTokensApply(x, w))
+        tail.finish(f, gemm::linearFewTokens(x, w, b));
+      else
+        tail.finish(f, linear(x, gemmWeight(w, widened, state), b));
     });
   });
 
@@ -1229,9 +1232,10 @@ KernelLibrary buildReferenceLibrary() {
         int64_t key = regs[write.getKey()], value = regs[write.getValue()],
                 slots = regs[write.getSlotMapping()], keyCache = regs[write.getKeyCache()],
                 valueCache = regs[write.getValueCache()];
+        std::vector<int64_t> scales = registersOfValues(write.getCacheScales(), regs);
         return Instruction([=](Frame &f, RuntimeState &) {
           writeCache(f.tensors[key], f.tensors[value], f.tensors[slots], f.tensors[keyCache],
-                     f.tensors[valueCache]);
+                     f.tensors[valueCache], cacheScales(f, scales));
         });
       });
 
@@ -1244,6 +1248,7 @@ KernelLibrary buildReferenceLibrary() {
                 starts = regs[attention.getQueryStartLoc()],
                 lengths = regs[attention.getSeqLens()],
                 tables = regs[attention.getBlockTables()], out = regs[attention.getOut()];
+        std::vector<int64_t> scales = registersOfValues(attention.getCacheScales(), regs);
         int64_t heads = attention.getNumHeads(), headDim = attention.getHeadDim();
         double scale = attention.getScale().convertToDouble();
         std::optional<int64_t> window = optionalInt(attention.getSlidingWindowAttr());
@@ -1252,7 +1257,8 @@ KernelLibrary buildReferenceLibrary() {
           BatchLayout batch{f.tensors[positions], f.tensors[starts], f.tensors[lengths],
                             f.tensors[tables]};
           attendBatch(f.tensors[query].view({-1, heads, headDim}), f.tensors[keyCache],
-                      f.tensors[valueCache], batch, scale, window, softcap, f.tensors[out]);
+                      f.tensors[valueCache], cacheScales(f, scales), batch, scale, window,
+                      softcap, f.tensors[out]);
         });
       });
 
@@ -1265,6 +1271,7 @@ KernelLibrary buildReferenceLibrary() {
                 lengths = regs[fused.getSeqLens()], tables = regs[fused.getBlockTables()],
                 keyCache = regs[fused.getKeyCache()], valueCache = regs[fused.getValueCache()],
                 out = regs[fused.getOut()];
+        std::vector<int64_t> scales = registersOfValues(fused.getCacheScales(), regs);
         int64_t queryNorm = fused.getQNormWeight() ? regs[fused.getQNormWeight()] : -1;
         int64_t keyNorm = fused.getKNormWeight() ? regs[fused.getKNormWeight()] : -1;
         double normEpsilon = fused.getNormEpsilon() ? fused.getNormEpsilon()->convertToDouble()
@@ -1286,8 +1293,9 @@ KernelLibrary buildReferenceLibrary() {
           at::Tensor v = f.tensors[value].view({-1, kvHeads, headDim});
           BatchLayout batch{f.tensors[positions], f.tensors[starts], f.tensors[lengths],
                             f.tensors[tables]};
+          CacheScales quantized = cacheScales(f, scales);
           // A decode batch: rotation, cache writes and attention as loops over its rows.
-          if (batch.oneQueryEach() && queryNorm < 0) {
+          if (batch.oneQueryEach() && queryNorm < 0 && !quantized.quantized()) {
             std::optional<rows::RotaryCall> call;
             at::Tensor invFreq, rotatedQuery;
             if (rotaryDim) {
@@ -1313,9 +1321,10 @@ KernelLibrary buildReferenceLibrary() {
             q = rotate(q, cos, sin, *rotaryDim, style);
             k = rotate(k, cos, sin, *rotaryDim, style);
           }
-          writeCache(k, v, f.tensors[slots], f.tensors[keyCache], f.tensors[valueCache]);
-          attendBatch(q, f.tensors[keyCache], f.tensors[valueCache], batch, scale, window,
-                      softcap, f.tensors[out]);
+          writeCache(k, v, f.tensors[slots], f.tensors[keyCache], f.tensors[valueCache],
+                     quantized);
+          attendBatch(q, f.tensors[keyCache], f.tensors[valueCache], quantized, batch, scale,
+                      window, softcap, f.tensors[out]);
         });
       });
 
@@ -1330,6 +1339,7 @@ KernelLibrary buildReferenceLibrary() {
                 starts = regs[mla.getQueryStartLoc()], lengths = regs[mla.getSeqLens()],
                 tables = regs[mla.getBlockTables()], latentCache = regs[mla.getLatentCache()],
                 ropeCache = regs[mla.getRopeCache()], out = regs[mla.getOut()];
+        std::vector<int64_t> scales = registersOfValues(mla.getCacheScales(), regs);
         int64_t heads = mla.getNumHeads(), nope = mla.getQkNopeHeadDim(),
                 rope = mla.getQkRopeHeadDim(), valueDim = mla.getVHeadDim();
         double scale = mla.getScale().convertToDouble();
@@ -1348,7 +1358,9 @@ KernelLibrary buildReferenceLibrary() {
                                     vgcu::RotaryStyle::gptj);
           at::Tensor kRope = rotate(f.tensors[keyRope].view({-1, 1, rope}), cos, sin, rope,
                                     vgcu::RotaryStyle::gptj);
-          writeCache(c, kRope, f.tensors[slots], f.tensors[latentCache], f.tensors[ropeCache]);
+          CacheScales quantized = cacheScales(f, scales);
+          writeCache(c, kRope, f.tensors[slots], f.tensors[latentCache], f.tensors[ropeCache],
+                     quantized);
           const at::Tensor &weight = f.tensors[kvB];
           BatchLayout batch{f.tensors[positions], f.tensors[starts], f.tensors[lengths],
                             f.tensors[tables]};
@@ -1365,9 +1377,11 @@ KernelLibrary buildReferenceLibrary() {
               continue;
             at::Tensor table = batch.blockTables.select(0, s);
             at::Tensor latents =
-                gatherCache(f.tensors[latentCache], table, context).view({context, lora});
+                gatherCache(f.tensors[latentCache], quantized.key, table, context, type)
+                    .view({context, lora});
             at::Tensor ropes =
-                gatherCache(f.tensors[ropeCache], table, context).view({context, 1, rope});
+                gatherCache(f.tensors[ropeCache], quantized.value, table, context, type)
+                    .view({context, 1, rope});
             at::Tensor queryPositions = batch.positions.narrow(0, begin, queries);
             at::Tensor keyPositions = at::arange(context, queryPositions.options());
             at::Tensor qn = qNope.narrow(0, begin, queries);

@@ -45,6 +45,9 @@ llvm::Expected<at::ScalarType> scalarTypeOf(Type type) {
     return at::kChar;
   if (type.isInteger(1))
     return at::kBool;
+  // FP8 codes (a quantized KV cache) are bytes to ATen 1.13, which has no FP8 type.
+  if (isa<Float8E4M3FNType>(type))
+    return at::kByte;
   std::string text;
   llvm::raw_string_ostream os(text);
   os << type;
@@ -470,6 +473,22 @@ llvm::Error EntryBinder::bindOp(Operation *op, BoundEntry &entry) {
       f.tensors[value] = state.kvCaches[layer].second;
     });
   }
+  if (auto scales = dyn_cast<gcu::KvCacheScalesOp>(op)) {
+    kvCaches.insert(scales.getKeyScales());
+    kvCaches.insert(scales.getValueScales());
+    int64_t layer = scales.getLayer(), key = regs[scales.getKeyScales()],
+            value = regs[scales.getValueScales()];
+    auto &shapes = executor.cacheShapes;
+    if (layer >= static_cast<int64_t>(shapes.size()) || !shapes[layer].quantized())
+      return makeError("kv_cache_scales of layer {0}, whose cache is not quantized", layer);
+    if (scales.getKeyScales().getType().getDimSize(2) != shapes[layer].kvHeads)
+      return makeError("kv_cache_scales of layer {0} has {1} heads, its cache {2}", layer,
+                       scales.getKeyScales().getType().getDimSize(2), shapes[layer].kvHeads);
+    return add([=](Frame &f, RuntimeState &state) {
+      f.tensors[key] = state.kvScales[layer].first;
+      f.tensors[value] = state.kvScales[layer].second;
+    });
+  }
   if (auto last = dyn_cast<gcu::LastTokenViewOp>(op)) {
     int64_t source = regs[last.getSource()], starts = regs[last.getQueryStartLoc()],
             result = regs[last.getResult()];
@@ -601,7 +620,10 @@ uint64_t Executor::bytesPerBlock() const {
   uint64_t bytes = 0;
   for (const CacheShape &shape : cacheShapes) {
     uint64_t layer = at::elementSize(static_cast<at::ScalarType>(shape.dtype));
-    for (int64_t factor : {cacheBlockSize, shape.kvHeads, shape.headDim + shape.valueHeadDim})
+    // A quantized cache keeps an f32 scale per key and per value vector beside the codes.
+    int64_t perHead = shape.headDim + shape.valueHeadDim +
+                      (shape.quantized() ? 2 * static_cast<int64_t>(sizeof(float)) : 0);
+    for (int64_t factor : {cacheBlockSize, shape.kvHeads, perHead})
       if (__builtin_mul_overflow(layer, static_cast<uint64_t>(factor), &layer))
         return kSaturated;
     if (__builtin_add_overflow(bytes, layer, &bytes))
@@ -623,6 +645,7 @@ llvm::Error Executor::allocateCache(int64_t blocks, const std::string &what) {
   if (__builtin_mul_overflow(bytesPerBlock(), static_cast<uint64_t>(blocks), &bytes))
     return makeError("{0} would be larger than 2^64 bytes", what);
   state.kvCaches.clear();
+  state.kvScales.clear();
   cacheCapacity = 0;
   std::string failure;
   try {
@@ -631,6 +654,13 @@ llvm::Error Executor::allocateCache(int64_t blocks, const std::string &what) {
       std::vector<int64_t> keySizes{blocks, cacheBlockSize, shape.kvHeads, shape.headDim};
       std::vector<int64_t> valueSizes{blocks, cacheBlockSize, shape.kvHeads, shape.valueHeadDim};
       state.kvCaches.emplace_back(at::zeros(keySizes, options), at::zeros(valueSizes, options));
+      if (shape.quantized()) {
+        std::vector<int64_t> scaleSizes{blocks, cacheBlockSize, shape.kvHeads};
+        state.kvScales.emplace_back(at::zeros(scaleSizes, at::kFloat),
+                                    at::zeros(scaleSizes, at::kFloat));
+      } else {
+        state.kvScales.emplace_back();
+      }
     }
   } catch (const c10::Error &error) {
     failure = error.what_without_backtrace();
@@ -639,6 +669,7 @@ llvm::Error Executor::allocateCache(int64_t blocks, const std::string &what) {
   }
   if (!failure.empty()) {
     state.kvCaches.clear();
+    state.kvScales.clear();
     return makeError("cannot allocate {0} ({1} bytes on this rank): {2}", what, bytes, failure);
   }
   cacheCapacity = blocks;

@@ -36,7 +36,7 @@ std::string forbiddenWrite(Value buffer, Operation *writer) {
     return "an argument of the entry (inputs belong to the runtime)";
   if (isa<gcu::AllocOp>(producer))
     return "";
-  if (isa<gcu::KvCacheOp>(producer))
+  if (isa<gcu::KvCacheOp, gcu::KvCacheScalesOp>(producer))
     return isa<gcu::ReshapeAndCacheOp, gcu::FusedRopeCacheAttentionOp, gcu::MlaAttentionOp>(writer)
                ? ""
                : "a KV cache (only the cache-writing kernels may)";

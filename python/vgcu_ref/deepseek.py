@@ -44,7 +44,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import tiny
+from . import kv_quant, tiny
 from .models import AttentionCore, CausalLM, DecoderLayer, DecoderModel, GatedMLP, RMSNorm, register_architecture
 from .moe import GATE_STD, MoeCausalLMMixin, dense_combine
 from .rope import (RopeParameters, ScaledRotaryEmbedding, apply_rotary, default_inv_freq, yarn_find_correction_range,
@@ -166,6 +166,8 @@ class DeepseekMLAttention(AttentionCore):
         k_pe = k_pe.view(-1, 1, self.qk_rope_head_dim)
         q_pe = apply_rotary_interleaved(q_pe, cos, sin, self.num_heads)
         k_pe = apply_rotary_interleaved(k_pe, cos, sin, 1)
+        # vgcu's MLA cache holds these two; quantized, attention sees their round trip.
+        latent, k_pe = kv_quant.round_trip(latent), kv_quant.round_trip(k_pe)
         k_positions = positions
         if latent_cache is not None and rope_cache is not None:
             latent_cache.index_copy_(0, positions, latent.view(-1, 1, self.kv_lora_rank))

@@ -49,6 +49,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import kv_quant
 from .eager_attention import causal_mask, repeat_kv, soft_cap, softmax_output
 from .rope import apply_rotary, build_rotary_embedding, init_inv_freq
 
@@ -366,7 +367,10 @@ def _cached_keys_values(
     k_cache: Optional[torch.Tensor],
     v_cache: Optional[torch.Tensor],
 ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Keys/values to attend over and their positions; with a cache, store k/v at slots ``positions``."""
+    """Keys/values to attend over and their positions; with a cache, store k/v at slots ``positions``.
+
+    Under a quantized KV cache (kv_quant) both are what the cache reads back."""
+    k, v = kv_quant.round_trip(k), kv_quant.round_trip(v)
     if k_cache is None or v_cache is None:
         return k, v, positions
     k_cache.index_copy_(0, positions, k)

@@ -1056,6 +1056,9 @@ def quant_cases(tmp):
            "store quantized)", tiny_llama(tmp),
            "--quantize applies to the weights: pass -o NAME.vgcu",
            args=["{case}", "--emit=graph", "--quantize", "fp8"])
+    q_case("quant-kv-cache-dtype-bad", "--kv-cache-dtype int4", tiny_llama(tmp),
+           "--kv-cache-dtype must be auto, int8 or fp8_e4m3, not 'int4'",
+           args=compile_args() + ["--kv-cache-dtype", "int4"])
 
 
 def output_cases(tmp):

@@ -68,6 +68,11 @@ cl::opt<std::string> quantize("quantize",
                                        "w8a16 (int8 per output channel), fp8 (e4m3 per output "
                                        "channel) or fp8-block (e4m3 per 128x128 block)"),
                               cl::value_desc("MODE"), cl::init(""), cl::cat(category));
+cl::opt<std::string> kvCacheDtype("kv-cache-dtype",
+                                  cl::desc("What the paged KV cache stores: auto (the "
+                                           "activations' dtype), int8 or fp8_e4m3 (codes with "
+                                           "an f32 scale per cached vector)"),
+                                  cl::value_desc("DTYPE"), cl::init("auto"), cl::cat(category));
 
 int fail(llvm::Error error) {
   llvm::errs() << "vgcu-compile: error: " << llvm::toString(std::move(error)) << "\n";
@@ -92,6 +97,7 @@ CompileOptions commandLineOptions() {
   CompileOptions options;
   options.tensorParallel = tensorParallel;
   options.expertParallel = expertParallel;
+  options.kvCacheDtype = kvCacheDtype;
   options.configurePassManager = [](mlir::PassManager &pm) -> llvm::Error {
     if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
       return makeError("invalid pass manager options");
@@ -208,6 +214,9 @@ int main(int argc, char **argv) {
     llvm::outs() << ModelRegistry::global().supportedModelsMarkdown();
     return 0;
   }
+  if (kvCacheDtype != "auto" && kvCacheDtype != "int8" && kvCacheDtype != "fp8_e4m3")
+    return fail(makeError("--kv-cache-dtype must be auto, int8 or fp8_e4m3, not '{0}'",
+                          kvCacheDtype.getValue()));
   if (!torchScript.empty())
     return compileTorchScript();
   if (modelPath.empty())

@@ -32,6 +32,8 @@ struct CompileOptions {
   std::string sourceName;
   /// `--quantize`: how the linears of a float checkpoint are stored quantized.
   std::optional<QuantizeMode> quantize;
+  /// `--kv-cache-dtype`: auto, int8 or fp8_e4m3.
+  std::string kvCacheDtype = "auto";
 };
 
 /// A model directory (or a config.json path) resolved to its builder and config.

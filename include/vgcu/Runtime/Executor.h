@@ -102,6 +102,10 @@ private:
     /// The value cache's head_dim differs from the key cache's under multi-head latent
     /// attention (the latent and the rotary key).
     int64_t kvHeads, headDim, valueHeadDim, dtype;
+    /// int8 or FP8 codes (kChar, kByte), with scales in RuntimeState::kvScales.
+    bool quantized() const {
+      return dtype == static_cast<int64_t>(at::kChar) || dtype == static_cast<int64_t>(at::kByte);
+    }
   };
   std::vector<CacheShape> cacheShapes;
   int64_t cacheBlockSize = 64;

@@ -60,6 +60,8 @@ struct RuntimeState {
   Collectives *collectives = nullptr;
   /// Per attention layer: key and value caches [blocks, block_size, kv_heads, head_dim].
   std::vector<std::pair<at::Tensor, at::Tensor>> kvCaches;
+  /// Per layer, the key and value scales of a quantized cache (undefined for a float one).
+  std::vector<std::pair<at::Tensor, at::Tensor>> kvScales;
   /// Arena slots (bytes) that gcu.alloc buffers live in; once large enough, a step
   /// allocates nothing.
   std::vector<at::Tensor> arenaSlots;

@@ -917,7 +917,7 @@ func.func @reshape_and_cache_value(%k: memref<?x32xf32>, %v: memref<?x2x16xf32>,
 // -----
 
 func.func @reshape_and_cache_element_types(%k: memref<?x32xbf16>, %v: memref<?x32xbf16>, %s: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>) {
-  // expected-error @+1 {{'gcu.reshape_and_cache' op element types of the float operands must agree}}
+  // expected-error @+1 {{'gcu.reshape_and_cache' op a float cache must have the activations' element type 'bf16'}}
   gcu.reshape_and_cache ins(%k, %v, %s : memref<?x32xbf16>, memref<?x32xbf16>, memref<?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>)
   return
 }
@@ -1001,7 +1001,7 @@ func.func @paged_attention_value_cache(%q: memref<?x64xf32>, %kc: memref<?x64x2x
 // -----
 
 func.func @paged_attention_element_types(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xbf16>, %vc: memref<?x64x2x16xbf16>, %pos: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %o: memref<?x64xf32>) {
-  // expected-error @+1 {{'gcu.paged_attention' op element types of the float operands must agree}}
+  // expected-error @+1 {{'gcu.paged_attention' op a float cache must have the activations' element type 'f32'}}
   gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %bt : memref<?x64xf32>, memref<?x64x2x16xbf16>, memref<?x64x2x16xbf16>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) outs(%o : memref<?x64xf32>) {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
@@ -1092,7 +1092,7 @@ func.func @fused_attention_theta(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v:
 // qk_norm group takes both weights.
 func.func @fused_attention_q_norm_only(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %nw: memref<16xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op q_norm and k_norm weights must be given together}}
-  "gcu.fused_rope_cache_attention"(%q, %k, %v, %pos, %s, %qsl, %lens, %bt, %nw, %kc, %vc, %o) <{head_dim = 16 : i64, norm_epsilon = 1.0e-06 : f64, num_heads = 4 : i64, num_kv_heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1>, phase = 0 : i32, scale = 2.500000e-01 : f64}> : (memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>, memref<16xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?x64xf32>) -> ()
+  "gcu.fused_rope_cache_attention"(%q, %k, %v, %pos, %s, %qsl, %lens, %bt, %nw, %kc, %vc, %o) <{head_dim = 16 : i64, norm_epsilon = 1.0e-06 : f64, num_heads = 4 : i64, num_kv_heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1>, phase = 0 : i32, scale = 2.500000e-01 : f64}> : (memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>, memref<16xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?x64xf32>) -> ()
   return
 }
 
@@ -1100,7 +1100,7 @@ func.func @fused_attention_q_norm_only(%q: memref<?x64xf32>, %k: memref<?x32xf32
 
 func.func @fused_attention_k_norm_only(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %nw: memref<16xf32>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xf32>) {
   // expected-error @+1 {{'gcu.fused_rope_cache_attention' op q_norm and k_norm weights must be given together}}
-  "gcu.fused_rope_cache_attention"(%q, %k, %v, %pos, %s, %qsl, %lens, %bt, %nw, %kc, %vc, %o) <{head_dim = 16 : i64, norm_epsilon = 1.0e-06 : f64, num_heads = 4 : i64, num_kv_heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1>, phase = 0 : i32, scale = 2.500000e-01 : f64}> : (memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>, memref<16xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?x64xf32>) -> ()
+  "gcu.fused_rope_cache_attention"(%q, %k, %v, %pos, %s, %qsl, %lens, %bt, %nw, %kc, %vc, %o) <{head_dim = 16 : i64, norm_epsilon = 1.0e-06 : f64, num_heads = 4 : i64, num_kv_heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 1>, phase = 0 : i32, scale = 2.500000e-01 : f64}> : (memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>, memref<16xf32>, memref<?x64x2x16xf32>, memref<?x64x2x16xf32>, memref<?x64xf32>) -> ()
   return
 }
 
@@ -1155,7 +1155,7 @@ func.func @fused_attention_negative_rotary_dim(%q: memref<?x64xf32>, %k: memref<
 // -----
 
 func.func @fused_attention_element_types(%q: memref<?x64xbf16>, %k: memref<?x32xbf16>, %v: memref<?x32xbf16>, %pos: memref<?xi64>, %s: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %bt: memref<?x?xi64>, %kc: memref<?x64x2x16xf32>, %vc: memref<?x64x2x16xf32>, %o: memref<?x64xbf16>) {
-  // expected-error @+1 {{'gcu.fused_rope_cache_attention' op element types of the float operands must agree}}
+  // expected-error @+1 {{'gcu.fused_rope_cache_attention' op a float cache must have the activations' element type 'bf16'}}
   gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %s, %qsl, %lens, %bt : memref<?x64xbf16>, memref<?x32xbf16>, memref<?x32xbf16>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%kc, %vc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>) outs(%o : memref<?x64xbf16>) prefill {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
   return
 }
@@ -1703,5 +1703,64 @@ func.func @mla_kv_b_rows(%q: memref<?x96xf32>, %c: memref<?x32xf32>, %kpe: memre
 func.func @moe_router_f32_weights(%x: memref<?x64xbf16>, %gate: memref<8x64xbf16>, %w: memref<?x2xbf16>, %ids: memref<?x2xi64>) {
   // expected-error @+1 {{'gcu.moe_router' op route_in_f32 weights must be f32}}
   gcu.moe_router ins(%x, %gate : memref<?x64xbf16>, memref<8x64xbf16>) outs(%w, %ids : memref<?x2xbf16>, memref<?x2xi64>) {top_k = 2 : i64, route_in_f32}
+  return
+}
+
+// -----
+
+func.func @kv_cache_scales_rank() {
+  // expected-error @+1 {{'gcu.kv_cache_scales' op scales must be [blocks, block_size, kv_heads] with static block_size and kv_heads}}
+  %ks, %vs = gcu.kv_cache_scales {layer = 0 : i64} : memref<?x64x2x1xf32>
+  return
+}
+
+// -----
+
+func.func @quantized_cache_without_scales(%k: memref<?x32xf32>, %v: memref<?x32xf32>, %slots: memref<?xi64>, %kc: memref<?x64x2x16xi8>) {
+  // expected-error @+1 {{'gcu.reshape_and_cache' op a quantized cache needs its key and value scales}}
+  gcu.reshape_and_cache ins(%k, %v, %slots : memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>)
+      inouts(%kc, %kc : memref<?x64x2x16xi8>, memref<?x64x2x16xi8>)
+  return
+}
+
+// -----
+
+func.func @float_cache_with_scales(%k: memref<?x32xf32>, %v: memref<?x32xf32>, %slots: memref<?xi64>, %kc: memref<?x64x2x16xf32>, %ks: memref<?x64x2xf32>) {
+  // expected-error @+1 {{'gcu.reshape_and_cache' op scales are for quantized (i8 or f8E4M3FN) caches}}
+  gcu.reshape_and_cache ins(%k, %v, %slots : memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>)
+      inouts(%kc, %kc : memref<?x64x2x16xf32>, memref<?x64x2x16xf32>)
+      scales(%ks, %ks : memref<?x64x2xf32>, memref<?x64x2xf32>)
+  return
+}
+
+// -----
+
+func.func @cache_scales_shape(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xi8>, %ks: memref<?x64x4xf32>, %pos: memref<?xi64>, %blocks: memref<?x?xi64>, %o: memref<?x64xf32>) {
+  // expected-error @+1 {{'gcu.paged_attention' op scales shape [?, 64, 4] is not its cache's [blocks, block_size, heads] [?, 64, 2]}}
+  gcu.paged_attention ins(%q, %kc, %kc, %pos, %pos, %pos, %blocks : memref<?x64xf32>,
+      memref<?x64x2x16xi8>, memref<?x64x2x16xi8>, memref<?xi64>, memref<?xi64>,
+      memref<?xi64>, memref<?x?xi64>) scales(%ks, %ks : memref<?x64x4xf32>, memref<?x64x4xf32>)
+      outs(%o : memref<?x64xf32>)
+      {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  return
+}
+
+// -----
+
+func.func @float_cache_of_another_type(%q: memref<?x64xf32>, %kc: memref<?x64x2x16xbf16>, %pos: memref<?xi64>, %blocks: memref<?x?xi64>, %o: memref<?x64xf32>) {
+  // expected-error @+1 {{'gcu.paged_attention' op a float cache must have the activations' element type 'f32'}}
+  gcu.paged_attention ins(%q, %kc, %kc, %pos, %pos, %pos, %blocks : memref<?x64xf32>,
+      memref<?x64x2x16xbf16>, memref<?x64x2x16xbf16>, memref<?xi64>, memref<?xi64>,
+      memref<?xi64>, memref<?x?xi64>)
+      outs(%o : memref<?x64xf32>)
+      {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  return
+}
+
+// -----
+
+func.func @mla_one_scale(%q: memref<?x96xf32>, %c: memref<?x32xf32>, %kpe: memref<?x8xf32>, %kvb: memref<128x32xf32>, %pos: memref<?xi64>, %blocks: memref<?x?xi64>, %lc: memref<?x64x1x32xi8>, %rc: memref<?x64x1x8xi8>, %ls: memref<?x64x1xf32>, %o: memref<?x64xf32>) {
+  // expected-error @+1 {{'gcu.mla_attention' op a quantized cache needs its key and value scales}}
+  gcu.mla_attention ins(%q, %c, %kpe, %kvb, %pos, %pos, %pos, %pos, %blocks : memref<?x96xf32>, memref<?x32xf32>, memref<?x8xf32>, memref<128x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%lc, %rc : memref<?x64x1x32xi8>, memref<?x64x1x8xi8>) scales(%ls : memref<?x64x1xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64, v_head_dim = 16 : i64, scale = 0.2 : f64, theta = 1.0e+04 : f64}
   return
 }

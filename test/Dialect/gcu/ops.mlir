@@ -486,3 +486,38 @@ func.func @mla(%q: memref<?x96xf32>, %c: memref<?x32xf32>, %kpe: memref<?x8xf32>
   gcu.mla_attention ins(%q, %c, %kpe, %kvb, %pos, %slots, %qsl, %lens, %blocks : memref<?x96xf32>, memref<?x32xf32>, memref<?x8xf32>, memref<128x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%lc, %rc : memref<?x64x1x32xf32>, memref<?x64x1x8xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64, v_head_dim = 16 : i64, scale = 0.2 : f64, theta = 1.0e+04 : f64}
   return
 }
+
+// CHECK-LABEL: func.func @quantized_kv_cache
+func.func @quantized_kv_cache(%q: memref<?x64xf32>, %k: memref<?x32xf32>, %v: memref<?x32xf32>, %pos: memref<?xi64>, %slots: memref<?xi64>, %qsl: memref<?xi64>, %lens: memref<?xi64>, %blocks: memref<?x?xi64>, %o: memref<?x64xf32>, %mq: memref<?x96xf32>, %c: memref<?x32xf32>, %kpe: memref<?x8xf32>, %kvb: memref<128x32xf32>) {
+  // CHECK: gcu.kv_cache {layer = 0 : i64} : memref<?x64x2x16xi8>
+  %kc, %vc = gcu.kv_cache {layer = 0 : i64} : memref<?x64x2x16xi8>
+  // CHECK: gcu.kv_cache_scales {layer = 0 : i64} : memref<?x64x2xf32>
+  %ks, %vs = gcu.kv_cache_scales {layer = 0 : i64} : memref<?x64x2xf32>
+  // CHECK: gcu.reshape_and_cache ins({{.*}}) inouts({{.*}} : memref<?x64x2x16xi8>, memref<?x64x2x16xi8>) scales({{.*}} : memref<?x64x2xf32>, memref<?x64x2xf32>)
+  gcu.reshape_and_cache ins(%k, %v, %slots : memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>)
+      inouts(%kc, %vc : memref<?x64x2x16xi8>, memref<?x64x2x16xi8>)
+      scales(%ks, %vs : memref<?x64x2xf32>, memref<?x64x2xf32>)
+  // CHECK: gcu.paged_attention ins({{.*}}) scales({{.*}} : memref<?x64x2xf32>, memref<?x64x2xf32>) outs({{.*}} : memref<?x64xf32>)
+  gcu.paged_attention ins(%q, %kc, %vc, %pos, %qsl, %lens, %blocks : memref<?x64xf32>,
+      memref<?x64x2x16xi8>, memref<?x64x2x16xi8>, memref<?xi64>, memref<?xi64>,
+      memref<?xi64>, memref<?x?xi64>) scales(%ks, %vs : memref<?x64x2xf32>, memref<?x64x2xf32>)
+      outs(%o : memref<?x64xf32>)
+      {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64}
+  // CHECK: gcu.kv_cache {layer = 1 : i64} : memref<?x64x2x16xf8E4M3FN>
+  %fk, %fv = gcu.kv_cache {layer = 1 : i64} : memref<?x64x2x16xf8E4M3FN>
+  %fks, %fvs = gcu.kv_cache_scales {layer = 1 : i64} : memref<?x64x2xf32>
+  // CHECK: gcu.fused_rope_cache_attention ins({{.*}}) inouts({{.*}} : memref<?x64x2x16xf8E4M3FN>, memref<?x64x2x16xf8E4M3FN>) scales({{.*}}) outs({{.*}}) decode rotary neox
+  gcu.fused_rope_cache_attention ins(%q, %k, %v, %pos, %slots, %qsl, %lens, %blocks
+      : memref<?x64xf32>, memref<?x32xf32>, memref<?x32xf32>, memref<?xi64>, memref<?xi64>,
+      memref<?xi64>, memref<?xi64>, memref<?x?xi64>)
+      inouts(%fk, %fv : memref<?x64x2x16xf8E4M3FN>, memref<?x64x2x16xf8E4M3FN>)
+      scales(%fks, %fvs : memref<?x64x2xf32>, memref<?x64x2xf32>)
+      outs(%o : memref<?x64xf32>) decode rotary neox
+      {num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 16 : i64, scale = 0.25 : f64,
+       rotary_dim = 16 : i64, theta = 1.0e+04 : f64}
+  %lc, %rc = gcu.kv_cache {layer = 2 : i64} : memref<?x64x1x32xi8>, memref<?x64x1x8xi8>
+  %ls, %rs = gcu.kv_cache_scales {layer = 2 : i64} : memref<?x64x1xf32>
+  // CHECK: gcu.mla_attention ins({{.*}}) inouts({{.*}} : memref<?x64x1x32xi8>, memref<?x64x1x8xi8>) scales({{.*}} : memref<?x64x1xf32>, memref<?x64x1xf32>) outs({{.*}}) decode
+  gcu.mla_attention ins(%mq, %c, %kpe, %kvb, %pos, %slots, %qsl, %lens, %blocks : memref<?x96xf32>, memref<?x32xf32>, memref<?x8xf32>, memref<128x32xf32>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?xi64>, memref<?x?xi64>) inouts(%lc, %rc : memref<?x64x1x32xi8>, memref<?x64x1x8xi8>) scales(%ls, %rs : memref<?x64x1xf32>, memref<?x64x1xf32>) outs(%o : memref<?x64xf32>) decode {num_heads = 4 : i64, qk_nope_head_dim = 16 : i64, qk_rope_head_dim = 8 : i64, v_head_dim = 16 : i64, scale = 0.2 : f64, theta = 1.0e+04 : f64}
+  return
+}

@@ -1,0 +1,115 @@
+//===- GemmKernelsTest.cpp - One-token and few-token products against f64 ATen ---------===//
+
+#include "lib/Kernels/GemmKernels.h"
+
+#include <gtest/gtest.h>
+
+using namespace vgcu::runtime;
+
+namespace {
+
+/// x·wᵀ + b in f64 from the operands' values (16-bit weights as they are stored).
+at::Tensor exactLinear(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b) {
+  at::Tensor y = at::matmul(x.to(at::kDouble), w.to(at::kDouble).t());
+  return b.defined() ? y + b.to(at::kDouble) : y;
+}
+
+/// Largest difference relative to the largest exact value.
+double relativeError(const at::Tensor &got, const at::Tensor &want) {
+  at::Tensor a = got.to(at::kDouble), b = want.to(at::kDouble);
+  return ((a - b).abs().max() / b.abs().max().clamp_min(1e-30)).item<double>();
+}
+
+/// f32 sums of exact products, then one rounding to the input's dtype.
+double toleranceOf(at::ScalarType input) {
+  return input == at::kFloat ? 2e-6 : input == at::kBFloat16 ? 8e-3 : 1e-3;
+}
+
+struct Case {
+  at::ScalarType weight, input;
+};
+
+class FewTokens : public testing::TestWithParam<Case> {};
+
+TEST_P(FewTokens, MatchesTheExactProduct) {
+  if (!gemm::hasAvx512())
+    GTEST_SKIP() << "no AVX-512 on this CPU";
+  auto [weightType, inputType] = GetParam();
+  at::manual_seed(3);
+  // 70 rows: whole blocks of four and a remainder; token counts with and without a remainder
+  // of four, up to the largest taken.
+  at::Tensor w = at::randn({70, 48}).to(weightType), b = at::randn({70}).to(inputType);
+  for (int64_t tokens : {2, 3, 4, 7, 33, 64}) {
+    at::Tensor x = at::randn({tokens, 48}).to(inputType);
+    ASSERT_TRUE(gemm::fewTokensApply(x, w)) << tokens << " tokens";
+    at::Tensor y = gemm::linearFewTokens(x, w, b);
+    EXPECT_EQ(y.scalar_type(), inputType);
+    EXPECT_EQ(y.sizes(), (std::vector<int64_t>{tokens, 70}));
+    EXPECT_LT(relativeError(y, exactLinear(x, w, b)), toleranceOf(inputType)) << tokens;
+    EXPECT_LT(relativeError(gemm::linearFewTokens(x, w, at::Tensor()),
+                            exactLinear(x, w, at::Tensor())),
+              toleranceOf(inputType))
+        << tokens << " tokens, no bias";
+  }
+}
+
+TEST_P(FewTokens, RowsDoNotDependOnTheBatch) {
+  if (!gemm::hasAvx512())
+    GTEST_SKIP() << "no AVX-512 on this CPU";
+  auto [weightType, inputType] = GetParam();
+  at::manual_seed(4);
+  at::Tensor w = at::randn({37, 32}).to(weightType);
+  at::Tensor x = at::randn({9, 32}).to(inputType);
+  at::Tensor all = gemm::linearFewTokens(x, w, at::Tensor());
+  // A token's row is summed in the same order whichever tokens share its call.
+  EXPECT_TRUE(at::equal(gemm::linearFewTokens(x.narrow(0, 2, 5), w, at::Tensor()),
+                        all.narrow(0, 2, 5)));
+}
+
+INSTANTIATE_TEST_SUITE_P(Dtypes, FewTokens,
+                         testing::Values(Case{at::kFloat, at::kFloat},
+                                         Case{at::kBFloat16, at::kBFloat16},
+                                         Case{at::kHalf, at::kHalf},
+                                         Case{at::kHalf, at::kFloat}));
+
+TEST(FewTokens, TakesOnlyWhatItCan) {
+  at::Tensor w = at::randn({8, 32}), x = at::randn({4, 32});
+  EXPECT_FALSE(gemm::fewTokensApply(at::randn({1, 32}), w)) << "one token";
+  EXPECT_FALSE(gemm::fewTokensApply(at::randn({65, 32}), w)) << "65 tokens";
+  EXPECT_FALSE(gemm::fewTokensApply(at::randn({4, 24}), at::randn({8, 24}))) << "24 columns";
+  EXPECT_FALSE(gemm::fewTokensApply(x, w.t().contiguous().t())) << "a transposed weight";
+  EXPECT_FALSE(gemm::fewTokensApply(x, w.to(at::kDouble))) << "f64";
+  EXPECT_EQ(gemm::fewTokensApply(x, w), gemm::hasAvx512());
+}
+
+TEST(OneToken, MatchesTheExactProduct) {
+  if (!gemm::hasAvx512())
+    GTEST_SKIP() << "no AVX-512 on this CPU";
+  at::manual_seed(5);
+  for (at::ScalarType type : {at::kFloat, at::kBFloat16, at::kHalf}) {
+    // 203 rows and 40 columns: blocks of four rows and a remainder, a column tail past 32.
+    at::Tensor w = at::randn({203, 40}).to(type), x = at::randn({1, 40}).to(type);
+    at::Tensor b = at::randn({203}).to(type);
+    ASSERT_TRUE(gemm::oneTokenApplies(x, w));
+    at::Tensor y = gemm::linearOneToken(x, w, b);
+    EXPECT_EQ(y.sizes(), (std::vector<int64_t>{1, 203}));
+    EXPECT_LT(relativeError(y, exactLinear(x, w, b)), toleranceOf(type)) << type;
+  }
+  EXPECT_FALSE(gemm::oneTokenApplies(at::randn({2, 32}), at::randn({8, 32})));
+}
+
+TEST_P(FewTokens, OneTokenAloneGivesItsRowOfABatch) {
+  if (!gemm::hasAvx512())
+    GTEST_SKIP() << "no AVX-512 on this CPU";
+  auto [weightType, inputType] = GetParam();
+  at::manual_seed(6);
+  at::Tensor w = at::randn({45, 64}).to(weightType), b = at::randn({45}).to(inputType);
+  at::Tensor x = at::randn({6, 64}).to(inputType);
+  at::Tensor batch = gemm::linearFewTokens(x, w, b);
+  for (int64_t token = 0; token < 6; ++token)
+    EXPECT_TRUE(at::equal(gemm::linearOneToken(x.narrow(0, token, 1), w, b),
+                          batch.narrow(0, token, 1)))
+        << "token " << token;
+}
+
+} // namespace
