@@ -115,41 +115,46 @@ __attribute__((target("avx512f,avx512bw,f16c,fma"))) inline void
 skinnyTile(const W *w, const float *x, float *y, int64_t cols, int64_t ldy, bool bf16) {
   // Fully unrolled, so that the sums live in registers (Rows × Tokens of the 32).
   __m512 sums[Tokens][Rows];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int i = 0; i < Tokens; ++i)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int j = 0; j < Rows; ++j)
       sums[i][j] = _mm512_setzero_ps();
   for (int64_t k = 0; k < cols; k += 16) {
     __m512 weights[Rows];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int j = 0; j < Rows; ++j)
       weights[j] = weights16(w + j * cols + k, bf16);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 0; i < Tokens; ++i) {
       __m512 input = _mm512_loadu_ps(x + i * cols + k);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int j = 0; j < Rows; ++j)
         sums[i][j] = _mm512_fmadd_ps(weights[j], input, sums[i][j]);
     }
   }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int i = 0; i < Tokens; ++i)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int j = 0; j < Rows; ++j)
       y[i * ldy + j] = _mm512_reduce_add_ps(sums[i][j]);
 }
+
+/// Every token against `Rows` weight rows, kTokenTile tokens per register tile.
+constexpr int kTokenTile = 6;
 
 template <int Rows, typename W>
 __attribute__((target("avx512f,avx512bw,f16c,fma"))) void
 skinnyRows(const W *w, const float *x, float *y, int64_t tokens, int64_t cols, int64_t ldy,
            bool bf16) {
   int64_t i = 0;
-  for (; i + 4 <= tokens; i += 4)
-    skinnyTile<Rows, 4>(w, x + i * cols, y + i * ldy, cols, ldy, bf16);
+  for (; i + kTokenTile <= tokens; i += kTokenTile)
+    skinnyTile<Rows, kTokenTile>(w, x + i * cols, y + i * ldy, cols, ldy, bf16);
   const float *xs = x + i * cols;
   float *ys = y + i * ldy;
   switch (tokens - i) {
+  case 5: skinnyTile<Rows, 5>(w, xs, ys, cols, ldy, bf16); break;
+  case 4: skinnyTile<Rows, 4>(w, xs, ys, cols, ldy, bf16); break;
   case 3: skinnyTile<Rows, 3>(w, xs, ys, cols, ldy, bf16); break;
   case 2: skinnyTile<Rows, 2>(w, xs, ys, cols, ldy, bf16); break;
   case 1: skinnyTile<Rows, 1>(w, xs, ys, cols, ldy, bf16); break;

@@ -324,50 +324,70 @@ bool rows::attendOneQueryEach(const at::Tensor &q, const at::Tensor &keyCache,
       longest = std::max(longest, length[s]);
     float scaleValue = static_cast<float>(scale);
     T *output = out.data_ptr<T>();
-    forRows(sequences * heads, longest * (dim + valueDim), [&](int64_t begin, int64_t end) {
-      std::vector<float> queryRow(dim), scores, accumulator(valueDim),
+    // One task per (sequence, KV head): the heads of its group read each cached key and
+    // value row once between them. Each head's arithmetic is the one it would do alone.
+    forRows(sequences * kvHeads, group * longest * (dim + valueDim),
+            [&](int64_t begin, int64_t end) {
+      std::vector<float> queryRows(group * dim), scores, accumulators(group * valueDim),
           scratch(std::max(dim, valueDim));
+      std::vector<float> highest(group), totals(group);
       for (int64_t task = begin; task < end; ++task) {
-        int64_t s = task / heads, h = task % heads, g = h / group;
-        const T *qRow = query + s * q.stride(0) + h * q.stride(1);
-        for (int64_t d = 0; d < dim; ++d)
-          queryRow[d] = widened(qRow[d]);
+        int64_t s = task / kvHeads, g = task % kvHeads;
+        for (int64_t h = 0; h < group; ++h) {
+          const T *qRow = query + s * q.stride(0) + (g * group + h) * q.stride(1);
+          for (int64_t d = 0; d < dim; ++d)
+            queryRows[h * dim + d] = widened(qRow[d]);
+        }
         // Keys after the query's position, or before its window, weigh exactly zero in the
         // reference (the most negative value, then exp underflows), so they are skipped.
         int64_t last = std::min(position[s], length[s] - 1);
         int64_t first = window ? std::max<int64_t>(0, position[s] - *window + 1) : 0;
+        int64_t count = std::max<int64_t>(0, last - first + 1);
         const int64_t *table = tables + s * maxBlocks;
         auto rowOf = [&](int64_t j) { return table[j / blockSize] * blockSize + j % blockSize; };
-        scores.assign(std::max<int64_t>(0, last - first + 1), 0.0f);
-        float highest = -std::numeric_limits<float>::infinity();
+        // scores[h * count + (j - first)]
+        scores.assign(group * count, 0.0f);
+        std::fill(highest.begin(), highest.end(), -std::numeric_limits<float>::infinity());
         for (int64_t j = first; j <= last; ++j) {
-          const T *keyRow = keys + (rowOf(j) * kvHeads + g) * dim;
-          float dot = dotProduct(queryRow.data(), asFloats(keyRow, dim, scratch.data()), dim);
-          // Scores in T, scaled in T; Gemma 2's cap · tanh(s / cap), each step in T.
-          float score = rounded<T>(rounded<T>(dot) * scaleValue);
-          if (softcap) {
-            float cap = static_cast<float>(*softcap);
-            score = rounded<T>(rounded<T>(std::tanh(rounded<T>(score / cap))) * cap);
+          const float *keyRow =
+              asFloats(keys + (rowOf(j) * kvHeads + g) * dim, dim, scratch.data());
+          for (int64_t h = 0; h < group; ++h) {
+            float dot = dotProduct(queryRows.data() + h * dim, keyRow, dim);
+            // Scores in T, scaled in T; Gemma 2's cap · tanh(s / cap), each step in T.
+            float score = rounded<T>(rounded<T>(dot) * scaleValue);
+            if (softcap) {
+              float cap = static_cast<float>(*softcap);
+              score = rounded<T>(rounded<T>(std::tanh(rounded<T>(score / cap))) * cap);
+            }
+            scores[h * count + (j - first)] = score;
+            highest[h] = std::max(highest[h], score);
           }
-          scores[j - first] = score;
-          highest = std::max(highest, score);
         }
-        float total = 0;
-        for (float &score : scores) {
-          score = std::exp(score - highest);
-          total += score;
+        for (int64_t h = 0; h < group; ++h) {
+          float total = 0;
+          for (int64_t i = 0; i < count; ++i) {
+            float &score = scores[h * count + i];
+            score = std::exp(score - highest[h]);
+            total += score;
+          }
+          totals[h] = total;
         }
-        std::fill(accumulator.begin(), accumulator.end(), 0.0f);
+        std::fill(accumulators.begin(), accumulators.end(), 0.0f);
         for (int64_t j = first; j <= last; ++j) {
-          float probability = rounded<T>(scores[j - first] / total);
           const float *valueRow = asFloats(values + (rowOf(j) * kvHeads + g) * valueDim,
                                            valueDim, scratch.data());
-          for (int64_t e = 0; e < valueDim; ++e)
-            accumulator[e] += probability * valueRow[e];
+          for (int64_t h = 0; h < group; ++h) {
+            float probability = rounded<T>(scores[h * count + (j - first)] / totals[h]);
+            float *accumulator = accumulators.data() + h * valueDim;
+            for (int64_t e = 0; e < valueDim; ++e)
+              accumulator[e] += probability * valueRow[e];
+          }
         }
-        T *outRow = output + s * out.stride(0) + h * valueDim;
-        for (int64_t e = 0; e < valueDim; ++e)
-          outRow[e] = static_cast<T>(accumulator[e]);
+        for (int64_t h = 0; h < group; ++h) {
+          T *outRow = output + s * out.stride(0) + (g * group + h) * valueDim;
+          for (int64_t e = 0; e < valueDim; ++e)
+            outRow[e] = static_cast<T>(accumulators[h * valueDim + e]);
+        }
       }
     });
   });

@@ -95,7 +95,7 @@ cl::opt<std::string> tracePath(
 cl::opt<bool> profile("profile",
                       cl::desc("Print (stderr) where rank 0's time goes: per kernel kind, "
                                "launches, time, share of a step, GB/s and GFLOP/s; with --json "
-                               "also as its 'profile' field"),
+                               "(or --totals-json) also as its 'profile' field"),
                       cl::init(false), cl::cat(diagnostics));
 cl::opt<std::string> dumpDirectory(
     "dump-activations",
@@ -543,7 +543,9 @@ int runRequests(const ArtifactManifest &manifest, int64_t rank, Collectives &col
   }
   bar.finish();
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  if (auto error = diagnostics.finish(**executor, rank, manifest.worldSize(), nullptr))
+  llvm::json::Object profileJson;
+  if (auto error = diagnostics.finish(**executor, rank, manifest.worldSize(),
+                                      statsFile ? &profileJson : nullptr))
     return fail(std::move(error));
   const EngineStats &stats = (*engine)->stats();
   if (rank == 0)
@@ -566,6 +568,8 @@ int runRequests(const ArtifactManifest &manifest, int64_t rank, Collectives &col
       {"decode_tokens_per_second",
        stats.decodeSeconds > 0 ? stats.decodeTokens / stats.decodeSeconds : 0.0},
       {"kv_cache_blocks", options.cacheBlocks}};
+  if (auto *profileValue = profileJson.get("profile"))
+    totals["profile"] = std::move(*profileValue);
   statsFile->stream() << llvm::json::Value(std::move(totals)) << "\n";
   if (auto error = statsFile->close())
     return fail(std::move(error));
