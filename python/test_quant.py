@@ -26,7 +26,8 @@ from vgcu_ref import safetensors_io as st  # noqa: E402
 from vgcu_ref.checkpoint import load_model, save_model  # noqa: E402
 from vgcu_ref_testing import TempDirMixin, rel_error, run_main, sequence, tiny_model  # noqa: E402
 
-__all__ = ["GptqTest", "AwqTest", "Fp8Test", "PerChannelTest", "SafetensorsFp8Test", "QuantizedModelCliTest"]
+__all__ = ["GptqTest", "AwqTest", "Fp8Test", "PerChannelTest", "SafetensorsFp8Test", "QuantizedModelCliTest",
+           "KvCacheRoundTripTest"]
 
 
 def u32(word: int) -> int:
