@@ -19,11 +19,9 @@
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
-#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <immintrin.h>
 #include <dlfcn.h>
 #include <limits>
 
@@ -71,6 +69,15 @@ at::ScalarType computeType(at::ScalarType type) {
   return type == at::kHalf ? at::kFloat : type;
 }
 
+/// The dtype matrix products compute in: f16 in f32 (CPU ATen has no f16 GEMM), and bf16 in
+/// f32 where ATen's own bf16 GEMM is scalar loops (no oneDNN: 2.6 GFLOP/s on a 2-core AVX2
+/// EPYC, against some 80 widened). Both forms sum in f32 and round the result once.
+at::ScalarType productType(at::ScalarType type) {
+  if (type == at::kBFloat16 && !gemm::atenBf16GemmIsFast())
+    return at::kFloat;
+  return computeType(type);
+}
+
 at::Tensor widen(const at::Tensor &tensor) {
   return tensor.scalar_type() == at::kHalf ? tensor.to(at::kFloat) : tensor;
 }
@@ -103,8 +110,9 @@ at::Tensor linearSplit(const at::Tensor &x, const at::Tensor &w, const at::Tenso
   return y;
 }
 
+/// x·Wᵀ (+ b) in the input's dtype, computed in productType.
 at::Tensor linear(const at::Tensor &input, const at::Tensor &weight, const at::Tensor &bias) {
-  at::ScalarType type = computeType(input.scalar_type());
+  at::ScalarType type = productType(input.scalar_type());
   at::Tensor x = input.to(type), w = weight.to(type);
   at::Tensor y = linearSplit(x.reshape({-1, x.size(-1)}), w,
                              bias.defined() ? bias.to(type) : bias);
@@ -357,7 +365,7 @@ void attend(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
             const at::Tensor &queryPositions, const at::Tensor &keyPositions, double scale,
             std::optional<int64_t> window, std::optional<double> softcap, at::Tensor &out) {
   at::ScalarType type = q.scalar_type();
-  at::ScalarType compute = computeType(type);
+  at::ScalarType compute = productType(type);
   int64_t tokens = q.size(0), heads = q.size(1), headDim = q.size(2);
   int64_t keys = k.size(0), kvHeads = k.size(1), group = heads / kvHeads;
   // Query head h uses KV head h / group: group the query heads of each KV head together.
@@ -496,7 +504,7 @@ void attendDecodeBatch(const at::Tensor &q, const at::Tensor &keyCache,
                        const BatchLayout &batch, double scale, std::optional<int64_t> window,
                        std::optional<double> softcap, at::Tensor &out) {
   at::ScalarType type = q.scalar_type();
-  at::ScalarType compute = computeType(type);
+  at::ScalarType compute = productType(type);
   int64_t sequences = batch.sequences(), heads = q.size(1), headDim = q.size(2);
   int64_t longest = batch.seqLens.max().item<int64_t>();
   int64_t blockSize = keyCache.size(1), blocks = (longest + blockSize - 1) / blockSize;
@@ -610,151 +618,7 @@ at::Tensor activate(vgcu::Epilogue epilogue, const at::Tensor &input) {
   return x;
 }
 
-/// A #vgcu.quant weight as the kernel reads it (see gcu.quant_gemm).
-struct QuantizedWeight {
-  const uint8_t *codes = nullptr;
-  const float *scales = nullptr, *zeros = nullptr;
-  const int32_t *groupIndex = nullptr;
-  int64_t rows = 0, cols = 0, groups = 1, bits = 4, blockRows = 1, blockCols = 0;
-  bool fp8 = false;
-
-  /// Row `row` as f32: (code - zero) · scale per element.
-  void dequantizeRow(int64_t row, float *out) const {
-    static const std::array<float, 256> fp8Values = [] {
-      std::array<float, 256> table;
-      for (int code = 0; code < 256; ++code)
-        table[code] = vgcu::fp8E4M3ToFloat(static_cast<uint8_t>(code));
-      return table;
-    }();
-    const uint8_t *rowCodes = codes + row * (cols * bits / 8);
-    int64_t base = (blockRows == 0 ? 0 : row / blockRows) * groups;
-    float implicitZero = fp8 ? 0.0f : static_cast<float>(1 << (bits - 1));
-    auto code = [&](int64_t col) -> uint8_t {
-      return bits == 4 ? (rowCodes[col / 2] >> (4 * (col & 1))) & 15 : rowCodes[col];
-    };
-    if (groupIndex) {
-      for (int64_t col = 0; col < cols; ++col) {
-        int64_t block = base + groupIndex[col];
-        out[col] = (static_cast<float>(code(col)) - (zeros ? zeros[block] : implicitZero)) *
-                   scales[block];
-      }
-      return;
-    }
-    int64_t width = blockCols == 0 ? cols : blockCols;
-    for (int64_t first = 0, group = 0; first < cols; first += width, ++group) {
-      int64_t last = std::min(cols, first + width);
-      float scale = scales[base + group];
-      float zero = zeros ? zeros[base + group] : implicitZero;
-      if (fp8) {
-        for (int64_t col = first; col < last; ++col)
-          out[col] = fp8Values[rowCodes[col]] * scale;
-      } else if (bits == 8) {
-        for (int64_t col = first; col < last; ++col)
-          out[col] = (static_cast<float>(rowCodes[col]) - zero) * scale;
-      } else {
-        for (int64_t col = first; col < last; ++col)
-          out[col] = (static_cast<float>((rowCodes[col / 2] >> (4 * (col & 1))) & 15) - zero) *
-                     scale;
-      }
-    }
-  }
-};
-
-/// Whether matVecCodes can run `weight`: integer codes in groups of whole 32-column blocks
-/// (no act order), on a CPU with AVX-512.
-bool hasMatVecCodes(const QuantizedWeight &weight) {
-  int64_t width = weight.blockCols == 0 ? weight.cols : weight.blockCols;
-  return !weight.fp8 && !weight.groupIndex && weight.cols % 32 == 0 && width % 32 == 0 &&
-         gemm::hasAvx512();
-}
-
-/// y[r] = Σ_g scale[r, g] · (Σ_{k in g} code[r, k] · x[k]) - Σ_g scale[r, g] · zero[r, g] ·
-/// Σ_{k in g} x[k] over rows [begin, end), the codes widened in registers: a decode step
-/// reads the weight as stored (half a byte per element at 4 bits). Each group's products stay
-/// in a vector scaled into the row's sum, so a row takes one horizontal reduction. `xs` is x
-/// with each 32-column block's even columns first, then its odd ones, for 4-bit codes, so
-/// that the low nibbles of 16 bytes meet 16 consecutive inputs and the high nibbles the next
-/// 16; `groupSums` holds Σ x per group.
-template <int Bits>
-__attribute__((target("avx512f,avx512bw,fma"))) void
-matVecCodes(const QuantizedWeight &weight, const float *xs, const float *groupSums, float *y,
-            int64_t begin, int64_t end) {
-  int64_t cols = weight.cols, width = weight.blockCols == 0 ? cols : weight.blockCols;
-  int64_t groups = weight.groups, rowBytes = cols * Bits / 8;
-  float implicitZero = static_cast<float>(1 << (Bits - 1));
-  const __m128i lowNibbles = _mm_set1_epi8(0x0f);
-  for (int64_t r = begin; r < end; ++r) {
-    const uint8_t *codes = weight.codes + r * rowBytes;
-    int64_t base = (weight.blockRows == 0 ? 0 : r / weight.blockRows) * groups;
-    __m512 total = _mm512_setzero_ps();
-    float correction = 0.0f;
-    for (int64_t group = 0, first = 0; first < cols; ++group, first += width) {
-      __m512 even = _mm512_setzero_ps(), odd = _mm512_setzero_ps();
-      int64_t last = std::min(cols, first + width);
-      for (int64_t k = first; k < last; k += 32) {
-        __m128i low, high;
-        if constexpr (Bits == 4) {
-          __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k / 2));
-          low = _mm_and_si128(packed, lowNibbles);
-          high = _mm_and_si128(_mm_srli_epi16(packed, 4), lowNibbles);
-        } else {
-          low = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k));
-          high = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k + 16));
-        }
-        even = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(low)),
-                               _mm512_loadu_ps(xs + k), even);
-        odd = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(high)),
-                              _mm512_loadu_ps(xs + k + 16), odd);
-      }
-      float scale = weight.scales[base + group];
-      float zero = weight.zeros ? weight.zeros[base + group] : implicitZero;
-      total = _mm512_fmadd_ps(_mm512_set1_ps(scale), _mm512_add_ps(even, odd), total);
-      correction += scale * zero * groupSums[group];
-    }
-    y[r] = _mm512_reduce_add_ps(total) - correction;
-  }
-}
-
-/// Rows [begin, end) of an integer-coded weight dequantized to f32 in registers (the
-/// unpacked nibbles interleaved back into column order), for the GEMM of more than one token.
-__attribute__((target("avx512f,avx512bw,fma"))) void
-dequantizeCodes(const QuantizedWeight &weight, float *out, int64_t begin, int64_t end) {
-  int64_t cols = weight.cols, width = weight.blockCols == 0 ? cols : weight.blockCols;
-  int64_t groups = weight.groups, bits = weight.bits, rowBytes = cols * bits / 8;
-  float implicitZero = static_cast<float>(1 << (bits - 1));
-  const __m128i lowNibbles = _mm_set1_epi8(0x0f);
-  for (int64_t r = begin; r < end; ++r) {
-    const uint8_t *codes = weight.codes + r * rowBytes;
-    float *row = out + r * cols;
-    int64_t base = (weight.blockRows == 0 ? 0 : r / weight.blockRows) * groups;
-    for (int64_t group = 0, first = 0; first < cols; ++group, first += width) {
-      __m512 scale = _mm512_set1_ps(weight.scales[base + group]);
-      __m512 zero = _mm512_set1_ps(weight.zeros ? weight.zeros[base + group] : implicitZero);
-      for (int64_t k = first; k < std::min(cols, first + width); k += 32) {
-        __m128i first16, second16;
-        if (bits == 4) {
-          __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k / 2));
-          __m128i low = _mm_and_si128(packed, lowNibbles);
-          __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), lowNibbles);
-          first16 = _mm_unpacklo_epi8(low, high);
-          second16 = _mm_unpackhi_epi8(low, high);
-        } else {
-          first16 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k));
-          second16 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + k + 16));
-        }
-        _mm512_storeu_ps(row + k, _mm512_mul_ps(_mm512_sub_ps(_mm512_cvtepi32_ps(
-                                                                  _mm512_cvtepu8_epi32(first16)),
-                                                              zero),
-                                                scale));
-        _mm512_storeu_ps(row + k + 16,
-                         _mm512_mul_ps(_mm512_sub_ps(_mm512_cvtepi32_ps(
-                                                         _mm512_cvtepu8_epi32(second16)),
-                                                     zero),
-                                       scale));
-      }
-    }
-  }
-}
+using gemm::QuantizedWeight;
 
 /// x · dequantize(W)ᵀ (+ b) in the input's dtype. One token: each row dequantized into a
 /// small buffer and dotted with x (the weight is read once, as stored); more: the weight
@@ -769,29 +633,8 @@ at::Tensor quantizedLinear(const at::Tensor &input, const QuantizedWeight &weigh
     at::Tensor y = at::empty({weight.rows}, x.options());
     const float *xs = x.data_ptr<float>();
     float *ys = y.data_ptr<float>();
-    if (hasMatVecCodes(weight)) {
-      // 8-bit codes take 32 consecutive inputs per step, 4-bit ones even then odd columns.
-      std::vector<float> ordered(weight.cols);
-      for (int64_t block = 0; block < weight.cols; block += 32)
-        for (int64_t i = 0; i < 16; ++i) {
-          bool interleaved = weight.bits == 4;
-          ordered[block + i] = xs[block + (interleaved ? 2 * i : i)];
-          ordered[block + 16 + i] = xs[block + (interleaved ? 2 * i + 1 : 16 + i)];
-        }
-      int64_t width = weight.blockCols == 0 ? weight.cols : weight.blockCols;
-      std::vector<float> groupSums;
-      for (int64_t first = 0; first < weight.cols; first += width) {
-        float sum = 0.0f;
-        for (int64_t k = first; k < std::min(weight.cols, first + width); ++k)
-          sum += xs[k];
-        groupSums.push_back(sum);
-      }
-      at::parallel_for(0, weight.rows, 16, [&](int64_t begin, int64_t end) {
-        if (weight.bits == 4)
-          matVecCodes<4>(weight, ordered.data(), groupSums.data(), ys, begin, end);
-        else
-          matVecCodes<8>(weight, ordered.data(), groupSums.data(), ys, begin, end);
-      });
+    if (gemm::codesApply(weight)) {
+      gemm::matVecCodes(weight, xs, ys);
       if (bias.defined())
         y = y + bias.to(at::kFloat);
       return y.view(shape).to(input.scalar_type());
@@ -812,15 +655,18 @@ at::Tensor quantizedLinear(const at::Tensor &input, const QuantizedWeight &weigh
   }
   at::Tensor w = at::empty({weight.rows, weight.cols}, at::kFloat);
   float *ws = w.data_ptr<float>();
-  bool vectorized = hasMatVecCodes(weight);
+  bool vectorized = gemm::codesApply(weight);
   at::parallel_for(0, weight.rows, 16, [&](int64_t begin, int64_t end) {
     if (vectorized) {
-      dequantizeCodes(weight, ws, begin, end);
+      gemm::dequantizeCodes(weight, ws, begin, end);
       return;
     }
     for (int64_t r = begin; r < end; ++r)
       weight.dequantizeRow(r, ws + r * weight.cols);
   });
+  // bf16 activations meet the weight rounded to bf16, whatever dtype the product computes in.
+  if (input.scalar_type() == at::kBFloat16)
+    w = w.to(at::kBFloat16);
   return linear(input, w, bias);
 }
 
@@ -932,10 +778,10 @@ KernelLibrary buildReferenceLibrary() {
     return Instruction([=](Frame &f, RuntimeState &state) {
       const at::Tensor &x = f.tensors[input], &w = f.tensors[weight];
       at::Tensor b = tail.biasOf(f, state);
-      // One token with an f32 weight keeps BLAS's matrix-vector product: linearOneToken
-      // measured no faster there (a 153M Llama's f32 decode, 40-42 against 41-44 tokens/s).
-      bool sixteen = w.scalar_type() == at::kHalf || w.scalar_type() == at::kBFloat16;
-      if (sixteen && gemm::oneTokenApplies(x, w))
+      // One token takes the kernel whose sums run in the order of a batch's (at f32 too,
+      // where BLAS's matrix-vector product measured as fast: 40-42 against 41-44 tokens/s
+      // on a 153M Llama), so a sequence decodes alike alone and in a batch.
+      if (gemm::oneTokenApplies(x, w))
         tail.finish(f, gemm::linearOneToken(x, w, b));
       else if (gemm::fewTokensApply(x, w))
         tail.finish(f, gemm::linearFewTokens(x, w, b));
@@ -1121,7 +967,7 @@ KernelLibrary buildReferenceLibrary() {
     auto matmul = cast<gcu::BatchMatmulOp>(op);
     int64_t lhs = regs[matmul.getLhs()], rhs = regs[matmul.getRhs()], out = regs[matmul.getOut()];
     return Instruction([=](Frame &f, RuntimeState &) {
-      at::ScalarType type = f.tensors[lhs].scalar_type(), compute = computeType(type);
+      at::ScalarType type = f.tensors[lhs].scalar_type(), compute = productType(type);
       f.tensors[out].copy_(at::matmul(f.tensors[lhs].to(compute), f.tensors[rhs].to(compute)));
     });
   });

@@ -4,9 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <random>
+
 using namespace vgcu::runtime;
 
 namespace {
+
+/// Whether this CPU has an instruction set the kernels are built for.
+bool haveKernels() { return *gemm::instructionSet() != '\0'; }
 
 /// x·wᵀ + b in f64 from the operands' values (16-bit weights as they are stored).
 at::Tensor exactLinear(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b) {
@@ -32,8 +38,8 @@ struct Case {
 class FewTokens : public testing::TestWithParam<Case> {};
 
 TEST_P(FewTokens, MatchesTheExactProduct) {
-  if (!gemm::hasAvx512())
-    GTEST_SKIP() << "no AVX-512 on this CPU";
+  if (!haveKernels())
+    GTEST_SKIP() << "neither AVX-512 nor AVX2 on this CPU";
   auto [weightType, inputType] = GetParam();
   at::manual_seed(3);
   // 70 rows: whole blocks of four and a remainder; token counts with and without a remainder
@@ -54,8 +60,8 @@ TEST_P(FewTokens, MatchesTheExactProduct) {
 }
 
 TEST_P(FewTokens, RowsDoNotDependOnTheBatch) {
-  if (!gemm::hasAvx512())
-    GTEST_SKIP() << "no AVX-512 on this CPU";
+  if (!haveKernels())
+    GTEST_SKIP() << "neither AVX-512 nor AVX2 on this CPU";
   auto [weightType, inputType] = GetParam();
   at::manual_seed(4);
   at::Tensor w = at::randn({37, 32}).to(weightType);
@@ -76,15 +82,15 @@ TEST(FewTokens, TakesOnlyWhatItCan) {
   at::Tensor w = at::randn({8, 32}), x = at::randn({4, 32});
   EXPECT_FALSE(gemm::fewTokensApply(at::randn({1, 32}), w)) << "one token";
   EXPECT_FALSE(gemm::fewTokensApply(at::randn({65, 32}), w)) << "65 tokens";
-  EXPECT_FALSE(gemm::fewTokensApply(at::randn({4, 24}), at::randn({8, 24}))) << "24 columns";
+  EXPECT_FALSE(gemm::fewTokensApply(at::randn({4, 20}), at::randn({8, 20}))) << "20 columns";
   EXPECT_FALSE(gemm::fewTokensApply(x, w.t().contiguous().t())) << "a transposed weight";
   EXPECT_FALSE(gemm::fewTokensApply(x, w.to(at::kDouble))) << "f64";
-  EXPECT_EQ(gemm::fewTokensApply(x, w), gemm::hasAvx512());
+  EXPECT_EQ(gemm::fewTokensApply(x, w), haveKernels());
 }
 
 TEST(OneToken, MatchesTheExactProduct) {
-  if (!gemm::hasAvx512())
-    GTEST_SKIP() << "no AVX-512 on this CPU";
+  if (!haveKernels())
+    GTEST_SKIP() << "neither AVX-512 nor AVX2 on this CPU";
   at::manual_seed(5);
   for (at::ScalarType type : {at::kFloat, at::kBFloat16, at::kHalf}) {
     // 203 rows and 40 columns: blocks of four rows and a remainder, a column tail past 32.
@@ -99,8 +105,8 @@ TEST(OneToken, MatchesTheExactProduct) {
 }
 
 TEST_P(FewTokens, OneTokenAloneGivesItsRowOfABatch) {
-  if (!gemm::hasAvx512())
-    GTEST_SKIP() << "no AVX-512 on this CPU";
+  if (!haveKernels())
+    GTEST_SKIP() << "neither AVX-512 nor AVX2 on this CPU";
   auto [weightType, inputType] = GetParam();
   at::manual_seed(6);
   at::Tensor w = at::randn({45, 64}).to(weightType), b = at::randn({45}).to(inputType);
@@ -113,3 +119,78 @@ TEST_P(FewTokens, OneTokenAloneGivesItsRowOfABatch) {
 }
 
 } // namespace
+
+/// A random integer-coded weight: `bits`-bit codes, groups of `groupWidth` columns, zero
+/// points when `withZeros` (else the implicit 2^(bits-1)).
+struct CodedWeight {
+  std::vector<uint8_t> codes;
+  std::vector<float> scales, zeros;
+  gemm::QuantizedWeight view;
+
+  CodedWeight(int64_t rows, int64_t cols, int bits, int64_t groupWidth, bool withZeros) {
+    std::mt19937 random(static_cast<unsigned>(rows * 131 + cols * 7 + bits));
+    codes.resize(rows * cols * bits / 8);
+    for (uint8_t &code : codes)
+      code = static_cast<uint8_t>(random());
+    int64_t groups = cols / groupWidth;
+    std::uniform_real_distribution<float> scale(0.01f, 0.1f), zero(0.0f, (1 << bits) - 1.0f);
+    for (int64_t i = 0; i < rows * groups; ++i) {
+      scales.push_back(scale(random));
+      zeros.push_back(std::round(zero(random)));
+    }
+    view.codes = codes.data();
+    view.scales = scales.data();
+    view.zeros = withZeros ? zeros.data() : nullptr;
+    view.rows = rows;
+    view.cols = cols;
+    view.groups = groups;
+    view.bits = bits;
+    view.blockRows = 1;
+    view.blockCols = groupWidth;
+  }
+
+  at::Tensor dequantized() const {
+    at::Tensor w = at::empty({view.rows, view.cols}, at::kFloat);
+    for (int64_t r = 0; r < view.rows; ++r)
+      view.dequantizeRow(r, w.data_ptr<float>() + r * view.cols);
+    return w;
+  }
+};
+
+TEST(IntegerCodes, MatchTheDequantizedWeight) {
+  if (!haveKernels())
+    GTEST_SKIP() << "neither AVX-512 nor AVX2 on this CPU";
+  at::manual_seed(7);
+  // 7 rows: a block of four and a remainder.
+  for (int bits : {4, 8})
+    for (int64_t groupWidth : {32, 64, 128})
+      for (bool withZeros : {false, true}) {
+        CodedWeight weight(7, 128, bits, groupWidth, withZeros);
+        ASSERT_TRUE(gemm::codesApply(weight.view));
+        at::Tensor w = weight.dequantized();
+        at::Tensor wide = at::empty({7, 128}, at::kFloat);
+        gemm::dequantizeCodes(weight.view, wide.data_ptr<float>(), 0, 7);
+        EXPECT_TRUE(at::equal(wide, w)) << bits << " bits, group " << groupWidth;
+        at::Tensor x = at::randn({128});
+        at::Tensor y = at::empty({7});
+        gemm::matVecCodes(weight.view, x.data_ptr<float>(), y.data_ptr<float>());
+        at::Tensor want = at::mv(w.to(at::kDouble), x.to(at::kDouble));
+        EXPECT_LT(relativeError(y, want), 1e-5)
+            << bits << " bits, group " << groupWidth << (withZeros ? ", zeros" : "");
+      }
+}
+
+TEST(IntegerCodes, TakesOnlyWhatItCan) {
+  CodedWeight weight(4, 64, 4, 32, true);
+  EXPECT_EQ(gemm::codesApply(weight.view), haveKernels());
+  gemm::QuantizedWeight fp8 = weight.view;
+  fp8.fp8 = true;
+  EXPECT_FALSE(gemm::codesApply(fp8)) << "fp8 codes";
+  gemm::QuantizedWeight actOrder = weight.view;
+  std::vector<int32_t> groupIndex(64, 0);
+  actOrder.groupIndex = groupIndex.data();
+  EXPECT_FALSE(gemm::codesApply(actOrder)) << "act order";
+  gemm::QuantizedWeight narrowGroups = weight.view;
+  narrowGroups.blockCols = 16;
+  EXPECT_FALSE(gemm::codesApply(narrowGroups)) << "groups of 16 columns";
+}

@@ -1,0 +1,14 @@
+//===- GemmKernelsAvx512.cpp - The decode GEMM kernels built for AVX-512 -------------===//
+//
+// Compiled with AVX-512's -m flags (lib/Kernels/CMakeLists.txt) and called only after
+// GemmKernels.cpp has checked the CPU, so the rest of vgcu keeps the baseline x86-64 target.
+//
+//===----------------------------------------------------------------------===//
+
+#define VGCU_SIMD_AVX512
+#include "GemmKernelTable.h"
+#include "SimdVector.h"
+
+#include <type_traits>
+
+#include "GemmKernelsSimd.inc"
