@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds all of vgcu with AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/ and runs
-# the unit tests and the lit suite on those binaries: about 16 minutes from a clean clone on two
+# the unit tests and the lit suite on those binaries: 16 to 40 minutes from a clean clone on two
 # cores. CI runs it after scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
