@@ -633,22 +633,19 @@ at::Tensor quantizedLinear(const at::Tensor &input, const QuantizedWeight &weigh
     at::Tensor y = at::empty({weight.rows}, x.options());
     const float *xs = x.data_ptr<float>();
     float *ys = y.data_ptr<float>();
-    if (gemm::codesApply(weight)) {
+    if (gemm::codesApply(weight))
       gemm::matVecCodes(weight, xs, ys);
-      if (bias.defined())
-        y = y + bias.to(at::kFloat);
-      return y.view(shape).to(input.scalar_type());
-    }
-    at::parallel_for(0, weight.rows, 16, [&](int64_t begin, int64_t end) {
-      std::vector<float> row(weight.cols);
-      for (int64_t r = begin; r < end; ++r) {
-        weight.dequantizeRow(r, row.data());
-        float sum = 0.0f;
-        for (int64_t col = 0; col < weight.cols; ++col)
-          sum += row[col] * xs[col];
-        ys[r] = sum;
-      }
-    });
+    else
+      at::parallel_for(0, weight.rows, 16, [&](int64_t begin, int64_t end) {
+        std::vector<float> row(weight.cols);
+        for (int64_t r = begin; r < end; ++r) {
+          weight.dequantizeRow(r, row.data());
+          float sum = 0.0f;
+          for (int64_t col = 0; col < weight.cols; ++col)
+            sum += row[col] * xs[col];
+          ys[r] = sum;
+        }
+      });
     if (bias.defined())
       y = y + bias.to(at::kFloat);
     return y.view(shape).to(input.scalar_type());
