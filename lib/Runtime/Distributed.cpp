@@ -11,12 +11,9 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
-#include <arpa/inet.h>
 #include <csignal>
 #include <cstring>
-#include <netinet/in.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -88,10 +85,10 @@ llvm::Expected<std::unique_ptr<Collectives>>
 vgcu::runtime::connectGloo(int64_t rank, int64_t worldSize, int64_t tensorParallel, int port,
                            std::chrono::milliseconds timeout) {
   try {
+    // The launcher serves the store (see runRankProcesses); every rank is a client.
     c10d::TCPStoreOptions options;
     options.port = static_cast<uint16_t>(port);
-    options.isServer = rank == 0;
-    options.numWorkers = static_cast<size_t>(worldSize);
+    options.isServer = false;
     options.timeout = timeout;
     auto store = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", options);
     auto groupOptions = c10d::ProcessGroupGloo::Options::create(timeout);
@@ -117,31 +114,24 @@ vgcu::runtime::connectGloo(int64_t rank, int64_t worldSize, int64_t tensorParall
   }
 }
 
-llvm::Expected<int> vgcu::runtime::findFreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0)
-    return makeError("cannot open a socket: {0}", strerror(errno));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  if (bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) != 0) {
-    int saved = errno;
-    close(fd);
-    return makeError("cannot find a free port on 127.0.0.1: {0}", strerror(saved));
-  }
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
 llvm::Error vgcu::runtime::runRankProcesses(const std::string &executable,
                                             const std::vector<std::string> &arguments,
                                             int64_t worldSize) {
-  auto port = findFreePort();
-  if (!port)
-    return port.takeError();
+  // The launcher serves the ranks' TCPStore on a port the kernel picks and keeps bound: a port
+  // found free and closed again for rank 0 to bind later could be taken by another process in
+  // between (seen as a rare failure when tests ran tensor-parallel jobs side by side).
+  c10::intrusive_ptr<c10d::TCPStore> store;
+  int port = 0;
+  try {
+    c10d::TCPStoreOptions options;
+    options.port = 0;
+    options.isServer = true;
+    options.waitWorkers = false;
+    store = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", options);
+    port = store->getPort();
+  } catch (const std::exception &error) {
+    return makeError("cannot serve the ranks' TCPStore on 127.0.0.1: {0}", error.what());
+  }
   // An interrupt of the launcher stops its ranks (and a launcher killed outright takes them
   // along through PR_SET_PDEATHSIG).
   installSignalHandlers();
@@ -160,7 +150,7 @@ llvm::Error vgcu::runtime::runRankProcesses(const std::string &executable,
   for (int64_t rank = 0; rank < worldSize; ++rank) {
     // Rank options first: everything after a "--" among `arguments` is positional.
     std::vector<std::string> argv{executable, "--rank=" + std::to_string(rank),
-                                  "--master-port=" + std::to_string(*port)};
+                                  "--master-port=" + std::to_string(port)};
     argv.insert(argv.end(), arguments.begin(), arguments.end());
     std::vector<char *> pointers;
     for (std::string &argument : argv)
@@ -182,7 +172,7 @@ llvm::Error vgcu::runtime::runRankProcesses(const std::string &executable,
     children.push_back(pid);
     childSlots.push_back(registerChildProcess(pid));
   }
-  logger().debug("started {} ranks on port {}", worldSize, *port);
+  logger().debug("started {} ranks on port {}", worldSize, port);
   // The first rank to fail decides the outcome; the rest are stopped so nothing hangs.
   std::optional<std::string> failure;
   int64_t running = worldSize;

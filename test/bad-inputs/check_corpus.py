@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SRC_ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -455,18 +456,30 @@ def main(argv):
         return 1
     mutate.options = options  # program_mlir runs vgcu-opt
     artifacts = {tp: Artifact(work_dir, options, tp) for tp in (1, 2)}
+    def timed_case(name):
+        start = time.monotonic()
+        result = run_case(name, corpus, work_dir, artifacts, options)
+        return result + (time.monotonic() - start,)
+
     with concurrent.futures.ThreadPoolExecutor(max(1, options.jobs)) as pool:
-        results = list(pool.map(lambda n: run_case(n, corpus, work_dir, artifacts, options),
-                                names))
-    failed = 0
-    for name, (ok, message, stderr) in zip(names, results):
-        print("%s %s: %s" % ("ok  " if ok else "FAIL", name, message))
+        results = list(pool.map(timed_case, names))
+    failed = []
+    for name, (ok, message, stderr, seconds) in zip(names, results):
+        print("%s %s (%.1f s): %s" % ("ok  " if ok else "FAIL", name, seconds, message))
         if (not ok or options.verbose) and stderr.strip():
             for line in stderr.rstrip().splitlines()[:20]:
                 line = "".join(c if c.isprintable() else "?" for c in line)
                 print("       | " + (line if len(line) <= 300 else line[:300] + "..."))
-        failed += not ok
-    print("%d cases, %d failed" % (len(names), failed))
+        if not ok:
+            failed.append(name)
+    slowest = sorted(zip(names, results), key=lambda item: -item[1][3])[:5]
+    print("slowest: " + ", ".join("%s %.1f s" % (name, result[3]) for name, result in slowest))
+    # Repeated after the per-case lines so that a log cut in the middle still names them.
+    for name, (ok, message, _, seconds) in zip(names, results):
+        if not ok:
+            print("FAIL %s (%.1f s): %s" % (name, seconds, message))
+    print("%d cases, %d failed%s" % (len(names), len(failed),
+                                     ": " + ", ".join(failed) if failed else ""))
     return 1 if failed else 0
 
 

@@ -115,7 +115,7 @@ cl::opt<bool> dumpKernels(
 // Set by the launcher for the processes it starts.
 cl::opt<int64_t> rankOption("rank", cl::desc("(internal) this process's rank"), cl::init(-1),
                             cl::Hidden);
-cl::opt<int> masterPort("master-port", cl::desc("(internal) rank 0's TCPStore port"),
+cl::opt<int> masterPort("master-port", cl::desc("(internal) the port of the TCPStore the launcher serves"),
                         cl::init(0), cl::Hidden);
 // Fault injection for tests: this rank kills itself after prefill.
 cl::opt<int64_t> debugKillRank("debug-kill-rank",
