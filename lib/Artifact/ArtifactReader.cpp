@@ -139,6 +139,15 @@ llvm::Expected<ArtifactManifest> vgcu::parseManifest(llvm::StringRef text,
     manifest.ranks.push_back({program->str(), weights->str()});
   }
 
+  if (const llvm::json::Value *tokenizer = root->get("tokenizer")) {
+    std::optional<llvm::StringRef> directory = tokenizer->getAsString();
+    if (!directory || !isContainedPath(*directory) ||
+        !files->get((*directory + "/tokenizer.json").str()))
+      return fail("tokenizer must name a directory of the artifact whose tokenizer.json is a "
+                  "listed file");
+    manifest.tokenizer = directory->str();
+  }
+
   if (!checkFiles)
     return std::move(manifest);
   for (const auto &[name, entry] : *files) {

@@ -11,6 +11,7 @@
 #include "vgcu/Support/Progress.h"
 #include "vgcu/Support/StagedDirectory.h"
 #include "vgcu/Support/TestHooks.h"
+#include "vgcu/Tokenizer/Tokenizer.h"
 
 #include "dialects/vgcu/VgcuOps.h"
 
@@ -316,7 +317,14 @@ struct ArtifactDescription {
   std::optional<int64_t> recomputeAt;
   /// Where generation stops: config.json's eos_token_id with generation_config.json's.
   std::vector<int64_t> eosTokenIds;
+  /// The model directory when it has a tokenizer.json (copied into the artifact), else empty.
+  std::string tokenizerDirectory;
 };
+
+/// The files of a model directory's tokenizer an artifact carries (tokenizer.json first).
+const char *const kTokenizerFiles[] = {"tokenizer.json", "tokenizer_config.json"};
+/// Where they go in the artifact.
+constexpr const char *kArtifactTokenizerDirectory = "tokenizer";
 } // namespace
 
 /// `eos_token_id` of a config (a token id, a list of them, or null) added to `ids`;
@@ -496,6 +504,22 @@ static llvm::Error writeCompiledArtifact(StagedDirectory &staged, ModuleOp fused
   std::vector<std::string> fileNames{"program.mlirbc"};
   for (int64_t rank = 0; rank < worldSize; ++rank)
     fileNames.push_back("rank" + std::to_string(rank) + "/weights.safetensors");
+  if (!description.tokenizerDirectory.empty()) {
+    if (std::error_code ec =
+            llvm::sys::fs::create_directory(pathIn(kArtifactTokenizerDirectory)))
+      return makeError("cannot create '{0}': {1}", pathIn(kArtifactTokenizerDirectory),
+                       ec.message());
+    for (const char *name : kTokenizerFiles) {
+      llvm::SmallString<256> from(description.tokenizerDirectory);
+      llvm::sys::path::append(from, name);
+      if (!llvm::sys::fs::exists(from))
+        continue;
+      std::string relative = (llvm::Twine(kArtifactTokenizerDirectory) + "/" + name).str();
+      if (std::error_code ec = llvm::sys::fs::copy_file(from, pathIn(relative)))
+        return makeError("cannot copy '{0}' into the artifact: {1}", from, ec.message());
+      fileNames.push_back(relative);
+    }
+  }
   for (const std::string &name : fileNames) {
     uint64_t size = 0;
     auto checksum = fileChecksum(pathIn(name), size);
@@ -529,6 +553,8 @@ static llvm::Error writeCompiledArtifact(StagedDirectory &staged, ModuleOp fused
     manifest["recompute_at_length"] = *description.recomputeAt;
   if (!description.eosTokenIds.empty())
     manifest["eos_token_ids"] = llvm::json::Array(description.eosTokenIds);
+  if (!description.tokenizerDirectory.empty())
+    manifest["tokenizer"] = kArtifactTokenizerDirectory;
   {
     auto file = OutputFile::create(pathIn("manifest.json"));
     if (!file)
@@ -563,6 +589,19 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
   auto eosTokenIds = modelEosTokenIds(source);
   if (!eosTokenIds)
     return eosTokenIds.takeError();
+  // So is the tokenizer, which the artifact carries for text in and out.
+  std::string tokenizerDirectory;
+  if (llvm::sys::fs::exists(source.directory + "/tokenizer.json")) {
+    auto tokenizer = tokenizer::Tokenizer::fromDirectory(source.directory);
+    if (!tokenizer)
+      return tokenizer.takeError();
+    int64_t tokens = (*tokenizer)->vocabSize();
+    if (tokens > source.resolved.config.vocabSize)
+      logger().warn("{}/tokenizer.json has token ids up to {}, but the model's vocab_size is {}: "
+                    "text holding the tokens past it cannot be encoded for this model",
+                    source.directory, tokens - 1, source.resolved.config.vocabSize);
+    tokenizerDirectory = source.directory;
+  }
 
   // Weights next: a checkpoint that does not fit the model fails before anything is written.
   if (!Checkpoint::exists(source.directory))
@@ -616,7 +655,7 @@ llvm::Error vgcu::writeArtifact(ModelSource &source, MLIRContext &context,
   ArtifactDescription description{config.architecture, configSummary(config), source.dtype,
                                   config.vocabSize, maxSequenceLength(config),
                                   source.resolved.model->recomputeAtLength(config),
-                                  std::move(*eosTokenIds)};
+                                  std::move(*eosTokenIds), tokenizerDirectory};
   return writeCompiledArtifact(*staged, **graph, *params, *loaded, description, context,
                                options, outputPath);
 }

@@ -1069,6 +1069,79 @@ def output_cases(tmp):
          "255", {"config.json": tiny_llama(tmp)["config.json"]}, out_name=name, expect_last=True)
 
 
+def tokenizer_cases(tmp):
+    cat = "tokenizer"
+
+    def tokenizer_json(model=None, **stages):
+        spec = {"model": model or {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2},
+                                   "merges": ["a b"]}}
+        spec.update(stages)
+        return json_bytes(spec)
+
+    def tok_case(name, description, files, expect, args=("--text", "ab")):
+        case(name, cat, description, "vgcu-tokenize", ["{case}", *args], expect, files)
+
+    tok_case("tok-missing", "the directory has no tokenizer.json",
+             {"tokenizer_config.json": b"{}\n"},
+             "{case} has no tokenizer.json (vgcu reads Hugging Face fast-tokenizer files)")
+    tok_case("tok-not-json", "tokenizer.json is cut off in the middle",
+             {"tokenizer.json": b'{"model": {"type": "BPE", "vocab": {"a": '},
+             "{case}/tokenizer.json: invalid JSON")
+    tok_case("tok-dev-zero", "tokenizer.json is a link to /dev/zero",
+             {"tokenizer.json": Symlink("/dev/zero")},
+             "tokenizer file '{case}/tokenizer.json' is a character device; only regular files "
+             "are read")
+    tok_case("tok-unigram", "a Unigram model (T5-style), which vgcu does not read",
+             {"tokenizer.json": tokenizer_json({"type": "Unigram", "vocab": [["a", 0.0]]})},
+             "{case}/tokenizer.json: model type 'Unigram' is not supported")
+    tok_case("tok-merge-outside-vocab", "a merge names a token the vocabulary lacks",
+             {"tokenizer.json": tokenizer_json({"type": "BPE", "vocab": {"a": 0, "ab": 2},
+                                                "merges": ["a b"]})},
+             "{case}/tokenizer.json: model: merge 0 ('a' 'b') names a token outside the "
+             "vocabulary")
+    tok_case("tok-merge-three-parts", "an old-format merge line with two spaces",
+             {"tokenizer.json": tokenizer_json({"type": "BPE", "vocab": {"a": 0, "b": 1},
+                                                "merges": ["a b c"]})},
+             "{case}/tokenizer.json: model: merge 0 ('a b c') is not two tokens separated by "
+             "one space")
+    tok_case("tok-bad-regex", "a Split pre-tokenizer whose regular expression does not compile",
+             {"tokenizer.json": tokenizer_json(pre_tokenizer={
+                 "type": "Split", "pattern": {"Regex": "(\\p{L}+"}, "behavior": "Isolated",
+                 "invert": False})},
+             "{case}/tokenizer.json: pre_tokenizer (Split): regular expression '(\\p{L}+' does "
+             "not compile")
+    tok_case("tok-unknown-decoder", "a decoder type vgcu does not know",
+             {"tokenizer.json": tokenizer_json(decoder={"type": "CTC"})},
+             "{case}/tokenizer.json: decoder: decoder type 'CTC' is not supported")
+    tok_case("tok-added-token-empty", "an added token with empty content",
+             {"tokenizer.json": tokenizer_json(added_tokens=[{"id": 3, "content": ""}])},
+             "{case}/tokenizer.json: added_tokens[0] needs an 'id' from 0 to 2^31-2 and a "
+             "non-empty 'content'")
+    tok_case("tok-config-not-json", "tokenizer_config.json is not JSON",
+             {"tokenizer.json": tokenizer_json(), "tokenizer_config.json": b"{bos_token: <s>}\n"},
+             "{case}/tokenizer_config.json: invalid JSON")
+    tok_case("tok-bos-not-a-token", "a Llama tokenizer_config.json whose bos_token is not in "
+             "the vocabulary",
+             {"tokenizer.json": tokenizer_json(),
+              "tokenizer_config.json": json_bytes({"tokenizer_class": "LlamaTokenizerFast",
+                                                   "bos_token": "<s>"})},
+             "{case}/tokenizer_config.json: add_bos_token is set but bos_token '<s>' is not a "
+             "token")
+    tok_case("tok-decode-outside-vocab", "--decode with an id past the vocabulary",
+             {"tokenizer.json": tokenizer_json()},
+             "token id 7 is not in the vocabulary (ids 0 to 2)", args=("--decode", "0,7"))
+    tok_case("tok-batch-text-not-string", "a --batch line whose text is a number",
+             {"tokenizer.json": tokenizer_json(), "texts.jsonl": b'{"text": "ab"}\n{"text": 5}\n'},
+             "{case}/texts.jsonl:2: expected an object with a \"text\" string",
+             args=("--batch", "{case}/texts.jsonl"))
+    good = tiny_llama(tmp)
+    case("tok-compile-unsupported-model", cat, "a model directory whose tokenizer.json has a "
+         "WordPiece model: compiling stops before anything is written", "vgcu-compile",
+         compile_args(), "{case}/tokenizer.json: model type 'WordPiece' is not supported",
+         {"config.json": good["config.json"], "model.safetensors": good["model.safetensors"],
+          "tokenizer.json": tokenizer_json({"type": "WordPiece", "vocab": {"a": 0}})})
+
+
 # The module header of a crafted program for the checker's tp 1 artifact (the tiny Llama of
 # make_tiny_model.py: 2 layers, hidden 64, vocabulary 250, 128 positions).
 PROGRAM_MODULE = ("module attributes {vgcu.architecture = \"LlamaForCausalLM\", vgcu.dtype = "
@@ -1269,9 +1342,19 @@ def artifact_cases():
                  '{"id": "big", "prompt_ids": [%s], "max_tokens": 11}\n'
                  % ", ".join(["1"] * 60))})
     art_case("req-and-prompt", "--requests and --prompt-ids together", [],
-             "--prompt-ids and --requests exclude each other",
+             "--prompt, --prompt-ids and --requests exclude each other",
              args=requests("--prompt-ids", "1,2"),
              files={"requests.jsonl": text('{"prompt_ids": [1]}\n')})
+    art_case("art-prompt-text-without-tokenizer", "--prompt for an artifact whose model had no "
+             "tokenizer.json", [],
+             "artifact '{artifact}' carries no tokenizer (its model directory had no "
+             "tokenizer.json): give the prompt as --prompt-ids",
+             args=["{artifact}", "--prompt", "Hello", "--max-new-tokens", "2"])
+    art_case("art-manifest-tokenizer-unlisted", "the manifest names a tokenizer directory "
+             "whose tokenizer.json is not a listed file",
+             [{"manifest_set": [["tokenizer"], "tokenizer"]}],
+             "{artifact}/manifest.json: tokenizer must name a directory of the artifact whose "
+             "tokenizer.json is a listed file")
     art_case("art-missing-manifest", "manifest.json is deleted", [{"delete": "manifest.json"}],
              "artifact '{artifact}' has no manifest.json")
     art_case("art-not-a-directory", "the artifact path is a regular file", [],
@@ -1535,6 +1618,7 @@ def main(argv):
         quant_cases(tmp)
         torchscript_cases(tmp)
         output_cases(tmp)
+        tokenizer_cases(tmp)
         artifact_cases()
         ir_cases()
     write_corpus(corpus)

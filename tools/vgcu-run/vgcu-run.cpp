@@ -15,6 +15,7 @@
 #include "vgcu/Support/Json.h"
 #include "vgcu/Support/Log.h"
 #include "vgcu/Support/TestHooks.h"
+#include "vgcu/Tokenizer/Tokenizer.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
@@ -43,6 +44,11 @@ cl::opt<std::string> artifactPath(cl::Positional, cl::desc("NAME.vgcu"), cl::Req
                                   cl::cat(category));
 cl::opt<std::string> promptIds("prompt-ids", cl::desc("Prompt token ids, comma separated"),
                                cl::value_desc("5,17,42"), cl::cat(category));
+cl::opt<std::string> promptText(
+    "prompt",
+    cl::desc("Prompt text, encoded with the tokenizer the artifact carries; the generated text "
+             "is printed as it comes, and generation stops at an end-of-sequence token"),
+    cl::value_desc("TEXT"), cl::cat(category));
 cl::opt<std::string> requestsPath(
     "requests",
     cl::desc("Run the requests of a JSON-lines file through the batching engine and print one "
@@ -171,10 +177,38 @@ llvm::Expected<at::Tensor> checkFinite(llvm::Expected<at::Tensor> logits,
   return logits;
 }
 
+/// The tokenizer the artifact carries.
+llvm::Expected<std::unique_ptr<tokenizer::Tokenizer>>
+loadTokenizer(const ArtifactManifest &manifest) {
+  if (manifest.tokenizer.empty())
+    return makeError("artifact '{0}' carries no tokenizer (its model directory had no "
+                     "tokenizer.json): give the prompt as --prompt-ids",
+                     manifest.directory);
+  return tokenizer::Tokenizer::fromDirectory(manifest.path(manifest.tokenizer));
+}
+
+/// --prompt encoded, every id inside the model's vocabulary.
+llvm::Expected<std::vector<int64_t>> encodePrompt(const ArtifactManifest &manifest) {
+  auto tokenizer = loadTokenizer(manifest);
+  if (!tokenizer)
+    return tokenizer.takeError();
+  auto ids = (*tokenizer)->encode(promptText);
+  if (!ids)
+    return addContext(ids.takeError(), "--prompt");
+  if (ids->empty())
+    return makeError("--prompt encodes to no tokens");
+  for (int64_t id : *ids)
+    if (id >= manifest.vocabSize)
+      return makeError("--prompt: token {0} ('{1}') is outside the model's vocabulary of {2}",
+                       id, (*tokenizer)->idToToken(id).value_or(""), manifest.vocabSize);
+  return ids;
+}
+
 /// The prompt's ids, checked against the vocabulary and, with the new tokens, against the
 /// model's positions.
 llvm::Expected<std::vector<int64_t>> readPrompt(const ArtifactManifest &manifest) {
-  auto ids = parseIds(promptIds, manifest.vocabSize);
+  auto ids = promptText.getNumOccurrences() ? encodePrompt(manifest)
+                                            : parseIds(promptIds, manifest.vocabSize);
   if (!ids)
     return ids.takeError();
   int64_t promptTokens = static_cast<int64_t>(ids->size());
@@ -340,21 +374,54 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
     return fail(std::move(error));
 
   using Clock = std::chrono::steady_clock;
+  // --prompt: text out as it is generated (rank 0), until an end-of-sequence token.
+  bool textMode = promptText.getNumOccurrences() > 0;
+  std::unique_ptr<tokenizer::Tokenizer> textTokenizer;
+  std::optional<tokenizer::IncrementalDetokenizer> detokenizer;
+  if (textMode && rank == 0) {
+    auto loaded = loadTokenizer(manifest);
+    if (!loaded)
+      return fail(loaded.takeError());
+    textTokenizer = std::move(*loaded);
+    detokenizer.emplace(*textTokenizer, *ids, /*skipSpecialTokens=*/true);
+  }
+  std::vector<int64_t> generated;
+  std::string generatedText;
+  auto emitText = [&](int64_t token) -> llvm::Error {
+    if (!detokenizer)
+      return llvm::Error::success();
+    auto piece = detokenizer->append(token);
+    if (!piece)
+      return piece.takeError();
+    generatedText += *piece;
+    if (!json) {
+      llvm::outs() << *piece;
+      llvm::outs().flush();
+    }
+    return llvm::Error::success();
+  };
+  auto finished = [&] {
+    return textMode && !generated.empty() &&
+           llvm::is_contained(manifest.eosTokenIds, generated.back());
+  };
+
   auto start = Clock::now();
   auto logits = checkFinite((*executor)->prefill(*ids), "for the prompt");
   if (!logits)
     return fail(logits.takeError());
   auto prefillEnd = Clock::now();
   at::Tensor promptLogits = *logits;
-  std::vector<int64_t> generated;
-  if (maxNewTokens > 0)
+  if (maxNewTokens > 0) {
     generated.push_back(greedyToken(promptLogits));
+    if (auto error = emitText(generated.back()))
+      return fail(std::move(error));
+  }
   if (rank == debugKillRank)
     raise(SIGKILL);
   if (maxNewTokens > 1)
     debugPausePoint("decode");
   int64_t position = static_cast<int64_t>(ids->size());
-  while (static_cast<int64_t>(generated.size()) < maxNewTokens) {
+  while (static_cast<int64_t>(generated.size()) < maxNewTokens && !finished()) {
     auto step = [&]() -> llvm::Expected<at::Tensor> {
       if (position + 1 != manifest.recomputeAt)
         return checkFinite((*executor)->decode(generated.back(), position),
@@ -371,8 +438,18 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
     if (!next)
       return fail(next.takeError());
     generated.push_back(greedyToken(*next));
+    if (auto error = emitText(generated.back()))
+      return fail(std::move(error));
   }
   auto end = Clock::now();
+  if (detokenizer) {
+    auto rest = detokenizer->finish();
+    if (!rest)
+      return fail(rest.takeError());
+    generatedText += *rest;
+    if (!json)
+      llvm::outs() << *rest << "\n";
+  }
   llvm::json::Object profileJson;
   if (auto error = diagnostics.finish(**executor, rank, manifest.worldSize(),
                                       json ? &profileJson : nullptr))
@@ -383,6 +460,8 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
   double prefillSeconds = std::chrono::duration<double>(prefillEnd - start).count();
   double decodeSeconds = std::chrono::duration<double>(end - prefillEnd).count();
   int64_t decodeSteps = std::max<int64_t>(0, static_cast<int64_t>(generated.size()) - 1);
+  if (!json && textMode)
+    return 0;
   if (!json) {
     llvm::outs() << llvm::join(llvm::map_range(generated, [](int64_t id) {
                       return std::to_string(id);
@@ -412,6 +491,10 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
   };
   if (auto *profileValue = profileJson.get("profile"))
     result["profile"] = std::move(*profileValue);
+  if (textMode) {
+    result["prompt_ids"] = llvm::json::Array(*ids);
+    result["text"] = generatedText;
+  }
   llvm::outs() << llvm::json::Value(std::move(result)) << "\n";
   return 0;
 }
@@ -594,10 +677,13 @@ int main(int argc, char **argv) {
     return fail(std::move(error));
   if (maxNewTokens < 0)
     return fail(makeError("--max-new-tokens must not be negative"));
-  if (promptIds.getNumOccurrences() == 0 && requestsPath.empty())
-    return fail(makeError("give the prompt (--prompt-ids) or a request file (--requests)"));
-  if (promptIds.getNumOccurrences() > 0 && !requestsPath.empty())
-    return fail(makeError("--prompt-ids and --requests exclude each other"));
+  int inputs = (promptIds.getNumOccurrences() > 0) + (promptText.getNumOccurrences() > 0) +
+               !requestsPath.empty();
+  if (inputs == 0)
+    return fail(makeError("give the prompt (--prompt or --prompt-ids) or a request file "
+                          "(--requests)"));
+  if (inputs > 1)
+    return fail(makeError("--prompt, --prompt-ids and --requests exclude each other"));
   if (!(arrivalRate >= 0.0) || !std::isfinite(arrivalRate))
     return fail(makeError("--arrival-rate must be a finite number >= 0"));
   if (maxNumSeqs < 1 || maxNumBatchedTokens < 1 || kvCacheBlocks < 0)

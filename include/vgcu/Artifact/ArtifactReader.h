@@ -41,6 +41,9 @@ struct ArtifactManifest {
     std::string weights;
   };
   std::vector<Rank> ranks;
+  /// The directory (relative to the artifact) with the model's tokenizer.json and
+  /// tokenizer_config.json; empty when the model came without one.
+  std::string tokenizer;
 
   /// Absolute path of a file named relative to the artifact.
   std::string path(llvm::StringRef relative) const;
