@@ -1,6 +1,7 @@
 //===- Tokenizer.cpp - tokenizer.json's pipeline: added tokens, stages, templates ----===//
 
 #include "vgcu/Tokenizer/Tokenizer.h"
+#include "vgcu/Tokenizer/ChatTemplate.h"
 
 #include "TokenizerParts.h"
 
@@ -13,6 +14,8 @@
 #include "llvm/Support/Path.h"
 
 #include <unicode/uchar.h>
+
+#include <mutex>
 
 using namespace vgcu;
 using namespace vgcu::tokenizer;
@@ -185,7 +188,12 @@ struct Tokenizer::Impl {
   std::vector<int64_t> prefixIds, suffixIds;
   int64_t vocabSize = 0;
   std::string bosToken, eosToken, chatTemplate;
+  std::vector<std::pair<std::string, std::string>> specialTokens;
   bool cleanUpSpaces = true;
+  // The chat template, parsed on first use.
+  mutable std::once_flag templateOnce;
+  mutable std::unique_ptr<JinjaTemplate> compiledTemplate;
+  mutable std::string templateError;
 
   llvm::Error encodeText(llvm::StringRef text, bool firstSection,
                          std::vector<int64_t> &ids) const;
@@ -376,6 +384,10 @@ Tokenizer::fromJson(llvm::StringRef tokenizerJson, llvm::StringRef configJson,
 
   impl->bosToken = configToken(*config, "bos_token");
   impl->eosToken = configToken(*config, "eos_token");
+  for (const char *key : {"bos_token", "eos_token", "unk_token", "sep_token", "pad_token",
+                          "cls_token", "mask_token"})
+    if (std::string token = configToken(*config, key); !token.empty())
+      impl->specialTokens.emplace_back(key, token);
   if (auto text = config->getString("chat_template")) {
     impl->chatTemplate = text->str();
   } else if (const llvm::json::Array *templates = config->getArray("chat_template")) {
@@ -544,6 +556,22 @@ bool Tokenizer::isSpecial(int64_t id) const { return impl->specialIds.contains(i
 const std::string &Tokenizer::bosToken() const { return impl->bosToken; }
 const std::string &Tokenizer::eosToken() const { return impl->eosToken; }
 const std::string &Tokenizer::chatTemplate() const { return impl->chatTemplate; }
+const std::vector<std::pair<std::string, std::string>> &Tokenizer::specialTokens() const {
+  return impl->specialTokens;
+}
+
+llvm::Expected<const JinjaTemplate *> Tokenizer::compiledChatTemplate() const {
+  std::call_once(impl->templateOnce, [&] {
+    auto parsed = JinjaTemplate::parse(impl->chatTemplate);
+    if (parsed)
+      impl->compiledTemplate = std::move(*parsed);
+    else
+      impl->templateError = llvm::toString(parsed.takeError());
+  });
+  if (!impl->compiledTemplate)
+    return makeError("{0}", impl->templateError);
+  return impl->compiledTemplate.get();
+}
 
 // --- Streaming --------------------------------------------------------------------------
 

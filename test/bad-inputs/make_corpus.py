@@ -1134,6 +1134,36 @@ def tokenizer_cases(tmp):
              {"tokenizer.json": tokenizer_json(), "texts.jsonl": b'{"text": "ab"}\n{"text": 5}\n'},
              "{case}/texts.jsonl:2: expected an object with a \"text\" string",
              args=("--batch", "{case}/texts.jsonl"))
+    chat_json = tokenizer_json()
+    tok_case("tok-chat-template-unclosed", "a chat template whose if is never closed",
+             {"tokenizer.json": chat_json,
+              "tokenizer_config.json": json_bytes({"chat_template": "{% if messages %}x"}),
+              "chat.jsonl": b'{"messages": []}\n'},
+             "chat_template: the template ends inside a block (missing endif)",
+             args=("--chat", "{case}/chat.jsonl"))
+    tok_case("tok-chat-template-raises", "the chat template refuses the conversation with "
+             "raise_exception",
+             {"tokenizer.json": chat_json,
+              "tokenizer_config.json": json_bytes({"chat_template": "{{ raise_exception("
+                                                   "'roles must alternate') }}"}),
+              "chat.jsonl": b'{"messages": [{"role": "user", "content": "hi"}]}\n'},
+             "chat.jsonl:1: chat_template: line 1: roles must alternate",
+             args=("--chat", "{case}/chat.jsonl"))
+    tok_case("tok-chat-no-template", "a chat request for a tokenizer without a chat template",
+             {"tokenizer.json": chat_json, "chat.jsonl": b'{"messages": []}\n'},
+             "the tokenizer has no chat_template (tokenizer_config.json)",
+             args=("--chat", "{case}/chat.jsonl"))
+    tok_case("tok-chat-messages-not-list", "a chat request whose messages is a string",
+             {"tokenizer.json": chat_json,
+              "tokenizer_config.json": json_bytes({"chat_template": "{{ messages }}"}),
+              "chat.jsonl": b'{"messages": "hello"}\n'},
+             "a chat request needs 'messages', a list", args=("--chat", "{case}/chat.jsonl"))
+    tok_case("tok-chat-request-deeply-nested", "a chat request nesting 300 arrays",
+             {"tokenizer.json": chat_json,
+              "tokenizer_config.json": json_bytes({"chat_template": "{{ messages }}"}),
+              "chat.jsonl": b'{"messages": ' + b"[" * 300 + b"]" * 300 + b"}\n"},
+             "chat request: invalid JSON at byte 269: arrays and objects nest more than 256 "
+             "levels deep", args=("--chat", "{case}/chat.jsonl"))
     good = tiny_llama(tmp)
     case("tok-compile-unsupported-model", cat, "a model directory whose tokenizer.json has a "
          "WordPiece model: compiling stops before anything is written", "vgcu-compile",
@@ -1342,7 +1372,7 @@ def artifact_cases():
                  '{"id": "big", "prompt_ids": [%s], "max_tokens": 11}\n'
                  % ", ".join(["1"] * 60))})
     art_case("req-and-prompt", "--requests and --prompt-ids together", [],
-             "--prompt, --prompt-ids and --requests exclude each other",
+             "--prompt, --chat, --prompt-ids and --requests exclude each other",
              args=requests("--prompt-ids", "1,2"),
              files={"requests.jsonl": text('{"prompt_ids": [1]}\n')})
     art_case("art-prompt-text-without-tokenizer", "--prompt for an artifact whose model had no "

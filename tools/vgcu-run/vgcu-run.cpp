@@ -15,6 +15,7 @@
 #include "vgcu/Support/Json.h"
 #include "vgcu/Support/Log.h"
 #include "vgcu/Support/TestHooks.h"
+#include "vgcu/Tokenizer/ChatTemplate.h"
 #include "vgcu/Tokenizer/Tokenizer.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -49,6 +50,15 @@ cl::opt<std::string> promptText(
     cl::desc("Prompt text, encoded with the tokenizer the artifact carries; the generated text "
              "is printed as it comes, and generation stops at an end-of-sequence token"),
     cl::value_desc("TEXT"), cl::cat(category));
+cl::opt<std::string> chatMessage(
+    "chat",
+    cl::desc("A user message, made into the prompt by the chat template the artifact's "
+             "tokenizer carries (with the assistant's turn opened); the reply is printed as "
+             "--prompt prints text"),
+    cl::value_desc("TEXT"), cl::cat(category));
+cl::opt<std::string> systemMessage("system",
+                                   cl::desc("--chat: a system message before the user's"),
+                                   cl::value_desc("TEXT"), cl::cat(category));
 cl::opt<std::string> requestsPath(
     "requests",
     cl::desc("Run the requests of a JSON-lines file through the batching engine and print one "
@@ -177,6 +187,11 @@ llvm::Expected<at::Tensor> checkFinite(llvm::Expected<at::Tensor> logits,
   return logits;
 }
 
+/// Whether the prompt comes as text (--prompt or --chat).
+bool textInput() {
+  return promptText.getNumOccurrences() > 0 || chatMessage.getNumOccurrences() > 0;
+}
+
 /// The tokenizer the artifact carries.
 llvm::Expected<std::unique_ptr<tokenizer::Tokenizer>>
 loadTokenizer(const ArtifactManifest &manifest) {
@@ -187,19 +202,35 @@ loadTokenizer(const ArtifactManifest &manifest) {
   return tokenizer::Tokenizer::fromDirectory(manifest.path(manifest.tokenizer));
 }
 
-/// --prompt encoded, every id inside the model's vocabulary.
+/// --prompt encoded (or --chat's message through the chat template, whose text already has
+/// the special tokens), every id inside the model's vocabulary.
 llvm::Expected<std::vector<int64_t>> encodePrompt(const ArtifactManifest &manifest) {
   auto tokenizer = loadTokenizer(manifest);
   if (!tokenizer)
     return tokenizer.takeError();
-  auto ids = (*tokenizer)->encode(promptText);
+  bool chatMode = chatMessage.getNumOccurrences() > 0;
+  std::string text = promptText;
+  if (chatMode) {
+    llvm::json::Array messages;
+    if (systemMessage.getNumOccurrences())
+      messages.push_back(llvm::json::Object{{"role", "system"}, {"content", systemMessage}});
+    messages.push_back(llvm::json::Object{{"role", "user"}, {"content", chatMessage}});
+    std::string variables;
+    llvm::raw_string_ostream(variables) << llvm::json::Value(llvm::json::Object{
+        {"messages", std::move(messages)}, {"add_generation_prompt", true}});
+    auto rendered = tokenizer::applyChatTemplate(**tokenizer, variables);
+    if (!rendered)
+      return addContext(rendered.takeError(), "--chat");
+    text = std::move(*rendered);
+  }
+  auto ids = (*tokenizer)->encode(text, /*addSpecialTokens=*/!chatMode);
   if (!ids)
-    return addContext(ids.takeError(), "--prompt");
+    return addContext(ids.takeError(), chatMode ? "--chat" : "--prompt");
   if (ids->empty())
-    return makeError("--prompt encodes to no tokens");
+    return makeError("the prompt encodes to no tokens");
   for (int64_t id : *ids)
     if (id >= manifest.vocabSize)
-      return makeError("--prompt: token {0} ('{1}') is outside the model's vocabulary of {2}",
+      return makeError("the prompt's token {0} ('{1}') is outside the model's vocabulary of {2}",
                        id, (*tokenizer)->idToToken(id).value_or(""), manifest.vocabSize);
   return ids;
 }
@@ -207,8 +238,7 @@ llvm::Expected<std::vector<int64_t>> encodePrompt(const ArtifactManifest &manife
 /// The prompt's ids, checked against the vocabulary and, with the new tokens, against the
 /// model's positions.
 llvm::Expected<std::vector<int64_t>> readPrompt(const ArtifactManifest &manifest) {
-  auto ids = promptText.getNumOccurrences() ? encodePrompt(manifest)
-                                            : parseIds(promptIds, manifest.vocabSize);
+  auto ids = textInput() ? encodePrompt(manifest) : parseIds(promptIds, manifest.vocabSize);
   if (!ids)
     return ids.takeError();
   int64_t promptTokens = static_cast<int64_t>(ids->size());
@@ -375,7 +405,7 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
 
   using Clock = std::chrono::steady_clock;
   // --prompt: text out as it is generated (rank 0), until an end-of-sequence token.
-  bool textMode = promptText.getNumOccurrences() > 0;
+  bool textMode = textInput();
   std::unique_ptr<tokenizer::Tokenizer> textTokenizer;
   std::optional<tokenizer::IncrementalDetokenizer> detokenizer;
   if (textMode && rank == 0) {
@@ -678,12 +708,14 @@ int main(int argc, char **argv) {
   if (maxNewTokens < 0)
     return fail(makeError("--max-new-tokens must not be negative"));
   int inputs = (promptIds.getNumOccurrences() > 0) + (promptText.getNumOccurrences() > 0) +
-               !requestsPath.empty();
+               (chatMessage.getNumOccurrences() > 0) + !requestsPath.empty();
   if (inputs == 0)
-    return fail(makeError("give the prompt (--prompt or --prompt-ids) or a request file "
-                          "(--requests)"));
+    return fail(makeError("give the prompt (--prompt, --chat or --prompt-ids) or a request "
+                          "file (--requests)"));
   if (inputs > 1)
-    return fail(makeError("--prompt, --prompt-ids and --requests exclude each other"));
+    return fail(makeError("--prompt, --chat, --prompt-ids and --requests exclude each other"));
+  if (systemMessage.getNumOccurrences() && !chatMessage.getNumOccurrences())
+    return fail(makeError("--system goes with --chat"));
   if (!(arrivalRate >= 0.0) || !std::isfinite(arrivalRate))
     return fail(makeError("--arrival-rate must be a finite number >= 0"));
   if (maxNumSeqs < 1 || maxNumBatchedTokens < 1 || kvCacheBlocks < 0)

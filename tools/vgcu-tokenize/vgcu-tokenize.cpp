@@ -5,6 +5,7 @@
 #include "vgcu/Support/InputFiles.h"
 #include "vgcu/Support/Json.h"
 #include "vgcu/Support/Log.h"
+#include "vgcu/Tokenizer/ChatTemplate.h"
 #include "vgcu/Tokenizer/Tokenizer.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -33,6 +34,16 @@ cl::opt<std::string> batch("batch",
                                     "stdin) and write one JSON line per input: ids with and "
                                     "without special tokens, decoded text, streamed text"),
                            cl::cat(category));
+cl::opt<std::string> chat("chat",
+                          cl::desc("Read JSON lines of chat template variables ({\"messages\": "
+                                   "[...], \"add_generation_prompt\": true, ...}) from this "
+                                   "file (- for stdin) and write one JSON line per input: the "
+                                   "prompt the chat template makes and its ids, or the error"),
+                          cl::cat(category));
+cl::opt<std::string> chatTemplatePath("chat-template",
+                                      cl::desc("--chat: use this Jinja file instead of the "
+                                               "tokenizer's chat_template"),
+                                      cl::value_desc("FILE"), cl::cat(category));
 cl::opt<bool> noSpecialTokens("no-special-tokens",
                               cl::desc("--text: leave out the tokens the post-processor adds "
                                        "(bos, ...)"),
@@ -108,16 +119,63 @@ llvm::Expected<llvm::json::Object> describe(const Tokenizer &tokenizer, llvm::St
                             {"streamed", streamed}};
 }
 
-int runBatch(const Tokenizer &tokenizer) {
-  auto input = batch == "-" ? llvm::MemoryBuffer::getSTDIN()
-                            : llvm::MemoryBuffer::getFile(batch, /*IsText=*/true);
+/// The non-empty lines of `path` (- for stdin).
+llvm::Expected<std::vector<std::string>> readLines(const std::string &path) {
+  auto input = path == "-" ? llvm::MemoryBuffer::getSTDIN()
+                           : llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!input)
-    return fail(makeError("cannot read {0}: {1}", batch, input.getError().message()));
-  llvm::SmallVector<llvm::StringRef> lines;
-  (*input)->getBuffer().split(lines, '\n', -1, /*KeepEmpty=*/false);
-  for (size_t i = 0; i < lines.size(); ++i) {
+    return makeError("cannot read {0}: {1}", path, input.getError().message());
+  llvm::SmallVector<llvm::StringRef> pieces;
+  (*input)->getBuffer().split(pieces, '\n', -1, /*KeepEmpty=*/false);
+  std::vector<std::string> lines;
+  for (llvm::StringRef piece : pieces)
+    lines.push_back(piece.str());
+  return lines;
+}
+
+/// --chat: a chat template error is that line's result; the exit status says whether any
+/// line failed.
+int runChat(const Tokenizer &tokenizer) {
+  auto lines = readLines(chat);
+  if (!lines)
+    return fail(lines.takeError());
+  std::unique_ptr<JinjaTemplate> override;
+  if (!chatTemplatePath.empty()) {
+    auto source = readInputFile(chatTemplatePath, "chat template", kMaxJsonFileBytes);
+    if (!source)
+      return fail(source.takeError());
+    auto parsed = JinjaTemplate::parse((*source)->getBuffer());
+    if (!parsed)
+      return fail(addContext(parsed.takeError(), chatTemplatePath));
+    override = std::move(*parsed);
+  }
+  int status = 0;
+  for (size_t i = 0; i < lines->size(); ++i) {
+    std::string where = (chat + ":" + llvm::Twine(i + 1)).str();
+    auto prompt = applyChatTemplate(tokenizer, (*lines)[i], override.get());
+    if (!prompt) {
+      std::string message = llvm::toString(prompt.takeError());
+      llvm::errs() << "vgcu-tokenize: error: " << where << ": " << message << "\n";
+      llvm::outs() << llvm::json::Value(llvm::json::Object{{"error", message}}) << "\n";
+      status = 1;
+      continue;
+    }
+    auto ids = tokenizer.encode(*prompt, /*addSpecialTokens=*/false);
+    if (!ids)
+      return fail(addContext(ids.takeError(), where));
+    llvm::outs() << llvm::json::Value(llvm::json::Object{{"prompt", *prompt}, {"ids", toJson(*ids)}})
+                 << "\n";
+  }
+  return status;
+}
+
+int runBatch(const Tokenizer &tokenizer) {
+  auto lines = readLines(batch);
+  if (!lines)
+    return fail(lines.takeError());
+  for (size_t i = 0; i < lines->size(); ++i) {
     std::string where = (batch + ":" + llvm::Twine(i + 1)).str();
-    auto line = parseJson(lines[i]);
+    auto line = parseJson((*lines)[i]);
     if (!line)
       return fail(makeError("{0}: invalid JSON: {1}", where, llvm::toString(line.takeError())));
     const llvm::json::Object *object = line->getAsObject();
@@ -144,15 +202,17 @@ int main(int argc, char **argv) {
   if (auto error = applyLogLevelOption())
     return fail(std::move(error));
   int modes = (text.getNumOccurrences() > 0) + (decodeIds.getNumOccurrences() > 0) +
-              !batch.empty();
+              !batch.empty() + !chat.empty();
   if (modes != 1)
-    return fail(makeError("give exactly one of --text, --decode and --batch"));
+    return fail(makeError("give exactly one of --text, --decode, --batch and --chat"));
 
   auto tokenizer = Tokenizer::fromDirectory(directory);
   if (!tokenizer)
     return fail(tokenizer.takeError());
   if (!batch.empty())
     return runBatch(**tokenizer);
+  if (!chat.empty())
+    return runChat(**tokenizer);
   if (text.getNumOccurrences()) {
     auto ids = (*tokenizer)->encode(text, !noSpecialTokens);
     if (!ids)

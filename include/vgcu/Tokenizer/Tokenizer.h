@@ -14,6 +14,8 @@
 
 namespace vgcu::tokenizer {
 
+class JinjaTemplate;
+
 struct DecodeOptions {
   /// Leave out added tokens marked special (bos, eos, chat markers).
   bool skipSpecialTokens = false;
@@ -54,6 +56,11 @@ public:
   const std::string &bosToken() const;
   const std::string &eosToken() const;
   const std::string &chatTemplate() const;
+  /// tokenizer_config.json's special tokens that are set ("bos_token" -> "<s>", ...), as
+  /// transformers' special_tokens_map has them.
+  const std::vector<std::pair<std::string, std::string>> &specialTokens() const;
+  /// chatTemplate() parsed (once, on first use).
+  llvm::Expected<const JinjaTemplate *> compiledChatTemplate() const;
 
   struct Impl;
 

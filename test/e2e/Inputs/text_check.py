@@ -15,6 +15,21 @@ import shutil
 import subprocess
 import sys
 
+# Llama 2 chat's template as its tokenizer_config.json carries it.
+LLAMA2_CHAT_TEMPLATE = (
+    "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}"
+    "{% set system_message = messages[0]['content'] %}{% else %}"
+    "{% set loop_messages = messages %}{% set system_message = false %}{% endif %}"
+    "{% for message in loop_messages %}"
+    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"
+    "{% endif %}{% if loop.index0 == 0 and system_message != false %}"
+    "{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}"
+    "{% else %}{% set content = message['content'] %}{% endif %}"
+    "{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}"
+    "{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}"
+    "{% endif %}{% endfor %}")
+
 PROMPTS = ["Hello, world!", "Once upon a time, 你好 🎉\ndef f(x):\n    return x"]
 
 
@@ -66,6 +81,28 @@ def main(argv):
             print("FAIL %r: tp 1 tokens %s, tp 2 %s" % (prompt, results[1], results[2]))
         print("%r: %d prompt tokens, %d generated, tp 1 = tp 2" % (
             prompt, len(ids), len(results[1])))
+
+    # --chat: the chat template makes the prompt (Llama 2 chat's template, added to the
+    # tokenizer config for this test), encoded without a second bos.
+    with open(os.path.join(model, "tokenizer_config.json"), encoding="utf-8") as f:
+        config = json.load(f)
+    config["chat_template"] = LLAMA2_CHAT_TEMPLATE
+    with open(os.path.join(model, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+        json.dump(config, f)
+    chatting = os.path.join(workdir, "chat.vgcu")
+    compile_artifact(model, chatting, 2)
+    request = os.path.join(workdir, "chat.jsonl")
+    with open(request, "w", encoding="utf-8") as f:
+        f.write(json.dumps({"messages": [{"role": "system", "content": "Be brief."},
+                                         {"role": "user", "content": "Hello there"}],
+                            "add_generation_prompt": True}) + "\n")
+    rendered = json.loads(run("vgcu-tokenize", model, "--chat", request))
+    out = json.loads(run("vgcu-run", chatting, "--chat", "Hello there", "--system", "Be brief.",
+                         "--max-new-tokens", "4", "--json"))
+    if out["prompt_ids"] != rendered["ids"]:
+        failures += 1
+        print("FAIL chat: prompt ids %s, template ids %s" % (out["prompt_ids"], rendered["ids"]))
+    print("chat: %r, %d prompt tokens" % (rendered["prompt"], len(out["prompt_ids"])))
 
     # End of sequence: the fourth generated token made an eos id, generation stops there.
     tokens = json.loads(run("vgcu-run", artifacts[1], "--prompt", PROMPTS[0],
