@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build ccache git
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   libtorch-dev libgloo-dev libopenblas0-pthread python3-torch python3-numpy
-  libspdlog-dev libgtest-dev libicu-dev python3-jinja2
+  libspdlog-dev libgtest-dev libicu-dev libcpp-httplib-dev pkg-config python3-jinja2
   clang-14 libclang-rt-14-dev time
 )
 

@@ -82,18 +82,22 @@ std::string describeStatus(int status) {
 } // namespace
 
 llvm::Expected<std::unique_ptr<Collectives>>
-vgcu::runtime::connectGloo(int64_t rank, int64_t worldSize, int64_t tensorParallel, int port,
+vgcu::runtime::connectGloo(int64_t rank, int64_t worldSize, int64_t tensorParallel,
+                           const std::string &storeHost, int port,
                            std::chrono::milliseconds timeout) {
   try {
-    // The launcher serves the store (see runRankProcesses); every rank is a client.
+    // A launcher serves the store (see RankProcesses); every rank is a client.
     c10d::TCPStoreOptions options;
     options.port = static_cast<uint16_t>(port);
     options.isServer = false;
     options.timeout = timeout;
-    auto store = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", options);
+    auto store = c10::make_intrusive<c10d::TCPStore>(storeHost, options);
     auto groupOptions = c10d::ProcessGroupGloo::Options::create(timeout);
+    // Peers reach this rank at the address it reaches the store from (loopback on one host).
     groupOptions->devices.push_back(
-        c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+        storeHost == "127.0.0.1" || storeHost == "localhost"
+            ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+            : c10d::ProcessGroupGloo::createDefaultDevice());
     groupOptions->threads = 1;
     auto world = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, worldSize, groupOptions);
     c10::intrusive_ptr<c10d::ProcessGroupGloo> tensorGroup;
@@ -109,74 +113,106 @@ vgcu::runtime::connectGloo(int64_t rank, int64_t worldSize, int64_t tensorParall
     return std::make_unique<GlooCollectives>(store, world, tensorGroup, rank, worldSize,
                                              tensorParallel);
   } catch (const std::exception &error) {
-    return makeError("rank {0} cannot join the process group on 127.0.0.1:{1}: {2}", rank, port,
-                     error.what());
+    return makeError("rank {0} cannot join the process group on {1}:{2}: {3}", rank, storeHost,
+                     port, error.what());
   }
 }
 
-llvm::Error vgcu::runtime::runRankProcesses(const std::string &executable,
-                                            const std::vector<std::string> &arguments,
-                                            int64_t worldSize) {
-  // The launcher serves the ranks' TCPStore on a port the kernel picks and keeps bound: a port
-  // found free and closed again for rank 0 to bind later could be taken by another process in
-  // between (seen as a rare failure when tests ran tensor-parallel jobs side by side).
+struct RankProcesses::State {
   c10::intrusive_ptr<c10d::TCPStore> store;
   int port = 0;
-  try {
-    c10d::TCPStoreOptions options;
-    options.port = 0;
-    options.isServer = true;
-    options.waitWorkers = false;
-    store = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", options);
-    port = store->getPort();
-  } catch (const std::exception &error) {
-    return makeError("cannot serve the ranks' TCPStore on 127.0.0.1: {0}", error.what());
+  int64_t worldSize = 0;
+  int64_t firstRank = 0;
+  std::vector<pid_t> children;
+  std::vector<int> childSlots;
+
+  void stopAll() {
+    for (pid_t child : children)
+      if (child > 0)
+        kill(child, SIGKILL);
+  }
+};
+
+RankProcesses::RankProcesses(std::unique_ptr<State> state) : state(std::move(state)) {}
+
+RankProcesses::~RankProcesses() {
+  state->stopAll();
+  for (pid_t &child : state->children)
+    if (child > 0) {
+      waitpid(child, nullptr, 0);
+      child = -1;
+    }
+  for (int slot : state->childSlots)
+    unregisterChildProcess(slot);
+}
+
+int RankProcesses::storePort() const { return state->port; }
+
+llvm::Expected<std::unique_ptr<RankProcesses>>
+RankProcesses::start(const RankLaunch &launch) {
+  auto state = std::make_unique<State>();
+  state->worldSize = launch.worldSize;
+  state->firstRank = launch.firstRank;
+  state->port = launch.storePort;
+  if (launch.serveStore) {
+    // The launcher serves the ranks' TCPStore on a port it keeps bound (the kernel picks one
+    // when none is given): a port found free, closed, and bound later by a rank could be taken
+    // by another process in between (seen when tests ran tensor-parallel jobs side by side).
+    try {
+      c10d::TCPStoreOptions options;
+      options.port = static_cast<uint16_t>(launch.storePort);
+      options.isServer = true;
+      options.waitWorkers = false;
+      state->store = c10::make_intrusive<c10d::TCPStore>(launch.storeHost, options);
+      state->port = state->store->getPort();
+    } catch (const std::exception &error) {
+      return makeError("cannot serve the ranks' TCPStore on {0}:{1}: {2}", launch.storeHost,
+                       launch.storePort, error.what());
+    }
   }
   // An interrupt of the launcher stops its ranks (and a launcher killed outright takes them
   // along through PR_SET_PDEATHSIG).
   installSignalHandlers();
-  std::vector<pid_t> children;
-  std::vector<int> childSlots;
-  auto forget = llvm::make_scope_exit([&] {
-    for (int slot : childSlots)
-      unregisterChildProcess(slot);
-  });
-  auto stopAll = [&](pid_t except) {
-    for (pid_t child : children)
-      if (child > 0 && child != except)
-        kill(child, SIGKILL);
-  };
+  auto group = std::unique_ptr<RankProcesses>(new RankProcesses(std::move(state)));
+  State &running = *group->state;
   pid_t launcher = getpid();
-  for (int64_t rank = 0; rank < worldSize; ++rank) {
+  for (int64_t rank = launch.firstRank; rank < launch.endRank; ++rank) {
     // Rank options first: everything after a "--" among `arguments` is positional.
-    std::vector<std::string> argv{executable, "--rank=" + std::to_string(rank),
-                                  "--master-port=" + std::to_string(port)};
-    argv.insert(argv.end(), arguments.begin(), arguments.end());
+    std::vector<std::string> argv{launch.executable, "--rank=" + std::to_string(rank),
+                                  "--master-port=" + std::to_string(running.port),
+                                  "--master-addr=" + launch.storeHost};
+    argv.insert(argv.end(), launch.arguments.begin(), launch.arguments.end());
     std::vector<char *> pointers;
     for (std::string &argument : argv)
       pointers.push_back(argument.data());
     pointers.push_back(nullptr);
     pid_t pid = fork();
-    if (pid < 0) {
-      int saved = errno;
-      stopAll(-1);
-      return makeError("cannot start rank {0}: {1}", rank, strerror(saved));
-    }
+    if (pid < 0)
+      return makeError("cannot start rank {0}: {1}", rank, strerror(errno));
     if (pid == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != launcher) // the launcher died before prctl took effect
         _exit(1);
-      execv(executable.c_str(), pointers.data());
+      // A launcher that waits for signals in a thread has them blocked; its ranks do not.
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, nullptr);
+      execv(launch.executable.c_str(), pointers.data());
       _exit(127);
     }
-    children.push_back(pid);
-    childSlots.push_back(registerChildProcess(pid));
+    running.children.push_back(pid);
+    running.childSlots.push_back(registerChildProcess(pid));
   }
-  logger().debug("started {} ranks on port {}", worldSize, port);
+  logger().debug("started ranks {} to {} of {} (store {}:{})", launch.firstRank,
+                 launch.endRank - 1, launch.worldSize, launch.storeHost, running.port);
+  return group;
+}
+
+llvm::Error RankProcesses::wait() {
   // The first rank to fail decides the outcome; the rest are stopped so nothing hangs.
   std::optional<std::string> failure;
-  int64_t running = worldSize;
-  while (running > 0) {
+  int64_t remaining = llvm::count_if(state->children, [](pid_t pid) { return pid > 0; });
+  while (remaining > 0) {
     int status = 0;
     pid_t pid = waitpid(-1, &status, 0);
     if (pid < 0) {
@@ -184,20 +220,61 @@ llvm::Error vgcu::runtime::runRankProcesses(const std::string &executable,
         continue;
       break;
     }
-    auto it = std::find(children.begin(), children.end(), pid);
-    if (it == children.end())
+    auto it = std::find(state->children.begin(), state->children.end(), pid);
+    if (it == state->children.end())
       continue;
-    int64_t rank = it - children.begin();
+    int64_t rank = state->firstRank + (it - state->children.begin());
     *it = -1;
-    --running;
+    --remaining;
     bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!ok && !failure) {
-      failure = "rank " + std::to_string(rank) + " of " + std::to_string(worldSize) + " " +
-                describeStatus(status);
-      stopAll(-1);
+      failure = "rank " + std::to_string(rank) + " of " + std::to_string(state->worldSize) +
+                " " + describeStatus(status);
+      state->stopAll();
     }
   }
   if (failure)
     return makeError("parallel run failed: {0}", *failure);
   return llvm::Error::success();
+}
+
+std::vector<std::string> vgcu::runtime::rankArguments(int argc, char **argv) {
+  static const char *const kHostOptions[] = {"nnodes", "node-rank", "master-addr",
+                                             "master-port"};
+  std::vector<std::string> arguments;
+  for (int i = 1; i < argc; ++i) {
+    llvm::StringRef argument(argv[i]);
+    if (argument == "--") { // the rest is positional
+      for (; i < argc; ++i)
+        arguments.push_back(argv[i]);
+      break;
+    }
+    llvm::StringRef name = argument;
+    if (!name.consume_front("--") && !name.consume_front("-")) {
+      arguments.push_back(argument.str());
+      continue;
+    }
+    auto [key, value] = name.split('=');
+    if (!llvm::is_contained(kHostOptions, key)) {
+      arguments.push_back(argument.str());
+      continue;
+    }
+    if (!name.contains('=') && i + 1 < argc)
+      ++i; // "--master-port 29500": the value goes too
+  }
+  return arguments;
+}
+
+llvm::Error vgcu::runtime::runRankProcesses(const std::string &executable,
+                                            const std::vector<std::string> &arguments,
+                                            int64_t worldSize) {
+  RankLaunch launch;
+  launch.executable = executable;
+  launch.arguments = arguments;
+  launch.worldSize = worldSize;
+  launch.endRank = worldSize;
+  auto group = RankProcesses::start(launch);
+  if (!group)
+    return group.takeError();
+  return (*group)->wait();
 }

@@ -114,6 +114,31 @@ int64_t Engine::agreeWithRankZero(int64_t value) {
   return static_cast<int64_t>(shared.item<double>());
 }
 
+std::string vgcu::runtime::broadcastFromRankZero(Collectives &collectives,
+                                                 const std::string &bytes) {
+  if (collectives.worldSize() == 1)
+    return bytes;
+  bool root = collectives.rank() == 0;
+  at::Tensor length = at::tensor({root ? static_cast<double>(bytes.size()) : 0.0}, at::kDouble);
+  collectives.allReduce(length, CollectiveGroup::expert);
+  int64_t size = static_cast<int64_t>(length.item<double>());
+  if (size == 0)
+    return std::string();
+  // A sum with zeros from every other rank is rank 0's bytes.
+  at::Tensor data = at::zeros({size}, at::kInt);
+  if (root) {
+    int32_t *out = data.data_ptr<int32_t>();
+    for (int64_t i = 0; i < size; ++i)
+      out[i] = static_cast<unsigned char>(bytes[i]);
+  }
+  collectives.allReduce(data, CollectiveGroup::expert);
+  std::string result(static_cast<size_t>(size), '\0');
+  const int32_t *in = data.data_ptr<int32_t>();
+  for (int64_t i = 0; i < size; ++i)
+    result[i] = static_cast<char>(in[i]);
+  return result;
+}
+
 Batch Engine::buildBatch(const std::vector<ScheduledChunk> &chunks) const {
   int64_t blockSize = executor.blockSize();
   size_t widest = 1;

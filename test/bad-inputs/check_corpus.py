@@ -34,7 +34,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SRC_ROOT = os.path.dirname(os.path.dirname(HERE))
-TOOLS = ("vgcu-compile", "vgcu-run", "vgcu-opt", "vgcu-tokenize")
+TOOLS = ("vgcu-compile", "vgcu-run", "vgcu-opt", "vgcu-tokenize", "vgcu-serve")
 CRASH_SIGNS = (
     "PLEASE submit a bug report",
     "Stack dump",

@@ -1375,6 +1375,30 @@ def artifact_cases():
              "--prompt, --chat, --prompt-ids and --requests exclude each other",
              args=requests("--prompt-ids", "1,2"),
              files={"requests.jsonl": text('{"prompt_ids": [1]}\n')})
+    art_case("art-nnodes-uneven", "--nnodes 3 for an artifact of 2 ranks", [],
+             "the artifact's 2 ranks do not split evenly over 3 hosts",
+             args=["{artifact}", *run()[1:], "--nnodes", "3"])
+    art_case("art-node-rank-outside", "--node-rank 2 of --nnodes 2", [],
+             "--node-rank must be in [0, --nnodes)",
+             args=["{artifact}", *run()[1:], "--nnodes", "2", "--node-rank", "2"])
+    art_case("art-node-rank-without-port", "host 1 of 2 without --master-port", [],
+             "--node-rank 1 needs --master-port (host 0 prints its port)",
+             args=["{artifact}", *run()[1:], "--nnodes", "2", "--node-rank", "1"])
+
+    def serve_case(name, description, args, expect):
+        case(name, cat, description, "vgcu-serve", ["{artifact}", "--port", "0", *args], expect,
+             {}, mutate=[])
+
+    serve_case("serve-no-tokenizer", "vgcu-serve for an artifact whose model had no "
+               "tokenizer.json", [],
+               "artifact '{artifact}' carries no tokenizer (its model directory had no "
+               "tokenizer.json); vgcu-serve takes and gives text")
+    serve_case("serve-max-model-len-too-large", "--max-model-len past the model's positions",
+               ["--max-model-len", "100000"],
+               "--max-model-len 100000 is more than the model's 128 positions")
+    serve_case("serve-node-rank-without-port", "vgcu-serve host 1 of 2 without --master-port",
+               ["--nnodes", "2", "--node-rank", "1"],
+               "--node-rank 1 needs --master-port (host 0 prints its port)")
     art_case("art-prompt-text-without-tokenizer", "--prompt for an artifact whose model had no "
              "tokenizer.json", [],
              "artifact '{artifact}' carries no tokenizer (its model directory had no "

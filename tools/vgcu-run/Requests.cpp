@@ -34,10 +34,13 @@ llvm::Expected<std::vector<int64_t>> tokenList(const llvm::json::Value &value,
   return ids;
 }
 
-llvm::Expected<GenerationRequest> parseRequest(const llvm::json::Object &object,
-                                               int64_t lineNumber, int64_t vocabSize) {
+} // namespace
+
+llvm::Expected<GenerationRequest> vgcu::parseRequestObject(const llvm::json::Object &object,
+                                                           llvm::StringRef defaultId,
+                                                           int64_t vocabSize) {
   GenerationRequest request;
-  request.id = std::to_string(lineNumber);
+  request.id = defaultId.str();
   request.sampling.temperature = 1.0;
   SamplingParams &sampling = request.sampling;
   auto number = [](const llvm::json::Value &value, llvm::StringRef field,
@@ -123,7 +126,23 @@ llvm::Expected<GenerationRequest> parseRequest(const llvm::json::Object &object,
   return request;
 }
 
-} // namespace
+llvm::json::Object vgcu::requestToJson(const GenerationRequest &request) {
+  const SamplingParams &sampling = request.sampling;
+  llvm::json::Object object{{"id", request.id},
+                            {"prompt_ids", llvm::json::Array(request.promptIds)},
+                            {"max_tokens", sampling.maxTokens},
+                            {"temperature", sampling.temperature},
+                            {"top_k", sampling.topK},
+                            {"top_p", sampling.topP},
+                            {"min_p", sampling.minP},
+                            {"repetition_penalty", sampling.repetitionPenalty},
+                            {"stop_token_ids", llvm::json::Array(sampling.stopTokenIds)},
+                            {"ignore_eos", sampling.ignoreEos},
+                            {"return_logits", request.returnLogits}};
+  if (sampling.seed)
+    object["seed"] = static_cast<int64_t>(*sampling.seed);
+  return object;
+}
 
 llvm::Expected<std::vector<GenerationRequest>> vgcu::readRequestFile(llvm::StringRef path,
                                                                      int64_t vocabSize) {
@@ -147,7 +166,7 @@ llvm::Expected<std::vector<GenerationRequest>> vgcu::readRequestFile(llvm::Strin
     const llvm::json::Object *object = json->getAsObject();
     if (!object)
       return where(makeError("a request must be a JSON object"));
-    auto request = parseRequest(*object, lineNumber, vocabSize);
+    auto request = parseRequestObject(*object, std::to_string(lineNumber), vocabSize);
     if (!request)
       return where(request.takeError());
     if (!ids.insert(request->id).second)

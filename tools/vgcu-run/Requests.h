@@ -5,6 +5,7 @@
 #include "vgcu/Runtime/Engine.h"
 
 #include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
 
 #include <vector>
 
@@ -15,6 +16,13 @@ namespace vgcu {
 /// checked against `vocabSize`, ids for uniqueness (a missing id is the line number).
 llvm::Expected<std::vector<runtime::GenerationRequest>> readRequestFile(llvm::StringRef path,
                                                                        int64_t vocabSize);
+
+/// One request object of that format; `defaultId` when it has no "id".
+llvm::Expected<runtime::GenerationRequest> parseRequestObject(const llvm::json::Object &object,
+                                                              llvm::StringRef defaultId,
+                                                              int64_t vocabSize);
+/// A request in that format (what parseRequestObject reads back).
+llvm::json::Object requestToJson(const runtime::GenerationRequest &request);
 
 } // namespace vgcu
 

@@ -2,6 +2,8 @@
 
 #include "Requests.h"
 
+#include "../common/HostOptions.h"
+
 #include "vgcu/Artifact/ArtifactReader.h"
 #include "vgcu/Runtime/ActivationDump.h"
 #include "vgcu/Runtime/Distributed.h"
@@ -131,8 +133,7 @@ cl::opt<bool> dumpKernels(
 // Set by the launcher for the processes it starts.
 cl::opt<int64_t> rankOption("rank", cl::desc("(internal) this process's rank"), cl::init(-1),
                             cl::Hidden);
-cl::opt<int> masterPort("master-port", cl::desc("(internal) the port of the TCPStore the launcher serves"),
-                        cl::init(0), cl::Hidden);
+HostOptions hosts(category);
 // Fault injection for tests: this rank kills itself after prefill.
 cl::opt<int64_t> debugKillRank("debug-kill-rank",
                                cl::desc("(testing) rank that dies with SIGKILL after prefill"),
@@ -742,6 +743,12 @@ int main(int argc, char **argv) {
                   : std::max<int>(1, at::get_num_threads() / static_cast<int>(worldSize));
   setReferenceKernelThreads(perRankThreads);
 
+  if (rankOption < 0 && hosts.nnodes > 1) {
+    if (auto error = hosts.check(worldSize))
+      return fail(std::move(error));
+    if (!tracePath.empty() || !dumpDirectory.empty())
+      return fail(makeError("--trace and --dump-activations need all ranks on one host"));
+  }
   if (worldSize == 1) {
     auto collectives = makeSingleRankCollectives();
     return runRank(*manifest, 0, *collectives);
@@ -758,9 +765,19 @@ int main(int argc, char **argv) {
     }
     // The launcher's own arguments come last: after a "--" they are all positional.
     std::vector<std::string> arguments{"--no-verify-checksums"};
-    for (int i = 1; i < argc; ++i)
-      arguments.push_back(argv[i]);
+    llvm::append_range(arguments, rankArguments(argc, argv));
     auto self = llvm::sys::fs::getMainExecutable(argv[0], reinterpret_cast<void *>(&fail));
+    if (hosts.nnodes > 1) {
+      // Several hosts: each launcher starts its own share of the ranks; host 0 serves the
+      // store and prints rank 0's results.
+      auto ranks = RankProcesses::start(hosts.launch(self, arguments, worldSize));
+      if (!ranks)
+        return fail(ranks.takeError());
+      hosts.announceStore("vgcu-run", (*ranks)->storePort());
+      if (auto error = (*ranks)->wait())
+        return fail(std::move(error));
+      return 0;
+    }
     if (auto error = runRankProcesses(self, arguments, worldSize)) {
       if (!tracePath.empty())
         for (int64_t rank = 0; rank < worldSize; ++rank)
@@ -776,7 +793,8 @@ int main(int argc, char **argv) {
     return fail(makeError("--rank {0} is outside the artifact's {1} ranks",
                           rankOption.getValue(), worldSize));
   auto collectives =
-      connectGloo(rankOption, worldSize, tp, masterPort, std::chrono::seconds(60));
+      connectGloo(rankOption, worldSize, tp, hosts.masterAddr, hosts.masterPort,
+                  std::chrono::seconds(60));
   if (!collectives)
     return fail(collectives.takeError());
   return runRank(*manifest, rankOption, **collectives);

@@ -101,6 +101,10 @@ private:
   std::random_device seeds;
 };
 
+/// `bytes` as rank 0 has them, on every rank (what reached rank 0's server: new requests,
+/// aborts). Every rank must call it at the same point.
+std::string broadcastFromRankZero(Collectives &collectives, const std::string &bytes);
+
 } // namespace vgcu::runtime
 
 #endif // VGCU_RUNTIME_ENGINE_H

@@ -47,6 +47,13 @@ llvm::Expected<std::string> applyChatTemplate(const Tokenizer &tokenizer,
                                               llvm::StringRef variablesJson,
                                               const JinjaTemplate *chatTemplate = nullptr);
 
+/// The prompt for an OpenAI chat completion request body (JSON text): its `messages` and
+/// `tools`, `add_generation_prompt` (true unless the body says otherwise, as vLLM's server
+/// does) and the variables of `chat_template_kwargs`.
+llvm::Expected<std::string> applyChatTemplateToRequest(const Tokenizer &tokenizer,
+                                                       llvm::StringRef body,
+                                                       const JinjaTemplate *chatTemplate = nullptr);
+
 } // namespace vgcu::tokenizer
 
 #endif // VGCU_TOKENIZER_CHATTEMPLATE_H
