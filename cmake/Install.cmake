@@ -13,9 +13,9 @@ endforeach()
 install(TARGETS ${VGCU_EXPORTED_LIBS} EXPORT vgcuTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS VgcuPasses VgcuCompiler VgcuArtifact VgcuKernels VgcuRuntime VgcuFrontend
+install(TARGETS VgcuPasses VgcuCompiler VgcuArtifact VgcuKernels VgcuRuntime VgcuFrontend VgcuTokenizer
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(TARGETS vgcu-opt vgcu-compile vgcu-run RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS vgcu-opt vgcu-compile vgcu-run vgcu-tokenize vgcu-serve RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 install(DIRECTORY include/vgcu DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 # The dialect and pass headers (and what TableGen generated for them), for plugins that

@@ -7,6 +7,7 @@
 
 #include "vgcu/Support/Error.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 
 #include <ctime>
@@ -211,6 +212,9 @@ llvm::Expected<std::vector<Token>> lexExpression(llvm::StringRef text, unsigned 
   return tokens;
 }
 
+/// Deeper nesting of expressions or blocks than any chat template has.
+constexpr int kMaxNesting = 100;
+
 // --- The syntax tree --------------------------------------------------------------------
 
 struct Expr;
@@ -248,7 +252,9 @@ public:
   ExpressionParser(std::vector<Token> tokens, unsigned line)
       : tokens(std::move(tokens)), line(line) {}
 
-  llvm::Expected<ExprPtr> parseExpression() { return parseConditional(); }
+  llvm::Expected<ExprPtr> parseExpression() {
+    return nested([&] { return parseConditional(); });
+  }
   /// An expression without a trailing `if` (a for loop's iterable, before its filter).
   llvm::Expected<ExprPtr> parseWithoutConditional() { return parseOr(); }
 
@@ -290,6 +296,18 @@ public:
   }
 
 private:
+  /// Runs `parse` one level deeper. Recursion follows the nesting of the expression, and a
+  /// template from a stranger may nest deep enough to exhaust the stack.
+  template <typename Parse>
+  llvm::Expected<ExprPtr> nested(Parse parse) {
+    if (depth >= kMaxNesting)
+      return error("expressions nest more than " + std::to_string(kMaxNesting) + " deep");
+    ++depth;
+    auto parsed = parse();
+    --depth;
+    return parsed;
+  }
+
   ExprPtr make(Expr::Kind kind) {
     auto expr = std::make_unique<Expr>();
     expr->kind = kind;
@@ -372,7 +390,7 @@ private:
   llvm::Expected<ExprPtr> parseNot() {
     if (!acceptName("not"))
       return parseCompare();
-    auto operand = parseNot();
+    auto operand = nested([&] { return parseNot(); });
     if (!operand)
       return operand.takeError();
     std::vector<ExprPtr> operands;
@@ -407,7 +425,7 @@ private:
   llvm::Expected<ExprPtr> parseUnary(bool withFilters) {
     if (isOperator("-") || isOperator("+")) {
       std::string op = tokens[position++].text;
-      auto operand = parseUnary(false);
+      auto operand = nested([&] { return parseUnary(false); });
       if (!operand)
         return operand.takeError();
       std::vector<ExprPtr> operands;
@@ -633,6 +651,7 @@ private:
   std::vector<Token> tokens;
   size_t position = 0;
   unsigned line;
+  int depth = 0;
 };
 
 /// Builds the tree of statements from the segments.
@@ -652,6 +671,10 @@ private:
   /// Parses nodes until a statement whose first word is in `stops` (left in `stoppedAt`).
   llvm::Error parseBody(Body &body, std::initializer_list<llvm::StringRef> stops,
                         std::string &stoppedAt) {
+    if (++depth > kMaxNesting)
+      return makeError("line {0}: blocks nest more than {1} deep",
+                       index < segments.size() ? segments[index].line : 0, kMaxNesting);
+    llvm::scope_exit leave([&] { --depth; });
     while (index < segments.size()) {
       const Segment &segment = segments[index];
       if (segment.kind == SegmentKind::Text) {
@@ -802,6 +825,7 @@ private:
 
   std::vector<Segment> segments;
   size_t index = 0;
+  int depth = 0;
   std::unique_ptr<ExpressionParser> current; // the tag that ended the last body
 };
 

@@ -403,7 +403,7 @@ llvm::Expected<Value> vgcu::tokenizer::jinja::applyFilter(llvm::StringRef name,
   if (name == "abs") {
     if (subject.kind() == Value::Float)
       return Value::real(std::fabs(subject.asNumber()));
-    if (subject.isNumber())
+    if (subject.isNumber() && subject.asInteger() != INT64_MIN)
       return Value::integer(std::llabs(subject.asInteger()));
     return makeError("'abs' needs a number");
   }
@@ -533,7 +533,7 @@ llvm::Expected<Value> vgcu::tokenizer::jinja::callGlobal(llvm::StringRef name,
     int64_t step = arguments.size() > 2 ? arguments[2].asInteger() : 1;
     if (step == 0)
       return makeError("range() step must not be zero");
-    if ((stop - start) / step > 1000000)
+    if ((double(stop) - double(start)) / double(step) > 1e6)
       return makeError("range() of more than a million items");
     std::vector<Value> items;
     for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step)

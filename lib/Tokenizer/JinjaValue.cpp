@@ -336,12 +336,24 @@ llvm::Expected<Value> Value::arithmetic(llvm::StringRef op, const Value &right) 
     bool integers = kind_ != Float && right.kind_ != Float;
     int64_t x = asInteger(), y = right.asInteger();
     double a = asNumber(), b = right.asNumber();
-    if (op == "+")
-      return integers ? integer(x + y) : real(a + b);
-    if (op == "-")
-      return integers ? integer(x - y) : real(a - b);
-    if (op == "*")
-      return integers ? integer(x * y) : real(a * b);
+    // Python's integers do not overflow; these do, and say so.
+    int64_t exact = 0;
+    auto overflow = [&] { return makeError("integer overflow in '{0}'", op); };
+    if (op == "+") {
+      if (!integers)
+        return real(a + b);
+      return __builtin_add_overflow(x, y, &exact) ? overflow() : llvm::Expected<Value>(integer(exact));
+    }
+    if (op == "-") {
+      if (!integers)
+        return real(a - b);
+      return __builtin_sub_overflow(x, y, &exact) ? overflow() : llvm::Expected<Value>(integer(exact));
+    }
+    if (op == "*") {
+      if (!integers)
+        return real(a * b);
+      return __builtin_mul_overflow(x, y, &exact) ? overflow() : llvm::Expected<Value>(integer(exact));
+    }
     if (op == "/") {
       if (b == 0)
         return makeError("division by zero");
@@ -351,6 +363,8 @@ llvm::Expected<Value> Value::arithmetic(llvm::StringRef op, const Value &right) 
       if (b == 0)
         return makeError("integer division or modulo by zero");
       if (integers) {
+        if (x == INT64_MIN && y == -1)
+          return overflow();
         int64_t quotient = x / y, remainder = x % y;
         if (remainder != 0 && ((remainder < 0) != (y < 0))) {
           --quotient;
@@ -364,8 +378,12 @@ llvm::Expected<Value> Value::arithmetic(llvm::StringRef op, const Value &right) 
     if (op == "**") {
       if (integers && y >= 0) {
         int64_t result = 1;
-        for (int64_t i = 0; i < y; ++i)
-          result *= x;
+        for (int64_t i = 0; i < y && result != 0; ++i) {
+          if (__builtin_mul_overflow(result, x, &result))
+            return overflow();
+          if (x == 1 || x == -1) // the rest only flips the sign
+            return integer((x == -1 && (y - i - 1) % 2 == 1) ? -result : result);
+        }
         return integer(result);
       }
       return real(std::pow(a, b));
@@ -382,6 +400,10 @@ llvm::Expected<Value> Value::arithmetic(llvm::StringRef op, const Value &right) 
   if (op == "*" && kind_ == Integer && (right.kind_ == String || right.kind_ == List))
     return right.arithmetic(op, *this); // 3 * 'ab' as 'ab' * 3
   if (op == "*" && (kind_ == String || kind_ == List) && right.kind_ == Integer) {
+    size_t unit = kind_ == String ? string_->size() : list_->size() * sizeof(Value);
+    if (right.integer_ > 0 && unit > 0 && uint64_t(right.integer_) > (uint64_t(1) << 27) / unit)
+      return makeError("repeating a {0} {1} times makes more than 128 MiB", typeName(),
+                       right.integer_);
     if (kind_ == String) {
       std::string out;
       for (int64_t i = 0; i < right.integer_; ++i)

@@ -275,6 +275,77 @@ llvm::Error readPostProcessor(const llvm::json::Value &json, llvm::StringRef whe
                    where, type);
 }
 
+/// tokenizer_config.json's special tokens, chat template and clean-up flag.
+void readTokenizerConfig(const llvm::json::Object &config, Tokenizer::Impl &impl) {
+  impl.bosToken = configToken(config, "bos_token");
+  impl.eosToken = configToken(config, "eos_token");
+  for (const char *key : {"bos_token", "eos_token", "unk_token", "sep_token", "pad_token",
+                          "cls_token", "mask_token"})
+    if (std::string token = configToken(config, key); !token.empty())
+      impl.specialTokens.emplace_back(key, token);
+  if (auto text = config.getString("chat_template")) {
+    impl.chatTemplate = text->str();
+  } else if (const llvm::json::Array *templates = config.getArray("chat_template")) {
+    for (const llvm::json::Value &entry : *templates)
+      if (const llvm::json::Object *named = entry.getAsObject())
+        if (named->getString("name") == llvm::StringRef("default"))
+          if (auto text = named->getString("template"))
+            impl.chatTemplate = text->str();
+  }
+  impl.cleanUpSpaces = config.getBoolean("clean_up_tokenization_spaces").value_or(true);
+}
+
+/// The ids around the text from add_bos_token / add_eos_token (a slow tokenizer's rule).
+llvm::Error setBosEos(const llvm::json::Object &config, llvm::StringRef configWhere,
+                      bool defaultBos, Tokenizer::Impl &impl) {
+  bool addBos = config.getBoolean("add_bos_token").value_or(defaultBos);
+  bool addEos = config.getBoolean("add_eos_token").value_or(false);
+  auto idOfToken = [&](const std::string &token) -> std::optional<int64_t> {
+    if (token.empty())
+      return std::nullopt;
+    if (auto it = impl.addedByContent.find(token); it != impl.addedByContent.end())
+      return it->second;
+    return impl.model->tokenToId(token);
+  };
+  auto bos = idOfToken(impl.bosToken), eos = idOfToken(impl.eosToken);
+  if (addBos && !bos)
+    return makeError("{0}: add_bos_token is set but bos_token '{1}' is not a token",
+                     configWhere, impl.bosToken);
+  if (addEos && !eos)
+    return makeError("{0}: add_eos_token is set but eos_token '{1}' is not a token",
+                     configWhere, impl.eosToken);
+  impl.prefixIds.clear();
+  impl.suffixIds.clear();
+  if (addBos)
+    impl.prefixIds.push_back(*bos);
+  if (addEos)
+    impl.suffixIds.push_back(*eos);
+  return llvm::Error::success();
+}
+
+llvm::Error checkTemplateIds(const Tokenizer::Impl &impl, llvm::StringRef where) {
+  for (const std::vector<int64_t> *ids : {&impl.prefixIds, &impl.suffixIds})
+    for (int64_t id : *ids)
+      if (id >= impl.vocabSize)
+        return makeError("{0}: the post-processor adds token id {1}, outside the vocabulary",
+                         where, id);
+  return llvm::Error::success();
+}
+
+/// tokenizer_config.json's object (empty when there is none).
+llvm::Expected<llvm::json::Value> parseConfig(llvm::StringRef configJson,
+                                              llvm::StringRef configWhere) {
+  if (configJson.empty())
+    return llvm::json::Value(llvm::json::Object());
+  auto parsedConfig = parseJson(configJson);
+  if (!parsedConfig)
+    return makeError("{0}: invalid JSON: {1}", configWhere,
+                     llvm::toString(parsedConfig.takeError()));
+  if (!parsedConfig->getAsObject())
+    return makeError("{0}: the top level must be an object", configWhere);
+  return std::move(*parsedConfig);
+}
+
 } // namespace
 
 llvm::Expected<std::unique_ptr<Tokenizer>>
@@ -288,20 +359,11 @@ Tokenizer::fromJson(llvm::StringRef tokenizerJson, llvm::StringRef configJson,
   if (!root)
     return makeError("{0}: the top level must be an object", tokenizerWhere);
 
-  llvm::json::Object emptyConfig;
-  std::optional<llvm::json::Value> configValue;
-  const llvm::json::Object *config = &emptyConfig;
   std::string configWhere = (origin + "/tokenizer_config.json").str();
-  if (!configJson.empty()) {
-    auto parsedConfig = parseJson(configJson);
-    if (!parsedConfig)
-      return makeError("{0}: invalid JSON: {1}", configWhere,
-                       llvm::toString(parsedConfig.takeError()));
-    configValue = std::move(*parsedConfig);
-    config = configValue->getAsObject();
-    if (!config)
-      return makeError("{0}: the top level must be an object", configWhere);
-  }
+  auto configValue = parseConfig(configJson, configWhere);
+  if (!configValue)
+    return configValue.takeError();
+  const llvm::json::Object *config = configValue->getAsObject();
 
   auto impl = std::make_unique<Impl>();
   const llvm::json::Object *model = root->getObject("model");
@@ -382,72 +444,38 @@ Tokenizer::fromJson(llvm::StringRef tokenizerJson, llvm::StringRef configJson,
     if (auto error = readPostProcessor(*post, tokenizerWhere + ": post_processor", *impl))
       return std::move(error);
 
-  impl->bosToken = configToken(*config, "bos_token");
-  impl->eosToken = configToken(*config, "eos_token");
-  for (const char *key : {"bos_token", "eos_token", "unk_token", "sep_token", "pad_token",
-                          "cls_token", "mask_token"})
-    if (std::string token = configToken(*config, key); !token.empty())
-      impl->specialTokens.emplace_back(key, token);
-  if (auto text = config->getString("chat_template")) {
-    impl->chatTemplate = text->str();
-  } else if (const llvm::json::Array *templates = config->getArray("chat_template")) {
-    for (const llvm::json::Value &entry : *templates)
-      if (const llvm::json::Object *named = entry.getAsObject())
-        if (named->getString("name") == llvm::StringRef("default"))
-          if (auto text = named->getString("template"))
-            impl->chatTemplate = text->str();
-  }
-  impl->cleanUpSpaces = config->getBoolean("clean_up_tokenization_spaces").value_or(true);
-
+  readTokenizerConfig(*config, *impl);
   // transformers' LlamaTokenizerFast and GemmaTokenizerFast rebuild the post-processor from
   // add_bos_token / add_eos_token when they load, whatever tokenizer.json says (DeepSeek-V3's
   // tokenizer.json adds no bos; its tokenizer_config.json asks for one).
   llvm::StringRef tokenizerClass = config->getString("tokenizer_class").value_or("");
   tokenizerClass.consume_back("Fast");
   if (tokenizerClass == "LlamaTokenizer" || tokenizerClass == "CodeLlamaTokenizer" ||
-      tokenizerClass == "GemmaTokenizer") {
-    bool addBos = config->getBoolean("add_bos_token").value_or(true);
-    bool addEos = config->getBoolean("add_eos_token").value_or(false);
-    auto idOfToken = [&](const std::string &token) -> std::optional<int64_t> {
-      if (token.empty())
-        return std::nullopt;
-      if (auto it = impl->addedByContent.find(token); it != impl->addedByContent.end())
-        return it->second;
-      return impl->model->tokenToId(token);
-    };
-    auto bos = idOfToken(impl->bosToken), eos = idOfToken(impl->eosToken);
-    if (addBos && !bos)
-      return makeError("{0}: add_bos_token is set but bos_token '{1}' is not a token",
-                       configWhere, impl->bosToken);
-    if (addEos && !eos)
-      return makeError("{0}: add_eos_token is set but eos_token '{1}' is not a token",
-                       configWhere, impl->eosToken);
-    impl->prefixIds.clear();
-    impl->suffixIds.clear();
-    if (addBos)
-      impl->prefixIds.push_back(*bos);
-    if (addEos)
-      impl->suffixIds.push_back(*eos);
-  }
-  for (int64_t id : impl->prefixIds)
-    if (id >= impl->vocabSize)
-      return makeError("{0}: the post-processor adds token id {1}, outside the vocabulary",
-                       tokenizerWhere, id);
-  for (int64_t id : impl->suffixIds)
-    if (id >= impl->vocabSize)
-      return makeError("{0}: the post-processor adds token id {1}, outside the vocabulary",
-                       tokenizerWhere, id);
+      tokenizerClass == "GemmaTokenizer")
+    if (auto error = setBosEos(*config, configWhere, /*defaultBos=*/true, *impl))
+      return std::move(error);
+  if (auto error = checkTemplateIds(*impl, tokenizerWhere))
+    return std::move(error);
   return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(impl)));
 }
 
 llvm::Expected<std::unique_ptr<Tokenizer>>
 Tokenizer::fromDirectory(llvm::StringRef directory) {
-  llvm::SmallString<256> tokenizerPath(directory), configPath(directory);
+  llvm::SmallString<256> tokenizerPath(directory), modelPath(directory), configPath(directory);
   llvm::sys::path::append(tokenizerPath, "tokenizer.json");
+  llvm::sys::path::append(modelPath, "tokenizer.model");
   llvm::sys::path::append(configPath, "tokenizer_config.json");
-  if (!llvm::sys::fs::exists(tokenizerPath))
+  if (!llvm::sys::fs::exists(tokenizerPath)) {
+    // Debian's libsentencepiece carries its own protobuf, which crashes a process that also
+    // has LibTorch's (vgcu-run, vgcu-serve): a SentencePiece model is converted, not read.
+    if (llvm::sys::fs::exists(modelPath))
+      return makeError("{0} has a SentencePiece tokenizer.model but no tokenizer.json; write "
+                       "one with transformers (AutoTokenizer.from_pretrained(dir)"
+                       ".save_pretrained(dir) converts it)",
+                       directory);
     return makeError("{0} has no tokenizer.json (vgcu reads Hugging Face fast-tokenizer files)",
                      directory);
+  }
   auto tokenizerFile = readInputFile(tokenizerPath, "tokenizer file", kMaxJsonFileBytes);
   if (!tokenizerFile)
     return tokenizerFile.takeError();
@@ -546,6 +574,7 @@ std::optional<int64_t> Tokenizer::tokenToId(llvm::StringRef token) const {
 std::optional<std::string> Tokenizer::idToToken(int64_t id) const {
   if (auto it = impl->addedById.find(id); it != impl->addedById.end())
     return it->second->content;
+
   const auto &vocabulary = impl->model->tokens();
   if (id < 0 || id >= int64_t(vocabulary.size()) || vocabulary[id].empty())
     return std::nullopt;

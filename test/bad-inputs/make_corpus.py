@@ -1084,6 +1084,10 @@ def tokenizer_cases(tmp):
     tok_case("tok-missing", "the directory has no tokenizer.json",
              {"tokenizer_config.json": b"{}\n"},
              "{case} has no tokenizer.json (vgcu reads Hugging Face fast-tokenizer files)")
+    tok_case("tok-sentencepiece-only", "a SentencePiece tokenizer.model and no tokenizer.json",
+             {"tokenizer.model": b"\n\x05\n\x01a\x15\x00\x00\x00\x00"},
+             "{case} has a SentencePiece tokenizer.model but no tokenizer.json; write one with "
+             "transformers (AutoTokenizer.from_pretrained(dir).save_pretrained(dir) converts it)")
     tok_case("tok-not-json", "tokenizer.json is cut off in the middle",
              {"tokenizer.json": b'{"model": {"type": "BPE", "vocab": {"a": '},
              "{case}/tokenizer.json: invalid JSON")
