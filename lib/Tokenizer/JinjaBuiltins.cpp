@@ -387,8 +387,15 @@ llvm::Expected<Value> vgcu::tokenizer::jinja::applyFilter(llvm::StringRef name,
     return Value::list(std::move(mapped));
   }
   if (name == "int" || name == "float") {
+    // A float outside int64's range has no integer here (Python's would be a big integer).
+    auto toInteger = [](double value) -> llvm::Expected<Value> {
+      if (!(std::fabs(value) < 9.2e18))
+        return makeError("'int' of {0} is outside the 64-bit range", formatFloat(value));
+      return Value::integer(static_cast<int64_t>(value));
+    };
     if (subject.isNumber())
-      return name == "int" ? Value::integer(int64_t(subject.asNumber()))
+      return name == "int" ? (subject.kind() == Value::Float ? toInteger(subject.asNumber())
+                                                             : Value::integer(subject.asInteger()))
                            : Value::real(subject.asNumber());
     llvm::StringRef text = subject.kind() == Value::String ? llvm::StringRef(subject.asString())
                                                            : llvm::StringRef();
@@ -397,7 +404,7 @@ llvm::Expected<Value> vgcu::tokenizer::jinja::applyFilter(llvm::StringRef name,
     if (name == "int" && !text.trim().getAsInteger(10, integer))
       return Value::integer(integer);
     if (!text.trim().getAsDouble(real))
-      return name == "int" ? Value::integer(int64_t(real)) : Value::real(real);
+      return name == "int" ? toInteger(real) : llvm::Expected<Value>(Value::real(real));
     return name == "int" ? Value::integer(0) : Value::real(0.0);
   }
   if (name == "abs") {
