@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Dispatcher.h"
 #include "Metrics.h"
 #include "OpenAiApi.h"
 
@@ -34,9 +35,7 @@
 #include <httplib.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <csignal>
-#include <deque>
 #include <thread>
 #include <unistd.h>
 
@@ -91,158 +90,6 @@ int fail(llvm::Error error) {
   llvm::errs() << "vgcu-serve: error: " << llvm::toString(std::move(error)) << "\n";
   return 1;
 }
-
-// --- What the engine loop and the handlers exchange ------------------------------------
-
-/// What a handler hears about its request.
-struct Event {
-  enum Kind { Tokens, Finished, Rejected } kind = Tokens;
-  std::vector<int64_t> tokens;
-  FinishReason reason = FinishReason::none;
-  std::string error;
-};
-
-class Channel {
-public:
-  void push(Event event) {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      events.push_back(std::move(event));
-    }
-    ready.notify_one();
-  }
-  /// The next event, or nothing after `timeout`.
-  std::optional<Event> pop(std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lock(mutex);
-    if (!ready.wait_for(lock, timeout, [&] { return !events.empty(); }))
-      return std::nullopt;
-    Event event = std::move(events.front());
-    events.pop_front();
-    return event;
-  }
-
-private:
-  std::mutex mutex;
-  std::condition_variable ready;
-  std::deque<Event> events;
-};
-
-/// Rank 0's side of the engine loop: requests in, outputs out, and the drain at SIGTERM.
-class Dispatcher {
-public:
-  /// Queues a request for the next step; false while draining.
-  bool submit(const GenerationRequest &request, std::shared_ptr<Channel> channel) {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (draining)
-        return false;
-      channels[request.id] = std::move(channel);
-      adds.push_back(requestToJson(request));
-    }
-    work.notify_one();
-    return true;
-  }
-  void abort(const std::string &id) {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      aborts.push_back(id);
-    }
-    work.notify_one();
-  }
-  void beginDrain() {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      draining = true;
-    }
-    work.notify_one();
-  }
-  bool isDraining() {
-    std::lock_guard<std::mutex> lock(mutex);
-    return draining;
-  }
-
-  /// The control message of the next step (JSON): new requests, aborts, and whether to end.
-  /// Waits up to `idle` for work when the engine has none.
-  std::string takeControl(bool engineBusy, std::chrono::milliseconds idle) {
-    std::unique_lock<std::mutex> lock(mutex);
-    auto hasWork = [&] {
-      return !adds.empty() || !aborts.empty() || (draining && channels.empty());
-    };
-    if (!engineBusy)
-      work.wait_for(lock, idle, hasWork);
-    if (!hasWork())
-      return std::string();
-    llvm::json::Object control;
-    if (!adds.empty())
-      control["add"] = llvm::json::Array(std::move(adds));
-    if (!aborts.empty())
-      control["abort"] = llvm::json::Array(std::vector<llvm::json::Value>(aborts.begin(),
-                                                                           aborts.end()));
-    adds.clear();
-    aborts.clear();
-    if (draining && channels.empty())
-      control["shutdown"] = true;
-    std::string text;
-    llvm::raw_string_ostream(text) << llvm::json::Value(std::move(control));
-    return text;
-  }
-
-  void reject(const std::string &id, std::string message) {
-    std::shared_ptr<Channel> channel = take(id);
-    if (channel) {
-      Event event;
-      event.kind = Event::Rejected;
-      event.error = std::move(message);
-      channel->push(std::move(event));
-    }
-  }
-
-  void deliver(std::vector<RequestOutput> &outputs) {
-    for (RequestOutput &output : outputs) {
-      std::shared_ptr<Channel> channel;
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        auto it = channels.find(output.id);
-        if (it == channels.end())
-          continue;
-        channel = it->second;
-        if (output.finished())
-          channels.erase(it);
-      }
-      if (!output.newTokens.empty()) {
-        Event event;
-        event.tokens = std::move(output.newTokens);
-        channel->push(std::move(event));
-      }
-      if (output.finished()) {
-        Event event;
-        event.kind = Event::Finished;
-        event.reason = output.finishReason;
-        channel->push(std::move(event));
-      }
-    }
-    // Draining: the last request's end may be what the loop waits for.
-    work.notify_one();
-  }
-
-private:
-  std::shared_ptr<Channel> take(const std::string &id) {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto it = channels.find(id);
-    if (it == channels.end())
-      return nullptr;
-    std::shared_ptr<Channel> channel = it->second;
-    channels.erase(it);
-    return channel;
-  }
-
-  std::mutex mutex;
-  std::condition_variable work;
-  std::vector<llvm::json::Value> adds;
-  std::vector<std::string> aborts;
-  std::map<std::string, std::shared_ptr<Channel>> channels;
-  bool draining = false;
-};
 
 // --- The engine loop, on every rank ----------------------------------------------------
 
