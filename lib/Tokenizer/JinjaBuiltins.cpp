@@ -20,7 +20,7 @@ namespace {
 
 /// Python's str.isspace for one code point.
 bool isPythonSpace(uint32_t c) {
-  return u_hasBinaryProperty(c, UCHAR_WHITE_SPACE) || (c >= 0x1C && c <= 0x1F);
+  return isWhiteSpace(c) || (c >= 0x1C && c <= 0x1F);
 }
 
 /// Python's str.strip/lstrip/rstrip: whitespace, or the characters of `chars`.

@@ -85,32 +85,11 @@ private:
   Replacement replacement;
 };
 
-bool isWhitespace(uint32_t c) { return u_hasBinaryProperty(c, UCHAR_WHITE_SPACE); }
-
 class StripNormalizer : public Normalizer {
 public:
   bool left = true, right = true;
   std::string normalize(llvm::StringRef text) const override {
-    size_t begin = 0, end = text.size();
-    if (left) {
-      while (begin < end) {
-        size_t next = begin;
-        if (!isWhitespace(nextCodePoint(text, next)))
-          break;
-        begin = next;
-      }
-    }
-    if (right) {
-      while (end > begin) {
-        size_t start = end - 1;
-        while (start > begin && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80)
-          --start;
-        size_t probe = start;
-        if (!isWhitespace(nextCodePoint(text, probe)))
-          break;
-        end = start;
-      }
-    }
+    auto [begin, end] = trimWhiteSpace(text, 0, text.size(), left, right);
     return text.slice(begin, end).str();
   }
 };

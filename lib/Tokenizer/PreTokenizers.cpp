@@ -218,8 +218,7 @@ class WhitespaceSplitPreTokenizer : public PreTokenizer {
 public:
   void split(std::vector<std::string> &pieces, const PieceContext &) const override {
     splitEach(pieces, [&](llvm::StringRef piece, std::vector<std::string> &out) {
-      auto spaces = codePointDelimiters(
-          piece, [](uint32_t c) { return u_hasBinaryProperty(c, UCHAR_WHITE_SPACE); });
+      auto spaces = codePointDelimiters(piece, isWhiteSpace);
       splitPiece(piece, spaces, Behavior::Removed, false, out);
     });
   }

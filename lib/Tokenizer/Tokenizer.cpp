@@ -75,13 +75,6 @@ struct Section {
   const AddedToken *token; // null for text between added tokens
 };
 
-bool isWhitespaceAt(llvm::StringRef text, size_t at, size_t *length) {
-  size_t next = at;
-  uint32_t c = nextCodePoint(text, next);
-  *length = next - at;
-  return u_hasBinaryProperty(c, UCHAR_WHITE_SPACE);
-}
-
 bool isWordChar(uint32_t c) {
   return c == '_' || u_hasBinaryProperty(c, UCHAR_ALPHABETIC) || u_isdigit(c) ||
          u_charType(c) == U_NON_SPACING_MARK;
@@ -89,9 +82,7 @@ bool isWordChar(uint32_t c) {
 
 /// The code point that ends at byte `end` of valid UTF-8 `text`.
 uint32_t codePointBefore(llvm::StringRef text, size_t end) {
-  size_t start = end - 1;
-  while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80)
-    --start;
+  size_t start = previousCodePoint(text, end);
   return nextCodePoint(text, start);
 }
 
@@ -116,22 +107,11 @@ std::vector<Section> splitAtAddedTokens(llvm::StringRef text, const AddedTokenMa
         continue;
       }
     }
-    if (token->lstrip) {
-      while (begin > textStart) {
-        size_t start = begin - 1;
-        while (start > textStart && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80)
-          --start;
-        size_t length;
-        if (!isWhitespaceAt(text, start, &length))
-          break;
-        begin = start;
-      }
-    }
-    if (token->rstrip) {
-      size_t length;
-      while (end < text.size() && isWhitespaceAt(text, end, &length))
-        end += length;
-    }
+    // lstrip and rstrip take the white space around the token into it.
+    if (token->lstrip)
+      begin = trimWhiteSpace(text, textStart, begin, /*left=*/false, /*right=*/true).second;
+    if (token->rstrip)
+      end = trimWhiteSpace(text, end, text.size(), /*left=*/true, /*right=*/false).first;
     if (begin > textStart)
       sections.push_back({textStart, begin, nullptr});
     sections.push_back({begin, end, token});

@@ -33,6 +33,14 @@ const std::vector<std::string> &byteLevelAlphabet();
 int byteOfByteLevelChar(uint32_t c);
 /// Decodes the next code point of valid UTF-8 at `text[i]` and advances i.
 uint32_t nextCodePoint(llvm::StringRef text, size_t &i);
+/// The byte where the code point ending at byte `end` of valid UTF-8 `text` starts (not before
+/// `floor`).
+size_t previousCodePoint(llvm::StringRef text, size_t end, size_t floor = 0);
+/// Unicode White_Space (what the `tokenizers` library's char::is_whitespace means).
+bool isWhiteSpace(uint32_t c);
+/// [begin, end) of valid UTF-8 `text` with white space taken off its left and/or right end.
+std::pair<size_t, size_t> trimWhiteSpace(llvm::StringRef text, size_t begin, size_t end,
+                                         bool left, bool right);
 
 // --- Stages -----------------------------------------------------------------------------
 

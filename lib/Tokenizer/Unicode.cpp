@@ -5,6 +5,7 @@
 #include "vgcu/Support/Error.h"
 
 #include <unicode/regex.h>
+#include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
 using namespace vgcu;
@@ -48,6 +49,34 @@ uint32_t vgcu::tokenizer::nextCodePoint(llvm::StringRef text, size_t &i) {
     c = (c << 6) | (byte(i + k) & 0x3F);
   i += length;
   return c;
+}
+
+size_t vgcu::tokenizer::previousCodePoint(llvm::StringRef text, size_t end, size_t floor) {
+  size_t start = end - 1;
+  while (start > floor && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80)
+    --start;
+  return start;
+}
+
+bool vgcu::tokenizer::isWhiteSpace(uint32_t c) {
+  return u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_WHITE_SPACE);
+}
+
+std::pair<size_t, size_t> vgcu::tokenizer::trimWhiteSpace(llvm::StringRef text, size_t begin,
+                                                          size_t end, bool left, bool right) {
+  while (left && begin < end) {
+    size_t next = begin;
+    if (!isWhiteSpace(nextCodePoint(text, next)))
+      break;
+    begin = next;
+  }
+  while (right && end > begin) {
+    size_t start = previousCodePoint(text, end, begin), probe = start;
+    if (!isWhiteSpace(nextCodePoint(text, probe)))
+      break;
+    end = start;
+  }
+  return {begin, end};
 }
 
 namespace {

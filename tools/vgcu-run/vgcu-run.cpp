@@ -203,12 +203,18 @@ loadTokenizer(const ArtifactManifest &manifest) {
   return tokenizer::Tokenizer::fromDirectory(manifest.path(manifest.tokenizer));
 }
 
+/// The artifact's tokenizer when the prompt is text (--prompt, --chat), else null.
+llvm::Expected<std::unique_ptr<tokenizer::Tokenizer>>
+promptTokenizer(const ArtifactManifest &manifest) {
+  if (!textInput())
+    return nullptr;
+  return loadTokenizer(manifest);
+}
+
 /// --prompt encoded (or --chat's message through the chat template, whose text already has
 /// the special tokens), every id inside the model's vocabulary.
-llvm::Expected<std::vector<int64_t>> encodePrompt(const ArtifactManifest &manifest) {
-  auto tokenizer = loadTokenizer(manifest);
-  if (!tokenizer)
-    return tokenizer.takeError();
+llvm::Expected<std::vector<int64_t>> encodePrompt(const ArtifactManifest &manifest,
+                                                  const tokenizer::Tokenizer &tokenizer) {
   bool chatMode = chatMessage.getNumOccurrences() > 0;
   std::string text = promptText;
   if (chatMode) {
@@ -219,12 +225,12 @@ llvm::Expected<std::vector<int64_t>> encodePrompt(const ArtifactManifest &manife
     std::string variables;
     llvm::raw_string_ostream(variables) << llvm::json::Value(llvm::json::Object{
         {"messages", std::move(messages)}, {"add_generation_prompt", true}});
-    auto rendered = tokenizer::applyChatTemplate(**tokenizer, variables);
+    auto rendered = tokenizer::applyChatTemplate(tokenizer, variables);
     if (!rendered)
       return addContext(rendered.takeError(), "--chat");
     text = std::move(*rendered);
   }
-  auto ids = (*tokenizer)->encode(text, /*addSpecialTokens=*/!chatMode);
+  auto ids = tokenizer.encode(text, /*addSpecialTokens=*/!chatMode);
   if (!ids)
     return addContext(ids.takeError(), chatMode ? "--chat" : "--prompt");
   if (ids->empty())
@@ -232,14 +238,16 @@ llvm::Expected<std::vector<int64_t>> encodePrompt(const ArtifactManifest &manife
   for (int64_t id : *ids)
     if (id >= manifest.vocabSize)
       return makeError("the prompt's token {0} ('{1}') is outside the model's vocabulary of {2}",
-                       id, (*tokenizer)->idToToken(id).value_or(""), manifest.vocabSize);
+                       id, tokenizer.idToToken(id).value_or(""), manifest.vocabSize);
   return ids;
 }
 
 /// The prompt's ids, checked against the vocabulary and, with the new tokens, against the
-/// model's positions.
-llvm::Expected<std::vector<int64_t>> readPrompt(const ArtifactManifest &manifest) {
-  auto ids = textInput() ? encodePrompt(manifest) : parseIds(promptIds, manifest.vocabSize);
+/// model's positions; `tokenizer` encodes a text prompt.
+llvm::Expected<std::vector<int64_t>> readPrompt(const ArtifactManifest &manifest,
+                                                const tokenizer::Tokenizer *tokenizer) {
+  auto ids = tokenizer ? encodePrompt(manifest, *tokenizer)
+                       : parseIds(promptIds, manifest.vocabSize);
   if (!ids)
     return ids.takeError();
   int64_t promptTokens = static_cast<int64_t>(ids->size());
@@ -378,7 +386,12 @@ llvm::Error mergeTraceParts(int64_t worldSize) {
 int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collectives) {
   if (!requestsPath.empty())
     return runRequests(manifest, rank, collectives);
-  auto ids = readPrompt(manifest);
+  // A text prompt: the tokenizer encodes it, and (rank 0) turns what is generated into text.
+  auto loaded = promptTokenizer(manifest);
+  if (!loaded)
+    return fail(loaded.takeError());
+  std::unique_ptr<tokenizer::Tokenizer> textTokenizer = std::move(*loaded);
+  auto ids = readPrompt(manifest, textTokenizer.get());
   if (!ids)
     return fail(ids.takeError());
   auto executor = Executor::load(manifest, rank, referenceKernelLibrary(), collectives);
@@ -406,16 +419,10 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
 
   using Clock = std::chrono::steady_clock;
   // --prompt: text out as it is generated (rank 0), until an end-of-sequence token.
-  bool textMode = textInput();
-  std::unique_ptr<tokenizer::Tokenizer> textTokenizer;
+  bool textMode = textTokenizer != nullptr;
   std::optional<tokenizer::IncrementalDetokenizer> detokenizer;
-  if (textMode && rank == 0) {
-    auto loaded = loadTokenizer(manifest);
-    if (!loaded)
-      return fail(loaded.takeError());
-    textTokenizer = std::move(*loaded);
+  if (textMode && rank == 0)
     detokenizer.emplace(*textTokenizer, *ids, /*skipSpecialTokens=*/true);
-  }
   std::vector<int64_t> generated;
   std::string generatedText;
   auto emitText = [&](int64_t token) -> llvm::Error {
@@ -757,7 +764,10 @@ int main(int argc, char **argv) {
     // The launcher: one process per rank, this executable again, once the prompt (or the
     // request file) is known to be good.
     if (requestsPath.empty()) {
-      auto ids = readPrompt(*manifest);
+      auto textTokenizer = promptTokenizer(*manifest);
+      if (!textTokenizer)
+        return fail(textTokenizer.takeError());
+      auto ids = readPrompt(*manifest, textTokenizer->get());
       if (!ids)
         return fail(ids.takeError());
     } else if (auto requests = readRequestFile(requestsPath, manifest->vocabSize); !requests) {

@@ -121,12 +121,21 @@ llvm::Expected<llvm::json::Object> describe(const Tokenizer &tokenizer, llvm::St
 
 /// The non-empty lines of `path` (- for stdin).
 llvm::Expected<std::vector<std::string>> readLines(const std::string &path) {
-  auto input = path == "-" ? llvm::MemoryBuffer::getSTDIN()
-                           : llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
-  if (!input)
-    return makeError("cannot read {0}: {1}", path, input.getError().message());
+  std::unique_ptr<llvm::MemoryBuffer> input;
+  if (path == "-") {
+    auto stdinBuffer = llvm::MemoryBuffer::getSTDIN();
+    if (!stdinBuffer)
+      return makeError("cannot read stdin: {0}", stdinBuffer.getError().message());
+    input = std::move(*stdinBuffer);
+  } else {
+    // A device or a FIFO is refused before anything is read, as for every input file.
+    auto file = readInputFile(path, "input file", kMaxJsonFileBytes);
+    if (!file)
+      return file.takeError();
+    input = std::move(*file);
+  }
   llvm::SmallVector<llvm::StringRef> pieces;
-  (*input)->getBuffer().split(pieces, '\n', -1, /*KeepEmpty=*/false);
+  input->getBuffer().split(pieces, '\n', -1, /*KeepEmpty=*/false);
   std::vector<std::string> lines;
   for (llvm::StringRef piece : pieces)
     lines.push_back(piece.str());
