@@ -16,6 +16,7 @@
 #include <ATen/Parallel.h>
 
 #include <array>
+#include <atomic>
 
 using namespace vgcu::runtime;
 
@@ -55,6 +56,23 @@ at::Tensor finish(at::Tensor y, const at::Tensor &input, int64_t features,
   return y.view(shape).to(input.scalar_type());
 }
 
+/// `body(begin, end)` over [0, rows) in chunks of `chunk` rows that ATen's threads take in
+/// turn as they finish the previous one: a static split waits for the slowest thread, and on a
+/// shared machine one core often runs slower than the other for a while.
+template <typename Body> void forChunks(int64_t rows, int64_t chunk, const Body &body) {
+  int64_t chunks = (rows + chunk - 1) / chunk;
+  int64_t threads = std::min<int64_t>(at::get_num_threads(), chunks);
+  if (threads <= 1) {
+    body(0, rows);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  at::parallel_for(0, threads, 1, [&](int64_t, int64_t) {
+    for (int64_t index = next++; index < chunks; index = next++)
+      body(index * chunk, std::min(rows, (index + 1) * chunk));
+  });
+}
+
 /// The most tokens the skinny kernels take: past them BLAS's packing pays for itself.
 constexpr int64_t kFewTokens = 64;
 
@@ -90,7 +108,7 @@ at::Tensor gemm::linearOneToken(const at::Tensor &input, const at::Tensor &weigh
   const float *xs = x.data_ptr<float>();
   float *ys = y.data_ptr<float>();
   const KernelTable &table = *kernels();
-  at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
+  forChunks(rows, 64, [&](int64_t begin, int64_t end) {
     if (w.scalar_type() == at::kFloat)
       table.matVecF32(w.data_ptr<float>(), xs, ys, begin, end, cols);
     else
@@ -137,14 +155,21 @@ bool gemm::codesApply(const QuantizedWeight &weight) {
 }
 
 void gemm::matVecCodes(const QuantizedWeight &weight, const float *x, float *y) {
-  // 8-bit codes take 32 consecutive inputs per step, 4-bit ones even then odd columns.
-  std::vector<float> ordered(weight.cols);
-  bool interleaved = weight.bits == 4;
-  for (int64_t block = 0; block < weight.cols; block += 32)
-    for (int64_t i = 0; i < 16; ++i) {
-      ordered[block + i] = x[block + (interleaved ? 2 * i : i)];
-      ordered[block + 16 + i] = x[block + (interleaved ? 2 * i + 1 : 16 + i)];
-    }
+  const KernelTable &table = *kernels();
+  // The kernels take 2 · lanes columns per step; 4-bit codes meet that block's even columns
+  // (low nibbles) and then its odd ones (high nibbles), 8-bit codes x as it is.
+  std::vector<float> ordered;
+  const float *xs = x;
+  if (weight.bits == 4) {
+    ordered.resize(weight.cols);
+    int64_t lanes = table.lanes;
+    for (int64_t block = 0; block < weight.cols; block += 2 * lanes)
+      for (int64_t i = 0; i < lanes; ++i) {
+        ordered[block + i] = x[block + 2 * i];
+        ordered[block + lanes + i] = x[block + 2 * i + 1];
+      }
+    xs = ordered.data();
+  }
   int64_t width = weight.blockCols == 0 ? weight.cols : weight.blockCols;
   std::vector<float> groupSums;
   for (int64_t first = 0; first < weight.cols; first += width) {
@@ -153,10 +178,9 @@ void gemm::matVecCodes(const QuantizedWeight &weight, const float *x, float *y) 
       sum += x[k];
     groupSums.push_back(sum);
   }
-  const KernelTable &table = *kernels();
   auto rows = weight.bits == 4 ? table.matVecCodes4 : table.matVecCodes8;
   at::parallel_for(0, weight.rows, 16, [&](int64_t begin, int64_t end) {
-    rows(weight, ordered.data(), groupSums.data(), y, begin, end);
+    rows(weight, xs, groupSums.data(), y, begin, end);
   });
 }
 

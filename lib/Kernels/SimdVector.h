@@ -44,6 +44,17 @@ inline Vec widen16(const uint16_t *p, bool bf16) {
 inline Vec widenBytes(__m128i bytes, int) {
   return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes));
 }
+/// kLanes bytes from `p`, one per 32-bit lane.
+using IntVec = __m512i;
+inline IntVec loadBytes(const uint8_t *p) {
+  return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
+}
+/// Each lane's byte as f32, or its low or its high nibble.
+inline Vec bytesAsFloats(IntVec bytes) { return _mm512_cvtepi32_ps(bytes); }
+inline Vec lowNibbles(IntVec bytes) {
+  return _mm512_cvtepi32_ps(_mm512_and_si512(bytes, _mm512_set1_epi32(15)));
+}
+inline Vec highNibbles(IntVec bytes) { return _mm512_cvtepi32_ps(_mm512_srli_epi32(bytes, 4)); }
 #else
 using Vec = __m256;
 constexpr int kLanes = 8;
@@ -69,6 +80,15 @@ inline Vec widen16(const uint16_t *p, bool bf16) {
 inline Vec widenBytes(__m128i bytes, int part) {
   return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(part == 0 ? bytes : _mm_srli_si128(bytes, 8)));
 }
+using IntVec = __m256i;
+inline IntVec loadBytes(const uint8_t *p) {
+  return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p)));
+}
+inline Vec bytesAsFloats(IntVec bytes) { return _mm256_cvtepi32_ps(bytes); }
+inline Vec lowNibbles(IntVec bytes) {
+  return _mm256_cvtepi32_ps(_mm256_and_si256(bytes, _mm256_set1_epi32(15)));
+}
+inline Vec highNibbles(IntVec bytes) { return _mm256_cvtepi32_ps(_mm256_srli_epi32(bytes, 4)); }
 #endif
 
 /// kLanes weights of a row from `p` as f32: f32 as stored, 16-bit widened in registers.

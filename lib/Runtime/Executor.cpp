@@ -375,7 +375,7 @@ llvm::Error EntryBinder::bindWeight(gcu::WeightOp op, BoundEntry &entry) {
     return makeError("weight '{0}' in {1} does not have the type the program expects",
                      op.getName(), executor.weights->path());
   llvm::ArrayRef<uint8_t> bytes = executor.weights->data(*info);
-  // Weights stay in the mapped file; kernels only read them.
+  // Weights stay where the file put them (mapped or copied); kernels only read them.
   entry.frame.tensors[regs[op.getResult()]] =
       at::from_blob(const_cast<uint8_t *>(bytes.data()), staticShape(type),
                     at::TensorOptions().dtype(*scalar));
@@ -547,7 +547,8 @@ Executor::~Executor() = default;
 llvm::Expected<std::unique_ptr<Executor>> Executor::load(const ArtifactManifest &manifest,
                                                         int64_t rank,
                                                         const KernelLibrary &library,
-                                                        Collectives &collectives) {
+                                                        Collectives &collectives,
+                                                        WeightPlacement placement) {
   if (rank < 0 || rank >= manifest.worldSize())
     return makeError("rank {0} is outside the artifact's {1} ranks", rank, manifest.worldSize());
   std::unique_ptr<Executor> executor(new Executor());
@@ -583,6 +584,9 @@ llvm::Expected<std::unique_ptr<Executor>> Executor::load(const ArtifactManifest 
   if (!weights)
     return weights.takeError();
   executor->weights = std::move(*weights);
+  if (placement == WeightPlacement::Memory)
+    if (auto error = executor->weights->copyIntoMemory())
+      return std::move(error);
   if (auto error = checkManifestAgainstProgram(manifest, rank, *executor->program,
                                                *executor->weights))
     return addContext(std::move(error), manifest.path("manifest.json"));

@@ -14,6 +14,7 @@
 #include "llvm/Support/ConvertUTF.h"
 
 #include <cstring>
+#include <sys/mman.h>
 
 using namespace vgcu;
 
@@ -190,6 +191,38 @@ const TensorInfo *SafeTensorsFile::find(llvm::StringRef name) const {
 
 llvm::ArrayRef<uint8_t> SafeTensorsFile::data(const TensorInfo &tensor) const {
   return llvm::ArrayRef<uint8_t>(dataStart + tensor.begin, tensor.numBytes());
+}
+
+llvm::Error SafeTensorsFile::copyIntoMemory() {
+  uint64_t size = 0;
+  for (const TensorInfo &tensor : entries)
+    size = std::max(size, tensor.end);
+  if (size == 0 || memory)
+    return llvm::Error::success();
+  // Mapped with a huge page of slack, then trimmed to start on a huge-page boundary: the
+  // kernel backs only aligned 2 MiB ranges with huge pages.
+  constexpr uint64_t kHugePage = 2 << 20;
+  uint64_t rounded = (size + kHugePage - 1) / kHugePage * kHugePage;
+  void *mapped = mmap(nullptr, rounded + kHugePage, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED)
+    return makeError("{0}: cannot allocate {1} bytes of memory for the weights: {2}", filePath,
+                     size, std::strerror(errno));
+  auto start = reinterpret_cast<uintptr_t>(mapped);
+  uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
+  if (aligned > start)
+    munmap(mapped, aligned - start);
+  if (uintptr_t tail = start + rounded + kHugePage - (aligned + rounded))
+    munmap(reinterpret_cast<void *>(aligned + rounded), tail);
+  auto *base = reinterpret_cast<uint8_t *>(aligned);
+  // Advice only: without transparent huge pages the copy still works, on small pages.
+  madvise(base, rounded, MADV_HUGEPAGE);
+  std::memcpy(base, dataStart, size);
+  mprotect(base, rounded, PROT_READ);
+  memory = std::shared_ptr<uint8_t>(base, [rounded](uint8_t *p) { munmap(p, rounded); });
+  dataStart = base;
+  buffer.reset();
+  return llvm::Error::success();
 }
 
 /// The header of a safetensors file holding `tensors` in order (padded so the data starts

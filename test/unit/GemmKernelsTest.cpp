@@ -109,13 +109,19 @@ TEST_P(FewTokens, OneTokenAloneGivesItsRowOfABatch) {
     GTEST_SKIP() << "neither AVX-512 nor AVX2 on this CPU";
   auto [weightType, inputType] = GetParam();
   at::manual_seed(6);
-  at::Tensor w = at::randn({45, 64}).to(weightType), b = at::randn({45}).to(inputType);
-  at::Tensor x = at::randn({6, 64}).to(inputType);
-  at::Tensor batch = gemm::linearFewTokens(x, w, b);
-  for (int64_t token = 0; token < 6; ++token)
-    EXPECT_TRUE(at::equal(gemm::linearOneToken(x.narrow(0, token, 1), w, b),
-                          batch.narrow(0, token, 1)))
-        << "token " << token;
+  // Widths of an even and of an odd number of vectors (the sums' two chains; 40 columns are
+  // five AVX2 vectors, 48 three AVX-512 ones), and more tokens than a register tile holds.
+  for (int64_t cols : {64, 48, 40}) {
+    at::Tensor w = at::randn({45, cols}).to(weightType), b = at::randn({45}).to(inputType);
+    at::Tensor x = at::randn({9, cols}).to(inputType);
+    if (!gemm::fewTokensApply(x, w))
+      continue;
+    at::Tensor batch = gemm::linearFewTokens(x, w, b);
+    for (int64_t token = 0; token < 9; ++token)
+      EXPECT_TRUE(at::equal(gemm::linearOneToken(x.narrow(0, token, 1), w, b),
+                            batch.narrow(0, token, 1)))
+          << "token " << token << ", " << cols << " columns";
+  }
 }
 
 } // namespace

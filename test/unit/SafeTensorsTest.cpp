@@ -68,6 +68,26 @@ TEST(SafeTensors, WriterRoundTrips) {
   EXPECT_EQ(read[2], 3.25f);
 }
 
+TEST(SafeTensors, CopyIntoMemoryKeepsEveryTensor) {
+  std::string data;
+  for (int i = 0; i < 16; ++i)
+    data.push_back(static_cast<char>(i * 7 + 1));
+  auto file = SafeTensorsFile::parse(
+      llvm::MemoryBuffer::getMemBufferCopy(image(kTwoTensors, data), "copy"), "copy");
+  ASSERT_TRUE(static_cast<bool>(file)) << errorText(file);
+  const uint8_t *mapped = (*file)->data(*(*file)->find("a")).data();
+  ASSERT_FALSE(static_cast<bool>((*file)->copyIntoMemory()));
+  // Twice is once.
+  ASSERT_FALSE(static_cast<bool>((*file)->copyIntoMemory()));
+  llvm::ArrayRef<uint8_t> a = (*file)->data(*(*file)->find("a"));
+  llvm::ArrayRef<uint8_t> b = (*file)->data(*(*file)->find("b"));
+  EXPECT_NE(a.data(), mapped);
+  // The copy starts on a huge-page boundary, so the kernel can back it with huge pages.
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a.data()) % (2 << 20), 0u);
+  EXPECT_EQ(std::string(a.begin(), a.end()) + std::string(b.begin(), b.end()), data);
+  EXPECT_EQ((*file)->find("b")->shape.size(), 2u);
+}
+
 TEST(SafeTensors, TruncatedFiles) {
   EXPECT_NE(parseError("abc").find("too small for the 8-byte header length"), std::string::npos);
   std::string full = image(kTwoTensors, std::string(16, 'x'));

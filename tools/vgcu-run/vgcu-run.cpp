@@ -95,6 +95,11 @@ cl::opt<bool> json("json", cl::desc("Print one JSON object: tokens, logits, timi
 constexpr int kMaxThreads = 1024;
 cl::opt<int> threads("num-threads", cl::desc("ATen threads per rank (0: cores / ranks)"),
                      cl::init(0), cl::cat(category));
+cl::opt<bool> mmapWeights("mmap-weights",
+                          cl::desc("Read the weights from the mapped artifact instead of copying "
+                                   "them into memory on huge pages (a quicker start, a slower "
+                                   "decode)"),
+                          cl::init(false), cl::cat(category));
 cl::opt<bool> skipChecksums("no-verify-checksums",
                             cl::desc("Skip re-hashing the artifact's files"), cl::init(false),
                             cl::cat(category));
@@ -394,7 +399,8 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
   auto ids = readPrompt(manifest, textTokenizer.get());
   if (!ids)
     return fail(ids.takeError());
-  auto executor = Executor::load(manifest, rank, referenceKernelLibrary(), collectives);
+  auto executor = Executor::load(manifest, rank, referenceKernelLibrary(), collectives,
+                                 mmapWeights ? WeightPlacement::Mapped : WeightPlacement::Memory);
   if (!executor)
     return fail(executor.takeError());
   if (auto error = (*executor)->resetCache(positionsUsed(static_cast<int64_t>(ids->size()))))
@@ -577,7 +583,8 @@ int runRequests(const ArtifactManifest &manifest, int64_t rank, Collectives &col
       return fail(file.takeError());
     statsFile = std::move(*file);
   }
-  auto executor = Executor::load(manifest, rank, referenceKernelLibrary(), collectives);
+  auto executor = Executor::load(manifest, rank, referenceKernelLibrary(), collectives,
+                                 mmapWeights ? WeightPlacement::Mapped : WeightPlacement::Memory);
   if (!executor)
     return fail(executor.takeError());
   EngineOptions options;

@@ -45,13 +45,24 @@ struct Batch {
   at::Tensor blockTables;   // [S, max_blocks]: each sequence's blocks, in order
 };
 
+/// Where a rank keeps its weights while it runs.
+enum class WeightPlacement {
+  /// Copied into memory on transparent huge pages when loaded: each decode step streams every
+  /// weight, and a 153M Llama decoded 13-21% faster so at f32 and bf16 on a 2-core Zen 3
+  /// (docs/ARCHITECTURE.md, "Runtime").
+  Memory,
+  /// Read from the artifact's mapped file: a quicker start, pages shared through the page
+  /// cache, and every page touched on the first run.
+  Mapped,
+};
+
 /// A rank of an artifact, ready to run: its program bound to a kernel library, its weights
-/// mapped from disk, and a paged KV cache shared by the sequences of a batch.
+/// (see WeightPlacement), and a paged KV cache shared by the sequences of a batch.
 class Executor {
 public:
   static llvm::Expected<std::unique_ptr<Executor>>
   load(const ArtifactManifest &manifest, int64_t rank, const KernelLibrary &library,
-       Collectives &collectives);
+       Collectives &collectives, WeightPlacement placement = WeightPlacement::Memory);
   ~Executor();
 
   /// Bytes of KV cache one block of `blockSize()` tokens takes on this rank, all layers.

@@ -59,12 +59,19 @@ public:
   const TensorInfo *find(llvm::StringRef name) const;
   /// The bytes of one of this file's tensors.
   llvm::ArrayRef<uint8_t> data(const TensorInfo &tensor) const;
+  /// Moves the tensors' bytes from the mapped file into anonymous memory advised to use
+  /// transparent huge pages (read-only once filled), and drops the mapping: a kernel that
+  /// streams every weight on each decode step reads it faster with one TLB entry per 2 MiB
+  /// than per 4 KiB page. `data()` then points into that memory.
+  llvm::Error copyIntoMemory();
   const std::map<std::string, std::string> &metadata() const { return meta; }
 
 private:
   SafeTensorsFile() = default;
   std::string filePath;
   std::unique_ptr<llvm::MemoryBuffer> buffer;
+  /// The tensors' bytes after copyIntoMemory(), unmapped with this file.
+  std::shared_ptr<uint8_t> memory;
   const uint8_t *dataStart = nullptr;
   std::vector<TensorInfo> entries;
   llvm::StringMap<size_t> byName;

@@ -13,8 +13,9 @@ prints "skipped: <why>" when the machine cannot run it (e.g. mounting a tmpfs ne
                staging directory and end the process by that signal
   replace      --force when the old artifact cannot be removed (its parent is read-only): the
                old artifact is kept whole and the error names the problem
-  sigbus       a checkpoint (vgcu-compile) or rank weights (vgcu-run) truncated while mapped:
-               an error naming the file, exit 1, no staging directory
+  sigbus       a checkpoint (vgcu-compile) or rank weights (vgcu-run --mmap-weights) truncated
+               while mapped: an error naming the file, exit 1, no staging directory; weights
+               copied at load (the default) truncated later: the run goes on
   launcher     a signal to the vgcu-run launcher alone stops its rank processes
   names        an output name of 250 bytes works (its staging name is shortened)
 """
@@ -285,21 +286,32 @@ def check_sigbus(work):
     artifact = os.path.join(work, "run.vgcu")
     compile_artifact(model, artifact, "--tp", "2")
     weights = os.path.join(artifact, "rank1", "weights.safetensors")
-    pause = os.path.join(work, "go-run")
-    process = subprocess.Popen(["vgcu-run", artifact, *PROMPT], env=paused("decode", pause),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    # Both ranks wait before their first decode step, weights mapped.
-    wait_for(lambda: len(glob.glob(pause + ".waiting-*")) == 2, "both ranks at the pause")
-    with open(weights, "r+b") as f:
-        header = int.from_bytes(f.read(8), "little")
-        f.truncate(8 + header)
-    open(pause, "w").close()
-    _, stderr = process.communicate(timeout=120)
-    stderr = stderr.decode()
-    if process.returncode != 1 or weights not in stderr or "rank 1 of 2 exited with status 1" not in stderr:
-        fail("truncated weights: exit %d: %s" % (process.returncode, stderr))
-    print("ok: vgcu-run: " + [line for line in stderr.splitlines() if weights in line][0]
-          .split("error: ")[-1])
+    # --mmap-weights reads the weights from the mapped file while the ranks run; by default
+    # they are copied into memory when loaded, so the same truncation changes nothing.
+    for mapped in (True, False):
+        pause = os.path.join(work, "go-run-%s" % ("mapped" if mapped else "copied"))
+        process = subprocess.Popen(["vgcu-run", artifact, *PROMPT,
+                                    *(["--mmap-weights"] if mapped else [])],
+                                   env=paused("decode", pause),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Both ranks wait before their first decode step, weights loaded.
+        wait_for(lambda: len(glob.glob(pause + ".waiting-*")) == 2, "both ranks at the pause")
+        with open(weights, "r+b") as f:
+            header = int.from_bytes(f.read(8), "little")
+            f.truncate(8 + header)
+        open(pause, "w").close()
+        _, stderr = process.communicate(timeout=120)
+        stderr = stderr.decode()
+        if not mapped:
+            if process.returncode != 0:
+                fail("weights copied at load: exit %d: %s" % (process.returncode, stderr))
+            print("ok: vgcu-run: weights copied at load are not read from the file again")
+            break
+        if process.returncode != 1 or weights not in stderr or "rank 1 of 2 exited with status 1" not in stderr:
+            fail("truncated weights: exit %d: %s" % (process.returncode, stderr))
+        print("ok: vgcu-run --mmap-weights: " + [line for line in stderr.splitlines()
+                                                 if weights in line][0].split("error: ")[-1])
+        compile_artifact(model, artifact, "--tp", "2", "--force")
 
 
 def rank_pids(artifact):
