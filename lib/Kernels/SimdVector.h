@@ -44,8 +44,8 @@ inline Vec widen16(const uint16_t *p, bool bf16) {
 inline Vec widenBytes(__m128i bytes, int) {
   return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes));
 }
-/// kLanes bytes from `p`, one per 32-bit lane.
 using IntVec = __m512i;
+/// kLanes bytes from `p`, one per 32-bit lane.
 inline IntVec loadBytes(const uint8_t *p) {
   return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
 }
