@@ -47,9 +47,6 @@ const bool hasF16c = [] {
 __attribute__((target("f16c"))) uint16_t halfBitsF16c(float value) {
   return _cvtss_sh(value, _MM_FROUND_TO_NEAREST_INT);
 }
-__attribute__((target("f16c"))) float roundToHalfF16c(float value) {
-  return _cvtsh_ss(_cvtss_sh(value, _MM_FROUND_TO_NEAREST_INT));
-}
 
 __attribute__((target("avx,f16c"))) void widenHalvesF16c(const uint16_t *from, float *to,
                                                           int64_t n) {
@@ -88,12 +85,7 @@ template <> inline c10::Half narrowed<c10::Half>(float value) {
 }
 
 /// A value rounded to T and read back, as an ATen op on a T tensor leaves it.
-template <typename T> inline float rounded(float value) {
-  return static_cast<float>(static_cast<T>(value));
-}
-template <> inline float rounded<c10::Half>(float value) {
-  return hasF16c ? roundToHalfF16c(value) : static_cast<float>(c10::Half(value));
-}
+template <typename T> inline float rounded(float value) { return widened(narrowed<T>(value)); }
 
 /// Work below this many multiply-adds runs on the calling thread: an OpenMP region costs
 /// more than it saves.

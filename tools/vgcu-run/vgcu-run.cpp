@@ -100,6 +100,9 @@ cl::opt<bool> mmapWeights("mmap-weights",
                                    "them into memory on huge pages (a quicker start, a slower "
                                    "decode)"),
                           cl::init(false), cl::cat(category));
+WeightPlacement weightPlacement() {
+  return mmapWeights ? WeightPlacement::Mapped : WeightPlacement::Memory;
+}
 cl::opt<bool> skipChecksums("no-verify-checksums",
                             cl::desc("Skip re-hashing the artifact's files"), cl::init(false),
                             cl::cat(category));
@@ -400,7 +403,7 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
   if (!ids)
     return fail(ids.takeError());
   auto executor = Executor::load(manifest, rank, referenceKernelLibrary(), collectives,
-                                 mmapWeights ? WeightPlacement::Mapped : WeightPlacement::Memory);
+                                 weightPlacement());
   if (!executor)
     return fail(executor.takeError());
   if (auto error = (*executor)->resetCache(positionsUsed(static_cast<int64_t>(ids->size()))))
@@ -584,7 +587,7 @@ int runRequests(const ArtifactManifest &manifest, int64_t rank, Collectives &col
     statsFile = std::move(*file);
   }
   auto executor = Executor::load(manifest, rank, referenceKernelLibrary(), collectives,
-                                 mmapWeights ? WeightPlacement::Mapped : WeightPlacement::Memory);
+                                 weightPlacement());
   if (!executor)
     return fail(executor.takeError());
   EngineOptions options;

@@ -286,32 +286,35 @@ def check_sigbus(work):
     artifact = os.path.join(work, "run.vgcu")
     compile_artifact(model, artifact, "--tp", "2")
     weights = os.path.join(artifact, "rank1", "weights.safetensors")
-    # --mmap-weights reads the weights from the mapped file while the ranks run; by default
-    # they are copied into memory when loaded, so the same truncation changes nothing.
-    for mapped in (True, False):
-        pause = os.path.join(work, "go-run-%s" % ("mapped" if mapped else "copied"))
-        process = subprocess.Popen(["vgcu-run", artifact, *PROMPT,
-                                    *(["--mmap-weights"] if mapped else [])],
+
+    def truncate_weights_at_decode(name, *extra):
+        """Runs the artifact, truncates rank 1's weights while both ranks wait before their
+        first decode step (weights loaded), and returns (exit status, stderr)."""
+        pause = os.path.join(work, name)
+        process = subprocess.Popen(["vgcu-run", artifact, *PROMPT, *extra],
                                    env=paused("decode", pause),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        # Both ranks wait before their first decode step, weights loaded.
         wait_for(lambda: len(glob.glob(pause + ".waiting-*")) == 2, "both ranks at the pause")
         with open(weights, "r+b") as f:
             header = int.from_bytes(f.read(8), "little")
             f.truncate(8 + header)
         open(pause, "w").close()
         _, stderr = process.communicate(timeout=120)
-        stderr = stderr.decode()
-        if not mapped:
-            if process.returncode != 0:
-                fail("weights copied at load: exit %d: %s" % (process.returncode, stderr))
-            print("ok: vgcu-run: weights copied at load are not read from the file again")
-            break
-        if process.returncode != 1 or weights not in stderr or "rank 1 of 2 exited with status 1" not in stderr:
-            fail("truncated weights: exit %d: %s" % (process.returncode, stderr))
-        print("ok: vgcu-run --mmap-weights: " + [line for line in stderr.splitlines()
-                                                 if weights in line][0].split("error: ")[-1])
-        compile_artifact(model, artifact, "--tp", "2", "--force")
+        return process.returncode, stderr.decode()
+
+    # --mmap-weights reads the weights from the mapped file while the ranks run.
+    status, stderr = truncate_weights_at_decode("go-run-mapped", "--mmap-weights")
+    if status != 1 or weights not in stderr or "rank 1 of 2 exited with status 1" not in stderr:
+        fail("truncated weights: exit %d: %s" % (status, stderr))
+    print("ok: vgcu-run --mmap-weights: " + [line for line in stderr.splitlines()
+                                             if weights in line][0].split("error: ")[-1])
+    # By default they are copied into memory when loaded, so the same truncation changes
+    # nothing.
+    compile_artifact(model, artifact, "--tp", "2", "--force")
+    status, stderr = truncate_weights_at_decode("go-run-copied")
+    if status != 0:
+        fail("weights copied at load: exit %d: %s" % (status, stderr))
+    print("ok: vgcu-run: weights copied at load are not read from the file again")
 
 
 def rank_pids(artifact):
