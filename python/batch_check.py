@@ -14,8 +14,11 @@ cache too small for all requests at once, which must preempt (read from --totals
 for dynamic NTK and LongRoPE, which run one sequence per step); the
 requests in reverse order arriving as a Poisson process; and, for each --tp size, the small
 cache again. With --stops, also the stop conditions: an end-of-sequence id from
-generation_config.json (recorded in the manifest), `ignore_eos`, and `stop_token_ids`. Exits
-non-zero with a message on any mismatch.
+generation_config.json (recorded in the manifest), `ignore_eos`, and `stop_token_ids`. With
+--batch-invariant every run takes vgcu-run's --batch-invariant (use --atol 0: the logits must
+be bit-identical), and each tensor-parallel size is compared with its own requests run alone
+(ranks sum their partial products, which regroups the sums of tp = 1). Exits non-zero with a
+message on any mismatch.
 """
 
 import argparse
@@ -40,7 +43,10 @@ def make_requests(vocab, max_positions, seed):
         length = max(1, min(length, limit - 8))
         new_tokens = min(4 + 3 * index % 13, limit - length + 1)
         request = {"id": f"r{index}", "prompt_ids": [generator.randrange(vocab) for _ in range(length)],
-                   "max_tokens": new_tokens, "temperature": 0, "return_logits": True}
+                   "max_tokens": new_tokens, "temperature": 0, "return_logits": True,
+                   # vgcu-run --prompt-ids, which the greedy tokens are checked against, does
+                   # not stop at end of sequence
+                   "ignore_eos": True}
         if index in (2, 5):
             request.update(temperature=0.9, top_k=40, top_p=0.9, seed=1000 + index)
         requests.append(request)
@@ -53,10 +59,13 @@ def write_requests(path, requests):
             file.write(json.dumps(request) + "\n")
 
 
+RUN_OPTIONS = []
+
+
 def run_requests(artifact, path, *options):
     totals = path + ".totals.json"
     output = run(["vgcu-run", artifact, "--requests", path, "--totals-json", totals,
-                  "--log-level=warn", *options])
+                  "--log-level=warn", *RUN_OPTIONS, *options])
     results = {}
     for line in output.splitlines():
         result = json.loads(line)
@@ -130,7 +139,11 @@ def main():
     parser.add_argument("--atol", type=float, default=2e-5)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON")
     parser.add_argument("--stops", action="store_true", help="check the stop conditions too")
+    parser.add_argument("--batch-invariant", action="store_true",
+                        help="run vgcu-run with --batch-invariant")
     args = parser.parse_args()
+    if args.batch_invariant:
+        RUN_OPTIONS.append("--batch-invariant")
 
     os.makedirs(args.workdir, exist_ok=True)
     model = os.path.join(args.workdir, "model")
@@ -157,29 +170,34 @@ def main():
         if request["temperature"] == 0:
             output = run(["vgcu-run", artifact, "--prompt-ids",
                           ",".join(map(str, request["prompt_ids"])), "--max-new-tokens",
-                          str(request["max_tokens"]), "--json"])
+                          str(request["max_tokens"]), "--json", *RUN_OPTIONS])
             singles[request["id"]] = json.loads(output)["tokens"]
-    alone, _ = run_requests(artifact, path, "--max-num-seqs", "1", "--max-num-batched-tokens",
-                            "4096")
+    def run_alone(artifact_path):
+        return run_requests(artifact_path, path, "--max-num-seqs", "1",
+                            "--max-num-batched-tokens", "4096")[0]
+
+    alone = run_alone(artifact)
 
     # Dynamic NTK and LongRoPE rotate by the longest position of a call: the engine runs them
     # one sequence at a time, which never needs to preempt.
     serial = _rope_depends_on_call(model)
     failures = []
     small_cache = ["--max-num-batched-tokens", "24", "--kv-cache-blocks", "4"]
-    runs = [("all at once", artifact, path, []),
-            ("chunked prefill, small cache", artifact, path, small_cache),
+    runs = [("all at once", artifact, path, [], alone),
+            ("chunked prefill, small cache", artifact, path, small_cache, alone),
             ("reversed, Poisson arrivals", artifact, reversed_path,
-             ["--arrival-rate", "200", "--arrival-seed", "3"])]
+             ["--arrival-rate", "200", "--arrival-seed", "3"], alone)]
     for tp in [int(size) for size in args.tp.split(",") if size]:
-        runs.append((f"tp={tp}, small cache", compile_model(tp), path, small_cache))
-    for label, artifact_path, requests_path, options in runs:
+        tp_artifact = compile_model(tp)
+        runs.append((f"tp={tp}, small cache", tp_artifact, path, small_cache,
+                     run_alone(tp_artifact) if args.batch_invariant else alone))
+    for label, artifact_path, requests_path, options, expected in runs:
         batched, totals = run_requests(artifact_path, requests_path, *options)
         if "small cache" in label:
             label += f" ({totals['preemptions']} preemptions)"
             if totals["preemptions"] == 0 and not serial:
                 failures.append(f"{label}: the small cache preempted nothing")
-        compare(f"{args.arch} {label}", batched, alone, singles, args.atol, failures)
+        compare(f"{args.arch} {label}", batched, expected, singles, args.atol, failures)
 
     if args.stops:
         check_stops(args, model, artifact, requests, singles, failures)

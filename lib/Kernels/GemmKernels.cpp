@@ -117,9 +117,67 @@ at::Tensor gemm::linearOneToken(const at::Tensor &input, const at::Tensor &weigh
   return finish(y, input, rows, bias);
 }
 
-bool gemm::fewTokensApply(const at::Tensor &x, const at::Tensor &w) {
+bool gemm::linearOneTokenInto(const at::Tensor &input, const at::Tensor &weight,
+                              const at::Tensor &bias, at::Tensor &out) {
+  at::ScalarType type = input.scalar_type();
+  if (!oneTokenApplies(input, weight) || !isFloatType(type) || !input.is_contiguous() ||
+      !weight.is_contiguous() || !out.is_contiguous() || out.scalar_type() != type ||
+      out.numel() != weight.size(0) ||
+      (bias.defined() && (bias.numel() != weight.size(0) || !isFloatType(bias.scalar_type()))))
+    return false;
+  int64_t rows = weight.size(0), cols = weight.size(1);
+  const KernelTable &table = *kernels();
+  // ATen's allocations are 64-byte aligned: a vector's 16 bytes made every other load of x
+  // split a cache line.
+  at::Tensor widenedInput;
+  const float *xs;
+  if (type == at::kFloat) {
+    xs = input.data_ptr<float>();
+  } else {
+    widenedInput = at::empty({cols}, at::kFloat);
+    table.widenRow(sixteenBits(input), widenedInput.data_ptr<float>(), cols,
+                   type == at::kBFloat16);
+    xs = widenedInput.data_ptr<float>();
+  }
+  std::vector<float> biasValues;
+  if (bias.defined()) {
+    at::Tensor wide = bias.to(at::kFloat).contiguous();
+    biasValues.assign(wide.data_ptr<float>(), wide.data_ptr<float>() + rows);
+  }
+  // f32 sums go straight to `out` unless it shares memory with the input the rows still read.
+  const char *outBytes = static_cast<const char *>(out.data_ptr());
+  const char *inBytes = static_cast<const char *>(input.data_ptr());
+  bool overlaps = outBytes < inBytes + input.nbytes() && inBytes < outBytes + out.nbytes();
+  void *outData = out.data_ptr();
+  at::Tensor sums;
+  float *ys = static_cast<float *>(outData);
+  if (type != at::kFloat || overlaps) {
+    sums = at::empty({rows}, at::kFloat);
+    ys = sums.data_ptr<float>();
+  }
+  forChunks(rows, 64, [&](int64_t begin, int64_t end) {
+    if (weight.scalar_type() == at::kFloat)
+      table.matVecF32(weight.data_ptr<float>(), xs, ys, begin, end, cols);
+    else
+      table.matVec16(sixteenBits(weight), xs, ys, begin, end, cols,
+                     weight.scalar_type() == at::kBFloat16);
+    if (!biasValues.empty())
+      for (int64_t r = begin; r < end; ++r)
+        ys[r] += biasValues[r];
+    if (type == at::kHalf)
+      table.narrowToHalves(ys + begin, static_cast<uint16_t *>(outData) + begin, end - begin);
+    else if (type == at::kBFloat16)
+      std::transform(ys + begin, ys + end, static_cast<c10::BFloat16 *>(outData) + begin,
+                     [](float value) { return c10::BFloat16(value); });
+    else if (ys != outData)
+      std::copy(ys + begin, ys + end, static_cast<float *>(outData) + begin);
+  });
+  return true;
+}
+
+bool gemm::fewTokensApply(const at::Tensor &x, const at::Tensor &w, bool anyCount) {
   int64_t tokens = x.numel() / std::max<int64_t>(1, x.size(-1));
-  return kernels() && tokens >= 2 && tokens <= kFewTokens && w.dim() == 2 &&
+  return kernels() && tokens >= 2 && (tokens <= kFewTokens || anyCount) && w.dim() == 2 &&
          w.is_contiguous() && w.size(1) % kernels()->lanes == 0 && x.size(-1) == w.size(1) &&
          isFloatType(w.scalar_type());
 }
@@ -136,15 +194,22 @@ at::Tensor gemm::linearFewTokens(const at::Tensor &input, const at::Tensor &weig
   float *ys = y.data_ptr<float>();
   const KernelTable &table = *kernels();
   bool bf16 = weight.scalar_type() == at::kBFloat16;
-  at::parallel_for(0, features, 64, [&](int64_t begin, int64_t end) {
-    if (weight.scalar_type() == at::kFloat)
-      table.skinnyF32(weight.data_ptr<float>(), xs, ys, tokens, begin, end, cols, features);
-    else {
-      std::vector<float> scratch(4 * cols);
-      table.skinny16(sixteenBits(weight), xs, ys, tokens, begin, end, cols, features, bf16,
-                     scratch.data());
-    }
-  });
+  // Past kFewTokens the tokens' rows no longer stay in cache beside the weight's.
+  for (int64_t first = 0; first < tokens; first += kFewTokens) {
+    int64_t count = std::min(kFewTokens, tokens - first);
+    const float *sliceX = xs + first * cols;
+    float *sliceY = ys + first * features;
+    at::parallel_for(0, features, 64, [&](int64_t begin, int64_t end) {
+      if (weight.scalar_type() == at::kFloat)
+        table.skinnyF32(weight.data_ptr<float>(), sliceX, sliceY, count, begin, end, cols,
+                        features);
+      else {
+        std::vector<float> scratch(4 * cols);
+        table.skinny16(sixteenBits(weight), sliceX, sliceY, count, begin, end, cols, features,
+                       bf16, scratch.data());
+      }
+    });
+  }
   return finish(y, input, features, bias);
 }
 

@@ -9,6 +9,7 @@
 #include "GemmKernelTable.h"
 #include "SimdVector.h"
 
+#include <algorithm>
 #include <type_traits>
 
 #include "GemmKernelsSimd.inc"

@@ -121,6 +121,30 @@ at::Tensor linear(const at::Tensor &input, const at::Tensor &weight, const at::T
   return y.view(shape).to(input.scalar_type());
 }
 
+/// linear(), or with `batchInvariant` (RuntimeState) the GEMM kernels whose sums for a token
+/// do not depend on the other tokens, where they take the operands.
+at::Tensor linearFor(bool batchInvariant, const at::Tensor &input, const at::Tensor &weight,
+                     const at::Tensor &bias) {
+  if (batchInvariant && gemm::oneTokenApplies(input, weight))
+    return gemm::linearOneToken(input, weight, bias);
+  if (batchInvariant && gemm::fewTokensApply(input, weight, /*anyCount=*/true))
+    return gemm::linearFewTokens(input, weight, bias);
+  return linear(input, weight, bias);
+}
+
+/// at::sigmoid of `x`, or with `batchInvariant` of each row on its own: ATen runs a contiguous
+/// tensor as one loop and computes the elements past its last multiple of two vectors with
+/// the scalar function, which rounds differently from the vector one, so which elements
+/// those are would depend on how many rows the batch has.
+at::Tensor sigmoidFor(bool batchInvariant, const at::Tensor &x) {
+  if (!batchInvariant || x.dim() < 2 || x.size(0) < 2)
+    return at::sigmoid(x);
+  at::Tensor result = at::empty_like(x);
+  for (int64_t row = 0; row < x.size(0); ++row)
+    result[row].copy_(at::sigmoid(x[row]));
+  return result;
+}
+
 /// The name of the f16 weight `value` is, or "" for anything else: CPU ATen has no f16 GEMM,
 /// and widening a weight on every call would read and write all of it on every step, so the
 /// GEMM kernels widen such weights once (RuntimeState::widenedWeights).
@@ -543,13 +567,15 @@ void attendDecodeBatch(const at::Tensor &q, const at::Tensor &keyCache,
 
 /// Attention of every sequence's new queries over its cached context; the new tokens' keys
 /// and values are in the cache already, so a chunk of a prompt sees the chunks before it.
+/// `batchInvariant`: every query with a decode step's arithmetic, whatever the batch.
 void attendBatch(const at::Tensor &q, const at::Tensor &keyCache, const at::Tensor &valueCache,
                  const CacheScales &scales, const BatchLayout &batch, double scale,
                  std::optional<int64_t> window, std::optional<double> softcap,
-                 at::Tensor &out) {
-  if (batch.oneQueryEach() && !scales.quantized() &&
-      rows::attendOneQueryEach(q, keyCache, valueCache, batch.positions, batch.seqLens,
-                               batch.blockTables, scale, window, softcap, out))
+                 bool batchInvariant, at::Tensor &out) {
+  if ((batch.oneQueryEach() || batchInvariant) && !scales.quantized() &&
+      rows::attendEachQuery(q, keyCache, valueCache, batch.positions, batch.seqLens,
+                            batch.blockTables, scale, window, softcap, out,
+                            batch.oneQueryEach() ? at::Tensor() : batch.queryStartLoc))
     return;
   if (batch.oneQueryEach() && batch.sequences() > 1)
     return attendDecodeBatch(q, keyCache, valueCache, scales, batch, scale, window, softcap,
@@ -703,12 +729,15 @@ at::Tensor sumOfExperts(const at::Tensor &x, const at::Tensor &routeWeights,
 /// A shared expert's output in the model dtype: Qwen2-MoE's sigmoid(x · gateᵀ) ·
 /// shared_expert(x), DeepSeek's shared_experts(x) (no gate).
 at::Tensor sharedExpert(const at::Tensor &x, const at::Tensor &gateUp, const at::Tensor &down,
-                        const at::Tensor *gate) {
-  at::Tensor activated = activate(vgcu::Epilogue::silu_and_mul, linear(x, gateUp, at::Tensor()))
-                             .to(x.scalar_type());
-  at::Tensor shared = linear(activated, down, at::Tensor());
+                        const at::Tensor *gate, bool batchInvariant) {
+  auto product = [&](const at::Tensor &input, const at::Tensor &weight) {
+    return linearFor(batchInvariant, input, weight, at::Tensor());
+  };
+  at::Tensor activated =
+      activate(vgcu::Epilogue::silu_and_mul, product(x, gateUp)).to(x.scalar_type());
+  at::Tensor shared = product(activated, down);
   if (gate)
-    shared = at::sigmoid(linear(x, *gate, at::Tensor())) * shared;
+    shared = sigmoidFor(batchInvariant, product(x, *gate)) * shared;
   return shared;
 }
 
@@ -735,6 +764,10 @@ struct GemmEpilogue {
   at::Tensor biasOf(Frame &f, RuntimeState &state) const {
     bool add = bias >= 0 && (!firstRankBias || state.collectives->tensorRank() == 0);
     return add ? f.tensors[bias] : at::Tensor();
+  }
+  /// Whether the output is the product (+ bias) alone, rounded to the output's dtype.
+  bool leavesProduct() const {
+    return epilogue == vgcu::Epilogue::none && residual < 0 && !softCap;
   }
   void finish(Frame &f, at::Tensor y) const {
     finishGemm(y, epilogue, residual >= 0 ? &f.tensors[residual] : nullptr, softCap,
@@ -778,9 +811,11 @@ KernelLibrary buildReferenceLibrary() {
       // One token takes the kernel whose sums run in the order of a batch's (at f32 too,
       // where BLAS's matrix-vector product measured as fast: 40-42 against 41-44 tokens/s
       // on a 153M Llama), so a sequence decodes alike alone and in a batch.
+      if (tail.leavesProduct() && gemm::linearOneTokenInto(x, w, b, f.tensors[tail.out]))
+        return;
       if (gemm::oneTokenApplies(x, w))
         tail.finish(f, gemm::linearOneToken(x, w, b));
-      else if (gemm::fewTokensApply(x, w))
+      else if (gemm::fewTokensApply(x, w, state.batchInvariant))
         tail.finish(f, gemm::linearFewTokens(x, w, b));
       else
         tail.finish(f, linear(x, gemmWeight(w, widened, state), b));
@@ -825,15 +860,16 @@ KernelLibrary buildReferenceLibrary() {
     std::optional<int64_t> groups = optionalInt(router.getNumGroupsAttr()),
                            topGroups = optionalInt(router.getTopkGroupsAttr());
     std::optional<double> factor = optionalDouble(router.getScalingFactorAttr());
-    return Instruction([=](Frame &f, RuntimeState &) {
+    return Instruction([=](Frame &f, RuntimeState &state) {
       // Hugging Face's routing: logits in the model dtype (DeepSeek's MoEGate: in f32), scores
       // in f32, top-k, then (optionally) the renormalisation and scaling in f32, and one
       // rounding.
       at::Tensor logits =
-          inF32 ? linear(f.tensors[input].to(at::kFloat), f.tensors[gate].to(at::kFloat),
-                         at::Tensor())
-                : linear(f.tensors[input], f.tensors[gate], at::Tensor());
-      at::Tensor scores = sigmoid ? at::sigmoid(logits.to(at::kFloat))
+          inF32 ? linearFor(state.batchInvariant, f.tensors[input].to(at::kFloat),
+                            f.tensors[gate].to(at::kFloat), at::Tensor())
+                : linearFor(state.batchInvariant, f.tensors[input], f.tensors[gate],
+                            at::Tensor());
+      at::Tensor scores = sigmoid ? sigmoidFor(state.batchInvariant, logits.to(at::kFloat))
                                   : at::softmax(logits.to(at::kFloat), -1);
       at::Tensor choice = bias >= 0 ? scores + f.tensors[bias].to(at::kFloat).unsqueeze(0) : scores;
       if (groups) {
@@ -885,13 +921,16 @@ KernelLibrary buildReferenceLibrary() {
           [&](int64_t expert, const at::Tensor &tokens) {
             at::Tensor gateUpRows = gateUpT.narrow(0, expert * 2 * intermediate, 2 * intermediate);
             at::Tensor activated =
-                activate(vgcu::Epilogue::silu_and_mul, linear(tokens, gateUpRows, at::Tensor()))
+                activate(vgcu::Epilogue::silu_and_mul,
+                         linearFor(state.batchInvariant, tokens, gateUpRows, at::Tensor()))
                     .to(x.scalar_type());
-            return linear(activated, downT.narrow(0, expert * hidden, hidden), at::Tensor());
+            return linearFor(state.batchInvariant, activated,
+                             downT.narrow(0, expert * hidden, hidden), at::Tensor());
           });
       if (sharedGateUp >= 0 && expertRank == 0)
         sum = sum + sharedExpert(x, f.tensors[sharedGateUp], f.tensors[sharedDown],
-                                 sharedGate >= 0 ? &f.tensors[sharedGate] : nullptr);
+                                 sharedGate >= 0 ? &f.tensors[sharedGate] : nullptr,
+                                 state.batchInvariant);
       f.tensors[out].copy_(sum);
     });
   });
@@ -955,7 +994,8 @@ KernelLibrary buildReferenceLibrary() {
           });
       if (sharedGateUp >= 0 && expertRank == 0)
         sum = sum + sharedExpert(x, f.tensors[sharedGateUp], f.tensors[sharedDown],
-                                 sharedGate >= 0 ? &f.tensors[sharedGate] : nullptr);
+                                 sharedGate >= 0 ? &f.tensors[sharedGate] : nullptr,
+                                 state.batchInvariant);
       f.tensors[out].copy_(sum);
     });
   });
@@ -1096,12 +1136,12 @@ KernelLibrary buildReferenceLibrary() {
         double scale = attention.getScale().convertToDouble();
         std::optional<int64_t> window = optionalInt(attention.getSlidingWindowAttr());
         std::optional<double> softcap = optionalDouble(attention.getSoftcapAttr());
-        return Instruction([=](Frame &f, RuntimeState &) {
+        return Instruction([=](Frame &f, RuntimeState &state) {
           BatchLayout batch{f.tensors[positions], f.tensors[starts], f.tensors[lengths],
                             f.tensors[tables]};
           attendBatch(f.tensors[query].view({-1, heads, headDim}), f.tensors[keyCache],
                       f.tensors[valueCache], cacheScales(f, scales), batch, scale, window,
-                      softcap, f.tensors[out]);
+                      softcap, state.batchInvariant, f.tensors[out]);
         });
       });
 
@@ -1130,15 +1170,23 @@ KernelLibrary buildReferenceLibrary() {
         if (rotaryDim)
           rope = ropeFrequencies(*rotaryDim, fused.getTheta()->convertToDouble(), style,
                                  fused.getRopeScalingAttr());
-        return Instruction([=](Frame &f, RuntimeState &) {
+        return Instruction([=](Frame &f, RuntimeState &state) {
           at::Tensor q = f.tensors[query].view({-1, heads, headDim});
           at::Tensor k = f.tensors[key].view({-1, kvHeads, headDim});
           at::Tensor v = f.tensors[value].view({-1, kvHeads, headDim});
           BatchLayout batch{f.tensors[positions], f.tensors[starts], f.tensors[lengths],
                             f.tensors[tables]};
           CacheScales quantized = cacheScales(f, scales);
-          // A decode batch: rotation, cache writes and attention as loops over its rows.
-          if (batch.oneQueryEach() && queryNorm < 0 && !quantized.quantized()) {
+          bool normed = false;
+          if (queryNorm >= 0 && state.batchInvariant) {
+            q = rmsNorm(q, f.tensors[queryNorm], normEpsilon);
+            k = rmsNorm(k, f.tensors[keyNorm], normEpsilon);
+            normed = true;
+          }
+          // A decode batch (or any batch, batch-invariant): rotation, cache writes and
+          // attention as loops over its rows.
+          if ((batch.oneQueryEach() || state.batchInvariant) && (queryNorm < 0 || normed) &&
+              !quantized.quantized()) {
             std::optional<rows::RotaryCall> call;
             at::Tensor invFreq, rotatedQuery;
             if (rotaryDim) {
@@ -1149,13 +1197,14 @@ KernelLibrary buildReferenceLibrary() {
             if (rows::rotateAndCache(q, k, v, f.tensors[positions], f.tensors[slots], call,
                                      f.tensors[keyCache], f.tensors[valueCache],
                                      rotatedQuery) &&
-                rows::attendOneQueryEach(rotatedQuery, f.tensors[keyCache],
-                                         f.tensors[valueCache], f.tensors[positions],
-                                         f.tensors[lengths], f.tensors[tables], scale, window,
-                                         softcap, f.tensors[out]))
+                rows::attendEachQuery(rotatedQuery, f.tensors[keyCache], f.tensors[valueCache],
+                                      f.tensors[positions], f.tensors[lengths],
+                                      f.tensors[tables], scale, window, softcap,
+                                      f.tensors[out],
+                                      batch.oneQueryEach() ? at::Tensor() : f.tensors[starts]))
               return;
           }
-          if (queryNorm >= 0) {
+          if (queryNorm >= 0 && !normed) {
             q = rmsNorm(q, f.tensors[queryNorm], normEpsilon);
             k = rmsNorm(k, f.tensors[keyNorm], normEpsilon);
           }
@@ -1167,7 +1216,7 @@ KernelLibrary buildReferenceLibrary() {
           writeCache(k, v, f.tensors[slots], f.tensors[keyCache], f.tensors[valueCache],
                      quantized);
           attendBatch(q, f.tensors[keyCache], f.tensors[valueCache], quantized, batch, scale,
-                      window, softcap, f.tensors[out]);
+                      window, softcap, state.batchInvariant, f.tensors[out]);
         });
       });
 
@@ -1190,7 +1239,7 @@ KernelLibrary buildReferenceLibrary() {
             ropeFrequencies(rope, mla.getTheta().convertToDouble(), vgcu::RotaryStyle::gptj,
                             mla.getRopeScalingAttr());
         gcu::AttentionPhase phase = mla.getPhase();
-        return Instruction([=](Frame &f, RuntimeState &) {
+        return Instruction([=](Frame &f, RuntimeState &state) {
           at::Tensor q = f.tensors[query].view({-1, heads, nope + rope});
           at::Tensor c = f.tensors[latent];
           int64_t lora = c.size(1);
@@ -1231,13 +1280,23 @@ KernelLibrary buildReferenceLibrary() {
             at::Tensor qr = qRope.narrow(0, begin, queries);
             at::Tensor rows = f.tensors[out].narrow(0, begin, queries);
             if (phase == gcu::AttentionPhase::prefill) {
-              at::Tensor kv =
-                  linear(latents, weight, at::Tensor()).view({-1, heads, nope + valueDim});
+              at::Tensor kv = linearFor(state.batchInvariant, latents, weight, at::Tensor())
+                                  .view({-1, heads, nope + valueDim});
               at::Tensor k =
                   at::cat({kv.narrow(-1, 0, nope), ropes.expand({-1, heads, rope})}, -1);
               at::Tensor v = kv.narrow(-1, nope, valueDim);
-              attend(at::cat({qn, qr}, -1), k, v, queryPositions, keyPositions, scale,
-                     std::nullopt, std::nullopt, rows);
+              at::Tensor qs = at::cat({qn, qr}, -1);
+              // Batch-invariant: the expanded keys and values as a one-block cache, each
+              // query with a decode step's arithmetic over the keys it sees.
+              if (state.batchInvariant &&
+                  rows::attendEachQuery(
+                      qs, k.unsqueeze(0), v.contiguous().unsqueeze(0), queryPositions,
+                      at::tensor({context}, at::kLong), at::zeros({1, 1}, at::kLong), scale,
+                      std::nullopt, std::nullopt, rows,
+                      at::tensor({int64_t{0}, queries}, at::kLong)))
+                continue;
+              attend(qs, k, v, queryPositions, keyPositions, scale, std::nullopt, std::nullopt,
+                     rows);
               continue;
             }
             // q_nope · (W_uk · c) = (q_nope · W_uk) · c: the key rows absorbed into the query.

@@ -39,14 +39,17 @@ bool rotateAndCache(const at::Tensor &q, const at::Tensor &k, const at::Tensor &
                     const std::optional<RotaryCall> &rotary, at::Tensor &keyCache,
                     at::Tensor &valueCache, at::Tensor &rotatedQuery);
 
-/// Attention of one query per sequence (q [S, heads, head_dim]) over its context in the
-/// paged caches, into out [S, heads · value_dim]; the scores, mask, soft cap, softmax and
-/// product of attendDecodeBatch in ReferenceKernels.cpp.
-bool attendOneQueryEach(const at::Tensor &q, const at::Tensor &keyCache,
-                        const at::Tensor &valueCache, const at::Tensor &positions,
-                        const at::Tensor &seqLens, const at::Tensor &blockTables, double scale,
-                        std::optional<int64_t> window, std::optional<double> softcap,
-                        at::Tensor &out);
+/// Attention of each query (q [T, heads, head_dim], at positions [T]) over its sequence's
+/// context in the paged caches, into out [T, heads · value_dim]; the scores, mask, soft cap,
+/// softmax and product of attendDecodeBatch in ReferenceKernels.cpp. Without
+/// `queryStartLoc` query t is sequence t's one query; with it (vLLM's [S + 1] offsets)
+/// sequence s owns queries [queryStartLoc[s], queryStartLoc[s + 1]). Each query's
+/// arithmetic is the same whatever the other queries of the call are.
+bool attendEachQuery(const at::Tensor &q, const at::Tensor &keyCache,
+                     const at::Tensor &valueCache, const at::Tensor &positions,
+                     const at::Tensor &seqLens, const at::Tensor &blockTables, double scale,
+                     std::optional<int64_t> window, std::optional<double> softcap,
+                     at::Tensor &out, const at::Tensor &queryStartLoc = at::Tensor());
 
 } // namespace vgcu::runtime::rows
 

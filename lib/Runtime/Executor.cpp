@@ -754,7 +754,7 @@ llvm::Expected<at::Tensor> Executor::execute(const Batch &batch) {
   if (auto error = checkBatch(batch))
     return std::move(error);
   bool oneTokenEach = batch.inputIds.size(0) == batch.seqLens.size(0);
-  return run(oneTokenEach ? decodeEntry : prefillEntry, batch);
+  return run(oneTokenEach && !state.batchInvariant ? decodeEntry : prefillEntry, batch);
 }
 
 llvm::Expected<at::Tensor> Executor::run(BoundEntry &entry, const Batch &batch) {

@@ -82,6 +82,7 @@ TEST(FewTokens, TakesOnlyWhatItCan) {
   at::Tensor w = at::randn({8, 32}), x = at::randn({4, 32});
   EXPECT_FALSE(gemm::fewTokensApply(at::randn({1, 32}), w)) << "one token";
   EXPECT_FALSE(gemm::fewTokensApply(at::randn({65, 32}), w)) << "65 tokens";
+  EXPECT_EQ(gemm::fewTokensApply(at::randn({65, 32}), w, /*anyCount=*/true), haveKernels());
   EXPECT_FALSE(gemm::fewTokensApply(at::randn({4, 20}), at::randn({8, 20}))) << "20 columns";
   EXPECT_FALSE(gemm::fewTokensApply(x, w.t().contiguous().t())) << "a transposed weight";
   EXPECT_FALSE(gemm::fewTokensApply(x, w.to(at::kDouble))) << "f64";
@@ -122,6 +123,46 @@ TEST_P(FewTokens, OneTokenAloneGivesItsRowOfABatch) {
                             batch.narrow(0, token, 1)))
           << "token " << token << ", " << cols << " columns";
   }
+}
+
+TEST_P(FewTokens, ManyTokensGiveEachTheRowItGetsAlone) {
+  if (!haveKernels())
+    GTEST_SKIP() << "neither AVX-512 nor AVX2 on this CPU";
+  auto [weightType, inputType] = GetParam();
+  at::manual_seed(7);
+  // 150 tokens: two whole slices of 64 and a third of 22.
+  at::Tensor w = at::randn({21, 32}).to(weightType), x = at::randn({150, 32}).to(inputType);
+  ASSERT_TRUE(gemm::fewTokensApply(x, w, /*anyCount=*/true));
+  at::Tensor batch = gemm::linearFewTokens(x, w, at::Tensor());
+  EXPECT_LT(relativeError(batch, exactLinear(x, w, at::Tensor())), toleranceOf(inputType));
+  for (int64_t token : {0, 63, 64, 100, 149})
+    EXPECT_TRUE(at::equal(gemm::linearOneToken(x.narrow(0, token, 1), w, at::Tensor()),
+                          batch.narrow(0, token, 1)))
+        << "token " << token;
+}
+
+TEST(OneToken, WritesTheSameValuesIntoItsOutput) {
+  if (!haveKernels())
+    GTEST_SKIP() << "neither AVX-512 nor AVX2 on this CPU";
+  at::manual_seed(8);
+  for (at::ScalarType type : {at::kFloat, at::kBFloat16, at::kHalf}) {
+    at::Tensor w = at::randn({203, 40}).to(type), x = at::randn({1, 40}).to(type);
+    for (at::Tensor b : {at::Tensor(), at::randn({203}).to(type)}) {
+      at::Tensor out = at::empty({1, 203}, x.options());
+      ASSERT_TRUE(gemm::linearOneTokenInto(x, w, b, out)) << type;
+      EXPECT_TRUE(at::equal(out, gemm::linearOneToken(x, w, b))) << type;
+    }
+    // The output reusing the input's memory (as a buffer plan may) still reads x whole.
+    at::Tensor square = at::randn({40, 40}).to(type);
+    at::Tensor shared = at::randn({1, 40}).to(type);
+    at::Tensor expected = gemm::linearOneToken(shared, square, at::Tensor());
+    ASSERT_TRUE(gemm::linearOneTokenInto(shared, square, at::Tensor(), shared));
+    EXPECT_TRUE(at::equal(shared, expected)) << type;
+  }
+  at::Tensor w = at::randn({8, 32}), x = at::randn({1, 32});
+  at::Tensor wrongType = at::empty({1, 8}, at::kBFloat16), wrongSize = at::empty({1, 9});
+  EXPECT_FALSE(gemm::linearOneTokenInto(x, w, at::Tensor(), wrongType));
+  EXPECT_FALSE(gemm::linearOneTokenInto(x, w, at::Tensor(), wrongSize));
 }
 
 } // namespace

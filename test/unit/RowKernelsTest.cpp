@@ -31,6 +31,21 @@ double toleranceOf(at::ScalarType type) {
 
 class RowKernels : public testing::TestWithParam<at::ScalarType> {};
 
+/// Paged caches of random keys and values holding two sequences in scattered blocks, of 13
+/// and 20 tokens.
+struct TwoSequences {
+  int64_t heads = 4, kvHeads = 2, dim = 16;
+  at::Tensor keyCache, valueCache;
+  at::Tensor seqLens = at::tensor({int64_t{13}, int64_t{20}});
+  at::Tensor tables = at::tensor(std::vector<int64_t>{4, 1, 0, 2, 5, 3}).view({2, 3});
+
+  explicit TwoSequences(at::ScalarType type) {
+    int64_t blockSize = 8, blocks = 6;
+    keyCache = at::randn({blocks, blockSize, kvHeads, dim}).to(type);
+    valueCache = at::randn({blocks, blockSize, kvHeads, dim}).to(type);
+  }
+};
+
 TEST_P(RowKernels, RmsNormMatchesAten) {
   at::manual_seed(1);
   at::ScalarType type = GetParam();
@@ -59,19 +74,18 @@ TEST_P(RowKernels, AddRmsNormUpdatesBothInPlace) {
 TEST_P(RowKernels, AttentionOverBlocksMatchesGatheredSoftmax) {
   at::manual_seed(3);
   at::ScalarType type = GetParam();
-  int64_t heads = 4, kvHeads = 2, dim = 16, blockSize = 8, blocks = 6;
-  at::Tensor keyCache = at::randn({blocks, blockSize, kvHeads, dim}).to(type);
-  at::Tensor valueCache = at::randn({blocks, blockSize, kvHeads, dim}).to(type);
+  TwoSequences caches(type);
+  int64_t heads = caches.heads, kvHeads = caches.kvHeads, dim = caches.dim;
+  const at::Tensor &keyCache = caches.keyCache, &valueCache = caches.valueCache,
+                   &seqLens = caches.seqLens, &tables = caches.tables;
+  // Each sequence querying its last position.
   at::Tensor q = at::randn({2, heads, dim}).to(type);
-  // Two sequences in scattered blocks: 13 and 20 tokens, each querying its last position.
-  at::Tensor seqLens = at::tensor({int64_t{13}, int64_t{20}});
   at::Tensor positions = seqLens - 1;
-  at::Tensor tables = at::tensor(std::vector<int64_t>{4, 1, 0, 2, 5, 3}).view({2, 3});
   for (std::optional<int64_t> window : {std::optional<int64_t>(), std::optional<int64_t>(5)}) {
     for (std::optional<double> softcap : {std::optional<double>(), std::optional<double>(3.0)}) {
       at::Tensor out = at::empty({2, heads * dim}, q.options());
-      ASSERT_TRUE(rows::attendOneQueryEach(q, keyCache, valueCache, positions, seqLens, tables,
-                                           0.25, window, softcap, out));
+      ASSERT_TRUE(rows::attendEachQuery(q, keyCache, valueCache, positions, seqLens, tables,
+                                        0.25, window, softcap, out));
       for (int64_t s = 0; s < 2; ++s) {
         int64_t length = seqLens[s].item<int64_t>();
         auto gather = [&](const at::Tensor &cache) {
@@ -94,6 +108,27 @@ TEST_P(RowKernels, AttentionOverBlocksMatchesGatheredSoftmax) {
             << (softcap ? " with a soft cap" : "");
       }
     }
+  }
+}
+
+TEST_P(RowKernels, EachQueryOfAChunkGetsWhatItGetsAlone) {
+  at::manual_seed(4);
+  at::ScalarType type = GetParam();
+  TwoSequences c(type);
+  // Sequence 0's last three tokens (of 13) and sequence 1's last four (of 20) in one call.
+  at::Tensor q = at::randn({7, c.heads, c.dim}).to(type);
+  at::Tensor starts = at::tensor({int64_t{0}, int64_t{3}, int64_t{7}});
+  at::Tensor positions = at::tensor(std::vector<int64_t>{10, 11, 12, 16, 17, 18, 19});
+  at::Tensor out = at::empty({7, c.heads * c.dim}, q.options());
+  ASSERT_TRUE(rows::attendEachQuery(q, c.keyCache, c.valueCache, positions, c.seqLens, c.tables,
+                                    0.25, std::nullopt, 3.0, out, starts));
+  for (int64_t t = 0; t < 7; ++t) {
+    int64_t s = t < 3 ? 0 : 1;
+    at::Tensor alone = at::empty({1, c.heads * c.dim}, q.options());
+    ASSERT_TRUE(rows::attendEachQuery(q.narrow(0, t, 1), c.keyCache, c.valueCache,
+                                      positions.narrow(0, t, 1), c.seqLens.narrow(0, s, 1),
+                                      c.tables.narrow(0, s, 1), 0.25, std::nullopt, 3.0, alone));
+    EXPECT_TRUE(at::equal(out.narrow(0, t, 1), alone)) << "query " << t;
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include "Requests.h"
 
+#include "../common/ExecutorOptions.h"
 #include "../common/HostOptions.h"
 
 #include "vgcu/Artifact/ArtifactReader.h"
@@ -95,14 +96,7 @@ cl::opt<bool> json("json", cl::desc("Print one JSON object: tokens, logits, timi
 constexpr int kMaxThreads = 1024;
 cl::opt<int> threads("num-threads", cl::desc("ATen threads per rank (0: cores / ranks)"),
                      cl::init(0), cl::cat(category));
-cl::opt<bool> mmapWeights("mmap-weights",
-                          cl::desc("Read the weights from the mapped artifact instead of copying "
-                                   "them into memory on huge pages (a quicker start, a slower "
-                                   "decode)"),
-                          cl::init(false), cl::cat(category));
-WeightPlacement weightPlacement() {
-  return mmapWeights ? WeightPlacement::Mapped : WeightPlacement::Memory;
-}
+ExecutorOptions executorOptions(category);
 cl::opt<bool> skipChecksums("no-verify-checksums",
                             cl::desc("Skip re-hashing the artifact's files"), cl::init(false),
                             cl::cat(category));
@@ -402,8 +396,7 @@ int runRank(const ArtifactManifest &manifest, int64_t rank, Collectives &collect
   auto ids = readPrompt(manifest, textTokenizer.get());
   if (!ids)
     return fail(ids.takeError());
-  auto executor = Executor::load(manifest, rank, referenceKernelLibrary(), collectives,
-                                 weightPlacement());
+  auto executor = executorOptions.load(manifest, rank, collectives);
   if (!executor)
     return fail(executor.takeError());
   if (auto error = (*executor)->resetCache(positionsUsed(static_cast<int64_t>(ids->size()))))
@@ -586,8 +579,7 @@ int runRequests(const ArtifactManifest &manifest, int64_t rank, Collectives &col
       return fail(file.takeError());
     statsFile = std::move(*file);
   }
-  auto executor = Executor::load(manifest, rank, referenceKernelLibrary(), collectives,
-                                 weightPlacement());
+  auto executor = executorOptions.load(manifest, rank, collectives);
   if (!executor)
     return fail(executor.takeError());
   EngineOptions options;

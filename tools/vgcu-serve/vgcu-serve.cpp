@@ -11,6 +11,7 @@
 #include "Metrics.h"
 #include "OpenAiApi.h"
 
+#include "../common/ExecutorOptions.h"
 #include "../common/HostOptions.h"
 
 #include "../vgcu-run/Requests.h"
@@ -78,11 +79,7 @@ cl::opt<int64_t> kvCacheBlocks("kv-cache-blocks",
                                cl::init(0), cl::cat(category));
 cl::opt<int> threads("num-threads", cl::desc("ATen threads per rank (0: cores / ranks)"),
                      cl::init(0), cl::cat(category));
-cl::opt<bool> mmapWeights("mmap-weights",
-                          cl::desc("Read the weights from the mapped artifact instead of copying "
-                                   "them into memory on huge pages (a quicker start, a slower "
-                                   "decode)"),
-                          cl::init(false), cl::cat(category));
+ExecutorOptions executorOptions(category);
 cl::opt<std::string> chatTemplatePath("chat-template",
                                       cl::desc("A Jinja file that replaces the tokenizer's "
                                                "chat_template"),
@@ -106,8 +103,7 @@ struct ServeLimits {
 llvm::Error runEngineLoop(const ArtifactManifest &manifest, int64_t rank,
                           Collectives &collectives, const ServeLimits &limits,
                           Dispatcher *dispatcher, Metrics *metrics) {
-  auto executor = Executor::load(manifest, rank, referenceKernelLibrary(), collectives,
-                                 mmapWeights ? WeightPlacement::Mapped : WeightPlacement::Memory);
+  auto executor = executorOptions.load(manifest, rank, collectives);
   if (!executor)
     return executor.takeError();
   auto engine = Engine::create(**executor, collectives, limits.engine);

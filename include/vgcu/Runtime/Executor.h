@@ -76,6 +76,13 @@ public:
   /// Runs @decode when every sequence brings exactly one token, else @prefill.
   llvm::Expected<at::Tensor> execute(const Batch &batch);
 
+  /// Batch-invariant execution: every batch runs @prefill (@decode may regroup sums, as
+  /// latent attention's absorbed form does) on kernels that give each token the bits it gets
+  /// alone: products summed in one order for any number of tokens, attention query by
+  /// query. Integer-coded weights and quantized KV caches keep their batched paths.
+  void setBatchInvariant(bool on) { state.batchInvariant = on; }
+  bool batchInvariant() const { return state.batchInvariant; }
+
   /// One sequence in blocks 0..n-1 of a cache sized for `maxTokens`: the single-prompt
   /// path of vgcu-run.
   llvm::Error resetCache(int64_t maxTokens);

@@ -69,6 +69,9 @@ struct RuntimeState {
   std::vector<at::Tensor> retiredSlots;
   /// F16 GEMM weights by name, widened to f32 on first use and shared by the entries.
   llvm::StringMap<at::Tensor> widenedWeights;
+  /// Kernels give each token the result it gets alone, whatever else the batch holds
+  /// (Executor::setBatchInvariant).
+  bool batchInvariant = false;
 };
 
 using Instruction = std::function<void(Frame &, RuntimeState &)>;

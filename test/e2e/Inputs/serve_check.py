@@ -11,6 +11,7 @@ exactly the greedy text it gets alone, stop strings, malformed JSON and wrong fi
 (its request aborted and its KV blocks freed, as /metrics shows), tp 2 equal to tp 1, and
 SIGTERM (requests in flight finish, new ones get 503, the process exits 0).
 """
+import contextlib
 import http.client
 import json
 import os
@@ -86,6 +87,17 @@ class Server:
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=60)
+
+
+@contextlib.contextmanager
+def served(artifact, *options):
+    """A Server, killed on the way out if it is still running."""
+    server = Server(artifact, *options)
+    try:
+        yield server
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
 
 
 def completion(server, prompt, max_tokens=12, **extra):
@@ -267,15 +279,31 @@ def main(argv):
             server.process.kill()
 
     # Tensor parallelism: the same greedy text from 2 ranks.
-    server = Server(artifacts[2])
-    try:
+    with served(artifacts[2]) as server:
         text2, _ = completion(server, prompt)
         check(text2 == text, "tp 2 %r, tp 1 %r" % (text2, text))
         print("tp 2: same text as tp 1")
         check(server.stop() == 0, "tp 2 exit status")
-    finally:
-        if server.process.poll() is None:
-            server.process.kill()
+
+    # --batch-invariant: the default server's text, alone and with seven others at once.
+    with served(artifacts[1], "--batch-invariant") as server:
+        prompts = ["Invariant %d: count to %d" % (i, i + 3) for i in range(8)]
+        alone = [completion(server, p, max_tokens=6)[0] for p in prompts]
+        together = [None] * len(prompts)
+
+        def invariant_client(i):
+            together[i] = completion(server, prompts[i], max_tokens=6)[0]
+        threads = [threading.Thread(target=invariant_client, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        text_invariant, _ = completion(server, prompt)
+        check(None not in alone and together == alone, "batch-invariant: %s != %s" % (
+            together, alone))
+        check(text_invariant == text, "batch-invariant %r, default %r" % (text_invariant, text))
+        print("batch-invariant: 8 concurrent clients equal to alone, same text as the default")
+        check(server.stop() == 0, "batch-invariant exit status")
 
     print("OK" if not FAILURES else "%d failures" % len(FAILURES))
     return 1 if FAILURES else 0
