@@ -362,8 +362,10 @@ inline void prefetchRow(const void *row, int64_t bytes) {
 }
 
 /// Σ x[d]·y[d] in f32 over eight running sums: one sum's chain of dependent additions would
-/// bound the loop by the adder's latency.
-float dotProduct(const float *x, const float *y, int64_t n) {
+/// bound the loop by the adder's latency. Built for AVX2 too (without FMA, so that both
+/// builds round alike), chosen at load time.
+__attribute__((target_clones("avx2", "default"))) float dotProduct(const float *x,
+                                                                   const float *y, int64_t n) {
   float partial[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t d = 0;
   for (; d + 8 <= n; d += 8)
@@ -373,6 +375,14 @@ float dotProduct(const float *x, const float *y, int64_t n) {
     partial[d % 8] += x[d] * y[d];
   return ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
          ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+}
+
+/// accumulator[e] += weight · row[e]: a product and a sum rounded separately, on either build.
+__attribute__((target_clones("avx2", "default"))) void addScaled(float *accumulator,
+                                                                 const float *row,
+                                                                 float weight, int64_t n) {
+  for (int64_t e = 0; e < n; ++e)
+    accumulator[e] += weight * row[e];
 }
 
 } // namespace
@@ -428,6 +438,7 @@ bool rows::attendEachQuery(const at::Tensor &q, const at::Tensor &keyCache,
             [&](int64_t begin, int64_t end) {
       std::vector<float> queryRows(group * dim), scores, accumulators(group * valueDim),
           scratch(std::max(dim, valueDim));
+      std::vector<int64_t> cacheRows;
       for (int64_t task = begin; task < end; ++task) {
         int64_t t = task / kvHeads, g = task % kvHeads, s = sequenceOf[t];
         for (int64_t h = 0; h < group; ++h) {
@@ -441,7 +452,18 @@ bool rows::attendEachQuery(const at::Tensor &q, const at::Tensor &keyCache,
         int64_t first = window ? std::max<int64_t>(0, position[t] - *window + 1) : 0;
         int64_t count = std::max<int64_t>(0, last - first + 1);
         const int64_t *table = tables + s * maxBlocks;
-        auto rowOf = [&](int64_t j) { return table[j / blockSize] * blockSize + j % blockSize; };
+        // The cache row of each key the query sees, found once (a division per key cost as
+        // much as its arithmetic).
+        cacheRows.resize(count);
+        for (int64_t j = first, block = first / blockSize, slot = first % blockSize; j <= last;
+             ++j) {
+          cacheRows[j - first] = table[block] * blockSize + slot;
+          if (++slot == blockSize) {
+            slot = 0;
+            ++block;
+          }
+        }
+        auto rowOf = [&](int64_t j) { return cacheRows[j - first]; };
         // scores[h * count + (j - first)]
         scores.assign(group * count, 0.0f);
         for (int64_t j = first; j <= last; ++j) {
@@ -494,10 +516,8 @@ bool rows::attendEachQuery(const at::Tensor &q, const at::Tensor &keyCache,
           const float *valueRow = asFloats(values + (rowOf(j) * kvHeads + g) * valueDim,
                                            valueDim, scratch.data());
           for (int64_t h = 0; h < group; ++h) {
-            float probability = scores[h * count + (j - first)];
-            float *accumulator = accumulators.data() + h * valueDim;
-            for (int64_t e = 0; e < valueDim; ++e)
-              accumulator[e] += probability * valueRow[e];
+            addScaled(accumulators.data() + h * valueDim, valueRow,
+                      scores[h * count + (j - first)], valueDim);
           }
         }
         for (int64_t h = 0; h < group; ++h)
