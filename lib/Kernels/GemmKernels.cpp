@@ -127,8 +127,9 @@ bool gemm::linearOneTokenInto(const at::Tensor &input, const at::Tensor &weight,
     return false;
   int64_t rows = weight.size(0), cols = weight.size(1);
   const KernelTable &table = *kernels();
-  // ATen's allocations are 64-byte aligned: a vector's 16 bytes made every other load of x
-  // split a cache line.
+  // x widened into an ATen allocation (64-byte aligned, as the kernels' other inputs are)
+  // rather than a vector (16-byte aligned), where every other 32-byte load would split a
+  // cache line.
   at::Tensor widenedInput;
   const float *xs;
   if (type == at::kFloat) {
