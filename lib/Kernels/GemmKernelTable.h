@@ -29,10 +29,6 @@ struct KernelTable {
   void (*matVecCodes8)(const QuantizedWeight &weight, const float *xs, const float *groupSums,
                        float *y, int64_t begin, int64_t end);
   void (*dequantizeCodes)(const QuantizedWeight &weight, float *out, int64_t begin, int64_t end);
-  /// to[i] = from[i] as f32, for n 16-bit values (bf16 or f16).
-  void (*widenRow)(const uint16_t *from, float *to, int64_t n, bool bf16);
-  /// to[i] = from[i] rounded to f16 (to nearest even).
-  void (*narrowToHalves)(const float *from, uint16_t *to, int64_t n);
   /// Floats per vector: rows of 16-bit or f32 weights must hold whole vectors.
   int lanes;
 };

@@ -117,65 +117,6 @@ at::Tensor gemm::linearOneToken(const at::Tensor &input, const at::Tensor &weigh
   return finish(y, input, rows, bias);
 }
 
-bool gemm::linearOneTokenInto(const at::Tensor &input, const at::Tensor &weight,
-                              const at::Tensor &bias, at::Tensor &out) {
-  at::ScalarType type = input.scalar_type();
-  if (!oneTokenApplies(input, weight) || !isFloatType(type) || !input.is_contiguous() ||
-      !weight.is_contiguous() || !out.is_contiguous() || out.scalar_type() != type ||
-      out.numel() != weight.size(0) ||
-      (bias.defined() && (bias.numel() != weight.size(0) || !isFloatType(bias.scalar_type()))))
-    return false;
-  int64_t rows = weight.size(0), cols = weight.size(1);
-  const KernelTable &table = *kernels();
-  // x widened into an ATen allocation (64-byte aligned, as the kernels' other inputs are)
-  // rather than a vector (16-byte aligned), where every other 32-byte load would split a
-  // cache line.
-  at::Tensor widenedInput;
-  const float *xs;
-  if (type == at::kFloat) {
-    xs = input.data_ptr<float>();
-  } else {
-    widenedInput = at::empty({cols}, at::kFloat);
-    table.widenRow(sixteenBits(input), widenedInput.data_ptr<float>(), cols,
-                   type == at::kBFloat16);
-    xs = widenedInput.data_ptr<float>();
-  }
-  std::vector<float> biasValues;
-  if (bias.defined()) {
-    at::Tensor wide = bias.to(at::kFloat).contiguous();
-    biasValues.assign(wide.data_ptr<float>(), wide.data_ptr<float>() + rows);
-  }
-  // f32 sums go straight to `out` unless it shares memory with the input the rows still read.
-  const char *outBytes = static_cast<const char *>(out.data_ptr());
-  const char *inBytes = static_cast<const char *>(input.data_ptr());
-  bool overlaps = outBytes < inBytes + input.nbytes() && inBytes < outBytes + out.nbytes();
-  void *outData = out.data_ptr();
-  at::Tensor sums;
-  float *ys = static_cast<float *>(outData);
-  if (type != at::kFloat || overlaps) {
-    sums = at::empty({rows}, at::kFloat);
-    ys = sums.data_ptr<float>();
-  }
-  forChunks(rows, 64, [&](int64_t begin, int64_t end) {
-    if (weight.scalar_type() == at::kFloat)
-      table.matVecF32(weight.data_ptr<float>(), xs, ys, begin, end, cols);
-    else
-      table.matVec16(sixteenBits(weight), xs, ys, begin, end, cols,
-                     weight.scalar_type() == at::kBFloat16);
-    if (!biasValues.empty())
-      for (int64_t r = begin; r < end; ++r)
-        ys[r] += biasValues[r];
-    if (type == at::kHalf)
-      table.narrowToHalves(ys + begin, static_cast<uint16_t *>(outData) + begin, end - begin);
-    else if (type == at::kBFloat16)
-      std::transform(ys + begin, ys + end, static_cast<c10::BFloat16 *>(outData) + begin,
-                     [](float value) { return c10::BFloat16(value); });
-    else if (ys != outData)
-      std::copy(ys + begin, ys + end, static_cast<float *>(outData) + begin);
-  });
-  return true;
-}
-
 bool gemm::fewTokensApply(const at::Tensor &x, const at::Tensor &w, bool anyCount) {
   int64_t tokens = x.numel() / std::max<int64_t>(1, x.size(-1));
   return kernels() && tokens >= 2 && (tokens <= kFewTokens || anyCount) && w.dim() == 2 &&

@@ -33,13 +33,6 @@ bool oneTokenApplies(const at::Tensor &x, const at::Tensor &w);
 at::Tensor linearOneToken(const at::Tensor &input, const at::Tensor &weight,
                           const at::Tensor &bias);
 
-/// linearOneToken's product written straight into `out` (contiguous, the input's dtype, one
-/// element per weight row): the same values without ATen's conversions and copy around the
-/// product, which cost a decode step more than its norms do. False, `out` untouched, for
-/// layouts it does not take.
-bool linearOneTokenInto(const at::Tensor &input, const at::Tensor &weight,
-                        const at::Tensor &bias, at::Tensor &out);
-
 /// Whether linearFewTokens takes `x`·`w`ᵀ: 2 to 64 tokens (one token has the matrix-vector
 /// paths; `anyCount`: 2 or more), a contiguous 2-D f32 / f16 / bf16 weight whose rows are
 /// whole vectors, and an instructionSet().

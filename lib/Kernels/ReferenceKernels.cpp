@@ -765,10 +765,6 @@ struct GemmEpilogue {
     bool add = bias >= 0 && (!firstRankBias || state.collectives->tensorRank() == 0);
     return add ? f.tensors[bias] : at::Tensor();
   }
-  /// Whether the output is the product (+ bias) alone, rounded to the output's dtype.
-  bool leavesProduct() const {
-    return epilogue == vgcu::Epilogue::none && residual < 0 && !softCap;
-  }
   void finish(Frame &f, at::Tensor y) const {
     finishGemm(y, epilogue, residual >= 0 ? &f.tensors[residual] : nullptr, softCap,
                f.tensors[out]);
@@ -811,8 +807,6 @@ KernelLibrary buildReferenceLibrary() {
       // One token takes the kernel whose sums run in the order of a batch's (at f32 too,
       // where BLAS's matrix-vector product measured as fast: 40-42 against 41-44 tokens/s
       // on a 153M Llama), so a sequence decodes alike alone and in a batch.
-      if (tail.leavesProduct() && gemm::linearOneTokenInto(x, w, b, f.tensors[tail.out]))
-        return;
       if (gemm::oneTokenApplies(x, w))
         tail.finish(f, gemm::linearOneToken(x, w, b));
       else if (gemm::fewTokensApply(x, w, state.batchInvariant))

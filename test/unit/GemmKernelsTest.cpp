@@ -141,30 +141,6 @@ TEST_P(FewTokens, ManyTokensGiveEachTheRowItGetsAlone) {
         << "token " << token;
 }
 
-TEST(OneToken, WritesTheSameValuesIntoItsOutput) {
-  if (!haveKernels())
-    GTEST_SKIP() << "neither AVX-512 nor AVX2 on this CPU";
-  at::manual_seed(8);
-  for (at::ScalarType type : {at::kFloat, at::kBFloat16, at::kHalf}) {
-    at::Tensor w = at::randn({203, 40}).to(type), x = at::randn({1, 40}).to(type);
-    for (at::Tensor b : {at::Tensor(), at::randn({203}).to(type)}) {
-      at::Tensor out = at::empty({1, 203}, x.options());
-      ASSERT_TRUE(gemm::linearOneTokenInto(x, w, b, out)) << type;
-      EXPECT_TRUE(at::equal(out, gemm::linearOneToken(x, w, b))) << type;
-    }
-    // The output reusing the input's memory (as a buffer plan may) still reads x whole.
-    at::Tensor square = at::randn({40, 40}).to(type);
-    at::Tensor shared = at::randn({1, 40}).to(type);
-    at::Tensor expected = gemm::linearOneToken(shared, square, at::Tensor());
-    ASSERT_TRUE(gemm::linearOneTokenInto(shared, square, at::Tensor(), shared));
-    EXPECT_TRUE(at::equal(shared, expected)) << type;
-  }
-  at::Tensor w = at::randn({8, 32}), x = at::randn({1, 32});
-  at::Tensor wrongType = at::empty({1, 8}, at::kBFloat16), wrongSize = at::empty({1, 9});
-  EXPECT_FALSE(gemm::linearOneTokenInto(x, w, at::Tensor(), wrongType));
-  EXPECT_FALSE(gemm::linearOneTokenInto(x, w, at::Tensor(), wrongSize));
-}
-
 } // namespace
 
 /// A random integer-coded weight: `bits`-bit codes, groups of `groupWidth` columns, zero
